@@ -1,0 +1,19 @@
+import type { Env } from "../env.js";
+import type { DirectoryObject } from "./directory-object.js";
+import type { JobObject } from "../job/job-object.js";
+
+/**
+ * RPC stubs typed as the objects' own methods: every method is async and its results are plain
+ * structured-cloneable data, so the stub's results are the method's results.
+ */
+type Stub<T> = { [K in keyof T as T[K] extends (...args: never[]) => Promise<unknown> ? K : never]: T[K] };
+
+/** The one directory object (tenants, keys, job index). */
+export function directoryOf(env: Pick<Env, "DIRECTORY">): Stub<DirectoryObject> {
+  return env.DIRECTORY.get(env.DIRECTORY.idFromName("directory")) as unknown as Stub<DirectoryObject>;
+}
+
+/** The Durable Object of one job. */
+export function jobOf(env: Pick<Env, "JOBS">, jobId: string): Stub<JobObject> {
+  return env.JOBS.get(env.JOBS.idFromName(jobId)) as unknown as Stub<JobObject>;
+}

@@ -1,0 +1,23 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { PropiusError, type ErrorCode } from "@propius/shared";
+
+const CODE_FOR_STATUS: Record<number, ErrorCode> = {
+  400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+  405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
+};
+
+/** The one error renderer: stable codes, `{ error: { code, message, details? } }`, never a stack trace. */
+export function onError(error: Error, c: Context): Response {
+  if (error instanceof PropiusError) return c.json(error.toBody(), error.status as 400);
+  if (error instanceof HTTPException && CODE_FOR_STATUS[error.status]) {
+    const code = CODE_FOR_STATUS[error.status];
+    return c.json(new PropiusError(code, error.message || code.replaceAll("_", " ")).toBody(), error.status);
+  }
+  console.error("unhandled error", error);
+  return c.json(new PropiusError("internal", "internal error").toBody(), 500);
+}
+
+export function notFound(c: Context): Response {
+  return c.json(new PropiusError("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`).toBody(), 404);
+}

@@ -1,0 +1,137 @@
+import { describe, expect, it } from "vitest";
+import { PropiusError, encodeWeights, jobSpecSchema, type JobSpecInput } from "@propius/shared";
+import { Deadlines, MemoryDeadlineStore } from "./deadlines.js";
+import { JobCore, ROUND_DEADLINE } from "./job-core.js";
+import { MemoryJobStore } from "./job-store.js";
+
+const tensors = [{ name: "w", shape: [2, 2], dtype: "float32" as const }];
+const specInput: JobSpecInput = {
+  name: "unit",
+  model: { format: "tfjs-layers", topology: {}, weightSpecs: tensors },
+  plan: { rounds: 2, clientsPerRound: 2, overCommit: 1.5, minReportFraction: 0.5, roundDeadlineSeconds: 60, localEpochs: 1 },
+};
+
+function setup() {
+  const store = new MemoryJobStore();
+  const alarms: (number | null)[] = [];
+  const deadlines = new Deadlines(new MemoryDeadlineStore(), { schedule: (at) => alarms.push(at) });
+  let n = 0;
+  const core = new JobCore(store, deadlines, { newTicket: () => `ticket-${++n}` });
+  core.create({ id: "job_test0001", tenant: "acme", spec: jobSpecSchema.parse(specInput), now: 0 });
+  core.setInitialModel("base-hash", 0);
+  return { core, store, alarms, deadlines };
+}
+
+const delta = (values: number[], meta: Record<string, unknown> = { examples: 1 }) =>
+  encodeWeights({ kind: "delta", codec: "fp32", tensors, meta }, Float32Array.from(values));
+
+function claimTicket(core: JobCore, clientId: string, now = 1): string {
+  const claim = core.claim(clientId, now);
+  if (claim.kind !== "task") throw new Error(`expected a task, got ${claim.reason}`);
+  return claim.ticket;
+}
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof PropiusError) return error.code;
+    throw error;
+  }
+  throw new Error("expected an error");
+}
+
+describe("JobCore", () => {
+  it("binds at most demand x over-commit devices to a round", () => {
+    const { core } = setup();
+    expect(["a", "b", "c"].map((id) => core.claim(id, 1).kind)).toEqual(["task", "task", "task"]);
+    const fourth = core.claim("d", 1);
+    expect(fourth).toMatchObject({ kind: "wait", reason: "round_full" });
+  });
+
+  it("gives a device that checks in again the same ticket", () => {
+    const { core } = setup();
+    expect(claimTicket(core, "a")).toBe(claimTicket(core, "a"));
+  });
+
+  it("weights the FedAvg sum by example count and closes the round at demand", () => {
+    const { core } = setup();
+    const a = claimTicket(core, "a");
+    const b = claimTicket(core, "b");
+    core.acceptUpdate({ ticket: a, clientId: "a", round: 1, body: delta([1, 1, 1, 1], { examples: 1, trainLoss: 2 }) }, 2);
+    const receipt = core.acceptUpdate({ ticket: b, clientId: "b", round: 1, body: delta([4, 4, 4, 4], { examples: 3, trainLoss: 1 }) }, 3);
+    expect(receipt).toMatchObject({ reported: 2, demand: 2 });
+    const pending = core.pendingAggregation();
+    expect(pending?.baseHash).toBe("base-hash");
+    const next = JobCore.nextModel(new Float32Array([10, 10, 10, 10]), pending!.aggregate);
+    expect(Array.from(next)).toEqual([13.25, 13.25, 13.25, 13.25]);
+    expect(core.status("acme").rounds[0]).toMatchObject({ status: "aggregating", reported: 2, examples: 4, trainLoss: 1.25 });
+  });
+
+  it("accepts an update once and refuses a reused ticket", () => {
+    const { core } = setup();
+    const a = claimTicket(core, "a");
+    core.acceptUpdate({ ticket: a, clientId: "a", round: 1, body: delta([1, 1, 1, 1]) }, 2);
+    expect(codeOf(() => core.acceptUpdate({ ticket: a, clientId: "a", round: 1, body: delta([1, 1, 1, 1]) }, 3))).toBe("ticket_used");
+    expect(core.status("acme").rounds[0].reported).toBe(1);
+  });
+
+  it("refuses a ticket presented by another client or for another round", () => {
+    const { core } = setup();
+    const a = claimTicket(core, "a");
+    expect(codeOf(() => core.acceptUpdate({ ticket: a, clientId: "b", round: 1, body: delta([1, 1, 1, 1]) }, 2))).toBe("ticket_invalid");
+    expect(codeOf(() => core.acceptUpdate({ ticket: a, clientId: "a", round: 2, body: delta([1, 1, 1, 1]) }, 2))).toBe("ticket_invalid");
+    expect(codeOf(() => core.acceptUpdate({ ticket: "forged", clientId: "a", round: 1, body: delta([1, 1, 1, 1]) }, 2))).toBe("ticket_invalid");
+  });
+
+  it("refuses a malformed or non-finite delta and leaves the aggregate unchanged", () => {
+    const { core, store } = setup();
+    const a = claimTicket(core, "a");
+    const wrongShape = encodeWeights({ kind: "delta", codec: "fp32", tensors: [{ name: "w", shape: [4], dtype: "float32" }], meta: { examples: 1 } }, new Float32Array(4));
+    expect(codeOf(() => core.acceptUpdate({ ticket: a, clientId: "a", round: 1, body: wrongShape }, 2))).toBe("invalid_update");
+    expect(codeOf(() => core.acceptUpdate({ ticket: a, clientId: "a", round: 1, body: delta([1, Number.NaN, 1, 1]) }, 2))).toBe("invalid_update");
+    expect(codeOf(() => core.acceptUpdate({ ticket: a, clientId: "a", round: 1, body: delta([1, 1, 1, 1], { examples: 0 }) }, 2))).toBe("invalid_update");
+    expect(codeOf(() => core.acceptUpdate({ ticket: a, clientId: "a", round: 1, body: new Uint8Array([1, 2, 3]) }, 2))).toBe("invalid_update");
+    expect(store.loadAggregate()).toBeNull();
+    expect(core.status("acme").rounds[0].reported).toBe(0);
+  });
+
+  it("closes a round at its deadline when enough devices reported, and refuses late updates as stale", () => {
+    const { core, deadlines } = setup();
+    const a = claimTicket(core, "a");
+    const b = claimTicket(core, "b");
+    core.acceptUpdate({ ticket: a, clientId: "a", round: 1, body: delta([2, 2, 2, 2]) }, 2);
+    core.onAlarm(deadlines.get(ROUND_DEADLINE)!);
+    expect(core.pendingAggregation()?.aggregate.count).toBe(1);
+    expect(codeOf(() => core.acceptUpdate({ ticket: b, clientId: "b", round: 1, body: delta([1, 1, 1, 1]) }, 61_000))).toBe("round_closed");
+  });
+
+  it("retries a round whose deadline passes with too few reports", () => {
+    const { core, deadlines } = setup();
+    claimTicket(core, "a");
+    core.onAlarm(deadlines.get(ROUND_DEADLINE)!);
+    const status = core.status("acme");
+    expect(status.rounds.map((r) => [r.round, r.attempt, r.status])).toEqual([[1, 0, "retried"], [1, 1, "open"]]);
+    expect(core.claim("a", 61_000).kind).toBe("task");
+  });
+
+  it("opens the next round after aggregation and finishes after the last", () => {
+    const { core } = setup();
+    for (const round of [1, 2]) {
+      for (const id of ["a", "b"]) {
+        const ticket = claimTicket(core, id, round * 100);
+        core.acceptUpdate({ ticket, clientId: id, round, body: delta([1, 1, 1, 1]) }, round * 100 + 1);
+      }
+      core.onAlarm(round * 100 + 2);
+      core.completeAggregation(round, `model-${round}`, round * 100 + 3);
+    }
+    const status = core.status("acme");
+    expect(status).toMatchObject({ state: "done", modelVersion: 2, modelHash: "model-2" });
+    expect(core.claim("c", 1_000)).toMatchObject({ kind: "wait", reason: "job_not_running" });
+  });
+
+  it("hides a job from another tenant", () => {
+    const { core } = setup();
+    expect(codeOf(() => core.status("other"))).toBe("job_not_found");
+  });
+});

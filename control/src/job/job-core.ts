@@ -1,0 +1,291 @@
+import {
+  PropiusError,
+  WeightedSum,
+  applyFedAvg,
+  decodeWeights,
+  firstNonFinite,
+  parameterCount,
+  sameManifest,
+  type JobSpec,
+  type JobStatus,
+  type RoundRecord,
+  type UpdateReceipt,
+} from "@propius/shared";
+import type { Deadlines } from "./deadlines.js";
+import type { AggregateState, JobRecord, JobStore } from "./job-store.js";
+
+/** Deadline names multiplexed onto the job's alarm. */
+export const ROUND_DEADLINE = "round";
+export const AGGREGATE_DEADLINE = "aggregate";
+
+export type ClaimResult =
+  | { kind: "task"; ticket: string; round: number; modelHash: string; deadline: number; spec: JobSpec }
+  | { kind: "wait"; reason: "job_not_running" | "round_full" | "already_reported" | "aggregating"; retryAfterMs: number };
+
+export interface UpdateInput {
+  ticket: string;
+  clientId: string;
+  round: number;
+  body: Uint8Array;
+}
+
+export interface JobCoreOptions {
+  newTicket: () => string;
+}
+
+/**
+ * The job's round state machine, free of any platform import: it binds devices to the current
+ * round up to demand x over-commit, folds their deltas into a running FedAvg sum, closes a round
+ * when demand is met or its deadline passes with enough reports (else retries it), and advances
+ * the model. Every acknowledged change is written through the injected store in one transaction.
+ */
+export class JobCore {
+  constructor(
+    private readonly store: JobStore,
+    private readonly deadlines: Deadlines,
+    private readonly options: JobCoreOptions,
+  ) {}
+
+  create(input: { id: string; tenant: string; spec: JobSpec; now: number }): JobRecord {
+    if (this.store.loadJob()) throw new PropiusError("conflict", `job ${input.id} already exists`);
+    const job: JobRecord = {
+      id: input.id, tenant: input.tenant, spec: input.spec, state: "pending_model",
+      createdAt: input.now, updatedAt: input.now, round: 0, attempt: 0, modelVersion: 0, modelHash: null,
+    };
+    this.store.saveJob(job);
+    return job;
+  }
+
+  /** The job, if `tenant` owns it; another tenant sees the same error as for a missing job. */
+  jobFor(tenant: string | null): JobRecord {
+    const job = this.store.loadJob();
+    if (!job || (tenant !== null && job.tenant !== tenant)) throw new PropiusError("job_not_found", "no such job");
+    return job;
+  }
+
+  /** Sets version 0 of the model and opens round 1. */
+  setInitialModel(hash: string, now: number): JobRecord {
+    const job = this.jobFor(null);
+    if (job.state !== "pending_model") throw new PropiusError("model_already_set", "the job's initial model is already set");
+    return this.store.transaction(() => {
+      job.modelHash = hash;
+      job.state = "running";
+      return this.openRound(job, 1, 0, now);
+    });
+  }
+
+  claim(clientId: string, now: number): ClaimResult {
+    const job = this.store.loadJob();
+    if (!job || job.state !== "running") return { kind: "wait", reason: "job_not_running", retryAfterMs: 10_000 };
+    const round = this.currentRound(job);
+    const deadline = this.deadlines.get(ROUND_DEADLINE) ?? now;
+    if (round.status !== "open") return { kind: "wait", reason: "aggregating", retryAfterMs: 1_000 };
+    const existing = this.store.findAssignment(clientId, job.round, job.attempt);
+    if (existing?.status === "reported") return { kind: "wait", reason: "already_reported", retryAfterMs: Math.max(1_000, deadline - now) };
+    if (existing) return this.task(job, existing.ticket, deadline);
+    const capacity = Math.ceil(round.demand * job.spec.plan.overCommit);
+    if (this.store.countAssignments(job.round, job.attempt) >= capacity) {
+      return { kind: "wait", reason: "round_full", retryAfterMs: Math.min(5_000, Math.max(500, deadline - now)) };
+    }
+    const ticket = this.options.newTicket();
+    this.store.transaction(() => {
+      this.store.saveAssignment({ ticket, clientId, round: job.round, attempt: job.attempt, status: "bound", boundAt: now, leaseUntil: deadline });
+      this.store.saveRound({ ...round, bound: round.bound + 1 });
+    });
+    return this.task(job, ticket, deadline);
+  }
+
+  /** Validates a delta against its ticket and the job's manifest, then folds it into the round's sum. */
+  acceptUpdate(input: UpdateInput, now: number): UpdateReceipt {
+    const job = this.jobFor(null);
+    const assignment = this.store.loadAssignment(input.ticket);
+    if (!assignment || assignment.clientId !== input.clientId || assignment.round !== input.round) {
+      throw new PropiusError("ticket_invalid", "this ticket was not issued to this client for this job and round");
+    }
+    if (assignment.status === "reported") throw new PropiusError("ticket_used", "an update for this ticket was already accepted");
+    const round = this.currentRound(job);
+    if (job.state !== "running" || assignment.round !== job.round || assignment.attempt !== job.attempt || round.status !== "open" || now > assignment.leaseUntil) {
+      throw new PropiusError("round_closed", `round ${assignment.round} is closed; the update is stale`);
+    }
+    const { values, examples, trainLoss, bytesDown } = this.decodeDelta(job, input.body);
+    return this.store.transaction(() => {
+      const aggregate = this.loadAggregate(job);
+      const sum = new WeightedSum(values.length, aggregate.sum, aggregate.weight, aggregate.count);
+      sum.add(values, examples);
+      this.store.saveAggregate({ ...aggregate, sum: sum.sum, weight: sum.weight, count: sum.count });
+      this.store.saveAssignment({ ...assignment, status: "reported" });
+      const lossSum = (round.trainLoss ?? 0) * round.examples + (trainLoss ?? 0) * examples;
+      const updated: RoundRecord = {
+        ...round,
+        reported: round.reported + 1,
+        examples: round.examples + examples,
+        trainLoss: trainLoss === undefined && round.trainLoss === null ? null : lossSum / (round.examples + examples),
+        bytesIn: round.bytesIn + input.body.length,
+        bytesOut: round.bytesOut + bytesDown,
+      };
+      if (updated.reported >= updated.demand) this.startAggregation(updated, now);
+      this.store.saveRound(updated);
+      this.touch(job, now);
+      return { accepted: true, jobId: job.id, round: job.round, reported: updated.reported, demand: updated.demand };
+    });
+  }
+
+  /** Runs the deadlines that are due; a round past its deadline closes or is retried. */
+  onAlarm(now: number): void {
+    const due = this.deadlines.takeDue(now);
+    const job = this.store.loadJob();
+    if (!job || job.state !== "running" || !due.includes(ROUND_DEADLINE)) return;
+    const round = this.currentRound(job);
+    if (round.status !== "open") return;
+    const needed = Math.ceil(round.demand * job.spec.plan.minReportFraction);
+    this.store.transaction(() => {
+      if (round.reported >= needed) {
+        this.startAggregation(round, now);
+        this.store.saveRound(round);
+      } else {
+        this.store.saveRound({ ...round, status: "retried", closedAt: now });
+        this.store.deleteAggregate();
+        this.openRound(job, job.round, job.attempt + 1, now);
+      }
+    });
+  }
+
+  /** The round waiting to be aggregated, with the sum to apply, if any. */
+  pendingAggregation(): { round: number; baseHash: string; aggregate: WeightedSum } | null {
+    const job = this.store.loadJob();
+    if (!job || job.state !== "running") return null;
+    const round = this.currentRound(job);
+    if (round.status !== "aggregating") return null;
+    const state = this.loadAggregate(job);
+    return { round: job.round, baseHash: round.baseModel, aggregate: new WeightedSum(state.sum.length, state.sum, state.weight, state.count) };
+  }
+
+  /** Tries the pending aggregation again at `at` (after a failure to read or write the model store). */
+  deferAggregation(at: number): void {
+    this.deadlines.set(AGGREGATE_DEADLINE, at);
+  }
+
+  /** FedAvg: the next model from the base model's values and the round's aggregate. */
+  static nextModel(base: Float32Array, aggregate: WeightedSum): Float32Array {
+    return applyFedAvg(base, aggregate);
+  }
+
+  /** Records the model a round produced and opens the next round, or finishes the job. */
+  completeAggregation(round: number, resultHash: string, now: number): JobRecord {
+    const job = this.jobFor(null);
+    const record = this.currentRound(job);
+    if (job.round !== round || record.status !== "aggregating") throw new PropiusError("conflict", `round ${round} is not aggregating`);
+    return this.store.transaction(() => {
+      this.store.saveRound({ ...record, status: "closed", closedAt: now, resultModel: resultHash });
+      this.store.deleteAggregate();
+      this.deadlines.clear(AGGREGATE_DEADLINE);
+      job.modelHash = resultHash;
+      job.modelVersion += 1;
+      if (round >= job.spec.plan.rounds) {
+        job.state = "done";
+        this.deadlines.clearAll();
+        this.touch(job, now);
+        return job;
+      }
+      return this.openRound(job, round + 1, 0, now);
+    });
+  }
+
+  recordMetrics(round: number, metrics: { testAccuracy?: number; testLoss?: number }): RoundRecord {
+    const job = this.jobFor(null);
+    const closed = this.store.loadRounds().filter((r) => r.round === round && r.status === "closed");
+    if (closed.length === 0) throw new PropiusError("conflict", `round ${round} of job ${job.id} has not closed`);
+    const record = { ...closed[0], testAccuracy: metrics.testAccuracy ?? closed[0].testAccuracy, testLoss: metrics.testLoss ?? closed[0].testLoss };
+    this.store.saveRound(record);
+    return record;
+  }
+
+  cancel(now: number): JobRecord {
+    const job = this.jobFor(null);
+    if (job.state === "done" || job.state === "cancelled" || job.state === "failed") {
+      throw new PropiusError("job_not_running", `the job is already ${job.state}`);
+    }
+    return this.store.transaction(() => {
+      job.state = "cancelled";
+      this.deadlines.clearAll();
+      this.store.deleteAggregate();
+      this.touch(job, now);
+      return job;
+    });
+  }
+
+  status(tenant: string | null): JobStatus {
+    const job = this.jobFor(tenant);
+    return {
+      id: job.id, tenant: job.tenant, name: job.spec.name, state: job.state,
+      createdAt: job.createdAt, updatedAt: job.updatedAt, currentRound: job.round,
+      totalRounds: job.spec.plan.rounds, modelVersion: job.modelVersion, modelHash: job.modelHash,
+      plan: job.spec.plan, rounds: this.store.loadRounds(),
+    };
+  }
+
+  private decodeDelta(job: JobRecord, body: Uint8Array) {
+    const { header, values } = decodeWeights(body);
+    if (header.kind !== "delta") throw new PropiusError("invalid_update", "expected a delta, got a full model");
+    if (!sameManifest(header.tensors, job.spec.model.weightSpecs)) {
+      throw new PropiusError("invalid_update", "the delta's tensors do not match the job's model", { expected: job.spec.model.weightSpecs.map((t) => `${t.name}${JSON.stringify(t.shape)}`) });
+    }
+    const bad = firstNonFinite(values);
+    if (bad >= 0) throw new PropiusError("invalid_update", `the delta holds a non-finite value at index ${bad}`);
+    const examples = header.meta?.examples;
+    if (typeof examples !== "number" || !Number.isInteger(examples) || examples < 1 || examples > 1e9) {
+      throw new PropiusError("invalid_update", "meta.examples must be a positive integer");
+    }
+    const trainLoss = header.meta?.trainLoss;
+    if (trainLoss !== undefined && (typeof trainLoss !== "number" || !Number.isFinite(trainLoss) || trainLoss < 0)) {
+      throw new PropiusError("invalid_update", "meta.trainLoss must be a finite, non-negative number");
+    }
+    const bytesDown = header.meta?.bytesDown ?? 0;
+    if (typeof bytesDown !== "number" || !Number.isInteger(bytesDown) || bytesDown < 0) {
+      throw new PropiusError("invalid_update", "meta.bytesDown must be a non-negative integer");
+    }
+    return { values, examples, trainLoss: trainLoss as number | undefined, bytesDown };
+  }
+
+  private loadAggregate(job: JobRecord): AggregateState {
+    const stored = this.store.loadAggregate();
+    if (stored && stored.round === job.round && stored.attempt === job.attempt) return stored;
+    const size = parameterCount(job.spec.model.weightSpecs);
+    return { round: job.round, attempt: job.attempt, sum: new Float32Array(size), weight: 0, count: 0 };
+  }
+
+  private startAggregation(round: RoundRecord, now: number): void {
+    round.status = "aggregating";
+    this.deadlines.clear(ROUND_DEADLINE);
+    this.deadlines.set(AGGREGATE_DEADLINE, now);
+  }
+
+  private openRound(job: JobRecord, round: number, attempt: number, now: number): JobRecord {
+    const deadline = now + job.spec.plan.roundDeadlineSeconds * 1000;
+    job.round = round;
+    job.attempt = attempt;
+    this.store.saveRound({
+      round, attempt, status: "open", demand: job.spec.plan.clientsPerRound, bound: 0, reported: 0, examples: 0,
+      trainLoss: null, testAccuracy: null, testLoss: null, bytesIn: 0, bytesOut: 0, openedAt: now, closedAt: null,
+      baseModel: job.modelHash!, resultModel: null,
+    });
+    this.deadlines.set(ROUND_DEADLINE, deadline);
+    this.touch(job, now);
+    return job;
+  }
+
+  private currentRound(job: JobRecord): RoundRecord {
+    const round = this.store.loadRound(job.round, job.attempt);
+    if (!round) throw new PropiusError("internal", `job ${job.id} has no record of round ${job.round}`);
+    return round;
+  }
+
+  private task(job: JobRecord, ticket: string, deadline: number): ClaimResult {
+    return { kind: "task", ticket, round: job.round, modelHash: job.modelHash!, deadline, spec: job.spec };
+  }
+
+  private touch(job: JobRecord, now: number): void {
+    job.updatedAt = now;
+    this.store.saveJob(job);
+  }
+}

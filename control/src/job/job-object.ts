@@ -1,0 +1,164 @@
+import { DurableObject } from "cloudflare:workers";
+import {
+  PropiusError,
+  decodeWeights,
+  encodeWeights,
+  parameterCount,
+  sameManifest,
+  type JobSpec,
+  type JobStatus,
+  type RoundRecord,
+  type UpdateReceipt,
+} from "@propius/shared";
+import type { Env } from "../env.js";
+import { r2ModelStore, type ModelStore } from "../models/model-store.js";
+import { Deadlines } from "./deadlines.js";
+import { JobCore, type ClaimResult, type UpdateInput } from "./job-core.js";
+import { reply, type Reply } from "./reply.js";
+import { SqliteJobStore } from "./sqlite-job-store.js";
+import { directoryOf } from "../directory/directory-client.js";
+
+const AGGREGATION_RETRY_MS = 5_000;
+
+export interface ModelPointer {
+  hash: string;
+  version: number;
+  spec: JobSpec["model"];
+}
+
+/**
+ * One job: a thin Durable Object adapter over JobCore, with SQLite storage, the one alarm, and
+ * the R2 model store. Every method answers with a Reply so error codes survive RPC.
+ */
+export class JobObject extends DurableObject<Env> {
+  private readonly core: JobCore;
+  private readonly models: ModelStore;
+  private alarmAt: number | null | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    const store = new SqliteJobStore(ctx.storage.sql, ctx.storage);
+    const deadlines = new Deadlines(store, { schedule: (at) => (this.alarmAt = at) });
+    this.core = new JobCore(store, deadlines, { newTicket: randomToken });
+    this.models = r2ModelStore(env.MODELS);
+  }
+
+  create(input: { id: string; tenant: string; spec: JobSpec }): Promise<Reply<JobStatus>> {
+    return this.run(async () => {
+      const job = this.core.create({ ...input, now: Date.now() });
+      await directoryOf(this.env).trackJob({ id: job.id, tenant: job.tenant, name: job.spec.name, state: job.state, createdAt: job.createdAt });
+      return this.core.status(input.tenant);
+    });
+  }
+
+  /** Sets the initial model from a weights message or raw little-endian float32 data. */
+  setInitialModel(tenant: string, body: Uint8Array, raw: boolean): Promise<Reply<JobStatus>> {
+    return this.run(async () => {
+      const job = this.core.jobFor(tenant);
+      const specs = job.spec.model.weightSpecs;
+      let values: Float32Array;
+      if (raw) {
+        if (body.length !== parameterCount(specs) * 4) {
+          throw new PropiusError("invalid_update", `raw weights must be ${parameterCount(specs) * 4} bytes (float32, little-endian), got ${body.length}`);
+        }
+        values = new Float32Array(body.slice().buffer);
+      } else {
+        const message = decodeWeights(body);
+        if (message.header.kind !== "model" || !sameManifest(message.header.tensors, specs)) {
+          throw new PropiusError("invalid_update", "the weights do not match the job's weightSpecs");
+        }
+        values = message.values;
+      }
+      if (values.some((v) => !Number.isFinite(v))) throw new PropiusError("invalid_update", "the weights hold a non-finite value");
+      const hash = await this.models.put(encodeWeights({ kind: "model", codec: "fp32", tensors: specs }, values));
+      const updated = this.core.setInitialModel(hash, Date.now());
+      await directoryOf(this.env).setJobState(updated.id, updated.state);
+      return this.core.status(tenant);
+    });
+  }
+
+  claim(clientId: string): Promise<Reply<ClaimResult>> {
+    return this.run(() => this.core.claim(clientId, Date.now()));
+  }
+
+  submitUpdate(input: UpdateInput): Promise<Reply<UpdateReceipt>> {
+    return this.run(() => this.core.acceptUpdate(input, Date.now()));
+  }
+
+  status(tenant: string): Promise<Reply<JobStatus>> {
+    return this.run(() => this.core.status(tenant));
+  }
+
+  /** The current model, or a version this job produced, identified by hash. */
+  model(tenant: string, hash?: string): Promise<Reply<ModelPointer>> {
+    return this.run(() => {
+      const status = this.core.status(tenant);
+      if (!status.modelHash) throw new PropiusError("model_not_found", "the job has no model yet");
+      const versions = [status.rounds[0]?.baseModel, ...status.rounds.filter((r) => r.status === "closed").map((r) => r.resultModel)];
+      const wanted = hash ?? status.modelHash;
+      const version = versions.indexOf(wanted);
+      if (version < 0) throw new PropiusError("model_not_found", "this job has no model with that hash");
+      return { hash: wanted, version, spec: this.core.jobFor(tenant).spec.model };
+    });
+  }
+
+  recordMetrics(tenant: string, round: number, metrics: { testAccuracy?: number; testLoss?: number }): Promise<Reply<RoundRecord>> {
+    return this.run(() => {
+      this.core.jobFor(tenant);
+      return this.core.recordMetrics(round, metrics);
+    });
+  }
+
+  cancel(tenant: string): Promise<Reply<JobStatus>> {
+    return this.run(async () => {
+      this.core.jobFor(tenant);
+      const job = this.core.cancel(Date.now());
+      await directoryOf(this.env).setJobState(job.id, job.state);
+      return this.core.status(tenant);
+    });
+  }
+
+  override async alarm(): Promise<void> {
+    this.core.onAlarm(Date.now());
+    await this.aggregateIfDue();
+    await this.flushAlarm();
+  }
+
+  /** Applies the pending round's aggregate to its base model and stores the next version. */
+  private async aggregateIfDue(): Promise<void> {
+    const pending = this.core.pendingAggregation();
+    if (!pending) return;
+    try {
+      const baseBytes = await this.models.get(pending.baseHash);
+      if (!baseBytes) throw new Error(`base model ${pending.baseHash} is missing from the model store`);
+      const base = decodeWeights(baseBytes);
+      const next = JobCore.nextModel(base.values, pending.aggregate);
+      const hash = await this.models.put(encodeWeights({ kind: "model", codec: "fp32", tensors: base.header.tensors }, next));
+      const job = this.core.completeAggregation(pending.round, hash, Date.now());
+      if (job.state !== "running") await directoryOf(this.env).setJobState(job.id, job.state);
+    } catch (error) {
+      console.error(`aggregation of round ${pending.round} failed; retrying`, error);
+      this.core.deferAggregation(Date.now() + AGGREGATION_RETRY_MS);
+    }
+  }
+
+  private async run<T>(fn: () => T | Promise<T>): Promise<Reply<T>> {
+    const result = await reply(fn);
+    await this.flushAlarm();
+    return result;
+  }
+
+  /** Mirrors the earliest named deadline onto the Durable Object's one alarm. */
+  private async flushAlarm(): Promise<void> {
+    if (this.alarmAt === undefined) return;
+    const at = this.alarmAt;
+    this.alarmAt = undefined;
+    if (at === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(at);
+  }
+}
+
+function randomToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(18));
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_");
+}

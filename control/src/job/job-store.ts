@@ -1,0 +1,130 @@
+import type { JobSpec, JobState, RoundRecord } from "@propius/shared";
+
+/** The job as stored: its spec and where it stands. */
+export interface JobRecord {
+  id: string;
+  tenant: string;
+  spec: JobSpec;
+  state: JobState;
+  createdAt: number;
+  updatedAt: number;
+  /** Current round (1-based; 0 before the initial model is set) and its attempt. */
+  round: number;
+  attempt: number;
+  modelVersion: number;
+  modelHash: string | null;
+}
+
+/** One device bound to one round attempt; the ticket is its key. */
+export interface Assignment {
+  ticket: string;
+  clientId: string;
+  round: number;
+  attempt: number;
+  status: "bound" | "reported";
+  boundAt: number;
+  leaseUntil: number;
+}
+
+/** The running weighted sum of the current round attempt's deltas. */
+export interface AggregateState {
+  round: number;
+  attempt: number;
+  sum: Float32Array;
+  weight: number;
+  count: number;
+}
+
+/**
+ * Durable storage of one job, injected into the job's state machine: SQLite inside the Durable
+ * Object, memory in unit tests and the simulator. `transaction` makes a group of writes atomic.
+ */
+export interface JobStore {
+  loadJob(): JobRecord | null;
+  saveJob(job: JobRecord): void;
+  loadRounds(): RoundRecord[];
+  loadRound(round: number, attempt: number): RoundRecord | null;
+  saveRound(record: RoundRecord): void;
+  loadAssignment(ticket: string): Assignment | null;
+  findAssignment(clientId: string, round: number, attempt: number): Assignment | null;
+  countAssignments(round: number, attempt: number): number;
+  saveAssignment(assignment: Assignment): void;
+  loadAggregate(): AggregateState | null;
+  saveAggregate(aggregate: AggregateState): void;
+  deleteAggregate(): void;
+  transaction<T>(fn: () => T): T;
+}
+
+const roundKey = (round: number, attempt: number) => `${round}/${attempt}`;
+
+/** A JobStore in memory; copies values in and out so callers cannot alias stored state, and rolls back failed transactions. */
+export class MemoryJobStore implements JobStore {
+  private job: JobRecord | null = null;
+  private readonly rounds = new Map<string, RoundRecord>();
+  private readonly assignments = new Map<string, Assignment>();
+  private aggregate: AggregateState | null = null;
+
+  loadJob() {
+    return this.job && structuredClone(this.job);
+  }
+  saveJob(job: JobRecord) {
+    this.job = structuredClone(job);
+  }
+  loadRounds() {
+    return [...this.rounds.values()].map((r) => ({ ...r })).sort((a, b) => a.round - b.round || a.attempt - b.attempt);
+  }
+  loadRound(round: number, attempt: number) {
+    const r = this.rounds.get(roundKey(round, attempt));
+    return r ? { ...r } : null;
+  }
+  saveRound(record: RoundRecord) {
+    this.rounds.set(roundKey(record.round, record.attempt), { ...record });
+  }
+  loadAssignment(ticket: string) {
+    const a = this.assignments.get(ticket);
+    return a ? { ...a } : null;
+  }
+  findAssignment(clientId: string, round: number, attempt: number) {
+    for (const a of this.assignments.values()) {
+      if (a.clientId === clientId && a.round === round && a.attempt === attempt) return { ...a };
+    }
+    return null;
+  }
+  countAssignments(round: number, attempt: number) {
+    let n = 0;
+    for (const a of this.assignments.values()) if (a.round === round && a.attempt === attempt) n++;
+    return n;
+  }
+  saveAssignment(assignment: Assignment) {
+    this.assignments.set(assignment.ticket, { ...assignment });
+  }
+  loadAggregate() {
+    return this.aggregate && { ...this.aggregate, sum: this.aggregate.sum.slice() };
+  }
+  saveAggregate(aggregate: AggregateState) {
+    this.aggregate = { ...aggregate, sum: aggregate.sum.slice() };
+  }
+  deleteAggregate() {
+    this.aggregate = null;
+  }
+  /** Runs `fn`; if it throws, every write it made is undone. */
+  transaction<T>(fn: () => T): T {
+    const snapshot = {
+      job: this.job,
+      rounds: new Map(this.rounds),
+      assignments: new Map(this.assignments),
+      aggregate: this.aggregate,
+    };
+    try {
+      return fn();
+    } catch (error) {
+      this.job = snapshot.job;
+      this.aggregate = snapshot.aggregate;
+      this.rounds.clear();
+      snapshot.rounds.forEach((v, k) => this.rounds.set(k, v));
+      this.assignments.clear();
+      snapshot.assignments.forEach((v, k) => this.assignments.set(k, v));
+      throw error;
+    }
+  }
+}

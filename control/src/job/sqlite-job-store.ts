@@ -1,0 +1,127 @@
+import type { RoundRecord } from "@propius/shared";
+import type { DeadlineStore } from "./deadlines.js";
+import type { AggregateState, Assignment, JobRecord, JobStore } from "./job-store.js";
+
+/** The slice of Durable Object storage this store needs (kept structural so no platform import is required). */
+export interface SqlPort {
+  exec(query: string, ...bindings: unknown[]): { toArray(): Record<string, unknown>[] };
+}
+export interface TransactionPort {
+  transactionSync<T>(fn: () => T): T;
+}
+
+/** Stored values are capped at 2 MB per row, so the aggregate is kept in 1 MiB chunks. */
+const CHUNK_BYTES = 1 << 20;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rounds (round INTEGER NOT NULL, attempt INTEGER NOT NULL, record TEXT NOT NULL, PRIMARY KEY (round, attempt));
+CREATE TABLE IF NOT EXISTS assignments (
+  ticket TEXT PRIMARY KEY, client_id TEXT NOT NULL, round INTEGER NOT NULL, attempt INTEGER NOT NULL,
+  status TEXT NOT NULL, bound_at INTEGER NOT NULL, lease_until INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS assignments_by_round ON assignments (round, attempt, client_id);
+CREATE TABLE IF NOT EXISTS aggregate_chunks (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS deadlines (name TEXT PRIMARY KEY, at INTEGER NOT NULL);
+`;
+
+/** JobStore and DeadlineStore over a Durable Object's SQLite database. */
+export class SqliteJobStore implements JobStore, DeadlineStore {
+  constructor(
+    private readonly sql: SqlPort,
+    private readonly tx: TransactionPort,
+  ) {
+    for (const statement of SCHEMA.split(";").map((s) => s.trim()).filter(Boolean)) sql.exec(statement);
+  }
+
+  loadJob(): JobRecord | null {
+    return this.getMeta<JobRecord>("job");
+  }
+  saveJob(job: JobRecord): void {
+    this.setMeta("job", job);
+  }
+
+  loadRounds(): RoundRecord[] {
+    return this.sql.exec("SELECT record FROM rounds ORDER BY round, attempt").toArray().map((r) => JSON.parse(r.record as string));
+  }
+  loadRound(round: number, attempt: number): RoundRecord | null {
+    const [row] = this.sql.exec("SELECT record FROM rounds WHERE round = ? AND attempt = ?", round, attempt).toArray();
+    return row ? JSON.parse(row.record as string) : null;
+  }
+  saveRound(record: RoundRecord): void {
+    this.sql.exec("INSERT OR REPLACE INTO rounds (round, attempt, record) VALUES (?, ?, ?)", record.round, record.attempt, JSON.stringify(record));
+  }
+
+  loadAssignment(ticket: string): Assignment | null {
+    const [row] = this.sql.exec("SELECT * FROM assignments WHERE ticket = ?", ticket).toArray();
+    return row ? toAssignment(row) : null;
+  }
+  findAssignment(clientId: string, round: number, attempt: number): Assignment | null {
+    const [row] = this.sql.exec("SELECT * FROM assignments WHERE round = ? AND attempt = ? AND client_id = ?", round, attempt, clientId).toArray();
+    return row ? toAssignment(row) : null;
+  }
+  countAssignments(round: number, attempt: number): number {
+    const [row] = this.sql.exec("SELECT COUNT(*) AS n FROM assignments WHERE round = ? AND attempt = ?", round, attempt).toArray();
+    return Number(row.n);
+  }
+  saveAssignment(a: Assignment): void {
+    this.sql.exec(
+      "INSERT OR REPLACE INTO assignments (ticket, client_id, round, attempt, status, bound_at, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      a.ticket, a.clientId, a.round, a.attempt, a.status, a.boundAt, a.leaseUntil,
+    );
+  }
+
+  loadAggregate(): AggregateState | null {
+    const meta = this.getMeta<Omit<AggregateState, "sum"> & { length: number }>("aggregate");
+    if (!meta) return null;
+    const bytes = new Uint8Array(meta.length * 4);
+    let offset = 0;
+    for (const row of this.sql.exec("SELECT data FROM aggregate_chunks ORDER BY idx").toArray()) {
+      const chunk = new Uint8Array(row.data as ArrayBuffer);
+      bytes.set(chunk, offset);
+      offset += chunk.length;
+    }
+    if (offset !== bytes.length) throw new Error(`aggregate is ${offset} bytes, expected ${bytes.length}`);
+    return { round: meta.round, attempt: meta.attempt, weight: meta.weight, count: meta.count, sum: new Float32Array(bytes.buffer) };
+  }
+  saveAggregate(a: AggregateState): void {
+    const bytes = new Uint8Array(a.sum.buffer, a.sum.byteOffset, a.sum.byteLength);
+    this.sql.exec("DELETE FROM aggregate_chunks");
+    for (let idx = 0, offset = 0; offset < bytes.length; idx++, offset += CHUNK_BYTES) {
+      this.sql.exec("INSERT INTO aggregate_chunks (idx, data) VALUES (?, ?)", idx, bytes.slice(offset, offset + CHUNK_BYTES).buffer);
+    }
+    this.setMeta("aggregate", { round: a.round, attempt: a.attempt, weight: a.weight, count: a.count, length: a.sum.length });
+  }
+  deleteAggregate(): void {
+    this.sql.exec("DELETE FROM aggregate_chunks");
+    this.sql.exec("DELETE FROM meta WHERE key = 'aggregate'");
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.tx.transactionSync(fn);
+  }
+
+  all(): Map<string, number> {
+    return new Map(this.sql.exec("SELECT name, at FROM deadlines").toArray().map((r) => [r.name as string, Number(r.at)]));
+  }
+  put(name: string, at: number): void {
+    this.sql.exec("INSERT OR REPLACE INTO deadlines (name, at) VALUES (?, ?)", name, at);
+  }
+  delete(name: string): void {
+    this.sql.exec("DELETE FROM deadlines WHERE name = ?", name);
+  }
+
+  private getMeta<T>(key: string): T | null {
+    const [row] = this.sql.exec("SELECT value FROM meta WHERE key = ?", key).toArray();
+    return row ? (JSON.parse(row.value as string) as T) : null;
+  }
+  private setMeta(key: string, value: unknown): void {
+    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, JSON.stringify(value));
+  }
+}
+
+function toAssignment(row: Record<string, unknown>): Assignment {
+  return {
+    ticket: row.ticket as string, clientId: row.client_id as string, round: Number(row.round), attempt: Number(row.attempt),
+    status: row.status as Assignment["status"], boundAt: Number(row.bound_at), leaseUntil: Number(row.lease_until),
+  };
+}

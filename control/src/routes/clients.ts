@@ -1,0 +1,23 @@
+import { Hono } from "hono";
+import { PROTOCOL_VERSION, checkInSchema, registerClientSchema } from "@propius/shared";
+import type { AppEnv } from "../http/app-env.js";
+import { clientAuth, secret } from "../middleware/auth/index.js";
+import { JSON_BODY_LIMIT, bodyLimit } from "../middleware/body-limit/index.js";
+import { readJson } from "../middleware/validate/index.js";
+import { issueClientToken, randomId } from "../auth/tokens.js";
+import { checkIn } from "../scheduling/check-in.js";
+
+/** Device enrolment and check-in. */
+export const clientRoutes = new Hono<AppEnv>()
+  .post("/v1/clients", bodyLimit(JSON_BODY_LIMIT), async (c) => {
+    await readJson(c, registerClientSchema);
+    const tokenSecret = secret(c.env.PROPIUS_TOKEN_SECRET, "PROPIUS_TOKEN_SECRET");
+    const clientId = `c${randomId(15)}`;
+    return c.json({ clientId, token: await issueClientToken(tokenSecret, clientId), protocol: PROTOCOL_VERSION }, 201);
+  })
+  .post("/v1/checkin", bodyLimit(JSON_BODY_LIMIT), clientAuth(), async (c) => {
+    const { attributes } = await readJson(c, checkInSchema);
+    const reply = await checkIn(c.env, c.get("clientId"), attributes);
+    if (reply.status === "wait") c.header("retry-after", String(Math.ceil(reply.retryAfterMs / 1000)));
+    return c.json(reply);
+  });

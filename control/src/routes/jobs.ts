@@ -1,0 +1,63 @@
+import { Hono } from "hono";
+import { PropiusError, WEIGHTS_MEDIA_TYPE, parameterCount, jobSpecSchema, roundMetricsSchema } from "@propius/shared";
+import type { AppEnv } from "../http/app-env.js";
+import { ownerAuth } from "../middleware/auth/index.js";
+import { JSON_BODY_LIMIT, bodyLimit, uploadLimit } from "../middleware/body-limit/index.js";
+import { intParam, readJson } from "../middleware/validate/index.js";
+import { directoryOf, jobOf } from "../directory/directory-client.js";
+import { unwrap } from "../job/reply.js";
+import { randomId } from "../auth/tokens.js";
+import { readBinary } from "./read-binary.js";
+import { jobIdParam } from "./job-id.js";
+import { r2ModelStore } from "../models/model-store.js";
+
+/** The job owner's API: create, inspect, seed, evaluate, download and cancel jobs. */
+export const jobRoutes = new Hono<AppEnv>()
+  .use("/v1/jobs", ownerAuth())
+  .use("/v1/jobs/:id", ownerAuth())
+  .use("/v1/jobs/:id/model/*", ownerAuth())
+  .use("/v1/jobs/:id/model", ownerAuth())
+  .use("/v1/jobs/:id/cancel", ownerAuth())
+  .use("/v1/jobs/:id/rounds/:round/metrics", ownerAuth())
+  .post("/v1/jobs", bodyLimit(JSON_BODY_LIMIT), async (c) => {
+    const spec = await readJson(c, jobSpecSchema);
+    const id = `job_${randomId(12)}`;
+    const status = await unwrap(jobOf(c.env, id).create({ id, tenant: c.get("tenant"), spec }));
+    return c.json(status, 201, { location: `/v1/jobs/${id}` });
+  })
+  .get("/v1/jobs", async (c) => c.json({ jobs: await directoryOf(c.env).jobsOf(c.get("tenant")) }))
+  .get("/v1/jobs/:id", async (c) => c.json(await unwrap(jobOf(c.env, jobIdParam(c)).status(c.get("tenant")))))
+  .put("/v1/jobs/:id/model", bodyLimit(uploadLimit), async (c) => {
+    const id = jobIdParam(c);
+    const type = c.req.header("content-type") ?? "";
+    const raw = type.startsWith("application/octet-stream");
+    if (!raw && !type.startsWith(WEIGHTS_MEDIA_TYPE)) {
+      throw new PropiusError("unsupported_media_type", `send ${WEIGHTS_MEDIA_TYPE} or application/octet-stream (raw float32 weights)`);
+    }
+    const body = await readBinary(c);
+    return c.json(await unwrap(jobOf(c.env, id).setInitialModel(c.get("tenant"), body, raw)));
+  })
+  .get("/v1/jobs/:id/model/model.json", async (c) => {
+    const model = await unwrap(jobOf(c.env, jobIdParam(c)).model(c.get("tenant"), c.req.query("hash")));
+    return c.json({
+      format: "layers-model",
+      generatedBy: "propius-edge",
+      modelTopology: model.spec.topology,
+      weightsManifest: [{ paths: [`weights.bin?hash=${model.hash}`], weights: model.spec.weightSpecs }],
+      propius: { version: model.version, hash: model.hash },
+    });
+  })
+  .get("/v1/jobs/:id/model/weights.bin", async (c) => {
+    const model = await unwrap(jobOf(c.env, jobIdParam(c)).model(c.get("tenant"), c.req.query("hash")));
+    const bytes = await r2ModelStore(c.env.MODELS).get(model.hash);
+    if (!bytes) throw new PropiusError("model_not_found", "the model blob is missing from the model store");
+    const values = bytes.subarray(bytes.length - parameterCount(model.spec.weightSpecs) * 4);
+    return c.body(values.slice().buffer, 200, { "content-type": "application/octet-stream", etag: `"${model.hash}"` });
+  })
+  .post("/v1/jobs/:id/cancel", async (c) => c.json(await unwrap(jobOf(c.env, jobIdParam(c)).cancel(c.get("tenant")))))
+  .post("/v1/jobs/:id/rounds/:round/metrics", bodyLimit(JSON_BODY_LIMIT), async (c) => {
+    const id = jobIdParam(c);
+    const round = intParam(c, "round");
+    const metrics = await readJson(c, roundMetricsSchema);
+    return c.json(await unwrap(jobOf(c.env, id).recordMetrics(c.get("tenant"), round, metrics)));
+  });

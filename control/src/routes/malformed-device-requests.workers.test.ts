@@ -1,0 +1,163 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { TICKET_HEADER, WEIGHTS_MEDIA_TYPE, type ErrorCode, type JobStatus, type Task } from "@propius/shared";
+import { issueClientToken } from "../auth/tokens.js";
+import {
+  ADMIN_KEY,
+  api,
+  delta,
+  expectError,
+  expectJson,
+  jobStatus,
+  oversized,
+  registerClient,
+  runningJob,
+  streamed,
+  taskFor,
+  uploadDelta,
+  waitForRound,
+  type Call,
+} from "../../test/fixtures.js";
+
+/**
+ * Acceptance: malformed requests to the device routes (enrolment, check-in, updates, models) each
+ * get a 4xx with a stable error code and change nothing: no binding, no accepted update.
+ */
+type Device = { clientId: string; token: string };
+interface World {
+  owner: { apiKey: string };
+  job: JobStatus;
+  other: { apiKey: string; job: JobStatus };
+  c1: Device & { task: Task };
+  c2: Device & { task: Task };
+  c3: Device & { task: Task };
+  x: Device & { task: Task };
+  fresh: Device;
+  forged: string;
+  tampered: string;
+}
+let w: World;
+let before: Awaited<ReturnType<typeof snapshot>>;
+
+const snapshot = async () => ({ job: await jobStatus(w.owner.apiKey, w.job.id), other: await jobStatus(w.other.apiKey, w.other.job.id) });
+const withTask = async (jobId: string) => {
+  const device = await registerClient();
+  return { ...device, task: await taskFor(device.token, jobId) };
+};
+
+beforeAll(async () => {
+  // The older job takes one device (x); the check-ins after it go to `job`.
+  const other = await runningJob({ clientsPerRound: 1, overCommit: 1 });
+  const x = await withTask(other.job.id);
+  const { apiKey, job } = await runningJob({ clientsPerRound: 2, overCommit: 2 });
+  const [c1, c2, c3] = [await withTask(job.id), await withTask(job.id), await withTask(job.id)];
+  expect((await uploadDelta(c1.token, c1.task, delta([1, 1, 1, 1]))).status).toBe(202);
+  const fresh = await registerClient();
+  const forged = await issueClientToken("not-the-token-secret", fresh.clientId);
+  const tampered = `ct_${c2.clientId}.${c1.token.split(".")[1]}`;
+  w = { owner: { apiKey }, job, other, c1, c2, c3, x, fresh, forged, tampered };
+  before = await snapshot();
+  expect(before.job.rounds).toMatchObject([{ round: 1, status: "open", bound: 3, reported: 1 }]);
+});
+
+type Case = [name: string, status: number, code: ErrorCode, send: () => Promise<Response>];
+
+const good = () => delta([0.5, 0.5, 0.5, 0.5], { examples: 2 });
+/** c2's well-formed update for round 1 of `job`, spoilt by `change`. */
+const update = (change: { token?: string; ticket?: string | null; path?: string; type?: string; body?: BodyInit } = {}) => {
+  const ticket = change.ticket === undefined ? w.c2.task.ticket : change.ticket;
+  return api(change.path ?? w.c2.task.uploadUrl, {
+    token: change.token ?? w.c2.token,
+    type: change.type ?? WEIGHTS_MEDIA_TYPE,
+    headers: ticket === null ? {} : { [TICKET_HEADER]: ticket },
+    body: change.body ?? good(),
+  });
+};
+const checkin = (call: Call) => api("/v1/checkin", { token: w.fresh.token, json: { attributes: {} }, ...call });
+const enrol = (call: Call) => api("/v1/clients", call);
+const model = (token: string, hash = w.job.modelHash!) => api(`/v1/models/${hash}`, { token });
+const tensor = (shape: number[], name = "dense/kernel") => [{ name, shape, dtype: "float32" as const }];
+
+const cases: Case[] = [
+  ["POST /v1/clients: text/plain", 415, "unsupported_media_type", () => enrol({ type: "text/plain", body: "{}" })],
+  ["POST /v1/clients: bad JSON", 400, "invalid_json", () => enrol({ json: "{attributes" })],
+  ["POST /v1/clients: mistyped attributes", 400, "validation_failed", () => enrol({ json: { attributes: "phone" } })],
+  ["POST /v1/clients: a nested attribute", 400, "validation_failed", () => enrol({ json: { attributes: { gpu: { cores: 8 } } } })],
+  ["POST /v1/clients: body over 1 MiB", 413, "payload_too_large", () => enrol({ type: "application/json", body: oversized(1 << 20) })],
+  ["POST /v1/clients: streamed body over 1 MiB", 413, "payload_too_large", () => enrol({ type: "application/json", body: streamed(1 << 20) })],
+
+  ["POST /v1/checkin: missing Authorization", 401, "unauthorized", () => api("/v1/checkin", { json: {} })],
+  ["POST /v1/checkin: an API key instead of a client token", 401, "unauthorized", () => checkin({ token: w.owner.apiKey })],
+  ["POST /v1/checkin: the admin key", 401, "unauthorized", () => checkin({ token: ADMIN_KEY })],
+  ["POST /v1/checkin: a token signed with another secret", 401, "unauthorized", () => checkin({ token: w.forged })],
+  ["POST /v1/checkin: a token with another client's id", 401, "unauthorized", () => checkin({ token: w.tampered })],
+  ["POST /v1/checkin: a malformed token", 401, "unauthorized", () => checkin({ token: "ct_short.sig" })],
+  ["POST /v1/checkin: text/plain", 415, "unsupported_media_type", () => checkin({ type: "text/plain" })],
+  ["POST /v1/checkin: bad JSON", 400, "invalid_json", () => checkin({ json: "[" })],
+  ["POST /v1/checkin: mistyped attributes", 400, "validation_failed", () => checkin({ json: { attributes: [1, 2] } })],
+  ["POST /v1/checkin: too many attributes", 400, "validation_failed", () => checkin({ json: { attributes: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`a${i}`, i])) } })],
+  ["POST /v1/checkin: body over 1 MiB", 413, "payload_too_large", () => checkin({ json: undefined, type: "application/json", body: oversized(1 << 20) })],
+  ["POST /v1/checkin: streamed body over 1 MiB", 413, "payload_too_large", () => checkin({ json: undefined, type: "application/json", body: streamed(1 << 20) })],
+
+  ["updates: missing Authorization", 401, "unauthorized", () => api(w.c2.task.uploadUrl, { type: WEIGHTS_MEDIA_TYPE, headers: { [TICKET_HEADER]: w.c2.task.ticket }, body: good() })],
+  ["updates: an API key instead of a client token", 401, "unauthorized", () => update({ token: w.owner.apiKey })],
+  ["updates: a token signed with another secret", 401, "unauthorized", () => update({ token: w.forged })],
+  ["updates: a token with another client's id", 401, "unauthorized", () => update({ token: w.tampered })],
+  ["updates: no ticket", 403, "ticket_invalid", () => update({ ticket: null })],
+  ["updates: a malformed ticket", 403, "ticket_invalid", () => update({ ticket: "short" })],
+  ["updates: a ticket never issued", 403, "ticket_invalid", () => update({ ticket: "A".repeat(24) })],
+  ["updates: a ticket from another job", 403, "ticket_invalid", () => update({ token: w.x.token, ticket: w.x.task.ticket })],
+  ["updates: a ticket sent to another job", 403, "ticket_invalid", () => update({ path: w.x.task.uploadUrl })],
+  ["updates: a ticket of another client", 403, "ticket_invalid", () => update({ ticket: w.c3.task.ticket })],
+  ["updates: a ticket for another round", 403, "ticket_invalid", () => update({ path: `/v1/jobs/${w.job.id}/rounds/2/updates` })],
+  ["updates: a ticket reused", 409, "ticket_used", () => update({ token: w.c1.token, ticket: w.c1.task.ticket })],
+  ["updates: round 0", 400, "validation_failed", () => update({ path: `/v1/jobs/${w.job.id}/rounds/0/updates` })],
+  ["updates: a round that is not a number", 400, "validation_failed", () => update({ path: `/v1/jobs/${w.job.id}/rounds/first/updates` })],
+  ["updates: a job id of the wrong shape", 404, "job_not_found", () => update({ path: "/v1/jobs/nope/rounds/1/updates" })],
+  ["updates: an unknown job id", 404, "job_not_found", () => update({ path: "/v1/jobs/job_doesnotexist/rounds/1/updates" })],
+  ["updates: octet-stream instead of weights", 415, "unsupported_media_type", () => update({ type: "application/octet-stream" })],
+  ["updates: empty body", 400, "invalid_update", () => update({ body: new Uint8Array(0) })],
+  ["updates: not a weights message", 400, "invalid_update", () => update({ body: "hello" })],
+  ["updates: a truncated delta", 400, "invalid_update", () => update({ body: good().slice(0, -4) })],
+  ["updates: a NaN in the delta", 400, "invalid_update", () => update({ body: delta([1, NaN, 1, 1]) })],
+  ["updates: an infinite delta", 400, "invalid_update", () => update({ body: delta([1, 1, -Infinity, 1]) })],
+  ["updates: the wrong tensor shape", 400, "invalid_update", () => update({ body: delta([1, 1, 1, 1], { examples: 1 }, tensor([4])) })],
+  ["updates: the wrong tensor name", 400, "invalid_update", () => update({ body: delta([1, 1, 1, 1], { examples: 1 }, tensor([2, 2], "other")) })],
+  ["updates: a model instead of a delta", 400, "invalid_update", () => update({ body: delta([1, 1, 1, 1], { examples: 1 }, undefined, "model") })],
+  ["updates: examples 0", 400, "invalid_update", () => update({ body: delta([1, 1, 1, 1], { examples: 0 }) })],
+  ["updates: no examples", 400, "invalid_update", () => update({ body: delta([1, 1, 1, 1], {}) })],
+  ["updates: fractional examples", 400, "invalid_update", () => update({ body: delta([1, 1, 1, 1], { examples: 1.5 }) })],
+  ["updates: a negative train loss", 400, "invalid_update", () => update({ body: delta([1, 1, 1, 1], { examples: 1, trainLoss: -1 }) })],
+  ["updates: body over the upload limit", 413, "payload_too_large", () => update({ body: oversized(2_000_000) })],
+  ["updates: streamed body over the upload limit", 413, "payload_too_large", () => update({ body: streamed(2_000_000) })],
+
+  ["GET /v1/models/:hash: missing Authorization", 401, "unauthorized", () => api(`/v1/models/${w.job.modelHash}`)],
+  ["GET /v1/models/:hash: an unknown API key", 401, "unauthorized", () => model("pk_nobody_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx")],
+  ["GET /v1/models/:hash: a forged client token", 401, "unauthorized", () => model(w.forged)],
+  ["GET /v1/models/:hash: a malformed hash", 404, "model_not_found", () => model(w.c1.token, "abc")],
+  ["GET /v1/models/:hash: an upper-case hash", 404, "model_not_found", () => model(w.c1.token, w.job.modelHash!.toUpperCase())],
+  ["GET /v1/models/:hash: an unknown hash", 404, "model_not_found", () => model(w.c1.token, "f".repeat(64))],
+];
+
+describe("malformed requests to the device routes", () => {
+  it.each(cases)("%s: %i %s, and nothing changes", async (_name, status, code, send) => {
+    await expectError(send(), status, code);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("refused every bad update without counting it", async () => {
+    expect((await jobStatus(w.owner.apiKey, w.job.id)).rounds[0]).toMatchObject({ reported: 1, examples: 1, bytesIn: before.job.rounds[0].bytesIn });
+  });
+
+  it("rejects a delta for a closed round", async () => {
+    expect((await uploadDelta(w.c2.token, w.c2.task, good())).status).toBe(202);
+    await expectError(uploadDelta(w.c3.token, w.c3.task, good()), 409, "round_closed");
+    await waitForRound(w.owner.apiKey, w.job.id, 1, "closed");
+    await expectError(uploadDelta(w.c3.token, w.c3.task, good()), 409, "round_closed");
+    const { rounds } = await jobStatus(w.owner.apiKey, w.job.id);
+    expect(rounds.map((r) => [r.round, r.status, r.reported])).toEqual([[1, "closed", 2], [2, "open", 0]]);
+  });
+
+  it("still binds a well-formed check-in afterwards", async () => {
+    expect(await expectJson(checkin({}))).toMatchObject({ status: "task", task: { jobId: w.job.id, round: 2 } });
+  });
+});

@@ -1,0 +1,169 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { WEIGHTS_MEDIA_TYPE, type ErrorCode, type JobStatus } from "@propius/shared";
+import {
+  ADMIN_KEY,
+  api,
+  createJob,
+  createTenant,
+  delta,
+  expectError,
+  expectJson,
+  jobSpec,
+  jobStatus,
+  modelMessage,
+  oversized,
+  registerClient,
+  seedModel,
+  streamed,
+  type Call,
+} from "../../test/fixtures.js";
+
+/**
+ * Acceptance: malformed requests to the operator's and job owners' routes each get a 4xx with a
+ * stable error code and change nothing. (Device routes: malformed-device-requests.workers.test.ts.)
+ */
+interface World {
+  a: { tenant: string; apiKey: string };
+  b: { tenant: string; apiKey: string };
+  running: JobStatus;
+  pending: JobStatus;
+  cancelled: JobStatus;
+  clientToken: string;
+}
+let w: World;
+let before: Awaited<ReturnType<typeof snapshot>>;
+
+async function snapshot() {
+  const jobs = await Promise.all([w.running, w.pending, w.cancelled].map((j) => jobStatus(w.a.apiKey, j.id)));
+  const lists = await Promise.all([w.a, w.b].map((t) => expectJson(api("/v1/jobs", { token: t.apiKey }))));
+  return { jobs, lists };
+}
+
+beforeAll(async () => {
+  const [a, b] = [await createTenant(), await createTenant()];
+  const running = await createJob(a.apiKey);
+  await seedModel(a.apiKey, running.id);
+  const pending = await createJob(a.apiKey);
+  const cancelled = await createJob(a.apiKey);
+  await expectJson(api(`/v1/jobs/${cancelled.id}/cancel`, { method: "POST", token: a.apiKey }));
+  await createJob(b.apiKey);
+  w = { a, b, running, pending, cancelled, clientToken: (await registerClient()).token };
+  before = await snapshot();
+});
+
+type Case = [name: string, status: number, code: ErrorCode, send: () => Promise<Response>];
+
+const owner = (path: string, call: Call = {}) => api(path, { token: w.a.apiKey, ...call });
+const admin = (call: Call) => api("/v1/tenants", { token: ADMIN_KEY, ...call });
+const put = (id: string, type: string, body: BodyInit) => owner(`/v1/jobs/${id}/model`, { method: "PUT", type, body });
+const metrics = (round: string, call: Call = { json: { testAccuracy: 0.5 } }) => owner(`/v1/jobs/${w.running.id}/rounds/${round}/metrics`, call);
+const raw = (...values: number[]) => new Uint8Array(Float32Array.from(values).buffer);
+
+/** Every owner route, with a well-formed request that only its credentials or job id can spoil. */
+const OWNER_ROUTES: { route: string; method: string; path: (id: string) => string; call?: () => Call; job?: () => string }[] = [
+  { route: "POST /v1/jobs", method: "POST", path: () => "/v1/jobs", call: () => ({ json: jobSpec() }) },
+  { route: "GET /v1/jobs", method: "GET", path: () => "/v1/jobs" },
+  { route: "GET /v1/jobs/:id", method: "GET", path: (id) => `/v1/jobs/${id}` },
+  { route: "PUT /v1/jobs/:id/model", method: "PUT", path: (id) => `/v1/jobs/${id}/model`, call: () => ({ type: WEIGHTS_MEDIA_TYPE, body: modelMessage() }), job: () => w.pending.id },
+  { route: "GET /v1/jobs/:id/model/model.json", method: "GET", path: (id) => `/v1/jobs/${id}/model/model.json` },
+  { route: "GET /v1/jobs/:id/model/weights.bin", method: "GET", path: (id) => `/v1/jobs/${id}/model/weights.bin` },
+  { route: "POST /v1/jobs/:id/cancel", method: "POST", path: (id) => `/v1/jobs/${id}/cancel` },
+  { route: "POST /v1/jobs/:id/rounds/:round/metrics", method: "POST", path: (id) => `/v1/jobs/${id}/rounds/1/metrics`, call: () => ({ json: { testAccuracy: 0.5 } }) },
+];
+
+const credentialCases: Case[] = OWNER_ROUTES.flatMap(({ route, method, path, call, job }): Case[] => {
+  const send = (authorization?: string, id = job?.() ?? w.running.id) =>
+    api(path(id), { method, ...call?.(), headers: authorization ? { authorization } : {} });
+  return [
+    [`${route}: missing Authorization`, 401, "unauthorized", () => send()],
+    [`${route}: Basic instead of Bearer`, 401, "unauthorized", () => send(`Basic ${w.a.apiKey}`)],
+    [`${route}: unknown API key`, 401, "unauthorized", () => send(`Bearer pk_${w.a.tenant}_${"x".repeat(32)}`)],
+    [`${route}: client token instead of an API key`, 401, "unauthorized", () => send(`Bearer ${w.clientToken}`)],
+    [`${route}: admin key instead of an API key`, 401, "unauthorized", () => send(`Bearer ${ADMIN_KEY}`)],
+    ...(route.includes(":id")
+      ? ([
+          [`${route}: another tenant's job`, 404, "job_not_found", () => send(`Bearer ${w.b.apiKey}`)],
+          [`${route}: a job id of the wrong shape`, 404, "job_not_found", () => send(`Bearer ${w.a.apiKey}`, "not-a-job")],
+          [`${route}: an over-long job id`, 404, "job_not_found", () => send(`Bearer ${w.a.apiKey}`, `job_${"a".repeat(65)}`)],
+          [`${route}: an unknown job id`, 404, "job_not_found", () => send(`Bearer ${w.a.apiKey}`, "job_doesnotexist")],
+        ] satisfies Case[])
+      : []),
+  ];
+});
+
+const bodyCases: Case[] = [
+  ["POST /v1/tenants: missing Authorization", 401, "unauthorized", () => api("/v1/tenants", { json: { name: "ghost" } })],
+  ["POST /v1/tenants: wrong admin key", 401, "unauthorized", () => admin({ token: "not-the-admin-key", json: { name: "ghost" } })],
+  ["POST /v1/tenants: a tenant's API key", 401, "unauthorized", () => admin({ token: w.a.apiKey, json: { name: "ghost" } })],
+  ["POST /v1/tenants: a client token", 401, "unauthorized", () => admin({ token: w.clientToken, json: { name: "ghost" } })],
+  ["POST /v1/tenants: text/plain", 415, "unsupported_media_type", () => admin({ type: "text/plain", body: '{"name":"ghost"}' })],
+  ["POST /v1/tenants: bad JSON", 400, "invalid_json", () => admin({ json: '{"name":' })],
+  ["POST /v1/tenants: missing name", 400, "validation_failed", () => admin({ json: {} })],
+  ["POST /v1/tenants: mistyped name", 400, "validation_failed", () => admin({ json: { name: 42 } })],
+  ["POST /v1/tenants: name with spaces and capitals", 400, "validation_failed", () => admin({ json: { name: "Ghost Tenant" } })],
+  ["POST /v1/tenants: body over 1 MiB", 413, "payload_too_large", () => admin({ type: "application/json", body: oversized(1 << 20) })],
+  ["POST /v1/tenants: streamed body over 1 MiB", 413, "payload_too_large", () => admin({ type: "application/json", body: streamed(1 << 20) })],
+
+  ["POST /v1/jobs: text/plain", 415, "unsupported_media_type", () => owner("/v1/jobs", { type: "text/plain", body: JSON.stringify(jobSpec()) })],
+  ["POST /v1/jobs: bad JSON", 400, "invalid_json", () => owner("/v1/jobs", { json: "{ name: tiny }" })],
+  ["POST /v1/jobs: empty body", 400, "invalid_json", () => owner("/v1/jobs", { type: "application/json", body: "" })],
+  ["POST /v1/jobs: JSON null", 400, "validation_failed", () => owner("/v1/jobs", { json: "null" })],
+  ["POST /v1/jobs: missing fields", 400, "validation_failed", () => owner("/v1/jobs", { json: { name: "tiny" } })],
+  ["POST /v1/jobs: mistyped rounds", 400, "validation_failed", () => owner("/v1/jobs", { json: { ...jobSpec(), plan: { ...jobSpec().plan, rounds: "two" } } })],
+  ["POST /v1/jobs: zero clients per round", 400, "validation_failed", () => owner("/v1/jobs", { json: jobSpec({ clientsPerRound: 0 }) })],
+  ["POST /v1/jobs: neither localEpochs nor localSteps", 400, "validation_failed", () => owner("/v1/jobs", { json: jobSpec({ localEpochs: undefined }) })],
+  ["POST /v1/jobs: an int32 tensor", 400, "validation_failed", () => owner("/v1/jobs", { json: { ...jobSpec(), model: { ...jobSpec().model, weightSpecs: [{ name: "w", shape: [2], dtype: "int32" }] } } })],
+  ["POST /v1/jobs: no tensors", 400, "validation_failed", () => owner("/v1/jobs", { json: { ...jobSpec(), model: { ...jobSpec().model, weightSpecs: [] } } })],
+  ["POST /v1/jobs: body over 1 MiB", 413, "payload_too_large", () => owner("/v1/jobs", { type: "application/json", body: oversized(1 << 20) })],
+  ["POST /v1/jobs: streamed body over 1 MiB", 413, "payload_too_large", () => owner("/v1/jobs", { type: "application/json", body: streamed(1 << 20) })],
+
+  ["PUT model: JSON instead of weights", 415, "unsupported_media_type", () => owner(`/v1/jobs/${w.pending.id}/model`, { method: "PUT", json: { weights: [1, 2, 3, 4] } })],
+  ["PUT model: empty body", 400, "invalid_update", () => put(w.pending.id, WEIGHTS_MEDIA_TYPE, new Uint8Array(0))],
+  ["PUT model: not a weights message", 400, "invalid_update", () => put(w.pending.id, WEIGHTS_MEDIA_TYPE, "PRW1 but not really")],
+  ["PUT model: a delta instead of a model", 400, "invalid_update", () => put(w.pending.id, WEIGHTS_MEDIA_TYPE, delta([1, 2, 3, 4]))],
+  ["PUT model: wrong tensor shape", 400, "invalid_update", () => put(w.pending.id, WEIGHTS_MEDIA_TYPE, delta([1, 2, 3, 4], {}, [{ name: "dense/kernel", shape: [4], dtype: "float32" }], "model"))],
+  ["PUT model: non-finite weights", 400, "invalid_update", () => put(w.pending.id, WEIGHTS_MEDIA_TYPE, delta([1, Infinity, 3, 4], {}, undefined, "model"))],
+  ["PUT model: raw weights of the wrong length", 400, "invalid_update", () => put(w.pending.id, "application/octet-stream", raw(1, 2, 3))],
+  ["PUT model: raw NaN weights", 400, "invalid_update", () => put(w.pending.id, "application/octet-stream", raw(1, NaN, 3, 4))],
+  ["PUT model: body over the upload limit", 413, "payload_too_large", () => put(w.pending.id, WEIGHTS_MEDIA_TYPE, oversized(2_000_000))],
+  ["PUT model: streamed body over the upload limit", 413, "payload_too_large", () => put(w.pending.id, WEIGHTS_MEDIA_TYPE, streamed(2_000_000))],
+  ["PUT model: seeding a model twice", 409, "model_already_set", () => put(w.running.id, WEIGHTS_MEDIA_TYPE, modelMessage())],
+
+  ["model.json: a job without a model", 404, "model_not_found", () => owner(`/v1/jobs/${w.pending.id}/model/model.json`)],
+  ["model.json: a hash the job never produced", 404, "model_not_found", () => owner(`/v1/jobs/${w.running.id}/model/model.json?hash=${"0".repeat(64)}`)],
+  ["weights.bin: a job without a model", 404, "model_not_found", () => owner(`/v1/jobs/${w.pending.id}/model/weights.bin`)],
+  ["weights.bin: a malformed hash", 404, "model_not_found", () => owner(`/v1/jobs/${w.running.id}/model/weights.bin?hash=../../etc`)],
+
+  ["cancel: a job cancelled already", 409, "job_not_running", () => owner(`/v1/jobs/${w.cancelled.id}/cancel`, { method: "POST" })],
+
+  ["metrics: an open round", 409, "conflict", () => metrics("1")],
+  ["metrics: a round that never ran", 409, "conflict", () => metrics("99")],
+  ["metrics: round 0", 400, "validation_failed", () => metrics("0")],
+  ["metrics: a round that is not a number", 400, "validation_failed", () => metrics("one")],
+  ["metrics: a round with a leading zero", 400, "validation_failed", () => metrics("01")],
+  ["metrics: a round too large", 400, "validation_failed", () => metrics("99999999999")],
+  ["metrics: accuracy above 1", 400, "validation_failed", () => metrics("1", { json: { testAccuracy: 1.5 } })],
+  ["metrics: mistyped loss", 400, "validation_failed", () => metrics("1", { json: { testLoss: "low" } })],
+  ["metrics: bad JSON", 400, "invalid_json", () => metrics("1", { json: "{" })],
+  ["metrics: text/plain", 415, "unsupported_media_type", () => metrics("1", { type: "text/plain", body: "{}" })],
+  ["metrics: body over 1 MiB", 413, "payload_too_large", () => metrics("1", { type: "application/json", body: oversized(1 << 20) })],
+];
+
+describe("malformed requests to the operator's and owners' routes", () => {
+  it.each([...credentialCases, ...bodyCases])("%s: %i %s, and nothing changes", async (_name, status, code, send) => {
+    await expectError(send(), status, code);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("stores nothing when a model is seeded twice", async () => {
+    const second = modelMessage(Float32Array.of(9, 9, 9, 9));
+    await expectError(put(w.running.id, WEIGHTS_MEDIA_TYPE, second), 409, "model_already_set");
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", second));
+    const hash = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+    await expectError(owner(`/v1/models/${hash}`), 404, "model_not_found");
+  });
+
+  it("created no tenant for the refused requests", async () => {
+    expect(await expectJson(admin({ json: { name: "ghost" } }), 201)).toMatchObject({ tenant: "ghost", created: true });
+  });
+});

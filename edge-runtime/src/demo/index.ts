@@ -1,0 +1,7 @@
+/** The demo job: real MNIST digits split non-IID across clients, a small classifier and its plan. */
+export { loadDigits, CLASSES, PIXELS, type Digits } from "./mnist.js";
+export { mulberry32, permutation, shuffle, type Random } from "./random.js";
+export { splitByLabel, DEFAULT_PRIMARY_FRACTION, DEFAULT_TEST_SIZE, type ShardSplit, type Split, type SplitOptions } from "./partition.js";
+export { demoShard, demoTestSet, describeShard, type DemoShardOptions, type ShardInfo } from "./demo-data.js";
+export { demoModel, demoPlan, DEMO_INIT_SEED, HIDDEN_UNITS, type DemoModel } from "./model.js";
+export { simulateFedAvg, type RoundReport, type SimulationOptions, type SimulationResult } from "./simulation.js";

@@ -1,0 +1,90 @@
+import { PropiusError, isErrorBody, type ErrorCode } from "@propius/shared";
+
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+export interface HttpOptions {
+  baseUrl: string;
+  fetch?: FetchLike;
+  /** Attempts for a request that fails at the network level or with a 5xx (default 6). */
+  attempts?: number;
+  /** First back-off delay in ms, doubled per attempt with jitter (default 250). */
+  backoffMs?: number;
+}
+
+export const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+  });
+
+/**
+ * A small HTTP helper shared by the device and owner clients: resolves paths against the control
+ * plane's URL, retries network failures and 5xx with exponential back-off and jitter, and turns
+ * error bodies into PropiusError with the server's stable code.
+ */
+export class Http {
+  readonly baseUrl: string;
+  private readonly fetchImpl: FetchLike;
+  private readonly attempts: number;
+  private readonly backoffMs: number;
+
+  constructor(options: HttpOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+    this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+    this.attempts = options.attempts ?? 6;
+    this.backoffMs = options.backoffMs ?? 250;
+  }
+
+  url(path: string): string {
+    return /^https?:\/\//.test(path) ? path : `${this.baseUrl}${path.startsWith("/") ? "" : "/"}${path}`;
+  }
+
+  async request(path: string, init: RequestInit = {}, signal?: AbortSignal): Promise<Response> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < this.attempts; attempt++) {
+      if (attempt > 0) await sleep(this.backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random()), signal);
+      try {
+        const response = await this.fetchImpl(this.url(path), { ...init, signal });
+        if (response.status < 500) return response;
+        lastError = await toError(response);
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        lastError = error;
+      }
+    }
+    throw lastError;
+  }
+
+  /** Sends a request and returns its JSON body, or throws the server's error. */
+  async json<T>(path: string, init: RequestInit = {}, signal?: AbortSignal): Promise<T> {
+    const response = await this.request(path, init, signal);
+    if (!response.ok) throw await toError(response);
+    return (await response.json()) as T;
+  }
+
+  /** Sends a request and returns its body as bytes, or throws the server's error. */
+  async bytes(path: string, init: RequestInit = {}, signal?: AbortSignal): Promise<Uint8Array> {
+    const response = await this.request(path, init, signal);
+    if (!response.ok) throw await toError(response);
+    return new Uint8Array(await response.arrayBuffer());
+  }
+}
+
+export async function toError(response: Response): Promise<PropiusError> {
+  const text = await response.text().catch(() => "");
+  try {
+    const body: unknown = JSON.parse(text);
+    if (isErrorBody(body)) return new PropiusError(body.error.code, body.error.message, body.error.details);
+  } catch {
+    // not JSON: fall through
+  }
+  const code: ErrorCode = response.status >= 500 ? "internal" : "bad_request";
+  return new PropiusError(code, `HTTP ${response.status}: ${text.slice(0, 200)}`);
+}
+
+export const jsonInit = (method: string, body: unknown, token?: string): RequestInit => ({
+  method,
+  headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+  body: JSON.stringify(body),
+});

@@ -1,0 +1,13 @@
+/** Local training for edge clients: backend choice, model (de)serialisation, training, evaluation. */
+export { BackendRegistry, initTraining, trainingBackends, type BackendSetup, type InitTrainingOptions } from "./backend.js";
+export { checkLocalData, featureSize, gatherRows, type LocalData } from "./local-data.js";
+export { buildModel, getFlatWeights, setFlatWeights, weightSpecsOf, type ModelSource } from "./model.js";
+export {
+  plannedSteps,
+  trainLocal,
+  type LocalTrainingPlan,
+  type TrainLocalOptions,
+  type TrainProgress,
+  type TrainResult,
+} from "./train.js";
+export { evaluate, type EvaluateOptions, type Evaluation } from "./evaluate.js";

@@ -1,0 +1,144 @@
+import * as tf from "@tensorflow/tfjs";
+import type { TrainingPlan } from "@propius/shared";
+import { checkLocalData, gatherRows, type LocalData } from "./local-data.js";
+import { buildModel, getFlatWeights, type ModelSource } from "./model.js";
+
+/** The parts of a job's training plan that local training uses. */
+export type LocalTrainingPlan = Pick<TrainingPlan, "localEpochs" | "localSteps" | "batchSize" | "learningRate" | "optimizer" | "loss">;
+
+/** Reported after every training step. */
+export interface TrainProgress {
+  /** The pass over the local data this step belonged to, from 1. */
+  epoch: number;
+  /** Steps done so far, from 1. */
+  step: number;
+  /** This step's mini-batch loss. */
+  loss: number;
+}
+
+export interface TrainLocalOptions {
+  model: ModelSource;
+  /** The weights to start from, laid out as `model.weightSpecs`. */
+  weights: Float32Array;
+  data: LocalData;
+  plan: LocalTrainingPlan;
+  onProgress?: (progress: TrainProgress) => void;
+  /** Aborting stops training between steps; the promise then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Source of randomness for shuffling (default Math.random); pass a seeded one for reproducible runs. */
+  random?: () => number;
+}
+
+export interface TrainResult {
+  /** Trained weights minus starting weights, laid out as `model.weightSpecs`. */
+  delta: Float32Array;
+  /** Number of local examples (the FedAvg weight of this update). */
+  examples: number;
+  /** Mean mini-batch loss over all steps, weighted by batch size. */
+  trainLoss: number;
+  /** Examples processed per second while training (repeats over epochs included). */
+  samplesPerSecond: number;
+  /** Wall time of the whole call, model building included. */
+  millis: number;
+}
+
+/** Yield to the event loop this often, so that aborts, messages and timers get through. */
+const YIELD_EVERY_MS = 50;
+
+/** Number of steps the plan asks for: `localSteps`, `localEpochs` passes, or whichever ends first if both are set. */
+export function plannedSteps(plan: LocalTrainingPlan, count: number): number {
+  const stepsPerEpoch = Math.ceil(count / plan.batchSize);
+  const byEpochs = plan.localEpochs === undefined ? Infinity : plan.localEpochs * stepsPerEpoch;
+  const steps = Math.min(plan.localSteps ?? Infinity, byEpochs);
+  if (!Number.isFinite(steps)) throw new RangeError("the plan needs localEpochs or localSteps");
+  return steps;
+}
+
+function makeOptimizer(plan: LocalTrainingPlan): tf.Optimizer {
+  switch (plan.optimizer) {
+    case "sgd":
+      return tf.train.sgd(plan.learningRate);
+    case "adam":
+      return tf.train.adam(plan.learningRate);
+    default:
+      throw new RangeError(`unsupported optimizer '${String(plan.optimizer)}'`);
+  }
+}
+
+/** Shuffled index order, reshuffled at the start of every pass. */
+function shuffledOrder(count: number, random: () => number): Uint32Array {
+  const order = new Uint32Array(count);
+  for (let i = 0; i < count; i++) order[i] = i;
+  for (let i = count - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+/**
+ * Trains the model on local data from the given weights and returns the weight delta. Batches
+ * cycle over freshly shuffled passes of the data until the plan's steps are done (the last batch
+ * of a pass may be smaller). Every tensor it creates is disposed, also on error or abort.
+ */
+export async function trainLocal(options: TrainLocalOptions): Promise<TrainResult> {
+  const started = performance.now();
+  const { data, plan, signal } = options;
+  const random = options.random ?? Math.random;
+  checkLocalData(data);
+  signal?.throwIfAborted();
+  const totalSteps = plannedSteps(plan, data.count);
+  const sparse = plan.loss === "sparseCategoricalCrossentropy";
+
+  const model = await buildModel(options.model, options.weights);
+  const optimizer = makeOptimizer(plan);
+  try {
+    model.compile({ optimizer, loss: plan.loss });
+    const trainStarted = performance.now();
+    let lastYield = trainStarted;
+    let samples = 0;
+    let lossSum = 0;
+    let step = 0;
+    for (let epoch = 1; step < totalSteps; epoch++) {
+      const order = shuffledOrder(data.count, random);
+      for (let start = 0; start < data.count && step < totalSteps; start += plan.batchSize) {
+        signal?.throwIfAborted();
+        const rows = order.subarray(start, Math.min(start + plan.batchSize, data.count));
+        const batch = gatherRows(data, rows);
+        const [xs, ys] = tf.tidy(() => {
+          const x = tf.tensor(batch.x, [rows.length, ...data.featureShape]);
+          const y = tf.tensor2d(batch.y, [rows.length, data.numClasses]);
+          return [x, sparse ? tf.argMax(y, -1).expandDims(1).toFloat() : y];
+        });
+        let loss: number;
+        try {
+          loss = (await model.trainOnBatch(xs, ys)) as number;
+        } finally {
+          tf.dispose([xs, ys]);
+        }
+        step += 1;
+        samples += rows.length;
+        lossSum += loss * rows.length;
+        options.onProgress?.({ epoch, step, loss });
+        if (performance.now() - lastYield > YIELD_EVERY_MS) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          lastYield = performance.now();
+        }
+      }
+    }
+    const trainMillis = performance.now() - trainStarted;
+    const trained = await getFlatWeights(model, options.model.weightSpecs);
+    const delta = new Float32Array(trained.length);
+    for (let i = 0; i < delta.length; i++) delta[i] = trained[i] - options.weights[i];
+    return {
+      delta,
+      examples: data.count,
+      trainLoss: lossSum / samples,
+      samplesPerSecond: samples / Math.max(trainMillis / 1000, 1e-9),
+      millis: performance.now() - started,
+    };
+  } finally {
+    model.dispose();
+    optimizer.dispose();
+  }
+}

@@ -1,0 +1,98 @@
+import { parseArgs } from "node:util";
+import { resolve } from "node:path";
+import { demoShard, describeShard } from "@propius/edge-runtime/demo";
+import { loadCsvFolder } from "./csv-data.js";
+import { runDevice } from "./device.js";
+
+const HELP = `propius-node: a Node edge device for a Propius Edge control plane
+
+Usage:
+  propius-node --url <control-plane-url> (--demo-shard <i> | --data <folder>) [options]
+
+Data (one of):
+  --data <folder>         train on the *.csv files in <folder> (label,feature1,feature2,...)
+  --classes <n>           number of classes in --data labels (default 10)
+  --demo-shard <i>        train on shard <i> of the demo's non-IID MNIST split
+  --demo-shards <n>       number of demo shards (default 8)
+  --seed <s>              seed of the demo split (default 1)
+
+Options:
+  --url <url>             the control plane (default http://127.0.0.1:8787)
+  --state <folder>        where the device keeps its enrolment (default .propius/device)
+  --backend <name>        training backend to prefer: wasm or cpu (default: best available)
+  --attr <key=value>      an extra attribute to report at check-in (repeatable; numbers are numbers)
+  --max-tasks <n>         stop after n accepted updates
+  --max-idle <seconds>    stop after waiting this long without a task
+  --quiet                 print only errors
+  -h, --help              show this help
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`propius-node: ${message}\n\n${HELP}`);
+  process.exit(2);
+}
+
+function parseAttributes(pairs: string[]): Record<string, number | string> {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const match = /^([A-Za-z_][\w.-]*)=(.*)$/.exec(pair);
+      if (!match) fail(`--attr takes key=value, got '${pair}'`);
+      const number = Number(match[2]);
+      return [match[1], match[2] !== "" && Number.isFinite(number) ? number : match[2]];
+    }),
+  );
+}
+
+function positiveInt(value: string | undefined, name: string, fallback?: number): number | undefined {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) fail(`${name} must be a non-negative integer, got '${value}'`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        url: { type: "string", default: "http://127.0.0.1:8787" },
+        data: { type: "string" }, classes: { type: "string" },
+        "demo-shard": { type: "string" }, "demo-shards": { type: "string" }, seed: { type: "string" },
+        state: { type: "string" }, backend: { type: "string" }, attr: { type: "string", multiple: true },
+        "max-tasks": { type: "string" }, "max-idle": { type: "string" },
+        quiet: { type: "boolean" }, help: { type: "boolean", short: "h" },
+      },
+    }).values;
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (parsed.help) return void process.stdout.write(HELP);
+  if ((parsed.data === undefined) === (parsed["demo-shard"] === undefined)) fail("give exactly one of --data or --demo-shard");
+  const shards = positiveInt(parsed["demo-shards"], "--demo-shards", 8)!;
+  const seed = positiveInt(parsed.seed, "--seed", 1)!;
+  const index = positiveInt(parsed["demo-shard"], "--demo-shard");
+  const log = parsed.quiet ? () => {} : (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+
+  let data;
+  if (index !== undefined) {
+    if (index >= shards) fail(`--demo-shard must be below --demo-shards (${shards})`);
+    data = await demoShard({ index, shards, seed });
+    log((await describeShard({ index, shards, seed })).summary);
+  } else {
+    data = await loadCsvFolder(resolve(parsed.data!), positiveInt(parsed.classes, "--classes", 10)!);
+  }
+  const controller = new AbortController();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => controller.abort(new Error(signal)));
+  const maxIdle = positiveInt(parsed["max-idle"], "--max-idle");
+  await runDevice({
+    url: parsed.url!, stateDir: resolve(parsed.state ?? ".propius/device"), data,
+    attributes: parseAttributes(parsed.attr ?? []), backend: parsed.backend,
+    maxTasks: positiveInt(parsed["max-tasks"], "--max-tasks"), maxIdleMs: maxIdle === undefined ? undefined : maxIdle * 1000,
+    signal: controller.signal, log,
+  });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`propius-node: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,63 @@
+import { cpus, totalmem } from "node:os";
+import { DeviceClient, runTaskLoop, type LoopEvent, type Trainer } from "@propius/edge-runtime";
+import { initTraining, trainLocal, type LocalData } from "@propius/edge-runtime/training";
+import type { Attributes } from "@propius/shared";
+import { loadCredentials, saveCredentials } from "./credentials.js";
+
+export interface DeviceOptions {
+  url: string;
+  stateDir: string;
+  data: LocalData;
+  /** Extra operator-defined attributes, reported at check-in. */
+  attributes?: Attributes;
+  backend?: string;
+  maxTasks?: number;
+  maxIdleMs?: number;
+  signal?: AbortSignal;
+  log: (line: string) => void;
+}
+
+/** What this Node device can tell the scheduler about itself. */
+export function probeAttributes(backend: string, examples: number): Attributes {
+  return { platform: "node", backend, cores: cpus().length, memory_gb: Math.round(totalmem() / 2 ** 30), examples };
+}
+
+/** Runs one Node device: enrol (or reuse its enrolment), then the shared task loop with tfjs training. */
+export async function runDevice(options: DeviceOptions): Promise<{ tasks: number }> {
+  const backend = await initTraining(options.backend ? { prefer: [options.backend] } : {});
+  const client = new DeviceClient({ baseUrl: options.url, credentials: await loadCredentials(options.stateDir, options.url) });
+  const attributes = { ...probeAttributes(backend, options.data.count), ...options.attributes };
+  if (!client.credentials) {
+    await saveCredentials(options.stateDir, options.url, await client.register(attributes));
+  }
+  options.log(`device ${client.credentials!.clientId} on ${backend}, ${options.data.count} local examples, control plane ${options.url}`);
+  const trainer: Trainer = async (task, weights, signal) => {
+    const result = await trainLocal({ model: task.model, weights, data: options.data, plan: task.plan, signal });
+    return { delta: result.delta, examples: result.examples, trainLoss: result.trainLoss };
+  };
+  return runTaskLoop({
+    client, trainer, attributes, signal: options.signal, maxTasks: options.maxTasks, maxIdleMs: options.maxIdleMs,
+    onEvent: (event) => options.log(describe(event)),
+  });
+}
+
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MB`;
+
+function describe(event: LoopEvent): string {
+  switch (event.type) {
+    case "wait":
+      return `waiting ${(event.retryAfterMs / 1000).toFixed(1)}s (${event.reason})`;
+    case "task":
+      return `task: job ${event.task.jobId} round ${event.task.round}`;
+    case "downloaded":
+      return event.bytes ? `downloaded model ${event.task.modelHash.slice(0, 12)} (${mb(event.bytes)})` : `model ${event.task.modelHash.slice(0, 12)} cached`;
+    case "trained":
+      return `trained on ${event.outcome.examples} examples in ${(event.millis / 1000).toFixed(1)}s, loss ${event.outcome.trainLoss.toFixed(4)}`;
+    case "uploaded":
+      return `uploaded delta (${mb(event.bytes)}): ${event.reported}/${event.demand} reported`;
+    case "refused":
+      return `update refused: ${event.code} (${event.message})`;
+    case "stopped":
+      return `stopped (${event.reason}) after ${event.tasks} accepted updates`;
+  }
+}

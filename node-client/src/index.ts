@@ -1,0 +1,3 @@
+export { runDevice, probeAttributes, type DeviceOptions } from "./device.js";
+export { loadCsvFolder } from "./csv-data.js";
+export { loadCredentials, saveCredentials } from "./credentials.js";

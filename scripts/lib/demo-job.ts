@@ -1,0 +1,67 @@
+import { OwnerClient } from "@propius/edge-runtime";
+import { demoModel, demoPlan, demoTestSet } from "@propius/edge-runtime/demo";
+import { evaluate, initTraining } from "@propius/edge-runtime/training";
+import type { JobSpecInput, JobStatus, RoundRecord } from "@propius/shared";
+
+export interface DemoJobOptions {
+  rounds: number;
+  clients: number;
+  roundDeadlineSeconds?: number;
+}
+
+/** The demo job's spec: the MNIST classifier, FedAvg, `clients` devices per round. */
+export function demoJobSpec(options: DemoJobOptions): JobSpecInput {
+  const model = demoModel();
+  return {
+    name: `mnist-demo-${options.clients}x${options.rounds}`,
+    model: { format: "tfjs-layers", topology: model.topology, weightSpecs: model.weightSpecs },
+    plan: {
+      ...demoPlan(), rounds: options.rounds, clientsPerRound: options.clients, overCommit: 1,
+      minReportFraction: 0.75, roundDeadlineSeconds: options.roundDeadlineSeconds ?? 120,
+    },
+    aggregation: { strategy: "fedavg", weighting: "examples" },
+    data: { dataset: "mnist", split: "non-iid, two main digits per device" },
+  };
+}
+
+/** Registers the demo job and seeds its initial model; round 1 opens. */
+export async function createDemoJob(owner: OwnerClient, options: DemoJobOptions): Promise<JobStatus> {
+  const spec = demoJobSpec(options);
+  const created = await owner.createJob(spec);
+  return owner.setInitialModel(created, spec, demoModel().initialWeights);
+}
+
+export interface RoundProgress {
+  round: RoundRecord;
+  testAccuracy: number;
+  testLoss: number;
+}
+
+/**
+ * The job owner's side of a run: watches the job, evaluates every new model version on the
+ * held-out test set, records the figures on the job, and reports each closed round.
+ */
+export async function followJob(
+  owner: OwnerClient,
+  jobId: string,
+  onRound: (progress: RoundProgress, status: JobStatus) => void,
+  options: { pollMs?: number; signal?: AbortSignal } = {},
+): Promise<JobStatus> {
+  await initTraining({ prefer: ["wasm"] });
+  const test = await demoTestSet();
+  const evaluated = new Set<number>();
+  for (;;) {
+    const status = await owner.status(jobId, options.signal);
+    const closed = status.rounds.filter((r) => r.status === "closed" && !evaluated.has(r.round));
+    for (const round of closed) {
+      const weights = await owner.weights(jobId, round.resultModel!);
+      const spec = demoModel();
+      const result = await evaluate({ model: { topology: spec.topology, weightSpecs: spec.weightSpecs }, weights, data: test });
+      const recorded = await owner.recordMetrics(jobId, round.round, { testAccuracy: result.accuracy, testLoss: result.loss });
+      evaluated.add(round.round);
+      onRound({ round: recorded, testAccuracy: result.accuracy, testLoss: result.loss }, status);
+    }
+    if (status.state !== "running" && status.state !== "pending_model" && closed.length === 0) return owner.status(jobId);
+    await new Promise((r) => setTimeout(r, options.pollMs ?? 500));
+  }
+}

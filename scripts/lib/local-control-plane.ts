@@ -1,0 +1,75 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createWriteStream } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Keeps wrangler from reaching outside hosts at start (metrics, cf fetch) and quiet. */
+export const WRANGLER_ENV = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true" };
+
+export interface ControlPlaneOptions {
+  port: number;
+  /** Folder for local Durable Object (SQLite) and R2 state; survives restarts. */
+  persistTo: string;
+  /** A .env file with the Worker's secrets. */
+  envFile?: string;
+  /** Extra variables (`--var KEY:VALUE`). */
+  vars?: Record<string, string>;
+  /** Where wrangler's own output goes (default: a log file beside the state folder). */
+  logFile?: string;
+  timeoutMs?: number;
+}
+
+export interface RunningControlPlane {
+  url: string;
+  process: ChildProcess;
+  logFile: string;
+  /** Stops wrangler: SIGTERM, or SIGKILL to simulate a crash. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts the control plane under `wrangler dev` (embedded workerd, local storage) and waits until it answers. */
+export async function startControlPlane(options: ControlPlaneOptions): Promise<RunningControlPlane> {
+  const logFile = options.logFile ?? join(dirname(resolve(options.persistTo)), "wrangler.log");
+  await mkdir(dirname(logFile), { recursive: true });
+  const args = [
+    join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "dev",
+    "--config", join(ROOT, "wrangler.toml"),
+    "--ip", "127.0.0.1", "--port", String(options.port),
+    "--persist-to", resolve(options.persistTo),
+    "--log-level", "warn", "--show-interactive-dev-session=false",
+    ...(options.envFile ? ["--env-file", resolve(options.envFile)] : []),
+    ...Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+  ];
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...WRANGLER_ENV }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const log = createWriteStream(logFile, { flags: "a" });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  const url = `http://127.0.0.1:${options.port}`;
+  const exited = once(child, "exit");
+  const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(-child.pid!, signal); // the whole group: wrangler and its workerd
+    } catch {
+      child.kill(signal);
+    }
+    await exited;
+  };
+  const deadline = Date.now() + (options.timeoutMs ?? 90_000);
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}; see ${logFile}`);
+    try {
+      const response = await fetch(`${url}/v1/health`);
+      if (response.ok) return { url, process: child, logFile, stop };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await stop("SIGKILL");
+  throw new Error(`the control plane did not answer on ${url} within ${options.timeoutMs ?? 90_000} ms; see ${logFile}`);
+}

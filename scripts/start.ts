@@ -1,0 +1,120 @@
+/**
+ * `npm start`: runs the demo job end to end on the embedded local default. Starts the control
+ * plane under `wrangler dev` (local SQLite Durable Objects and R2 under .propius/state), makes sure
+ * a local tenant key exists, registers the MNIST demo job, starts Node devices, and prints the job's
+ * progress round by round, ending with one `summary:` line.
+ */
+import { parseArgs } from "node:util";
+import { join, resolve } from "node:path";
+import { OwnerClient } from "@propius/edge-runtime";
+import { ROOT, startControlPlane, type RunningControlPlane } from "./lib/local-control-plane.js";
+import { ensureApiKey, ensureDevVars } from "./lib/local-secrets.js";
+import { createDemoJob, followJob } from "./lib/demo-job.js";
+import { startDemoClients, stopAll } from "./lib/demo-clients.js";
+
+const HELP = `npm start -- [options]
+
+  --rounds <n>       rounds of the demo job (default 10)
+  --clients <n>      Node devices, and devices per round (default 8)
+  --seed <n>         seed of the non-IID data split (default 1)
+  --port <n>         port of the control plane (default 8787)
+  --state <dir>      local state: secrets, keys, Durable Objects, R2 (default .propius)
+  --keep-running     leave the control plane running after the job
+  --verbose          show every device's log lines
+  -h, --help         this help
+`;
+
+const { values: flags } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "10" }, clients: { type: "string", default: "8" },
+    seed: { type: "string", default: "1" }, port: { type: "string", default: "8787" },
+    state: { type: "string", default: ".propius" }, "keep-running": { type: "boolean" },
+    verbose: { type: "boolean" }, help: { type: "boolean", short: "h" },
+  },
+});
+if (flags.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+function count(name: string, min: number, max: number): number {
+  const value = Number(flags[name as keyof typeof flags]);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    process.stderr.write(`--${name} must be an integer from ${min} to ${max}\n\n${HELP}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const rounds = count("rounds", 1, 1000);
+const clients = count("clients", 1, 64);
+const seed = count("seed", 0, 2 ** 31);
+const port = count("port", 1, 65535);
+const stateDir = resolve(ROOT, flags.state!);
+const started = Date.now();
+const elapsed = () => ((Date.now() - started) / 1000).toFixed(1);
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+
+let controlPlane: RunningControlPlane | undefined;
+let devices: ReturnType<typeof startDemoClients> = [];
+
+async function shutdown(code: number): Promise<never> {
+  await stopAll(devices);
+  if (controlPlane && (!flags["keep-running"] || code !== 0)) await controlPlane.stop();
+  process.exit(code);
+}
+process.once("SIGINT", () => void shutdown(130));
+
+async function main(): Promise<void> {
+  const devVars = join(stateDir, "dev.vars");
+  const { adminKey } = await ensureDevVars(devVars);
+  say(`starting the control plane (wrangler dev, state in ${flags.state}/state) ...`);
+  controlPlane = await startControlPlane({ port, persistTo: join(stateDir, "state"), envFile: devVars, logFile: join(stateDir, "wrangler.log") });
+  say(`control plane: ${controlPlane.url}  (log: ${flags.state}/wrangler.log)`);
+
+  const key = await ensureLocalKey(controlPlane.url, adminKey);
+  say(key.created ? `created the local API key (tenant ${key.tenant}), stored in ${flags.state}/api-key.json:\n  ${key.apiKey}` : `using the local API key in ${flags.state}/api-key.json (tenant ${key.tenant})`);
+  const owner = new OwnerClient({ baseUrl: controlPlane.url, apiKey: key.apiKey });
+
+  const job = await createDemoJob(owner, { rounds, clients });
+  say(`job ${job.id}: ${job.name}, ${rounds} rounds, ${clients} devices per round, FedAvg`);
+  devices = startDemoClients({
+    url: controlPlane.url, count: clients, seed, stateDir: join(stateDir, "devices"),
+    onLine: (i, line) => (flags.verbose || /error|refused|propius-node:/i.test(line)) && say(`  [device ${i}] ${line}`),
+  });
+  say(`started ${clients} Node devices (non-IID MNIST shards, seed ${seed})`);
+  say("round  devices  train-loss  test-acc  elapsed  up(MB)  down(MB)");
+
+  let accuracy = 0;
+  const final = await followJob(owner, job.id, ({ round, testAccuracy }) => {
+    accuracy = testAccuracy;
+    say(`${String(round.round).padStart(5)}  ${String(round.reported).padStart(7)}  ${(round.trainLoss ?? NaN).toFixed(4).padStart(10)}  ${testAccuracy.toFixed(4).padStart(8)}  ${elapsed().padStart(6)}s  ${mb(round.bytesIn).padStart(6)}  ${mb(round.bytesOut).padStart(8)}`);
+  });
+  const closed = final.rounds.filter((r) => r.status === "closed").length;
+  if (final.state !== "done") say(`the job ended ${final.state}`);
+  say(`summary: rounds=${closed} clients=${clients} accuracy=${accuracy.toFixed(4)} seconds=${elapsed()}`);
+  if (flags["keep-running"]) say(`control plane still running at ${controlPlane.url}; Ctrl-C stops it`);
+  await stopAll(devices);
+  if (!flags["keep-running"]) await shutdown(final.state === "done" ? 0 : 1);
+}
+
+/** The stored local key, or a new one if there is none or the control plane's state no longer knows it. */
+async function ensureLocalKey(url: string, adminKey: string) {
+  const path = join(stateDir, "api-key.json");
+  const create = () => OwnerClient.createTenant({ baseUrl: url, adminKey, name: "local" });
+  const key = await ensureApiKey(path, create);
+  try {
+    await new OwnerClient({ baseUrl: url, apiKey: key.apiKey }).jobs();
+    return key;
+  } catch {
+    const { rm } = await import("node:fs/promises");
+    await rm(path, { force: true });
+    return ensureApiKey(path, create);
+  }
+}
+
+main().catch(async (error: unknown) => {
+  process.stderr.write(`start: ${error instanceof Error ? error.message : String(error)}\n`);
+  await shutdown(1);
+});

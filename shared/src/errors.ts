@@ -1,0 +1,57 @@
+/**
+ * Stable error codes shared by the control plane and its clients.
+ * Every error response has the shape `{ "error": { "code", "message", "details"? } }`.
+ */
+export const ERROR_STATUS = {
+  bad_request: 400,
+  invalid_json: 400,
+  validation_failed: 400,
+  invalid_update: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  ticket_invalid: 403,
+  not_found: 404,
+  job_not_found: 404,
+  model_not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  job_not_running: 409,
+  model_already_set: 409,
+  round_closed: 409,
+  ticket_used: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  not_configured: 503,
+  internal: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+export function isErrorBody(value: unknown): value is ErrorBody {
+  if (typeof value !== "object" || value === null || !("error" in value)) return false;
+  const error = (value as { error: unknown }).error;
+  return typeof error === "object" && error !== null && typeof (error as { code?: unknown }).code === "string";
+}
+
+/** An error that carries a stable code; rendered by the control plane's one error handler. */
+export class PropiusError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details?: unknown;
+
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = "PropiusError";
+    this.code = code;
+    this.status = ERROR_STATUS[code];
+    this.details = details;
+  }
+
+  toBody(): ErrorBody {
+    return { error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) } };
+  }
+}

@@ -1,0 +1,106 @@
+import { z } from "zod";
+import type { ModelDefinition, TrainingPlan } from "./job-spec.js";
+
+export const PROTOCOL_VERSION = 1;
+/** The media type of a weights or delta message (see weights-format.ts). */
+export const WEIGHTS_MEDIA_TYPE = "application/vnd.propius.weights";
+export const TICKET_HEADER = "propius-ticket";
+
+/** Attributes a device reports at check-in. Numbers and short strings only. */
+export const attributesSchema = z
+  .record(z.string().min(1).max(64), z.union([z.number().finite(), z.string().max(128), z.boolean()]))
+  .refine((a) => Object.keys(a).length <= 64, { message: "at most 64 attributes" })
+  .default({});
+
+export const registerClientSchema = z.object({
+  attributes: attributesSchema,
+});
+
+export const checkInSchema = z.object({
+  attributes: attributesSchema,
+});
+
+export const roundMetricsSchema = z.object({
+  testAccuracy: z.number().min(0).max(1).optional(),
+  testLoss: z.number().finite().min(0).optional(),
+});
+
+export const createTenantSchema = z.object({
+  name: z.string().min(1).max(100).regex(/^[a-z0-9][a-z0-9-]*$/, "lowercase letters, digits and dashes"),
+});
+
+export type Attributes = z.output<typeof attributesSchema>;
+
+/** What a device receives when it is bound to a job for a round. */
+export interface Task {
+  jobId: string;
+  round: number;
+  ticket: string;
+  /** Content address (SHA-256, hex) of the model version to start from. */
+  modelHash: string;
+  modelUrl: string;
+  uploadUrl: string;
+  model: ModelDefinition;
+  plan: TrainingPlan;
+  /** Epoch milliseconds after which the update is refused. */
+  deadline: number;
+}
+
+export type CheckInReply =
+  | { status: "task"; task: Task }
+  | { status: "wait"; retryAfterMs: number; reason: string };
+
+/** Metadata a device sends in a delta's header `meta`. */
+export interface UpdateMeta {
+  examples: number;
+  trainLoss?: number;
+  /** Bytes the device downloaded for this task (0 when the model version was cached). */
+  bytesDown?: number;
+}
+
+export interface UpdateReceipt {
+  accepted: true;
+  jobId: string;
+  round: number;
+  reported: number;
+  demand: number;
+}
+
+export type JobState = "pending_model" | "running" | "done" | "cancelled" | "failed";
+
+export interface RoundRecord {
+  round: number;
+  attempt: number;
+  /** open: binding and collecting; aggregating: demand met, next model being made; retried: too few reports by the deadline. */
+  status: "open" | "aggregating" | "closed" | "retried";
+  demand: number;
+  bound: number;
+  reported: number;
+  examples: number;
+  trainLoss: number | null;
+  testAccuracy: number | null;
+  testLoss: number | null;
+  /** Bytes of the accepted updates, and bytes the reporting devices downloaded for the round. */
+  bytesIn: number;
+  bytesOut: number;
+  openedAt: number;
+  closedAt: number | null;
+  /** Hash of the model the round started from, and of the one it produced. */
+  baseModel: string;
+  resultModel: string | null;
+}
+
+export interface JobStatus {
+  id: string;
+  tenant: string;
+  name: string;
+  state: JobState;
+  createdAt: number;
+  updatedAt: number;
+  currentRound: number;
+  totalRounds: number;
+  modelVersion: number;
+  modelHash: string | null;
+  plan: TrainingPlan;
+  rounds: RoundRecord[];
+}

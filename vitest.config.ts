@@ -1,0 +1,47 @@
+import { defineConfig } from "vitest/config";
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+
+/**
+ * One config, a project per runtime:
+ *  - node:        pure modules and clients (`*.test.ts`)
+ *  - workers:     the control plane inside real workerd (`*.workers.test.ts`)
+ *  - integration: the real control plane under `wrangler dev` with real Node clients (`test/integration`)
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "node",
+          include: ["{shared,edge-runtime,control,node-client,web-client}/src/**/*.test.ts"],
+          exclude: ["**/*.workers.test.ts", "**/node_modules/**"],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: { PROPIUS_ADMIN_KEY: "test-admin-key", PROPIUS_TOKEN_SECRET: "test-token-secret", MAX_UPLOAD_BYTES: "2000000" },
+            },
+          }),
+        ],
+        test: {
+          name: "workers",
+          include: ["control/src/**/*.workers.test.ts"],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          fileParallelism: false,
+          testTimeout: 240_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});

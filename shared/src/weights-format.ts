@@ -33,7 +33,7 @@ export interface WeightsMessage {
 const align4 = (n: number) => (n + 3) & ~3;
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-export function encodeWeights(header: WeightsHeader, values: Float32Array): Uint8Array {
+export function encodeWeights(header: WeightsHeader, values: Float32Array): Uint8Array<ArrayBuffer> {
   const expected = parameterCount(header.tensors);
   if (values.length !== expected) {
     throw new PropiusError("invalid_update", `expected ${expected} values for the manifest, got ${values.length}`);

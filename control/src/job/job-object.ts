@@ -55,6 +55,8 @@ export class JobObject extends DurableObject<Env> {
   setInitialModel(tenant: string, body: Uint8Array, raw: boolean): Promise<Reply<JobStatus>> {
     return this.run(async () => {
       const job = this.core.jobFor(tenant);
+      // Refuse before storing: a refused upload must not leave a blob in the model store.
+      if (job.state !== "pending_model") throw new PropiusError("model_already_set", "the job's initial model is already set");
       const specs = job.spec.model.weightSpecs;
       let values: Float32Array;
       if (raw) {

@@ -1,5 +1,5 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import {
   SEED,
   api,
@@ -14,16 +14,16 @@ import {
   uploadDelta,
   weightsOf,
 } from "../../test/fixtures.js";
+import { ROUND_DEADLINE } from "./job-core.js";
+import { SqliteJobStore } from "./sqlite-job-store.js";
 
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await cancelRunningJobs();
-});
+afterEach(cancelRunningJobs);
 
 const scheduledAlarm = (jobId: string) => runInDurableObject(jobStub(jobId), (_, state) => state.storage.getAlarm());
 
-/** Moves the clock of the Worker and its Durable Objects (same isolate as the tests) to `at`. */
-const setNow = (at: number) => vi.spyOn(Date, "now").mockReturnValue(at);
+/** Moves the round's deadline into the past in the job's storage, as if its time had run out. */
+const expireRound = (jobId: string) =>
+  runInDurableObject(jobStub(jobId), (_, state) => new SqliteJobStore(state.storage.sql, state.storage).put(ROUND_DEADLINE, Date.now() - 1));
 
 describe("the job's round deadline alarm", () => {
   it("closes a round whose deadline passes with enough reports, and opens the next with a new model", async () => {
@@ -38,7 +38,7 @@ describe("the job's round deadline alarm", () => {
     expect(await runDurableObjectAlarm(jobStub(job.id))).toBe(true);
     expect((await jobStatus(apiKey, job.id)).rounds).toMatchObject([{ round: 1, status: "open", reported: 2 }]);
 
-    setNow(taskA.deadline + 1);
+    await expireRound(job.id);
     expect(await runDurableObjectAlarm(jobStub(job.id))).toBe(true);
     const status = await jobStatus(apiKey, job.id);
     expect(status).toMatchObject({ state: "running", currentRound: 2, modelVersion: 1 });
@@ -48,7 +48,9 @@ describe("the job's round deadline alarm", () => {
       { round: 2, attempt: 0, status: "open", reported: 0, baseModel: status.modelHash },
     ]);
     expect(await weightsOf(await api(`/v1/jobs/${job.id}/model/weights.bin`, { token: apiKey }))).toEqual(Array.from(SEED, (w) => w + 3));
-    expect(await scheduledAlarm(job.id)).toBe(taskA.deadline + 1 + 60_000);
+    const nextTask = await taskFor(a.token, job.id);
+    expect(nextTask).toMatchObject({ round: 2, modelHash: status.modelHash });
+    expect(await scheduledAlarm(job.id)).toBe(nextTask.deadline);
   });
 
   it("retries a round whose deadline passes with too few reports (attempt 1, same model)", async () => {
@@ -58,20 +60,20 @@ describe("the job's round deadline alarm", () => {
     const unusedTask = await taskFor(b.token, job.id);
     expect((await uploadDelta(a.token, staleTask, delta([1, 1, 1, 1]))).status).toBe(202);
 
-    setNow(staleTask.deadline + 1);
+    await expireRound(job.id);
     expect(await runDurableObjectAlarm(jobStub(job.id))).toBe(true);
     const status = await jobStatus(apiKey, job.id);
     expect(status).toMatchObject({ state: "running", currentRound: 1, modelVersion: 0, modelHash: job.modelHash });
     expect(status.rounds).toMatchObject([
-      { round: 1, attempt: 0, status: "retried", reported: 1, closedAt: staleTask.deadline + 1 },
+      { round: 1, attempt: 0, status: "retried", reported: 1 },
       { round: 1, attempt: 1, status: "open", reported: 0, bound: 0, baseModel: job.modelHash },
     ]);
-    expect(await scheduledAlarm(job.id)).toBe(staleTask.deadline + 1 + 60_000);
 
     await expectError(uploadDelta(b.token, unusedTask, delta([1, 1, 1, 1])), 409, "round_closed");
     const retry = await taskFor(a.token, job.id);
     expect(retry).toMatchObject({ round: 1, modelHash: job.modelHash });
     expect(retry.ticket).not.toBe(staleTask.ticket);
+    expect(await scheduledAlarm(job.id)).toBe(retry.deadline);
     expect((await uploadDelta(a.token, retry, delta([1, 1, 1, 1]))).status).toBe(202);
   });
 

@@ -18,13 +18,14 @@ export function jitter(ms: number, random = Math.random): number {
  */
 export async function checkIn(env: Env, clientId: string, _attributes: Attributes): Promise<CheckInReply> {
   const jobs = await directoryOf(env).runningJobs();
-  let wait: { retryAfterMs: number; reason: string } = { retryAfterMs: IDLE_RETRY_MS, reason: "no_jobs" };
+  let wait: { retryAfterMs: number; reason: string } | null = null;
   for (const job of jobs) {
     const claim = await unwrap(jobOf(env, job.id).claim(clientId));
     if (claim.kind === "task") return { status: "task", task: toTask(job.id, claim) };
-    if (claim.retryAfterMs < wait.retryAfterMs) wait = { retryAfterMs: claim.retryAfterMs, reason: claim.reason };
+    if (!wait || claim.retryAfterMs < wait.retryAfterMs) wait = { retryAfterMs: claim.retryAfterMs, reason: claim.reason };
   }
-  return { status: "wait", retryAfterMs: jitter(wait.retryAfterMs), reason: wait.reason };
+  const { retryAfterMs, reason } = wait ?? { retryAfterMs: IDLE_RETRY_MS, reason: "no_jobs" };
+  return { status: "wait", retryAfterMs: jitter(Math.min(retryAfterMs, IDLE_RETRY_MS)), reason };
 }
 
 function toTask(jobId: string, claim: Extract<ClaimResult, { kind: "task" }>): Task {

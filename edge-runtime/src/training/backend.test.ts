@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
-import { BackendRegistry, initTraining, trainingBackends } from "./backend.js";
+import { BackendRegistry, initTraining } from "./backend.js";
 
 describe("BackendRegistry", () => {
   it("lists backends by priority", () => {

@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { demoShard, demoTestSet, describeShard } from "./demo-data.js";
+import { loadDigits } from "./mnist.js";
+
+const labelsOf = (y: Float32Array) => Array.from({ length: y.length / 10 }, (_, i) => y.subarray(i * 10, i * 10 + 10).indexOf(1));
+
+describe("MNIST demo data", () => {
+  it("loads the package's 10,000 real digits once", async () => {
+    const digits = await loadDigits();
+    expect(await loadDigits()).toBe(digits);
+    expect(digits.count).toBe(10_000);
+    expect(digits.x).toHaveLength(10_000 * 784);
+    expect(Math.min(...digits.x.subarray(0, 784 * 50))).toBe(0);
+    expect(Math.max(...digits.x.subarray(0, 784 * 50))).toBeLessThanOrEqual(1);
+    const perDigit = new Array(10).fill(0);
+    for (const label of digits.labels) perDigit[label] += 1;
+    for (const n of perDigit) expect(n).toBeGreaterThan(800);
+  });
+
+  it("gives a shard as LocalData matching its description", async () => {
+    const shard = await demoShard({ index: 2, shards: 8, seed: 1 });
+    const info = await describeShard({ index: 2, shards: 8, seed: 1 });
+    expect(shard.featureShape).toEqual([784]);
+    expect(shard.numClasses).toBe(10);
+    expect(shard.count).toBe(info.count);
+    expect(shard.x).toHaveLength(shard.count * 784);
+    const counts = new Array(10).fill(0);
+    for (const label of labelsOf(shard.y)) counts[label] += 1;
+    expect(counts).toEqual(info.classCounts);
+    expect(info.summary).toMatch(/^shard 2\/8 \(seed 1\): \d+ digits, 80% digits \d\+\d; per digit 0:\d+/);
+  });
+
+  it("keeps the test set fixed and apart from the shards", async () => {
+    const test = await demoTestSet();
+    expect(test.count).toBe(2000);
+    expect(new Set(labelsOf(test.y)).size).toBe(10);
+    const rows = (x: Float32Array, n: number) => new Set(Array.from({ length: n }, (_, i) => x.subarray(i * 784, i * 784 + 784).join(",")));
+    const testImages = rows(test.x, test.count);
+    const shard = await demoShard({ index: 0, shards: 8, seed: 3 });
+    const overlap = [...rows(shard.x, shard.count)].filter((image) => testImages.has(image));
+    expect(overlap.length).toBeLessThan(3); // only exact duplicate images in MNIST itself could match
+    expect((await demoTestSet()).x).toEqual(test.x);
+  });
+
+  it("rejects a shard index out of range", async () => {
+    await expect(demoShard({ index: 8, shards: 8, seed: 1 })).rejects.toThrow(RangeError);
+  });
+});

@@ -1,0 +1,59 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { OwnerClient } from "@propius/edge-runtime";
+import { startControlPlane, type RunningControlPlane } from "../../scripts/lib/local-control-plane.js";
+
+export const ADMIN_KEY = "integration-admin-key";
+const SECRETS = { PROPIUS_ADMIN_KEY: ADMIN_KEY, PROPIUS_TOKEN_SECRET: "integration-token-secret" };
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A control plane under `wrangler dev` with its own state folder, restartable on the same state. */
+export class TestControlPlane {
+  running: RunningControlPlane | undefined;
+
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+  ) {}
+
+  static async start(): Promise<TestControlPlane> {
+    const plane = new TestControlPlane(await mkdtemp(join(tmpdir(), "propius-it-")), await freePort());
+    await plane.restart();
+    return plane;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async restart(): Promise<void> {
+    this.running = await startControlPlane({ port: this.port, persistTo: join(this.dir, "state"), vars: SECRETS, logFile: join(this.dir, "wrangler.log") });
+  }
+
+  /** SIGKILL: the process gets no chance to flush or shut down cleanly. */
+  async kill(): Promise<void> {
+    await this.running?.stop("SIGKILL");
+  }
+
+  async dispose(): Promise<void> {
+    await this.running?.stop("SIGTERM");
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  async owner(tenant = "it"): Promise<OwnerClient> {
+    const { apiKey } = await OwnerClient.createTenant({ baseUrl: this.url, adminKey: ADMIN_KEY, name: tenant });
+    return new OwnerClient({ baseUrl: this.url, apiKey });
+  }
+}

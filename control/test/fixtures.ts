@@ -144,14 +144,14 @@ export const oversized = (limit: number) => new Uint8Array(limit + 1).fill(0x20)
 
 /** A body over `limit` bytes, streamed in 64 KiB chunks without a Content-Length. */
 export function streamed(limit: number): ReadableStream<Uint8Array> {
-  let sent = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (sent > limit) return controller.close();
-      controller.enqueue(new Uint8Array(64 << 10).fill(0x20));
-      sent += 64 << 10;
-    },
-  });
+  const { readable, writable } = new IdentityTransformStream();
+  const writer = writable.getWriter();
+  const write = async () => {
+    for (let sent = 0; sent <= limit; sent += 64 << 10) await writer.write(new Uint8Array(64 << 10).fill(0x20));
+    await writer.close();
+  };
+  write().catch(() => undefined); // the Worker stops reading once the body is over its limit
+  return readable;
 }
 
 /** The float32 values of a weights.bin response. */

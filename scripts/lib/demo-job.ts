@@ -17,7 +17,7 @@ export function demoJobSpec(options: DemoJobOptions): JobSpecInput {
     model: { format: "tfjs-layers", topology: model.topology, weightSpecs: model.weightSpecs },
     plan: {
       ...demoPlan(), rounds: options.rounds, clientsPerRound: options.clients, overCommit: 1,
-      minReportFraction: 0.75, roundDeadlineSeconds: options.roundDeadlineSeconds ?? 120,
+      minReportFraction: 0.75, roundDeadlineSeconds: options.roundDeadlineSeconds ?? 300,
     },
     aggregation: { strategy: "fedavg", weighting: "examples" },
     data: { dataset: "mnist", split: "non-iid, two main digits per device" },

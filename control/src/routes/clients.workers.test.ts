@@ -35,7 +35,8 @@ describe("device enrolment and check-in", () => {
 
   it("binds a client to the oldest running job and gives it the same ticket when it checks in again", async () => {
     const older = await runningJob();
-    await runningJob();
+    const newer = await runningJob();
+    expect(newer.job.createdAt).toBeGreaterThan(older.job.createdAt);
     const { token } = await registerClient();
     const task = await taskFor(token, older.job.id);
     expect(task).toMatchObject({ round: 1, modelHash: older.job.modelHash, plan: older.job.plan });
@@ -47,6 +48,7 @@ describe("device enrolment and check-in", () => {
   it("binds at most demand x over-commit clients, then sends the next job's task", async () => {
     const full = await runningJob({ clientsPerRound: 2, overCommit: 1 });
     const next = await runningJob();
+    expect(next.job.createdAt).toBeGreaterThan(full.job.createdAt);
     const clients = [await registerClient(), await registerClient(), await registerClient()];
     await taskFor(clients[0].token, full.job.id);
     await taskFor(clients[1].token, full.job.id);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { JobStatus } from "@propius/shared";
 import {
+  ADMIN_KEY,
   SEED,
   TENSORS,
   TOPOLOGY,
@@ -38,7 +39,7 @@ describe("the job owner's API", () => {
   it("gives a tenant created again a second working API key", async () => {
     const first = await createTenant();
     const second = await expectJson<{ tenant: string; created: boolean; apiKey: string }>(
-      api("/v1/tenants", { token: "test-admin-key", json: { name: first.tenant } }),
+      api("/v1/tenants", { token: ADMIN_KEY, json: { name: first.tenant } }),
       201,
     );
     expect(second).toMatchObject({ tenant: first.tenant, created: false });

@@ -57,7 +57,7 @@ beforeAll(async () => {
   w = { owner: { apiKey }, job, other, c1, c2, c3, x, fresh, forged, tampered };
   before = await snapshot();
   expect(before.job.rounds).toMatchObject([{ round: 1, status: "open", bound: 3, reported: 1 }]);
-});
+}, 120_000);
 
 type Case = [name: string, status: number, code: ErrorCode, send: () => Promise<Response>];
 

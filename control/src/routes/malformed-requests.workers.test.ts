@@ -49,7 +49,7 @@ beforeAll(async () => {
   await createJob(b.apiKey);
   w = { a, b, running, pending, cancelled, clientToken: (await registerClient()).token };
   before = await snapshot();
-});
+}, 120_000);
 
 type Case = [name: string, status: number, code: ErrorCode, send: () => Promise<Response>];
 

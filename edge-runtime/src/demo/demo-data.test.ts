@@ -4,6 +4,10 @@ import { loadDigits } from "./mnist.js";
 
 const labelsOf = (y: Float32Array) => Array.from({ length: y.length / 10 }, (_, i) => y.subarray(i * 10, i * 10 + 10).indexOf(1));
 
+/** A cheap fingerprint of each 784-pixel image. */
+const imageKeys = (x: Float32Array, count: number) =>
+  Array.from({ length: count }, (_, i) => x.subarray(i * 784, i * 784 + 784).reduce((key, v, j) => key + v * (j + 1) * (j % 7 + 1), 0));
+
 describe("MNIST demo data", () => {
   it("loads the package's 10,000 real digits once", async () => {
     const digits = await loadDigits();
@@ -34,12 +38,12 @@ describe("MNIST demo data", () => {
     const test = await demoTestSet();
     expect(test.count).toBe(2000);
     expect(new Set(labelsOf(test.y)).size).toBe(10);
-    const rows = (x: Float32Array, n: number) => new Set(Array.from({ length: n }, (_, i) => x.subarray(i * 784, i * 784 + 784).join(",")));
-    const testImages = rows(test.x, test.count);
+    const testImages = new Set(imageKeys(test.x, test.count));
     const shard = await demoShard({ index: 0, shards: 8, seed: 3 });
-    const overlap = [...rows(shard.x, shard.count)].filter((image) => testImages.has(image));
-    expect(overlap.length).toBeLessThan(3); // only exact duplicate images in MNIST itself could match
-    expect((await demoTestSet()).x).toEqual(test.x);
+    const shared = imageKeys(shard.x, shard.count).filter((key) => testImages.has(key));
+    expect(shared.length).toBeLessThan(3); // only images that MNIST itself holds twice could match
+    const again = await demoTestSet();
+    expect(imageKeys(again.x, again.count)).toEqual(imageKeys(test.x, test.count));
   });
 
   it("rejects a shard index out of range", async () => {

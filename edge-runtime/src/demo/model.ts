@@ -81,9 +81,9 @@ export function demoPlan(): JobSpecInput["plan"] {
   return {
     rounds: 10,
     clientsPerRound: 8,
-    localEpochs: 2,
+    localEpochs: 1,
     batchSize: 32,
-    learningRate: 0.1,
+    learningRate: 0.2,
     optimizer: "sgd",
     loss: "categoricalCrossentropy",
   };

@@ -30,7 +30,10 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["control/src/**/*.workers.test.ts"],
-          testTimeout: 30_000,
+          // Shared CI machines stall for seconds at a time; a request is fast when they do not.
+          testTimeout: 60_000,
+          // Pre-bundle dependencies: workerd imports each module through Vite, one request per file.
+          deps: { optimizer: { ssr: { enabled: true, include: ["hono", "hono/http-exception", "zod"] } } },
         },
       },
       {

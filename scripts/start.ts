@@ -7,10 +7,13 @@
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { OwnerClient } from "@propius/edge-runtime";
+import { loadDigits, useDigitsCache } from "@propius/edge-runtime/demo";
+import { fileDigitsCache } from "@propius/node-client";
 import { ROOT, startControlPlane, type RunningControlPlane } from "./lib/local-control-plane.js";
 import { ensureApiKey, ensureDevVars } from "./lib/local-secrets.js";
 import { createDemoJob, followJob } from "./lib/demo-job.js";
 import { startDemoClients, stopAll } from "./lib/demo-clients.js";
+import { buildDeviceBundle } from "./lib/build-device.js";
 
 const HELP = `npm start -- [options]
 
@@ -69,6 +72,11 @@ process.once("SIGINT", () => void shutdown(130));
 async function main(): Promise<void> {
   const devVars = join(stateDir, "dev.vars");
   const { adminKey } = await ensureDevVars(devVars);
+  // Devices and the owner's evaluation share one decoded copy of the digits; decode it meanwhile.
+  const cacheDir = join(stateDir, "cache");
+  useDigitsCache(fileDigitsCache(cacheDir));
+  const digits = loadDigits();
+  const deviceEntry = buildDeviceBundle(join(stateDir, "build"));
   say(`starting the control plane (wrangler dev, state in ${flags.state}/state) ...`);
   controlPlane = await startControlPlane({ port, persistTo: join(stateDir, "state"), envFile: devVars, logFile: join(stateDir, "wrangler.log") });
   say(`control plane: ${controlPlane.url}  (log: ${flags.state}/wrangler.log)`);
@@ -79,8 +87,9 @@ async function main(): Promise<void> {
 
   const job = await createDemoJob(owner, { rounds, clients });
   say(`job ${job.id}: ${job.name}, ${rounds} rounds, ${clients} devices per round, FedAvg`);
+  const [entry] = await Promise.all([deviceEntry, digits]);
   devices = startDemoClients({
-    url: controlPlane.url, count: clients, seed, stateDir: join(stateDir, "devices"),
+    url: controlPlane.url, count: clients, seed, stateDir: join(stateDir, "devices"), cacheDir, entry,
     onLine: (i, line) => (flags.verbose || /error|refused|propius-node:/i.test(line)) && say(`  [device ${i}] ${line}`),
   });
   say(`started ${clients} Node devices (non-IID MNIST shards, seed ${seed})`);

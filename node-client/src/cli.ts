@@ -1,8 +1,9 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
-import { demoShard, describeShard } from "@propius/edge-runtime/demo";
+import { demoShard, describeShard, useDigitsCache } from "@propius/edge-runtime/demo";
 import { loadCsvFolder } from "./csv-data.js";
 import { runDevice } from "./device.js";
+import { defaultCacheDir, fileDigitsCache } from "./digits-cache.js";
 
 const HELP = `propius-node: a Node edge device for a Propius Edge control plane
 
@@ -15,6 +16,7 @@ Data (one of):
   --demo-shard <i>        train on shard <i> of the demo's non-IID MNIST split
   --demo-shards <n>       number of demo shards (default 8)
   --seed <s>              seed of the demo split (default 1)
+  --cache <folder>        where the decoded demo digits are kept (default ~/.cache/propius)
 
 Options:
   --url <url>             the control plane (default http://127.0.0.1:8787)
@@ -58,7 +60,7 @@ async function main(): Promise<void> {
         url: { type: "string", default: "http://127.0.0.1:8787" },
         data: { type: "string" }, classes: { type: "string" },
         "demo-shard": { type: "string" }, "demo-shards": { type: "string" }, seed: { type: "string" },
-        state: { type: "string" }, backend: { type: "string" }, attr: { type: "string", multiple: true },
+        cache: { type: "string" }, state: { type: "string" }, backend: { type: "string" }, attr: { type: "string", multiple: true },
         "max-tasks": { type: "string" }, "max-idle": { type: "string" },
         quiet: { type: "boolean" }, help: { type: "boolean", short: "h" },
       },
@@ -76,6 +78,7 @@ async function main(): Promise<void> {
   let data;
   if (index !== undefined) {
     if (index >= shards) fail(`--demo-shard must be below --demo-shards (${shards})`);
+    useDigitsCache(fileDigitsCache(resolve(parsed.cache ?? defaultCacheDir())));
     data = await demoShard({ index, shards, seed });
     log((await describeShard({ index, shards, seed })).summary);
   } else {

@@ -8,6 +8,10 @@ export interface DemoClientOptions {
   count: number;
   seed: number;
   stateDir: string;
+  /** The CLI to run: a bundle from `buildDeviceBundle` (fast to start), else the TypeScript bin. */
+  entry?: string;
+  /** Where the decoded demo digits are kept (see the CLI's --cache). */
+  cacheDir?: string;
   /** Receives each client's output lines, prefixed by its index. */
   onLine?: (index: number, line: string) => void;
   maxIdleSeconds?: number;
@@ -19,10 +23,11 @@ export function startDemoClients(options: DemoClientOptions): ChildProcess[] {
     const child = spawn(
       process.execPath,
       [
-        join(ROOT, "node-client/bin/propius-node.js"),
+        options.entry ?? join(ROOT, "node-client/bin/propius-node.js"),
         "--url", options.url,
         "--demo-shard", String(index), "--demo-shards", String(options.count), "--seed", String(options.seed),
         "--state", join(options.stateDir, `device-${index}`),
+        ...(options.cacheDir ? ["--cache", options.cacheDir] : []),
         ...(options.maxIdleSeconds ? ["--max-idle", String(options.maxIdleSeconds)] : []),
       ],
       { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },

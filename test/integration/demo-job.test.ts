@@ -3,21 +3,28 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OwnerClient } from "@propius/edge-runtime";
-import { demoModel, demoTestSet } from "@propius/edge-runtime/demo";
+import { demoModel, demoTestSet, loadDigits, useDigitsCache } from "@propius/edge-runtime/demo";
+import { fileDigitsCache } from "@propius/node-client";
 import { evaluate, initTraining } from "@propius/edge-runtime/training";
 import { createDemoJob, followJob } from "../../scripts/lib/demo-job.js";
 import { startDemoClients, stopAll } from "../../scripts/lib/demo-clients.js";
+import { buildDeviceBundle } from "../../scripts/lib/build-device.js";
 import { TestControlPlane } from "./helpers.js";
 
 describe("the demo job under wrangler dev with real Node devices", () => {
   let plane: TestControlPlane;
   let owner: OwnerClient;
   let devicesDir: string;
+  let entry: string;
   const lines: string[] = [];
   beforeAll(async () => {
     plane = await TestControlPlane.start();
     owner = await plane.owner();
     devicesDir = await mkdtemp(join(tmpdir(), "propius-devices-"));
+    // Decode the digits once here; the devices read the cache instead of parsing the package.
+    useDigitsCache(fileDigitsCache(join(devicesDir, "cache")));
+    await loadDigits();
+    entry = await buildDeviceBundle(join(devicesDir, "build"));
   });
   afterAll(async () => {
     await plane?.dispose();
@@ -26,7 +33,7 @@ describe("the demo job under wrangler dev with real Node devices", () => {
 
   it("completes 2 rounds with 3 devices and raises test accuracy", async () => {
     const job = await createDemoJob(owner, { rounds: 2, clients: 3 });
-    const devices = startDemoClients({ url: plane.url, count: 3, seed: 7, stateDir: devicesDir, onLine: (i, line) => lines.push(`[${i}] ${line}`) });
+    const devices = startDemoClients({ url: plane.url, count: 3, seed: 7, stateDir: devicesDir, cacheDir: join(devicesDir, "cache"), entry, onLine: (i, line) => lines.push(`[${i}] ${line}`) });
     try {
       const accuracies: number[] = [];
       const final = await followJob(owner, job.id, ({ testAccuracy }) => accuracies.push(testAccuracy));

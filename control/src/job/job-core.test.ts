@@ -49,6 +49,13 @@ describe("JobCore", () => {
     expect(fourth).toMatchObject({ kind: "wait", reason: "round_full" });
   });
 
+  it("asks a device that has reported to come back soon, since the round can close at any report", () => {
+    const { core } = setup();
+    core.acceptUpdate({ ticket: claimTicket(core, "a"), clientId: "a", round: 1, body: delta([1, 1, 1, 1]) }, 2);
+    expect(core.claim("a", 3)).toMatchObject({ kind: "wait", reason: "already_reported", retryAfterMs: 2_000 });
+    expect(core.claim("a", 59_800)).toMatchObject({ kind: "wait", reason: "already_reported", retryAfterMs: 500 });
+  });
+
   it("gives a device that checks in again the same ticket", () => {
     const { core } = setup();
     expect(claimTicket(core, "a")).toBe(claimTicket(core, "a"));

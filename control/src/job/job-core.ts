@@ -81,7 +81,8 @@ export class JobCore {
     const deadline = this.deadlines.get(ROUND_DEADLINE) ?? now;
     if (round.status !== "open") return { kind: "wait", reason: "aggregating", retryAfterMs: 1_000 };
     const existing = this.store.findAssignment(clientId, job.round, job.attempt);
-    if (existing?.status === "reported") return { kind: "wait", reason: "already_reported", retryAfterMs: Math.max(1_000, deadline - now) };
+    // The round can close at any report; a device that has done its part is wanted in the next one.
+    if (existing?.status === "reported") return { kind: "wait", reason: "already_reported", retryAfterMs: Math.min(2_000, Math.max(500, deadline - now)) };
     if (existing) return this.task(job, existing.ticket, deadline);
     const capacity = Math.ceil(round.demand * job.spec.plan.overCommit);
     if (this.store.countAssignments(job.round, job.attempt) >= capacity) {

@@ -8,7 +8,8 @@ const labelsOf = (y: Float32Array) => Array.from({ length: y.length / 10 }, (_, 
 const imageKeys = (x: Float32Array, count: number) =>
   Array.from({ length: count }, (_, i) => x.subarray(i * 784, i * 784 + 784).reduce((key, v, j) => key + v * (j + 1) * (j % 7 + 1), 0));
 
-describe("MNIST demo data", () => {
+// Parsing the package's 21 MB of JSON takes ~2 s on an idle machine; the timeout allows for busy ones.
+describe("MNIST demo data", { timeout: 300_000 }, () => {
   it("loads the package's 10,000 real digits once", async () => {
     const digits = await loadDigits();
     expect(await loadDigits()).toBe(digits);

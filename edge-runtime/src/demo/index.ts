@@ -1,5 +1,5 @@
 /** The demo job: real MNIST digits split non-IID across clients, a small classifier and its plan. */
-export { loadDigits, CLASSES, PIXELS, type Digits } from "./mnist.js";
+export { loadDigits, useDigitsCache, encodeDigits, decodeDigits, CLASSES, PIXELS, type Digits, type DigitsCache } from "./mnist.js";
 export { mulberry32, permutation, shuffle, type Random } from "./random.js";
 export { splitByLabel, DEFAULT_PRIMARY_FRACTION, DEFAULT_TEST_SIZE, type ShardSplit, type Split, type SplitOptions } from "./partition.js";
 export { demoShard, demoTestSet, describeShard, type DemoShardOptions, type ShardInfo } from "./demo-data.js";

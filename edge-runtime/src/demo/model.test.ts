@@ -1,5 +1,5 @@
 import { parameterCount, trainingPlanSchema } from "@propius/shared";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "../training/tf.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initTraining } from "../training/backend.js";
 import { buildModel, getFlatWeights, weightSpecsOf } from "../training/model.js";
@@ -11,7 +11,7 @@ const same = (a: Float32Array, b: Float32Array) => a.length === b.length && a.ev
 describe("demoModel", () => {
   beforeAll(async () => {
     await initTraining();
-  });
+  }, 120_000);
 
   it("is the topology tfjs itself writes for the same classifier", () => {
     const model = tf.sequential({

@@ -9,6 +9,11 @@ export interface HttpOptions {
   attempts?: number;
   /** First back-off delay in ms, doubled per attempt with jitter (default 250). */
   backoffMs?: number;
+  /**
+   * Time in ms an attempt may take before it is abandoned and retried (default 60 s). A request the
+   * network loses would otherwise hold a device forever; retried uploads are safe (one ticket each).
+   */
+  attemptTimeoutMs?: number;
 }
 
 export const sleep = (ms: number, signal?: AbortSignal) =>
@@ -28,12 +33,14 @@ export class Http {
   private readonly fetchImpl: FetchLike;
   private readonly attempts: number;
   private readonly backoffMs: number;
+  private readonly attemptTimeoutMs: number;
 
   constructor(options: HttpOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
     this.attempts = options.attempts ?? 6;
     this.backoffMs = options.backoffMs ?? 250;
+    this.attemptTimeoutMs = options.attemptTimeoutMs ?? 60_000;
   }
 
   url(path: string): string {
@@ -44,8 +51,9 @@ export class Http {
     let lastError: unknown;
     for (let attempt = 0; attempt < this.attempts; attempt++) {
       if (attempt > 0) await sleep(this.backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random()), signal);
+      const timeout = AbortSignal.timeout(this.attemptTimeoutMs);
       try {
-        const response = await this.fetchImpl(this.url(path), { ...init, signal });
+        const response = await this.fetchImpl(this.url(path), { ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
         if (response.status < 500) return response;
         lastError = await toError(response);
       } catch (error) {

@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "./tf.js";
 
 /**
  * A small registry of tfjs backends for training, in the style of tfjs' own: each backend has a
@@ -121,7 +121,9 @@ async function setupWasm(options: InitTrainingOptions): Promise<void> {
 /** The registry `initTraining` uses: `wasm` (priority 2) and pure-JS `cpu` (priority 1). */
 export const trainingBackends = new BackendRegistry();
 trainingBackends.register("wasm", 2, setupWasm);
-trainingBackends.register("cpu", 1, async () => {});
+trainingBackends.register("cpu", 1, async () => {
+  await import("@tensorflow/tfjs-backend-cpu");
+});
 
 /** Chooses and initialises the training backend (see {@link BackendRegistry.init}). */
 export function initTraining(options: InitTrainingOptions = {}): Promise<string> {

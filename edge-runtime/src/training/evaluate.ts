@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "./tf.js";
 import { checkLocalData, featureSize, type LocalData } from "./local-data.js";
 import { buildModel, type ModelSource } from "./model.js";
 

@@ -1,5 +1,5 @@
 import type { TensorSpec } from "@propius/shared";
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "./tf.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initTraining } from "./backend.js";
 import { buildModel, getFlatWeights, setFlatWeights, weightSpecsOf } from "./model.js";
@@ -21,7 +21,7 @@ async function tfjsSaved() {
 describe("model", () => {
   beforeAll(async () => {
     await initTraining();
-  });
+  }, 120_000);
 
   it("names weights as tfjs does when it saves, even when built twice in one process", async () => {
     const saved = await tfjsSaved();

@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "./tf.js";
 import { parameterCount, tensorSize, type TensorSpec } from "@propius/shared";
 
 /** A tfjs layers model as a job ships it: its topology and the layout of its flat weight buffer. */

@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "./tf.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { mulberry32 } from "../demo/random.js";
 import { initTraining } from "./backend.js";
@@ -41,7 +41,7 @@ describe("trainLocal", () => {
   beforeAll(async () => {
     await initTraining();
     source = await smallModel();
-  });
+  }, 120_000);
 
   it("learns: the delta lowers the loss and raises the accuracy", async () => {
     const before = await evaluate({ ...source, data });

@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "./tf.js";
 import type { TrainingPlan } from "@propius/shared";
 import { checkLocalData, gatherRows, type LocalData } from "./local-data.js";
 import { buildModel, getFlatWeights, type ModelSource } from "./model.js";
@@ -108,7 +108,7 @@ export async function trainLocal(options: TrainLocalOptions): Promise<TrainResul
         const [xs, ys] = tf.tidy(() => {
           const x = tf.tensor(batch.x, [rows.length, ...data.featureShape]);
           const y = tf.tensor2d(batch.y, [rows.length, data.numClasses]);
-          return [x, sparse ? tf.argMax(y, -1).expandDims(1).toFloat() : y];
+          return [x, sparse ? tf.cast(tf.expandDims(tf.argMax(y, -1), 1), "float32") : y];
         });
         let loss: number;
         try {

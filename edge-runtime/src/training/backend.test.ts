@@ -2,10 +2,13 @@ import * as tf from "./tf.js";
 import { describe, expect, it } from "vitest";
 import { BackendRegistry, initTraining } from "./backend.js";
 
+/** The pure-JS backend's setup, as the default registry has it: importing the package registers it. */
+const cpuSetup = async () => void (await import("@tensorflow/tfjs-backend-cpu"));
+
 describe("BackendRegistry", () => {
   it("lists backends by priority", () => {
     const registry = new BackendRegistry();
-    registry.register("cpu", 1, async () => {});
+    registry.register("cpu", 1, cpuSetup);
     registry.register("fancy", 5, async () => {});
     expect(registry.names()).toEqual(["fancy", "cpu"]);
   });
@@ -17,7 +20,7 @@ describe("BackendRegistry", () => {
       attempts += 1;
       throw new Error("no such hardware");
     });
-    registry.register("cpu", 1, async () => {});
+    registry.register("cpu", 1, cpuSetup);
     expect(await registry.init()).toBe("cpu");
     expect(tf.getBackend()).toBe("cpu");
     expect(attempts).toBe(1);
@@ -26,7 +29,7 @@ describe("BackendRegistry", () => {
   it("falls back when tfjs cannot initialise the backend", async () => {
     const registry = new BackendRegistry();
     registry.register("not-a-tfjs-backend", 10, async () => {});
-    registry.register("cpu", 1, async () => {});
+    registry.register("cpu", 1, cpuSetup);
     expect(await registry.init()).toBe("cpu");
   });
 

@@ -1,5 +1,5 @@
 import { build } from "esbuild";
-import { join } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { ROOT } from "./local-control-plane.js";
 
 /**
@@ -10,6 +10,10 @@ import { ROOT } from "./local-control-plane.js";
  * The output lives in the project, so those packages resolve from its node_modules.
  */
 export async function buildDeviceBundle(outDir: string): Promise<string> {
+  const inside = relative(ROOT, resolve(outDir));
+  if (inside.startsWith("..") || resolve(inside) === inside) {
+    throw new RangeError(`the device bundle must be written inside the project (${ROOT}), not ${outDir}`);
+  }
   const outfile = join(outDir, "propius-node.mjs");
   await build({
     entryPoints: [join(ROOT, "node-client/src/cli.ts")],

@@ -9,6 +9,7 @@ import { evaluate, initTraining } from "@propius/edge-runtime/training";
 import { createDemoJob, followJob } from "../../scripts/lib/demo-job.js";
 import { startDemoClients, stopAll } from "../../scripts/lib/demo-clients.js";
 import { buildDeviceBundle } from "../../scripts/lib/build-device.js";
+import { ROOT } from "../../scripts/lib/local-control-plane.js";
 import { TestControlPlane } from "./helpers.js";
 
 describe("the demo job under wrangler dev with real Node devices", () => {
@@ -24,7 +25,8 @@ describe("the demo job under wrangler dev with real Node devices", () => {
     // Decode the digits once here; the devices read the cache instead of parsing the package.
     useDigitsCache(fileDigitsCache(join(devicesDir, "cache")));
     await loadDigits();
-    entry = await buildDeviceBundle(join(devicesDir, "build"));
+    // Inside the project, so that the bundle's external packages (the wasm backend) resolve.
+    entry = await buildDeviceBundle(join(ROOT, "node_modules/.cache/propius-test"));
   });
   afterAll(async () => {
     await plane?.dispose();

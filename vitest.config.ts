@@ -13,6 +13,9 @@ export default defineConfig({
       {
         test: {
           name: "node",
+          // Projects run one after another: on a 2-core machine, tfjs training, workerd and
+          // wrangler dev running side by side slow each other down far more than they gain.
+          sequence: { groupOrder: 0 },
           include: ["{shared,edge-runtime,control,node-client,web-client}/src/**/*.test.ts"],
           exclude: ["**/*.workers.test.ts", "**/node_modules/**"],
           testTimeout: 60_000,
@@ -29,6 +32,7 @@ export default defineConfig({
         ],
         test: {
           name: "workers",
+          sequence: { groupOrder: 1 },
           include: ["control/src/**/*.workers.test.ts"],
           // Shared CI machines stall for seconds at a time; a request is fast when they do not.
           testTimeout: 60_000,
@@ -39,6 +43,7 @@ export default defineConfig({
       {
         test: {
           name: "integration",
+          sequence: { groupOrder: 2 },
           include: ["test/integration/**/*.test.ts"],
           fileParallelism: false,
           testTimeout: 240_000,

@@ -5,20 +5,19 @@
  * progress round by round, ending with one `summary:` line.
  */
 import { parseArgs } from "node:util";
+import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { OwnerClient } from "@propius/edge-runtime";
-import { loadDigits, useDigitsCache } from "@propius/edge-runtime/demo";
-import { fileDigitsCache } from "@propius/node-client";
 import { ROOT, startControlPlane, type RunningControlPlane } from "./lib/local-control-plane.js";
 import { ensureApiKey, ensureDevVars } from "./lib/local-secrets.js";
-import { createDemoJob, followJob } from "./lib/demo-job.js";
 import { startDemoClients, stopAll } from "./lib/demo-clients.js";
-import { buildDeviceBundle } from "./lib/build-device.js";
+import { buildDeviceBundle, buildWorkerBundle, stopBundler } from "./lib/bundles.js";
 
 const HELP = `npm start -- [options]
 
   --rounds <n>       rounds of the demo job (default 10)
   --clients <n>      Node devices, and devices per round (default 8)
+  --processes <n>    processes the devices run in (default: one per CPU core, at most --clients)
   --seed <n>         seed of the non-IID data split (default 1)
   --port <n>         port of the control plane (default 8787)
   --state <dir>      local state: secrets, keys, Durable Objects, R2 (default .propius)
@@ -29,7 +28,7 @@ const HELP = `npm start -- [options]
 
 const { values: flags } = parseArgs({
   options: {
-    rounds: { type: "string", default: "10" }, clients: { type: "string", default: "8" },
+    rounds: { type: "string", default: "10" }, clients: { type: "string", default: "8" }, processes: { type: "string" },
     seed: { type: "string", default: "1" }, port: { type: "string", default: "8787" },
     state: { type: "string", default: ".propius" }, "keep-running": { type: "boolean" },
     verbose: { type: "boolean" }, help: { type: "boolean", short: "h" },
@@ -51,6 +50,7 @@ function count(name: string, min: number, max: number): number {
 
 const rounds = count("rounds", 1, 1000);
 const clients = count("clients", 1, 64);
+const processes = flags.processes === undefined ? Math.min(clients, availableParallelism()) : count("processes", 1, clients);
 const seed = count("seed", 0, 2 ** 31);
 const port = count("port", 1, 65535);
 const stateDir = resolve(ROOT, flags.state!);
@@ -72,13 +72,15 @@ process.once("SIGINT", () => void shutdown(130));
 async function main(): Promise<void> {
   const devVars = join(stateDir, "dev.vars");
   const { adminKey } = await ensureDevVars(devVars);
-  // Devices and the owner's evaluation share one decoded copy of the digits; decode it meanwhile.
-  const cacheDir = join(stateDir, "cache");
-  useDigitsCache(fileDigitsCache(cacheDir));
-  const digits = loadDigits();
-  const deviceEntry = buildDeviceBundle(join(stateDir, "build"));
   say(`starting the control plane (wrangler dev, state in ${flags.state}/state) ...`);
-  controlPlane = await startControlPlane({ port, persistTo: join(stateDir, "state"), envFile: devVars, logFile: join(stateDir, "wrangler.log") });
+  const script = await buildWorkerBundle();
+  const starting = startControlPlane({ port, script, persistTo: join(stateDir, "state"), envFile: devVars, logFile: join(stateDir, "wrangler.log") });
+  // Meanwhile: the device bundle, and the decoded digits that devices and the owner's evaluation share.
+  const deviceEntry = buildDeviceBundle();
+  const { createDemoJob, followJob, warmDigits } = await import("./lib/demo-job.js");
+  const cacheDir = join(stateDir, "cache");
+  const digits = warmDigits(cacheDir);
+  controlPlane = await starting;
   say(`control plane: ${controlPlane.url}  (log: ${flags.state}/wrangler.log)`);
 
   const key = await ensureLocalKey(controlPlane.url, adminKey);
@@ -88,11 +90,12 @@ async function main(): Promise<void> {
   const job = await createDemoJob(owner, { rounds, clients });
   say(`job ${job.id}: ${job.name}, ${rounds} rounds, ${clients} devices per round, FedAvg`);
   const [entry] = await Promise.all([deviceEntry, digits]);
+  await stopBundler();
   devices = startDemoClients({
-    url: controlPlane.url, count: clients, seed, stateDir: join(stateDir, "devices"), cacheDir, entry,
+    url: controlPlane.url, count: clients, processes, seed, stateDir: join(stateDir, "devices"), cacheDir, entry,
     onLine: (i, line) => (flags.verbose || /error|refused|propius-node:/i.test(line)) && say(`  [device ${i}] ${line}`),
   });
-  say(`started ${clients} Node devices (non-IID MNIST shards, seed ${seed})`);
+  say(`started ${clients} Node devices in ${processes} process${processes === 1 ? "" : "es"} (non-IID MNIST shards, seed ${seed})`);
   say("round  devices  train-loss  test-acc  elapsed  up(MB)  down(MB)");
 
   let accuracy = 0;

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { demoShard, describeShard, useDigitsCache } from "@propius/edge-runtime/demo";
+import type { LocalData } from "@propius/edge-runtime/training";
 import { loadCsvFolder } from "./csv-data.js";
 import { runDevice } from "./device.js";
 import { defaultCacheDir, fileDigitsCache } from "./digits-cache.js";
@@ -15,6 +16,8 @@ Data (one of):
   --classes <n>           number of classes in --data labels (default 10)
   --demo-shard <i>        train on shard <i> of the demo's non-IID MNIST split
   --demo-shards <n>       number of demo shards (default 8)
+  --devices <n>           run n devices in this process, on demo shards i..i+n-1 (default 1);
+                          each has its own enrolment (<state>/shard-<k>), data and task loop
   --seed <s>              seed of the demo split (default 1)
   --cache <folder>        where the decoded demo digits are kept (default ~/.cache/propius)
 
@@ -59,7 +62,7 @@ async function main(): Promise<void> {
       options: {
         url: { type: "string", default: "http://127.0.0.1:8787" },
         data: { type: "string" }, classes: { type: "string" },
-        "demo-shard": { type: "string" }, "demo-shards": { type: "string" }, seed: { type: "string" },
+        "demo-shard": { type: "string" }, "demo-shards": { type: "string" }, devices: { type: "string" }, seed: { type: "string" },
         cache: { type: "string" }, state: { type: "string" }, backend: { type: "string" }, attr: { type: "string", multiple: true },
         "max-tasks": { type: "string" }, "max-idle": { type: "string" },
         quiet: { type: "boolean" }, help: { type: "boolean", short: "h" },
@@ -73,26 +76,38 @@ async function main(): Promise<void> {
   const shards = positiveInt(parsed["demo-shards"], "--demo-shards", 8)!;
   const seed = positiveInt(parsed.seed, "--seed", 1)!;
   const index = positiveInt(parsed["demo-shard"], "--demo-shard");
-  const log = parsed.quiet ? () => {} : (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
-
-  let data;
-  if (index !== undefined) {
-    if (index >= shards) fail(`--demo-shard must be below --demo-shards (${shards})`);
-    useDigitsCache(fileDigitsCache(resolve(parsed.cache ?? defaultCacheDir())));
-    data = await demoShard({ index, shards, seed });
-    log((await describeShard({ index, shards, seed })).summary);
-  } else {
-    data = await loadCsvFolder(resolve(parsed.data!), positiveInt(parsed.classes, "--classes", 10)!);
-  }
+  const devices = positiveInt(parsed.devices, "--devices", 1)!;
+  const stamp = () => new Date().toISOString().slice(11, 19);
+  const logger = (prefix: string) => (parsed.quiet ? () => {} : (line: string) => process.stdout.write(`${stamp()} ${prefix}${line}\n`));
   const controller = new AbortController();
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => controller.abort(new Error(signal)));
   const maxIdle = positiveInt(parsed["max-idle"], "--max-idle");
-  await runDevice({
-    url: parsed.url!, stateDir: resolve(parsed.state ?? ".propius/device"), data,
-    attributes: parseAttributes(parsed.attr ?? []), backend: parsed.backend,
-    maxTasks: positiveInt(parsed["max-tasks"], "--max-tasks"), maxIdleMs: maxIdle === undefined ? undefined : maxIdle * 1000,
-    signal: controller.signal, log,
-  });
+  const state = resolve(parsed.state ?? ".propius/device");
+  const run = (data: LocalData, stateDir: string, log: (line: string) => void) =>
+    runDevice({
+      url: parsed.url!, stateDir, data,
+      attributes: parseAttributes(parsed.attr ?? []), backend: parsed.backend,
+      maxTasks: positiveInt(parsed["max-tasks"], "--max-tasks"), maxIdleMs: maxIdle === undefined ? undefined : maxIdle * 1000,
+      signal: controller.signal, log,
+    });
+
+  if (index === undefined) {
+    if (devices !== 1) fail("--devices needs --demo-shard: devices in one process train on different shards");
+    await run(await loadCsvFolder(resolve(parsed.data!), positiveInt(parsed.classes, "--classes", 10)!), state, logger(""));
+    return;
+  }
+  if (devices < 1) fail("--devices must be at least 1");
+  if (index + devices > shards) fail(`--demo-shard ${index} with --devices ${devices} runs shards ${index}..${index + devices - 1}, but --demo-shards is ${shards}`);
+  useDigitsCache(fileDigitsCache(resolve(parsed.cache ?? defaultCacheDir())));
+  const hosted = Array.from({ length: devices }, (_, k) => index + k);
+  await Promise.all(
+    hosted.map(async (shard) => {
+      const log = logger(devices === 1 ? "" : `[shard ${shard}] `);
+      const data = await demoShard({ index: shard, shards, seed });
+      log((await describeShard({ index: shard, shards, seed })).summary);
+      await run(data, devices === 1 ? state : join(state, `shard-${shard}`), log);
+    }),
+  );
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,6 @@
 import { OwnerClient } from "@propius/edge-runtime";
-import { demoModel, demoPlan, demoTestSet } from "@propius/edge-runtime/demo";
+import { demoModel, demoPlan, demoTestSet, loadDigits, useDigitsCache } from "@propius/edge-runtime/demo";
+import { fileDigitsCache } from "@propius/node-client";
 import { evaluate, initTraining } from "@propius/edge-runtime/training";
 import type { JobSpecInput, JobStatus, RoundRecord } from "@propius/shared";
 
@@ -22,6 +23,12 @@ export function demoJobSpec(options: DemoJobOptions): JobSpecInput {
     aggregation: { strategy: "fedavg", weighting: "examples" },
     data: { dataset: "mnist", split: "non-iid, two main digits per device" },
   };
+}
+
+/** Keeps the decoded demo digits in `cacheDir` (filling it if empty) for this process and the devices it starts. */
+export async function warmDigits(cacheDir: string): Promise<void> {
+  useDigitsCache(fileDigitsCache(cacheDir));
+  await loadDigits();
 }
 
 /** Registers the demo job and seeds its initial model; round 1 opens. */
@@ -62,6 +69,6 @@ export async function followJob(
       onRound({ round: recorded, testAccuracy: result.accuracy, testLoss: result.loss }, status);
     }
     if (status.state !== "running" && status.state !== "pending_model" && closed.length === 0) return owner.status(jobId);
-    await new Promise((r) => setTimeout(r, options.pollMs ?? 500));
+    await new Promise((r) => setTimeout(r, options.pollMs ?? 1000));
   }
 }

@@ -3,9 +3,9 @@ import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { ROOT } from "./node-bundle.mjs";
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export { ROOT };
 
 /** Keeps wrangler from reaching outside hosts at start (metrics, cf fetch) and quiet. */
 export const WRANGLER_ENV = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true" };
@@ -21,6 +21,11 @@ export interface ControlPlaneOptions {
   /** Where wrangler's own output goes (default: a log file beside the state folder). */
   logFile?: string;
   timeoutMs?: number;
+  /**
+   * A prebuilt Worker (see `buildWorkerBundle`) to run as is (`--no-bundle`), instead of wrangler
+   * bundling wrangler.toml's `main` and watching its sources.
+   */
+  script?: string;
 }
 
 export interface RunningControlPlane {
@@ -37,6 +42,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   await mkdir(dirname(logFile), { recursive: true });
   const args = [
     join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "dev",
+    ...(options.script ? [resolve(options.script), "--no-bundle"] : []),
     "--config", join(ROOT, "wrangler.toml"),
     "--ip", "127.0.0.1", "--port", String(options.port),
     "--persist-to", resolve(options.persistTo),

@@ -8,9 +8,8 @@ import { fileDigitsCache } from "@propius/node-client";
 import { evaluate, initTraining } from "@propius/edge-runtime/training";
 import { createDemoJob, followJob } from "../../scripts/lib/demo-job.js";
 import { startDemoClients, stopAll } from "../../scripts/lib/demo-clients.js";
-import { buildDeviceBundle } from "../../scripts/lib/build-device.js";
-import { ROOT } from "../../scripts/lib/local-control-plane.js";
-import { TestControlPlane } from "./helpers.js";
+import { buildDeviceBundle } from "../../scripts/lib/bundles.js";
+import { TEST_BUILD_DIR, TestControlPlane } from "./helpers.js";
 
 describe("the demo job under wrangler dev with real Node devices", () => {
   let plane: TestControlPlane;
@@ -25,17 +24,16 @@ describe("the demo job under wrangler dev with real Node devices", () => {
     // Decode the digits once here; the devices read the cache instead of parsing the package.
     useDigitsCache(fileDigitsCache(join(devicesDir, "cache")));
     await loadDigits();
-    // Inside the project, so that the bundle's external packages (the wasm backend) resolve.
-    entry = await buildDeviceBundle(join(ROOT, "node_modules/.cache/propius-test"));
+    entry = await buildDeviceBundle(TEST_BUILD_DIR);
   });
   afterAll(async () => {
     await plane?.dispose();
     await rm(devicesDir, { recursive: true, force: true });
   });
 
-  it("completes 2 rounds with 3 devices and raises test accuracy", async () => {
+  it("completes 2 rounds with 3 devices in 2 processes and raises test accuracy", async () => {
     const job = await createDemoJob(owner, { rounds: 2, clients: 3 });
-    const devices = startDemoClients({ url: plane.url, count: 3, seed: 7, stateDir: devicesDir, cacheDir: join(devicesDir, "cache"), entry, onLine: (i, line) => lines.push(`[${i}] ${line}`) });
+    const devices = startDemoClients({ url: plane.url, count: 3, processes: 2, seed: 7, stateDir: devicesDir, cacheDir: join(devicesDir, "cache"), entry, onLine: (i, line) => lines.push(`[${i}] ${line}`) });
     try {
       const accuracies: number[] = [];
       const final = await followJob(owner, job.id, ({ testAccuracy }) => accuracies.push(testAccuracy));

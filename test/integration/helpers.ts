@@ -3,7 +3,12 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OwnerClient } from "@propius/edge-runtime";
-import { startControlPlane, type RunningControlPlane } from "../../scripts/lib/local-control-plane.js";
+import { ROOT, startControlPlane, type RunningControlPlane } from "../../scripts/lib/local-control-plane.js";
+import { buildWorkerBundle } from "../../scripts/lib/bundles.js";
+
+/** The tests' bundles: apart from `npm start`'s, inside the project so that external packages resolve. */
+export const TEST_BUILD_DIR = join(ROOT, "node_modules/.cache/propius-test");
+let workerBundle: Promise<string> | undefined;
 
 export const ADMIN_KEY = "integration-admin-key";
 const SECRETS = { PROPIUS_ADMIN_KEY: ADMIN_KEY, PROPIUS_TOKEN_SECRET: "integration-token-secret" };
@@ -39,7 +44,8 @@ export class TestControlPlane {
   }
 
   async restart(): Promise<void> {
-    this.running = await startControlPlane({ port: this.port, persistTo: join(this.dir, "state"), vars: SECRETS, logFile: join(this.dir, "wrangler.log") });
+    workerBundle ??= buildWorkerBundle(TEST_BUILD_DIR);
+    this.running = await startControlPlane({ port: this.port, script: await workerBundle, persistTo: join(this.dir, "state"), vars: SECRETS, logFile: join(this.dir, "wrangler.log") });
   }
 
   /** SIGKILL: the process gets no chance to flush or shut down cleanly. */

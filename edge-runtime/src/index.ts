@@ -2,3 +2,4 @@ export * from "./protocol/http.js";
 export * from "./protocol/device-client.js";
 export * from "./protocol/owner-client.js";
 export * from "./task-loop.js";
+export * from "./protocol/reachable.js";

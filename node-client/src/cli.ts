@@ -28,6 +28,8 @@ Options:
   --attr <key=value>      an extra attribute to report at check-in (repeatable; numbers are numbers)
   --max-tasks <n>         stop after n accepted updates
   --max-idle <seconds>    stop after waiting this long without a task
+  --wait <seconds>        wait up to this long for the control plane to answer before enrolling,
+                          for a device started alongside it (default 0: enrol at once)
   --quiet                 print only errors
   -h, --help              show this help
 `;
@@ -64,7 +66,7 @@ async function main(): Promise<void> {
         data: { type: "string" }, classes: { type: "string" },
         "demo-shard": { type: "string" }, "demo-shards": { type: "string" }, devices: { type: "string" }, seed: { type: "string" },
         cache: { type: "string" }, state: { type: "string" }, backend: { type: "string" }, attr: { type: "string", multiple: true },
-        "max-tasks": { type: "string" }, "max-idle": { type: "string" },
+        "max-tasks": { type: "string" }, "max-idle": { type: "string" }, wait: { type: "string" },
         quiet: { type: "boolean" }, help: { type: "boolean", short: "h" },
       },
     }).values;
@@ -82,13 +84,14 @@ async function main(): Promise<void> {
   const controller = new AbortController();
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => controller.abort(new Error(signal)));
   const maxIdle = positiveInt(parsed["max-idle"], "--max-idle");
+  const waitSeconds = positiveInt(parsed.wait, "--wait", 0)!;
   const state = resolve(parsed.state ?? ".propius/device");
   const run = (data: LocalData, stateDir: string, log: (line: string) => void) =>
     runDevice({
       url: parsed.url!, stateDir, data,
       attributes: parseAttributes(parsed.attr ?? []), backend: parsed.backend,
       maxTasks: positiveInt(parsed["max-tasks"], "--max-tasks"), maxIdleMs: maxIdle === undefined ? undefined : maxIdle * 1000,
-      signal: controller.signal, log,
+      waitMs: waitSeconds * 1000, signal: controller.signal, log,
     });
 
   if (index === undefined) {

@@ -1,5 +1,5 @@
 import { cpus, totalmem } from "node:os";
-import { DeviceClient, runTaskLoop, type LoopEvent, type Trainer } from "@propius/edge-runtime";
+import { DeviceClient, runTaskLoop, waitUntilReachable, type LoopEvent, type Trainer } from "@propius/edge-runtime";
 import { initTraining, trainLocal, type LocalData } from "@propius/edge-runtime/training";
 import type { Attributes } from "@propius/shared";
 import { loadCredentials, saveCredentials } from "./credentials.js";
@@ -13,6 +13,8 @@ export interface DeviceOptions {
   backend?: string;
   maxTasks?: number;
   maxIdleMs?: number;
+  /** How long to wait for the control plane to answer before enrolling (default 0: not at all). */
+  waitMs?: number;
   signal?: AbortSignal;
   log: (line: string) => void;
 }
@@ -25,6 +27,7 @@ export function probeAttributes(backend: string, examples: number): Attributes {
 /** Runs one Node device: enrol (or reuse its enrolment), then the shared task loop with tfjs training. */
 export async function runDevice(options: DeviceOptions): Promise<{ tasks: number }> {
   const backend = await initTraining(options.backend ? { prefer: [options.backend] } : {});
+  if (options.waitMs) await waitUntilReachable(options.url, { timeoutMs: options.waitMs, intervalMs: 500, signal: options.signal });
   const client = new DeviceClient({ baseUrl: options.url, credentials: await loadCredentials(options.stateDir, options.url) });
   const attributes = { ...probeAttributes(backend, options.data.count), ...options.attributes };
   if (!client.credentials) {

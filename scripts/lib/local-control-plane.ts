@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { createWriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
+import { waitUntilReachable } from "@propius/edge-runtime";
 import { ROOT } from "./node-bundle.mjs";
 
 export { ROOT };
@@ -65,17 +66,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     }
     await exited;
   };
-  const deadline = Date.now() + (options.timeoutMs ?? 90_000);
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with code ${child.exitCode}; see ${logFile}`);
-    try {
-      const response = await fetch(`${url}/v1/health`);
-      if (response.ok) return { url, process: child, logFile, stop };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
+  // Stop waiting as soon as wrangler exits (a port in use, a bad config: its log says why).
+  const gone = new AbortController();
+  void exited.then(() => gone.abort(new Error(`wrangler dev exited with code ${child.exitCode}; see ${logFile}`)));
+  try {
+    await waitUntilReachable(url, { timeoutMs: options.timeoutMs ?? 90_000, signal: gone.signal });
+  } catch (error) {
+    await stop("SIGKILL");
+    throw gone.signal.aborted ? gone.signal.reason : new Error(`${(error as Error).message}; see ${logFile}`);
   }
-  await stop("SIGKILL");
-  throw new Error(`the control plane did not answer on ${url} within ${options.timeoutMs ?? 90_000} ms; see ${logFile}`);
+  return { url, process: child, logFile, stop };
 }

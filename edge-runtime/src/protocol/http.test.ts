@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { PropiusError } from "@propius/shared";
-import { Http } from "./http.js";
+import { getEventListeners } from "node:events";
+import { Http, sleep } from "./http.js";
 
 type Handler = (request: IncomingMessage, response: ServerResponse, call: number) => void;
 
@@ -69,5 +70,13 @@ describe("Http", () => {
     setTimeout(() => controller.abort(new Error("stopped")), 50);
     await expect(pending).rejects.toThrow("stopped");
     expect(server.calls()).toBe(1);
+  });
+});
+
+describe("sleep", () => {
+  it("leaves no abort listener behind on its signal", async () => {
+    const controller = new AbortController();
+    for (let i = 0; i < 20; i++) await sleep(1, controller.signal);
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
   });
 });

@@ -15,8 +15,6 @@ export interface DemoClientOptions {
   /** Receives each client's output lines, prefixed by its index. */
   onLine?: (index: number, line: string) => void;
   maxIdleSeconds?: number;
-  /** How long devices wait for the control plane to answer before enrolling (the CLI's --wait). */
-  waitSeconds?: number;
   /**
    * Processes to spread the devices over (default: one per device). Each process hosts its devices
    * side by side (the CLI's --devices), each with its own enrolment, data and task loop; fewer
@@ -46,7 +44,6 @@ export function startDemoClients(options: DemoClientOptions): ChildProcess[] {
         "--state", devices === 1 ? join(options.stateDir, `device-${first}`) : options.stateDir,
         ...(options.cacheDir ? ["--cache", options.cacheDir] : []),
         ...(options.maxIdleSeconds ? ["--max-idle", String(options.maxIdleSeconds)] : []),
-        ...(options.waitSeconds !== undefined ? ["--wait", String(options.waitSeconds)] : []),
       ],
       { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
     );

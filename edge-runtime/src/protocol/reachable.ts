@@ -22,21 +22,15 @@ export async function waitUntilReachable(baseUrl: string, options: ReachableOpti
   let last = "no answer";
   for (;;) {
     options.signal?.throwIfAborted();
-    const attempt = new AbortController();
-    const onAbort = () => attempt.abort(options.signal!.reason);
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    const timer = setTimeout(() => attempt.abort(new Error("no answer within 5 s")), 5_000);
+    const timeout = AbortSignal.timeout(5_000);
     try {
-      const response = await fetchImpl(url, { signal: attempt.signal });
+      const response = await fetchImpl(url, { signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout });
       await response.body?.cancel();
       if (response.ok) return;
       last = `HTTP ${response.status}`;
     } catch (error) {
       options.signal?.throwIfAborted();
       last = error instanceof Error ? error.message : String(error);
-    } finally {
-      clearTimeout(timer);
-      options.signal?.removeEventListener("abort", onAbort);
     }
     if (Date.now() >= deadline) throw new Error(`the control plane at ${baseUrl} did not answer within ${Math.round(options.timeoutMs / 1000)} s (${last})`);
     await sleep(options.intervalMs ?? 250, options.signal);

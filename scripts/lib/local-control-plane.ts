@@ -21,6 +21,7 @@ export interface ControlPlaneOptions {
   vars?: Record<string, string>;
   /** Where wrangler's own output goes (default: a log file beside the state folder). */
   logFile?: string;
+  /** How long to wait for it to answer (default 180 s: a cold start on a small machine takes over a minute). */
   timeoutMs?: number;
   /**
    * A prebuilt Worker (see `buildWorkerBundle`) to run as is (`--no-bundle`), instead of wrangler
@@ -70,10 +71,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   const gone = new AbortController();
   void exited.then(() => gone.abort(new Error(`wrangler dev exited with code ${child.exitCode}; see ${logFile}`)));
   try {
-    await waitUntilReachable(url, { timeoutMs: options.timeoutMs ?? 90_000, signal: gone.signal });
+    await waitUntilReachable(url, { timeoutMs: options.timeoutMs ?? 180_000, signal: gone.signal });
   } catch (error) {
+    // Read before stopping: the SIGKILL below ends wrangler too, and would look like an exit of its own.
+    const reason = gone.signal.aborted ? gone.signal.reason : new Error(`${(error as Error).message}; see ${logFile}`);
     await stop("SIGKILL");
-    throw gone.signal.aborted ? gone.signal.reason : new Error(`${(error as Error).message}; see ${logFile}`);
+    throw reason;
   }
   return { url, process: child, logFile, stop };
 }

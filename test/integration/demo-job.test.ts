@@ -18,13 +18,15 @@ describe("the demo job under wrangler dev with real Node devices", () => {
   let entry: string;
   const lines: string[] = [];
   beforeAll(async () => {
+    devicesDir = await mkdtemp(join(tmpdir(), "propius-devices-"));
+    // Decode the digits once here (the devices read the cache instead of parsing the package) and
+    // build the device bundle while wrangler starts.
+    useDigitsCache(fileDigitsCache(join(devicesDir, "cache")));
+    const ready = Promise.all([loadDigits(), buildDeviceBundle(TEST_BUILD_DIR)]);
+    ready.catch(() => undefined);
     plane = await TestControlPlane.start();
     owner = await plane.owner();
-    devicesDir = await mkdtemp(join(tmpdir(), "propius-devices-"));
-    // Decode the digits once here; the devices read the cache instead of parsing the package.
-    useDigitsCache(fileDigitsCache(join(devicesDir, "cache")));
-    await loadDigits();
-    entry = await buildDeviceBundle(TEST_BUILD_DIR);
+    [, entry] = await ready;
   });
   afterAll(async () => {
     await plane?.dispose();

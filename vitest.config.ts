@@ -27,7 +27,8 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              bindings: { PROPIUS_ADMIN_KEY: "test-admin-key", PROPIUS_TOKEN_SECRET: "test-token-secret", MAX_UPLOAD_BYTES: "2000000" },
+              // Tests create a job and check in at once: shards read the job list afresh every time.
+              bindings: { PROPIUS_ADMIN_KEY: "test-admin-key", PROPIUS_TOKEN_SECRET: "test-token-secret", MAX_UPLOAD_BYTES: "2000000", SCHEDULER_VIEW_TTL_MS: "0" },
             },
           }),
         ],

@@ -1,4 +1,4 @@
-import { PropiusError, type Attributes, type Task } from "@propius/shared";
+import { PropiusError, meetsConstraints, type Attributes, type CheckInReply, type JobOffer, type Task } from "@propius/shared";
 import type { DeviceClient } from "./protocol/device-client.js";
 import { sleep } from "./protocol/http.js";
 
@@ -14,6 +14,7 @@ export type Trainer = (task: Task, weights: Float32Array, signal?: AbortSignal) 
 
 export type LoopEvent =
   | { type: "wait"; retryAfterMs: number; reason: string }
+  | { type: "offer"; offers: number; accepted: string | null }
   | { type: "task"; task: Task }
   | { type: "downloaded"; task: Task; bytes: number }
   | { type: "trained"; task: Task; outcome: TrainOutcome; millis: number }
@@ -24,7 +25,12 @@ export type LoopEvent =
 export interface LoopOptions {
   client: DeviceClient;
   trainer: Trainer;
+  /** Public attributes, reported at check-in. */
   attributes?: Attributes;
+  /** Private attributes (for example the number of local examples): checked here against a job's private constraints, never sent. */
+  privateAttributes?: Attributes;
+  /** While a task runs, ping this often so that the scheduler keeps counting the device (default 30 s; 0: never). */
+  pingIntervalMs?: number;
   signal?: AbortSignal;
   onEvent?: (event: LoopEvent) => void;
   /** Stop after this many accepted updates. */
@@ -49,7 +55,7 @@ export async function runTaskLoop(options: LoopOptions): Promise<{ tasks: number
   try {
     while (!signal?.aborted) {
       if (options.maxTasks !== undefined && tasks >= options.maxTasks) return stop("max_tasks");
-      const reply = await client.checkIn(options.attributes ?? {}, signal);
+      const reply = await checkIn(options, emit);
       if (reply.status === "wait") {
         if (options.maxIdleMs !== undefined && Date.now() - idleSince >= options.maxIdleMs) return stop("idle");
         emit({ type: "wait", retryAfterMs: reply.retryAfterMs, reason: reply.reason });
@@ -58,13 +64,43 @@ export async function runTaskLoop(options: LoopOptions): Promise<{ tasks: number
       }
       const { task } = reply;
       emit({ type: "task", task });
-      if (await runTask(client, trainer, task, emit, signal)) tasks += 1;
+      const pings = keepAlive(client, options.pingIntervalMs ?? 30_000, signal);
+      try {
+        if (await runTask(client, trainer, task, emit, signal)) tasks += 1;
+      } finally {
+        clearInterval(pings);
+      }
       idleSince = Date.now();
     }
   } catch (error) {
     if (!signal?.aborted) throw error;
   }
   return stop("aborted");
+}
+
+/** The first offer whose private constraints the device meets, or null. */
+export function chooseOffer(offers: readonly JobOffer[], privateAttributes: Attributes): JobOffer | null {
+  return offers.find((offer) => meetsConstraints(privateAttributes, offer.privateConstraints)) ?? null;
+}
+
+/** Checks in; an offer is answered at once, by accepting the first job the device qualifies for. */
+async function checkIn(options: LoopOptions, emit: (e: LoopEvent) => void): Promise<Exclude<CheckInReply, { status: "offer" }>> {
+  const { client, signal } = options;
+  const attributes = options.attributes ?? {};
+  const reply = await client.checkIn(attributes, { signal });
+  if (reply.status !== "offer") return reply;
+  const chosen = chooseOffer(reply.offers, options.privateAttributes ?? {});
+  emit({ type: "offer", offers: reply.offers.length, accepted: chosen?.jobId ?? null });
+  if (!chosen) return { status: "wait", retryAfterMs: reply.retryAfterMs, reason: "private_constraints_unmet" };
+  const answer = await client.checkIn(attributes, { accept: chosen.jobId, signal });
+  // A second offer means the job filled up in between: wait rather than go round in circles.
+  return answer.status === "offer" ? { status: "wait", retryAfterMs: answer.retryAfterMs, reason: "offer_taken" } : answer;
+}
+
+function keepAlive(client: DeviceClient, intervalMs: number, signal?: AbortSignal): ReturnType<typeof setInterval> | undefined {
+  if (intervalMs <= 0) return undefined;
+  // A missed ping only costs the device its place in the scheduler's supply count until the next check-in.
+  return setInterval(() => void client.ping(signal).catch(() => undefined), intervalMs);
 }
 
 async function runTask(client: DeviceClient, trainer: Trainer, task: Task, emit: (e: LoopEvent) => void, signal?: AbortSignal): Promise<boolean> {

@@ -25,7 +25,10 @@ Options:
   --url <url>             the control plane (default http://127.0.0.1:8787)
   --state <folder>        where the device keeps its enrolment (default .propius/device)
   --backend <name>        training backend to prefer: wasm or cpu (default: best available)
-  --attr <key=value>      an extra attribute to report at check-in (repeatable; numbers are numbers)
+  --attr <key=value>      an extra attribute to report at check-in (repeatable; numbers are numbers),
+                          for example --attr cpu_f=7 --attr ram_gb=6
+  --private-attr <k=v>    an attribute checked here against jobs' private constraints and never sent
+                          (repeatable; dataset_size, the number of local examples, is always set)
   --max-tasks <n>         stop after n accepted updates
   --max-idle <seconds>    stop after waiting this long without a task
   --wait <seconds>        wait up to this long for the control plane to answer before enrolling,
@@ -39,11 +42,11 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function parseAttributes(pairs: string[]): Record<string, number | string> {
+function parseAttributes(pairs: string[], flag: string): Record<string, number | string> {
   return Object.fromEntries(
     pairs.map((pair) => {
       const match = /^([A-Za-z_][\w.-]*)=(.*)$/.exec(pair);
-      if (!match) fail(`--attr takes key=value, got '${pair}'`);
+      if (!match) fail(`${flag} takes key=value, got '${pair}'`);
       const number = Number(match[2]);
       return [match[1], match[2] !== "" && Number.isFinite(number) ? number : match[2]];
     }),
@@ -65,7 +68,8 @@ async function main(): Promise<void> {
         url: { type: "string", default: "http://127.0.0.1:8787" },
         data: { type: "string" }, classes: { type: "string" },
         "demo-shard": { type: "string" }, "demo-shards": { type: "string" }, devices: { type: "string" }, seed: { type: "string" },
-        cache: { type: "string" }, state: { type: "string" }, backend: { type: "string" }, attr: { type: "string", multiple: true },
+        cache: { type: "string" }, state: { type: "string" }, backend: { type: "string" },
+        attr: { type: "string", multiple: true }, "private-attr": { type: "string", multiple: true },
         "max-tasks": { type: "string" }, "max-idle": { type: "string" }, wait: { type: "string" },
         quiet: { type: "boolean" }, help: { type: "boolean", short: "h" },
       },
@@ -89,7 +93,8 @@ async function main(): Promise<void> {
   const run = (data: LocalData, stateDir: string, log: (line: string) => void) =>
     runDevice({
       url: parsed.url!, stateDir, data,
-      attributes: parseAttributes(parsed.attr ?? []), backend: parsed.backend,
+      attributes: parseAttributes(parsed.attr ?? [], "--attr"), privateAttributes: parseAttributes(parsed["private-attr"] ?? [], "--private-attr"),
+      backend: parsed.backend,
       maxTasks: positiveInt(parsed["max-tasks"], "--max-tasks"), maxIdleMs: maxIdle === undefined ? undefined : maxIdle * 1000,
       waitMs: waitSeconds * 1000, signal: controller.signal, log,
     });

@@ -10,6 +10,8 @@ export interface DeviceOptions {
   data: LocalData;
   /** Extra operator-defined attributes, reported at check-in. */
   attributes?: Attributes;
+  /** Extra private attributes, checked on the device against jobs' private constraints and never sent. */
+  privateAttributes?: Attributes;
   backend?: string;
   maxTasks?: number;
   maxIdleMs?: number;
@@ -20,8 +22,13 @@ export interface DeviceOptions {
 }
 
 /** What this Node device can tell the scheduler about itself. */
-export function probeAttributes(backend: string, examples: number): Attributes {
-  return { platform: "node", backend, cores: cpus().length, memory_gb: Math.round(totalmem() / 2 ** 30), examples };
+export function probeAttributes(backend: string): Attributes {
+  return { platform: "node", backend, cores: cpus().length, memory_gb: Math.round(totalmem() / 2 ** 30) };
+}
+
+/** What only the device knows and keeps: the size of its local dataset. */
+export function privateAttributesOf(data: LocalData): Attributes {
+  return { dataset_size: data.count };
 }
 
 /** Runs one Node device: enrol (or reuse its enrolment), then the shared task loop with tfjs training. */
@@ -29,7 +36,8 @@ export async function runDevice(options: DeviceOptions): Promise<{ tasks: number
   const backend = await initTraining(options.backend ? { prefer: [options.backend] } : {});
   if (options.waitMs) await waitUntilReachable(options.url, { timeoutMs: options.waitMs, intervalMs: 500, signal: options.signal });
   const client = new DeviceClient({ baseUrl: options.url, credentials: await loadCredentials(options.stateDir, options.url) });
-  const attributes = { ...probeAttributes(backend, options.data.count), ...options.attributes };
+  const attributes = { ...probeAttributes(backend), ...options.attributes };
+  const privateAttributes = { ...privateAttributesOf(options.data), ...options.privateAttributes };
   if (!client.credentials) {
     await saveCredentials(options.stateDir, options.url, await client.register(attributes));
   }
@@ -39,7 +47,7 @@ export async function runDevice(options: DeviceOptions): Promise<{ tasks: number
     return { delta: result.delta, examples: result.examples, trainLoss: result.trainLoss };
   };
   return runTaskLoop({
-    client, trainer, attributes, signal: options.signal, maxTasks: options.maxTasks, maxIdleMs: options.maxIdleMs,
+    client, trainer, attributes, privateAttributes, signal: options.signal, maxTasks: options.maxTasks, maxIdleMs: options.maxIdleMs,
     onEvent: (event) => options.log(describe(event)),
   });
 }
@@ -50,6 +58,8 @@ function describe(event: LoopEvent): string {
   switch (event.type) {
     case "wait":
       return `waiting ${(event.retryAfterMs / 1000).toFixed(1)}s (${event.reason})`;
+    case "offer":
+      return event.accepted ? `offered ${event.offers} job(s), accepted ${event.accepted}` : `offered ${event.offers} job(s), meets the private constraints of none`;
     case "task":
       return `task: job ${event.task.jobId} round ${event.task.round}`;
     case "downloaded":

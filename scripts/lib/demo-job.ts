@@ -22,6 +22,8 @@ export function demoJobSpec(options: DemoJobOptions): JobSpecInput {
     },
     aggregation: { strategy: "fedavg", weighting: "examples" },
     data: { dataset: "mnist", split: "non-iid, two main digits per device" },
+    // Checked by each device on its own data (a demo shard holds about 1,000 digits); the count is never sent.
+    privateConstraints: { dataset_size: { min: 100 } },
   };
 }
 

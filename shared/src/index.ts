@@ -4,3 +4,4 @@ export * from "./weights-format.js";
 export * from "./fedavg.js";
 export * from "./job-spec.js";
 export * from "./protocol.js";
+export * from "./constraints.js";

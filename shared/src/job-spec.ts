@@ -24,8 +24,12 @@ export const trainingPlanSchema = z
     overCommit: z.number().min(1).max(10).default(1.3),
     /** A round closes at its deadline if at least this fraction of its demand reported. */
     minReportFraction: z.number().gt(0).max(1).default(0.8),
-    /** Seconds a round may stay open before its deadline fires. */
+    /** Seconds a round may stay open before its deadline fires (the report deadline). */
     roundDeadlineSeconds: z.number().int().min(1).max(86_400).default(120),
+    /** Seconds after a round opens during which it binds devices (default: until its deadline). */
+    selectionTimeoutSeconds: z.number().int().min(1).max(86_400).optional(),
+    /** Seconds a bound device has to report; then its slot is free for another (default: until the deadline). */
+    leaseSeconds: z.number().int().min(1).max(86_400).optional(),
     localEpochs: z.number().int().min(1).max(1000).optional(),
     localSteps: z.number().int().min(1).max(1_000_000).optional(),
     batchSize: z.number().int().min(1).max(65_536).default(32),
@@ -45,6 +49,27 @@ export const aggregationSchema = z
   })
   .default({ strategy: "fedavg", weighting: "examples" });
 
+/** A device attribute value: numbers, short strings and booleans, as devices report them. */
+const attributeValueSchema = z.union([z.number().finite(), z.string().max(128), z.boolean()]);
+
+/**
+ * A constraint on one device attribute: inclusive numeric bounds (`min`, `max`, at least one), or
+ * membership in a set of allowed values (`in`) for categorical attributes. A device that lacks the
+ * attribute does not meet the constraint.
+ */
+export const attributeConstraintSchema = z.union([
+  z
+    .strictObject({ min: z.number().finite().optional(), max: z.number().finite().optional() })
+    .refine((c) => c.min !== undefined || c.max !== undefined, { message: "give min, max or both" })
+    .refine((c) => c.min === undefined || c.max === undefined || c.min <= c.max, { message: "min must not exceed max" }),
+  z.strictObject({ in: z.array(attributeValueSchema).min(1).max(256) }),
+]);
+
+/** Constraints by attribute name; a device must meet all of them. */
+export const constraintsSchema = z
+  .record(z.string().min(1).max(64), attributeConstraintSchema)
+  .refine((c) => Object.keys(c).length <= 64, { message: "at most 64 constrained attributes" });
+
 export const jobSpecSchema = z.object({
   name: z.string().min(1).max(200),
   model: modelDefinitionSchema,
@@ -52,6 +77,14 @@ export const jobSpecSchema = z.object({
   aggregation: aggregationSchema,
   /** Free-form description of the input the job expects (for example the demo's dataset name). */
   data: z.record(z.string(), z.unknown()).optional(),
+  /** Public constraints, checked by the scheduler on the attributes a device reports (none: any device). */
+  constraints: constraintsSchema.optional(),
+  /** Private constraints, sent to devices and checked there on data that never leaves them (none: any device). */
+  privateConstraints: constraintsSchema.optional(),
+  /** Relative weight in the scheduler's ordering; a job of priority 2 counts its remaining work as half (default 1). */
+  priority: z.number().positive().max(1000).optional(),
+  /** The owner's estimate of the rounds the job will run, when `plan.rounds` is only an upper bound; the scheduler uses it for remaining work. */
+  estimatedRounds: z.number().int().min(1).max(100_000).optional(),
 });
 
 export type TensorSpecInput = z.infer<typeof tensorSpecSchema>;
@@ -59,3 +92,15 @@ export type ModelDefinition = z.infer<typeof modelDefinitionSchema>;
 export type TrainingPlan = z.output<typeof trainingPlanSchema>;
 export type JobSpec = z.output<typeof jobSpecSchema>;
 export type JobSpecInput = z.input<typeof jobSpecSchema>;
+export type AttributeValue = z.output<typeof attributeValueSchema>;
+export type AttributeConstraint = z.output<typeof attributeConstraintSchema>;
+export type Constraints = z.output<typeof constraintsSchema>;
+
+/** The defaults of the optional scheduling fields of a job spec. */
+export const DEFAULT_PRIORITY = 1;
+
+/** What an owner may change while a job runs; it applies from the next round on. */
+export const jobUpdateSchema = z.strictObject({
+  clientsPerRound: z.number().int().min(1).max(100_000),
+});
+export type JobUpdate = z.output<typeof jobUpdateSchema>;

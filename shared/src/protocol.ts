@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { ModelDefinition, TrainingPlan } from "./job-spec.js";
+import type { Constraints, ModelDefinition, TrainingPlan } from "./job-spec.js";
 
 export const PROTOCOL_VERSION = 1;
 /** The media type of a weights or delta message (see weights-format.ts). */
@@ -16,8 +16,17 @@ export const registerClientSchema = z.object({
   attributes: attributesSchema,
 });
 
+/** The shape of a job id (`job_` and 8 to 64 URL-safe characters). */
+export const JOB_ID_PATTERN = /^job_[A-Za-z0-9_-]{8,64}$/;
+
 export const checkInSchema = z.object({
   attributes: attributesSchema,
+  /** A job from an offer whose private constraints the device meets: bind to it if it still has room. */
+  accept: z.string().regex(JOB_ID_PATTERN, "a job id").optional(),
+});
+
+export const pingSchema = z.object({
+  attributes: attributesSchema.optional(),
 });
 
 export const roundMetricsSchema = z.object({
@@ -46,9 +55,26 @@ export interface Task {
   deadline: number;
 }
 
+/** A job a device may take if it meets the job's private constraints, which only the device can check. */
+export interface JobOffer {
+  jobId: string;
+  privateConstraints: Constraints;
+}
+
+/**
+ * A check-in's answer: a task; jobs to choose from (in the scheduler's order: the device accepts the
+ * first whose private constraints it meets, or waits `retryAfterMs` if none); or when to come back.
+ */
 export type CheckInReply =
   | { status: "task"; task: Task }
+  | { status: "offer"; offers: JobOffer[]; retryAfterMs: number }
   | { status: "wait"; retryAfterMs: number; reason: string };
+
+/** A ping's answer: how long the registry keeps the device's attributes without another ping or check-in. */
+export interface PingReply {
+  ok: true;
+  ttlMs: number;
+}
 
 /** Metadata a device sends in a delta's header `meta`. */
 export interface UpdateMeta {

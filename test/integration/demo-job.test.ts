@@ -42,6 +42,8 @@ describe("the demo job under wrangler dev with real Node devices", () => {
       expect(final.state, lines.join("\n")).toBe("done");
       expect(final.rounds.filter((r) => r.status === "closed").map((r) => [r.round, r.reported])).toEqual([[1, 3], [2, 3]]);
       expect(final.rounds.every((r) => r.testAccuracy !== null && r.bytesIn > 0)).toBe(true);
+      // The demo job has a private constraint: each device checked it on its own data and accepted the offer.
+      expect(lines.filter((line) => line.includes(`accepted ${job.id}`)).length).toBeGreaterThanOrEqual(3);
 
       await initTraining({ prefer: ["wasm"] });
       const model = demoModel();

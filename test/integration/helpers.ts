@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OwnerClient } from "@propius/edge-runtime";
 import { ROOT, startControlPlane, type RunningControlPlane } from "../../scripts/lib/local-control-plane.js";
 import { buildWorkerBundle } from "../../scripts/lib/bundles.js";
+import { freePort } from "../../scripts/lib/ports.js";
 
 /** The tests' bundles: apart from `npm start`'s, inside the project so that external packages resolve. */
 export const TEST_BUILD_DIR = join(ROOT, "node_modules/.cache/propius-test");
@@ -12,17 +12,6 @@ let workerBundle: Promise<string> | undefined;
 
 export const ADMIN_KEY = "integration-admin-key";
 const SECRETS = { PROPIUS_ADMIN_KEY: ADMIN_KEY, PROPIUS_TOKEN_SECRET: "integration-token-secret" };
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A control plane under `wrangler dev` with its own state folder, restartable on the same state. */
 export class TestControlPlane {

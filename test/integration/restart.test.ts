@@ -15,7 +15,7 @@ const examples = [10, 30, 60];
 
 async function taskFor(device: DeviceClient): Promise<Task> {
   const reply = await device.checkIn({});
-  if (reply.status !== "task") throw new Error(`expected a task, got ${reply.reason}`);
+  if (reply.status !== "task") throw new Error(`expected a task, got ${JSON.stringify(reply)}`);
   return reply.task;
 }
 

@@ -1,6 +1,9 @@
 import type { Env } from "../env.js";
 import type { DirectoryObject } from "./directory-object.js";
 import type { JobObject } from "../job/job-object.js";
+import type { ClientManagerObject } from "../clients/client-manager-object.js";
+import { clientShards } from "../scheduling/config.js";
+import { hashId } from "../scheduling/policies/index.js";
 
 /**
  * RPC stubs typed as the objects' own methods: every method is async and its results are plain
@@ -16,4 +19,10 @@ export function directoryOf(env: Pick<Env, "DIRECTORY">): Stub<DirectoryObject> 
 /** The Durable Object of one job. */
 export function jobOf(env: Pick<Env, "JOBS">, jobId: string): Stub<JobObject> {
   return env.JOBS.get(env.JOBS.idFromName(jobId)) as unknown as Stub<JobObject>;
+}
+
+/** The client-manager shard of a device: by a hash of its id, so that its registry entry and binding live in one place. */
+export function clientManagerOf(env: Pick<Env, "CLIENTS" | "CLIENT_SHARDS">, clientId: string): Stub<ClientManagerObject> {
+  const shard = hashId(clientId) % clientShards(env);
+  return env.CLIENTS.get(env.CLIENTS.idFromName(`clients-${shard}`)) as unknown as Stub<ClientManagerObject>;
 }

@@ -1,7 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
-import type { JobState } from "@propius/shared";
+import { DEFAULT_PRIORITY, type JobSpec, type JobState } from "@propius/shared";
 import type { Env } from "../env.js";
 import { reply, type Reply } from "../job/reply.js";
+import type { ScheduledJob } from "../clients/client-manager.js";
 
 export interface JobEntry {
   id: string;
@@ -11,12 +12,31 @@ export interface JobEntry {
   createdAt: number;
 }
 
+/** What the scheduler needs of a job's spec; it does not change while the job runs. */
+export type JobSchedule = Omit<ScheduledJob, "id" | "createdAt" | "round">;
+
+export function scheduleOf(spec: JobSpec): JobSchedule {
+  return {
+    totalRounds: spec.estimatedRounds ?? spec.plan.rounds,
+    demand: spec.plan.clientsPerRound,
+    overCommit: spec.plan.overCommit,
+    priority: spec.priority ?? DEFAULT_PRIORITY,
+    constraints: spec.constraints,
+    privateConstraints: spec.privateConstraints,
+  };
+}
+
 const SCHEMA = [
   "CREATE TABLE IF NOT EXISTS tenants (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL)",
   "CREATE TABLE IF NOT EXISTS api_keys (key_hash TEXT PRIMARY KEY, tenant TEXT NOT NULL, created_at INTEGER NOT NULL)",
   "CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, name TEXT NOT NULL, state TEXT NOT NULL, created_at INTEGER NOT NULL)",
   "CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, created_at)",
 ];
+/** Columns added after the first release; a state folder from before gets them on start. */
+const ADDED_COLUMNS = [
+  ["jobs", "schedule", "TEXT"],
+  ["jobs", "round", "INTEGER NOT NULL DEFAULT 0"],
+] as const;
 
 /**
  * The control plane's directory: tenants and their API keys (stored as SHA-256 hashes), and an
@@ -26,6 +46,10 @@ export class DirectoryObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     for (const statement of SCHEMA) ctx.storage.sql.exec(statement);
+    for (const [table, column, type] of ADDED_COLUMNS) {
+      const columns = ctx.storage.sql.exec(`PRAGMA table_info(${table})`).toArray().map((row) => row.name);
+      if (!columns.includes(column)) ctx.storage.sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+    }
   }
 
   /** Creates a tenant with its first API key, or adds a key to an existing tenant. */
@@ -47,15 +71,28 @@ export class DirectoryObject extends DurableObject<Env> {
     return row ? (row.tenant as string) : null;
   }
 
-  async trackJob(entry: JobEntry): Promise<void> {
+  async trackJob(entry: JobEntry & { schedule: JobSchedule }): Promise<void> {
     this.ctx.storage.sql.exec(
-      "INSERT OR REPLACE INTO jobs (id, tenant, name, state, created_at) VALUES (?, ?, ?, ?, ?)",
-      entry.id, entry.tenant, entry.name, entry.state, entry.createdAt,
+      "INSERT OR REPLACE INTO jobs (id, tenant, name, state, created_at, schedule, round) VALUES (?, ?, ?, ?, ?, ?, 0)",
+      entry.id, entry.tenant, entry.name, entry.state, entry.createdAt, JSON.stringify(entry.schedule),
     );
   }
 
-  async setJobState(id: string, state: JobState): Promise<void> {
-    this.ctx.storage.sql.exec("UPDATE jobs SET state = ? WHERE id = ?", state, id);
+  /** A job's state and current round, as the job changes them. */
+  async setJobState(id: string, state: JobState, round?: number): Promise<void> {
+    if (round === undefined) this.ctx.storage.sql.exec("UPDATE jobs SET state = ? WHERE id = ?", state, id);
+    else this.ctx.storage.sql.exec("UPDATE jobs SET state = ?, round = ? WHERE id = ?", state, round, id);
+  }
+
+  async setJobSchedule(id: string, schedule: JobSchedule): Promise<void> {
+    this.ctx.storage.sql.exec("UPDATE jobs SET schedule = ? WHERE id = ?", JSON.stringify(schedule), id);
+  }
+
+  /** Running jobs with what the scheduler orders them by, oldest first. */
+  async scheduledJobs(): Promise<ScheduledJob[]> {
+    return this.rows("SELECT id, created_at, round, schedule FROM jobs WHERE state = 'running' AND schedule IS NOT NULL ORDER BY created_at, id").map(
+      (row) => ({ id: row.id as string, createdAt: Number(row.created_at), round: Math.max(1, Number(row.round)), ...(JSON.parse(row.schedule as string) as JobSchedule) }),
+    );
   }
 
   /** Jobs that want devices, oldest first (FIFO). */

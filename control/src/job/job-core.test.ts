@@ -11,13 +11,13 @@ const specInput: JobSpecInput = {
   plan: { rounds: 2, clientsPerRound: 2, overCommit: 1.5, minReportFraction: 0.5, roundDeadlineSeconds: 60, localEpochs: 1 },
 };
 
-function setup() {
+function setup(plan: Partial<JobSpecInput["plan"]> = {}) {
   const store = new MemoryJobStore();
   const alarms: (number | null)[] = [];
   const deadlines = new Deadlines(new MemoryDeadlineStore(), { schedule: (at) => alarms.push(at) });
   let n = 0;
   const core = new JobCore(store, deadlines, { newTicket: () => `ticket-${++n}` });
-  core.create({ id: "job_test0001", tenant: "acme", spec: jobSpecSchema.parse(specInput), now: 0 });
+  core.create({ id: "job_test0001", tenant: "acme", spec: jobSpecSchema.parse({ ...specInput, plan: { ...specInput.plan, ...plan } }), now: 0 });
   core.setInitialModel("base-hash", 0);
   return { core, store, alarms, deadlines };
 }
@@ -135,6 +135,47 @@ describe("JobCore", () => {
     const status = core.status("acme");
     expect(status).toMatchObject({ state: "done", modelVersion: 2, modelHash: "model-2" });
     expect(core.claim("c", 1_000)).toMatchObject({ kind: "wait", reason: "job_not_running" });
+  });
+
+  it("frees the slot of a device that does not report within its lease, for another device", () => {
+    const { core } = setup({ leaseSeconds: 10 });
+    const first = core.claim("a", 1);
+    expect(first).toMatchObject({ kind: "task", deadline: 10_001 });
+    claimTicket(core, "b", 5_000);
+    claimTicket(core, "c", 5_000);
+    expect(core.claim("d", 5_000)).toMatchObject({ kind: "wait", reason: "round_full" });
+    // a's lease has run out: its late update is refused, and d takes the slot.
+    expect(codeOf(() => core.acceptUpdate({ ticket: (first as { ticket: string }).ticket, clientId: "a", round: 1, body: delta([1, 1, 1, 1]) }, 10_002))).toBe("round_closed");
+    expect(core.claim("d", 10_002)).toMatchObject({ kind: "task", deadline: 20_002 });
+    expect(core.claim("e", 10_002)).toMatchObject({ kind: "wait", reason: "round_full" });
+    expect(core.status("acme").rounds[0].bound).toBe(4);
+  });
+
+  it("binds a device whose lease ran out again, with its ticket and a new lease", () => {
+    const { core } = setup({ leaseSeconds: 10 });
+    const ticket = claimTicket(core, "a", 1);
+    expect(core.claim("a", 20_000)).toMatchObject({ kind: "task", ticket, deadline: 30_000 });
+    core.acceptUpdate({ ticket, clientId: "a", round: 1, body: delta([1, 1, 1, 1]) }, 25_000);
+    expect(core.status("acme").rounds[0]).toMatchObject({ bound: 1, reported: 1 });
+  });
+
+  it("stops binding when the selection timeout passes, and still takes the bound devices' reports", () => {
+    const { core } = setup({ selectionTimeoutSeconds: 5 });
+    const a = claimTicket(core, "a", 1_000);
+    expect(core.claim("b", 5_001)).toMatchObject({ kind: "wait", reason: "selection_closed" });
+    expect(claimTicket(core, "a", 5_001)).toBe(a);
+    expect(core.acceptUpdate({ ticket: a, clientId: "a", round: 1, body: delta([1, 1, 1, 1]) }, 6_000)).toMatchObject({ reported: 1 });
+  });
+
+  it("applies a changed demand from the next round on", () => {
+    const { core } = setup();
+    core.update({ clientsPerRound: 3 }, 1);
+    for (const id of ["a", "b"]) core.acceptUpdate({ ticket: claimTicket(core, id, 2), clientId: id, round: 1, body: delta([1, 1, 1, 1]) }, 3);
+    core.onAlarm(4);
+    core.completeAggregation(1, "model-1", 5);
+    expect(core.status("acme").rounds.map((r) => [r.round, r.demand])).toEqual([[1, 2], [2, 3]]);
+    core.cancel(6);
+    expect(codeOf(() => core.update({ clientsPerRound: 4 }, 7))).toBe("job_not_running");
   });
 
   it("hides a job from another tenant", () => {

@@ -8,11 +8,13 @@ import {
   sameManifest,
   type JobSpec,
   type JobStatus,
+  type JobUpdate,
   type RoundRecord,
   type UpdateReceipt,
 } from "@propius/shared";
 import type { Deadlines } from "./deadlines.js";
 import type { AggregateState, JobRecord, JobStore } from "./job-store.js";
+import { decideClaim, demandMet, leaseLive, outcomeAtDeadline, slotCapacity } from "./round-slots.js";
 
 /** Deadline names multiplexed onto the job's alarm. */
 export const ROUND_DEADLINE = "round";
@@ -20,7 +22,7 @@ export const AGGREGATE_DEADLINE = "aggregate";
 
 export type ClaimResult =
   | { kind: "task"; ticket: string; round: number; modelHash: string; deadline: number; spec: JobSpec }
-  | { kind: "wait"; reason: "job_not_running" | "round_full" | "already_reported" | "aggregating"; retryAfterMs: number };
+  | { kind: "wait"; reason: "job_not_running" | "round_full" | "already_reported" | "aggregating" | "selection_closed"; retryAfterMs: number };
 
 export interface UpdateInput {
   ticket: string;
@@ -80,20 +82,39 @@ export class JobCore {
     const round = this.currentRound(job);
     const deadline = this.deadlines.get(ROUND_DEADLINE) ?? now;
     if (round.status !== "open") return { kind: "wait", reason: "aggregating", retryAfterMs: 1_000 };
-    const existing = this.store.findAssignment(clientId, job.round, job.attempt);
-    // The round can close at any report; a device that has done its part is wanted in the next one.
-    if (existing?.status === "reported") return { kind: "wait", reason: "already_reported", retryAfterMs: Math.min(2_000, Math.max(500, deadline - now)) };
-    if (existing) return this.task(job, existing.ticket, deadline);
-    const capacity = Math.ceil(round.demand * job.spec.plan.overCommit);
-    if (this.store.countAssignments(job.round, job.attempt) >= capacity) {
-      return { kind: "wait", reason: "round_full", retryAfterMs: Math.min(5_000, Math.max(500, deadline - now)) };
+    const { plan } = job.spec;
+    const found = this.store.findAssignment(clientId, job.round, job.attempt);
+    // A device whose lease ran out without a report holds nothing; it may bind again, for a new lease.
+    const existing = found && (found.status === "reported" || leaseLive(found, now)) ? found : null;
+    if (!existing && plan.selectionTimeoutSeconds !== undefined && now > round.openedAt + plan.selectionTimeoutSeconds * 1000) {
+      return { kind: "wait", reason: "selection_closed", retryAfterMs: Math.min(Math.max(deadline - now, 1_000), 10_000) };
     }
-    const ticket = this.options.newTicket();
-    this.store.transaction(() => {
-      this.store.saveAssignment({ ticket, clientId, round: job.round, attempt: job.attempt, status: "bound", boundAt: now, leaseUntil: deadline });
-      this.store.saveRound({ ...round, bound: round.bound + 1 });
+    const decision = decideClaim({
+      existing,
+      held: existing ? 0 : this.store.countHeld(job.round, job.attempt, now),
+      capacity: slotCapacity({ demand: round.demand, overCommit: plan.overCommit }),
+      deadline,
+      now,
+      leaseMs: plan.leaseSeconds === undefined ? undefined : plan.leaseSeconds * 1000,
     });
-    return this.task(job, ticket, deadline);
+    // The round can close at any report; a device that has done its part is wanted in the next one.
+    if (decision.kind === "wait") return decision;
+    if (decision.kind === "keep") return this.task(job, existing!.ticket, existing!.leaseUntil);
+    const ticket = found?.ticket ?? this.options.newTicket();
+    this.store.transaction(() => {
+      this.store.saveAssignment({ ticket, clientId, round: job.round, attempt: job.attempt, status: "bound", boundAt: now, leaseUntil: decision.leaseUntil });
+      if (!found) this.store.saveRound({ ...round, bound: round.bound + 1 });
+    });
+    return this.task(job, ticket, decision.leaseUntil);
+  }
+
+  /** Changes the demand of the rounds that open from now on; the current round keeps its own. */
+  update(change: JobUpdate, now: number): JobRecord {
+    const job = this.jobFor(null);
+    if (job.state === "done" || job.state === "cancelled" || job.state === "failed") throw new PropiusError("job_not_running", `the job is ${job.state}`);
+    job.spec = { ...job.spec, plan: { ...job.spec.plan, clientsPerRound: change.clientsPerRound } };
+    this.touch(job, now);
+    return job;
   }
 
   /** Validates a delta against its ticket and the job's manifest, then folds it into the round's sum. */
@@ -105,7 +126,7 @@ export class JobCore {
     }
     if (assignment.status === "reported") throw new PropiusError("ticket_used", "an update for this ticket was already accepted");
     const round = this.currentRound(job);
-    if (job.state !== "running" || assignment.round !== job.round || assignment.attempt !== job.attempt || round.status !== "open" || now > assignment.leaseUntil) {
+    if (job.state !== "running" || assignment.round !== job.round || assignment.attempt !== job.attempt || round.status !== "open" || !leaseLive(assignment, now)) {
       throw new PropiusError("round_closed", `round ${assignment.round} is closed; the update is stale`);
     }
     const { values, examples, trainLoss, bytesDown } = this.decodeDelta(job, input.body);
@@ -124,7 +145,7 @@ export class JobCore {
         bytesIn: round.bytesIn + input.body.length,
         bytesOut: round.bytesOut + bytesDown,
       };
-      if (updated.reported >= updated.demand) this.startAggregation(updated, now);
+      if (demandMet(updated.reported, updated)) this.startAggregation(updated, now);
       this.store.saveRound(updated);
       this.touch(job, now);
       return { accepted: true, jobId: job.id, round: job.round, reported: updated.reported, demand: updated.demand };
@@ -138,9 +159,9 @@ export class JobCore {
     if (!job || job.state !== "running" || !due.includes(ROUND_DEADLINE)) return;
     const round = this.currentRound(job);
     if (round.status !== "open") return;
-    const needed = Math.ceil(round.demand * job.spec.plan.minReportFraction);
+    const outcome = outcomeAtDeadline(round.reported, { demand: round.demand, minReportFraction: job.spec.plan.minReportFraction });
     this.store.transaction(() => {
-      if (round.reported >= needed) {
+      if (outcome === "aggregate") {
         this.startAggregation(round, now);
         this.store.saveRound(round);
       } else {

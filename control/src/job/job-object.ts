@@ -7,6 +7,7 @@ import {
   sameManifest,
   type JobSpec,
   type JobStatus,
+  type JobUpdate,
   type RoundRecord,
   type UpdateReceipt,
 } from "@propius/shared";
@@ -17,6 +18,7 @@ import { JobCore, type ClaimResult, type UpdateInput } from "./job-core.js";
 import { reply, type Reply } from "./reply.js";
 import { SqliteJobStore } from "./sqlite-job-store.js";
 import { directoryOf } from "../directory/directory-client.js";
+import { scheduleOf } from "../directory/directory-object.js";
 
 const AGGREGATION_RETRY_MS = 5_000;
 
@@ -46,7 +48,7 @@ export class JobObject extends DurableObject<Env> {
   create(input: { id: string; tenant: string; spec: JobSpec }): Promise<Reply<JobStatus>> {
     return this.run(async () => {
       const job = this.core.create({ ...input, now: Date.now() });
-      await directoryOf(this.env).trackJob({ id: job.id, tenant: job.tenant, name: job.spec.name, state: job.state, createdAt: job.createdAt });
+      await directoryOf(this.env).trackJob({ id: job.id, tenant: job.tenant, name: job.spec.name, state: job.state, createdAt: job.createdAt, schedule: scheduleOf(job.spec) });
       return this.core.status(input.tenant);
     });
   }
@@ -74,7 +76,7 @@ export class JobObject extends DurableObject<Env> {
       if (values.some((v) => !Number.isFinite(v))) throw new PropiusError("invalid_update", "the weights hold a non-finite value");
       const hash = await this.models.put(encodeWeights({ kind: "model", codec: "fp32", tensors: specs }, values));
       const updated = this.core.setInitialModel(hash, Date.now());
-      await directoryOf(this.env).setJobState(updated.id, updated.state);
+      await directoryOf(this.env).setJobState(updated.id, updated.state, updated.round);
       return this.core.status(tenant);
     });
   }
@@ -111,6 +113,16 @@ export class JobObject extends DurableObject<Env> {
     });
   }
 
+  /** Changes the demand of the rounds to come, here and in the scheduler's view. */
+  update(tenant: string, change: JobUpdate): Promise<Reply<JobStatus>> {
+    return this.run(async () => {
+      this.core.jobFor(tenant);
+      const job = this.core.update(change, Date.now());
+      await directoryOf(this.env).setJobSchedule(job.id, scheduleOf(job.spec));
+      return this.core.status(tenant);
+    });
+  }
+
   cancel(tenant: string): Promise<Reply<JobStatus>> {
     return this.run(async () => {
       this.core.jobFor(tenant);
@@ -137,7 +149,7 @@ export class JobObject extends DurableObject<Env> {
       const next = JobCore.nextModel(base.values, pending.aggregate);
       const hash = await this.models.put(encodeWeights({ kind: "model", codec: "fp32", tensors: base.header.tensors }, next));
       const job = this.core.completeAggregation(pending.round, hash, Date.now());
-      if (job.state !== "running") await directoryOf(this.env).setJobState(job.id, job.state);
+      await directoryOf(this.env).setJobState(job.id, job.state, job.round);
     } catch (error) {
       console.error(`aggregation of round ${pending.round} failed; retrying`, error);
       this.core.deferAggregation(Date.now() + AGGREGATION_RETRY_MS);

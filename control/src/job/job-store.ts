@@ -47,7 +47,8 @@ export interface JobStore {
   saveRound(record: RoundRecord): void;
   loadAssignment(ticket: string): Assignment | null;
   findAssignment(clientId: string, round: number, attempt: number): Assignment | null;
-  countAssignments(round: number, attempt: number): number;
+  /** Slots of the attempt held at `now`: reported ones, and bound ones whose lease is live. */
+  countHeld(round: number, attempt: number, now: number): number;
   saveAssignment(assignment: Assignment): void;
   loadAggregate(): AggregateState | null;
   saveAggregate(aggregate: AggregateState): void;
@@ -90,9 +91,9 @@ export class MemoryJobStore implements JobStore {
     }
     return null;
   }
-  countAssignments(round: number, attempt: number) {
+  countHeld(round: number, attempt: number, now: number) {
     let n = 0;
-    for (const a of this.assignments.values()) if (a.round === round && a.attempt === attempt) n++;
+    for (const a of this.assignments.values()) if (a.round === round && a.attempt === attempt && (a.status === "reported" || a.leaseUntil >= now)) n++;
     return n;
   }
   saveAssignment(assignment: Assignment) {

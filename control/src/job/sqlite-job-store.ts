@@ -59,8 +59,10 @@ export class SqliteJobStore implements JobStore, DeadlineStore {
     const [row] = this.sql.exec("SELECT * FROM assignments WHERE round = ? AND attempt = ? AND client_id = ?", round, attempt, clientId).toArray();
     return row ? toAssignment(row) : null;
   }
-  countAssignments(round: number, attempt: number): number {
-    const [row] = this.sql.exec("SELECT COUNT(*) AS n FROM assignments WHERE round = ? AND attempt = ?", round, attempt).toArray();
+  countHeld(round: number, attempt: number, now: number): number {
+    const [row] = this.sql
+      .exec("SELECT COUNT(*) AS n FROM assignments WHERE round = ? AND attempt = ? AND (status = 'reported' OR lease_until >= ?)", round, attempt, now)
+      .toArray();
     return Number(row.n);
   }
   saveAssignment(a: Assignment): void {

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { PropiusError, WEIGHTS_MEDIA_TYPE, parameterCount, jobSpecSchema, roundMetricsSchema } from "@propius/shared";
+import { PropiusError, WEIGHTS_MEDIA_TYPE, parameterCount, jobSpecSchema, jobUpdateSchema, roundMetricsSchema } from "@propius/shared";
 import type { AppEnv } from "../http/app-env.js";
 import { ownerAuth } from "../middleware/auth/index.js";
 import { JSON_BODY_LIMIT, bodyLimit, uploadLimit } from "../middleware/body-limit/index.js";
@@ -11,7 +11,7 @@ import { readBinary } from "./read-binary.js";
 import { jobIdParam } from "./job-id.js";
 import { r2ModelStore } from "../models/model-store.js";
 
-/** The job owner's API: create, inspect, seed, evaluate, download and cancel jobs. */
+/** The job owner's API: create, inspect, change, seed, evaluate, download and cancel jobs. */
 export const jobRoutes = new Hono<AppEnv>()
   .use("/v1/jobs", ownerAuth())
   .use("/v1/jobs/:id", ownerAuth())
@@ -27,6 +27,11 @@ export const jobRoutes = new Hono<AppEnv>()
   })
   .get("/v1/jobs", async (c) => c.json({ jobs: await directoryOf(c.env).jobsOf(c.get("tenant")) }))
   .get("/v1/jobs/:id", async (c) => c.json(await unwrap(jobOf(c.env, jobIdParam(c)).status(c.get("tenant")))))
+  .patch("/v1/jobs/:id", bodyLimit(JSON_BODY_LIMIT), async (c) => {
+    const id = jobIdParam(c);
+    const change = await readJson(c, jobUpdateSchema);
+    return c.json(await unwrap(jobOf(c.env, id).update(c.get("tenant"), change)));
+  })
   .put("/v1/jobs/:id/model", bodyLimit(uploadLimit), async (c) => {
     const id = jobIdParam(c);
     const type = c.req.header("content-type") ?? "";

@@ -73,6 +73,7 @@ const update = (change: { token?: string; ticket?: string | null; path?: string;
   });
 };
 const checkin = (call: Call) => api("/v1/checkin", { token: w.fresh.token, json: { attributes: {} }, ...call });
+const ping = (call: Call) => api("/v1/ping", { token: w.fresh.token, json: {}, ...call });
 const enrol = (call: Call) => api("/v1/clients", call);
 const model = (token: string, hash = w.job.modelHash!) => api(`/v1/models/${hash}`, { token });
 const tensor = (shape: number[], name = "dense/kernel") => [{ name, shape, dtype: "float32" as const }];
@@ -95,8 +96,15 @@ const cases: Case[] = [
   ["POST /v1/checkin: bad JSON", 400, "invalid_json", () => checkin({ json: "[" })],
   ["POST /v1/checkin: mistyped attributes", 400, "validation_failed", () => checkin({ json: { attributes: [1, 2] } })],
   ["POST /v1/checkin: too many attributes", 400, "validation_failed", () => checkin({ json: { attributes: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`a${i}`, i])) } })],
+  ["POST /v1/checkin: accept is not a job id", 400, "validation_failed", () => checkin({ json: { attributes: {}, accept: "the first one" } })],
   ["POST /v1/checkin: body over 1 MiB", 413, "payload_too_large", () => checkin({ json: undefined, type: "application/json", body: oversized(1 << 20) })],
   ["POST /v1/checkin: streamed body over 1 MiB", 413, "payload_too_large", () => checkin({ json: undefined, type: "application/json", body: streamed(1 << 20) })],
+
+  ["POST /v1/ping: missing Authorization", 401, "unauthorized", () => api("/v1/ping", { json: {} })],
+  ["POST /v1/ping: an API key instead of a client token", 401, "unauthorized", () => ping({ token: w.owner.apiKey })],
+  ["POST /v1/ping: bad JSON", 400, "invalid_json", () => ping({ json: "{" })],
+  ["POST /v1/ping: mistyped attributes", 400, "validation_failed", () => ping({ json: { attributes: 7 } })],
+  ["POST /v1/ping: body over 1 MiB", 413, "payload_too_large", () => ping({ json: undefined, type: "application/json", body: oversized(1 << 20) })],
 
   ["updates: missing Authorization", 401, "unauthorized", () => api(w.c2.task.uploadUrl, { type: WEIGHTS_MEDIA_TYPE, headers: { [TICKET_HEADER]: w.c2.task.ticket }, body: good() })],
   ["updates: an API key instead of a client token", 401, "unauthorized", () => update({ token: w.owner.apiKey })],

@@ -5,6 +5,7 @@ import {
   encodeWeights,
   type Attributes,
   type CheckInReply,
+  type PingReply,
   type Task,
   type UpdateMeta,
   type UpdateReceipt,
@@ -47,8 +48,15 @@ export class DeviceClient {
     return this.credentials;
   }
 
-  checkIn(attributes: Attributes, signal?: AbortSignal): Promise<CheckInReply> {
-    return this.http.json<CheckInReply>("/v1/checkin", jsonInit("POST", { attributes }, this.token()), signal);
+  /** Asks for a task; `accept` takes a job from an earlier offer. */
+  checkIn(attributes: Attributes, options: { accept?: string; signal?: AbortSignal } = {}): Promise<CheckInReply> {
+    const body = options.accept === undefined ? { attributes } : { attributes, accept: options.accept };
+    return this.http.json<CheckInReply>("/v1/checkin", jsonInit("POST", body, this.token()), options.signal);
+  }
+
+  /** Keeps the device's attributes alive in the scheduler's registry while it is busy. */
+  ping(signal?: AbortSignal): Promise<PingReply> {
+    return this.http.json<PingReply>("/v1/ping", jsonInit("POST", {}, this.token()), signal);
   }
 
   async downloadModel(task: Task, signal?: AbortSignal): Promise<ModelDownload> {

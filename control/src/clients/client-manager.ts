@@ -1,0 +1,254 @@
+import { meetsConstraints, type Attributes, type CheckInReply, type Constraints, type JobOffer, type Task } from "@propius/shared";
+import type { DeviceView, JobView, Policy, Random, SchedulerView, SupplySample } from "../scheduling/policies/index.js";
+import { slotCapacity } from "../job/round-slots.js";
+import type { ClientRegistry } from "./client-registry.js";
+
+/** A running job as the directory lists it for scheduling. */
+export interface ScheduledJob {
+  id: string;
+  createdAt: number;
+  /** The current round (1-based). */
+  round: number;
+  totalRounds: number;
+  demand: number;
+  overCommit: number;
+  priority: number;
+  constraints?: Constraints;
+  privateConstraints?: Constraints;
+}
+
+/** A job's answer to a claim for a slot in its current round. */
+export type ClaimAnswer = { kind: "task"; task: Task } | { kind: "wait"; reason: string; retryAfterMs: number };
+
+export interface ClientManagerConfig {
+  /** How long the list of running jobs is reused before it is read again (the directory is not asked per check-in). */
+  viewTtlMs: number;
+  /** How long a device's attributes count without a check-in or ping. */
+  attributeTtlMs: number;
+  /** The window of recent check-ins that estimates device supply. */
+  supplySpanMs: number;
+  /** When to come back if no job wants the device. */
+  idleRetryMs: number;
+  /** At most this many jobs in one offer. */
+  maxOffers: number;
+}
+
+export const DEFAULT_CLIENT_MANAGER_CONFIG: ClientManagerConfig = {
+  viewTtlMs: 1_000,
+  attributeTtlMs: 10 * 60_000,
+  supplySpanMs: 60_000,
+  idleRetryMs: 10_000,
+  maxOffers: 8,
+};
+
+/** The attribute that carries a device's compute-time factor (higher is slower), for tier matching. */
+export const SPEED_ATTRIBUTE = "inference_latency";
+
+export interface ClientManagerDeps {
+  registry: ClientRegistry;
+  policy: Policy;
+  loadJobs: () => Promise<ScheduledJob[]>;
+  claim: (jobId: string, clientId: string) => Promise<ClaimAnswer>;
+  random?: Random;
+  config?: Partial<ClientManagerConfig>;
+}
+
+/** Spreads retries by +/- 20 % so that waiting devices do not come back in lockstep. */
+export function jitter(ms: number, random: Random = Math.random): number {
+  return Math.round(ms * (0.8 + 0.4 * random()));
+}
+
+export function deviceView(clientId: string, attributes: Attributes): DeviceView {
+  const speed = attributes[SPEED_ATTRIBUTE];
+  return { id: clientId, attributes, speed: typeof speed === "number" && speed > 0 ? speed : 1 };
+}
+
+type Wait = Extract<CheckInReply, { status: "wait" }>;
+
+/**
+ * One shard of the client managers, free of any platform import: it keeps its devices' attributes
+ * (with a TTL) and bindings, estimates supply from recent check-ins, and binds a checking-in device
+ * by offering it the running jobs in the policy's order. Jobs grant slots atomically, so the view it
+ * orders by may be a second old without any round being over-assigned; a device holding a live slot
+ * is offered nothing else, so it serves one job at a time.
+ */
+export class ClientManager {
+  private readonly config: ClientManagerConfig;
+  private readonly random: Random;
+  private readonly recent = new Map<string, { view: DeviceView; lastSeen: number }>();
+  private recentLoaded = false;
+  private readonly fullUntil = new Map<string, number>();
+  /** Per job: seconds from binding to report per unit of device speed factor, a moving average (tier matching's estimate). */
+  private readonly taskTime = new Map<string, number>();
+  private jobs: { at: number; list: ScheduledJob[] } | null = null;
+  private supply: SupplySample = { version: 0, spanSeconds: 0, devices: [] };
+
+  constructor(private readonly deps: ClientManagerDeps) {
+    const given = Object.entries(deps.config ?? {}).filter(([, value]) => value !== undefined);
+    this.config = { ...DEFAULT_CLIENT_MANAGER_CONFIG, ...Object.fromEntries(given) };
+    this.random = deps.random ?? Math.random;
+  }
+
+  async checkIn(clientId: string, attributes: Attributes, now: number, accept?: string): Promise<CheckInReply> {
+    this.heardFrom(clientId, attributes, now);
+    const view = await this.view(now);
+    const device = deviceView(clientId, attributes);
+    const skip = new Set<string>();
+    let wait: Wait | null = null;
+
+    // A device holding a live slot gets the same task again (the job keeps its ticket) and nothing else.
+    const held = this.deps.registry.binding(clientId);
+    if (held && held.leaseUntil > now) {
+      const result = await this.bind(clientId, held.jobId, now);
+      if (result.kind === "task") return result.reply;
+      if (result.wait.reason === "already_reported") this.learnTaskTime(held.jobId, (now - held.boundAt) / 1000 / device.speed);
+      wait = earlier(wait, result.wait);
+      skip.add(held.jobId);
+    } else if (held) {
+      this.deps.registry.setBinding(clientId, null);
+    }
+
+    if (accept !== undefined) {
+      const job = view.jobs.find((j) => j.id === accept);
+      if (!job || skip.has(accept)) return this.waitReply(wait, "offer_expired", 1_000);
+      if (!meetsConstraints(attributes, job.constraints)) return this.waitReply(wait, "ineligible");
+      const result = await this.bind(clientId, job.id, now);
+      return result.kind === "task" ? result.reply : this.waitReply(result.wait);
+    }
+
+    const ordered = this.deps.policy.offer(view, device, this.random).filter((job) => !skip.has(job.id));
+    for (const [index, job] of ordered.entries()) {
+      // Client-side choice: the server refuses a pick the device is not eligible for.
+      if (!meetsConstraints(attributes, job.constraints)) continue;
+      // Only the device can check private constraints: it chooses from the rest of the order.
+      if (hasConstraints(this.scheduled(job.id)?.privateConstraints)) return this.offer(ordered.slice(index), attributes);
+      const result = await this.bind(clientId, job.id, now);
+      if (result.kind === "task") return result.reply;
+      wait = earlier(wait, result.wait);
+    }
+    return wait ? this.waitReply(wait) : this.idle(view, attributes, now);
+  }
+
+  /** A device that is busy (training) keeps its place in the supply estimate. */
+  ping(clientId: string, now: number, attributes?: Attributes): { known: boolean; ttlMs: number } {
+    if (attributes) {
+      this.heardFrom(clientId, attributes, now);
+      return { known: true, ttlMs: this.config.attributeTtlMs };
+    }
+    const known = this.deps.registry.touch(clientId, now);
+    const recent = this.recent.get(clientId);
+    if (recent) recent.lastSeen = now;
+    return { known, ttlMs: this.config.attributeTtlMs };
+  }
+
+  /** Forgets devices not heard from within the TTL; returns how many. */
+  prune(now: number): number {
+    const before = now - this.config.attributeTtlMs;
+    for (const [id, entry] of this.recent) if (entry.lastSeen < before) this.recent.delete(id);
+    return this.deps.registry.prune(before);
+  }
+
+  get attributeTtlMs(): number {
+    return this.config.attributeTtlMs;
+  }
+
+  /** The jobs and supply the policy orders by: the directory's list, reused for `viewTtlMs`. */
+  async view(now: number): Promise<SchedulerView> {
+    if (!this.jobs || now - this.jobs.at >= this.config.viewTtlMs) {
+      this.jobs = { at: now, list: await this.deps.loadJobs() };
+      this.supply = this.sampleSupply(now);
+    }
+    const jobs = this.jobs.list.map((job) => toJobView(job, (this.fullUntil.get(job.id) ?? 0) > now, this.taskTime.get(job.id)));
+    return { now, jobs, supply: this.supply };
+  }
+
+  /**
+   * Claims a slot; on success the device holds it until its lease ends. A refusal for a full round
+   * is remembered until the job says to try again, so that this shard stops offering the job.
+   */
+  private async bind(clientId: string, jobId: string, now: number): Promise<{ kind: "task"; reply: CheckInReply } | { kind: "wait"; wait: Wait }> {
+    const answer = await this.deps.claim(jobId, clientId);
+    if (answer.kind === "task") {
+      const kept = this.deps.registry.binding(clientId);
+      const boundAt = kept?.jobId === jobId && kept.round === answer.task.round ? kept.boundAt : now;
+      this.deps.registry.setBinding(clientId, { jobId, round: answer.task.round, boundAt, leaseUntil: answer.task.deadline });
+      return { kind: "task", reply: { status: "task", task: answer.task } };
+    }
+    this.deps.registry.setBinding(clientId, null);
+    if (answer.reason !== "already_reported") this.fullUntil.set(jobId, now + answer.retryAfterMs);
+    return { kind: "wait", wait: { status: "wait", retryAfterMs: answer.retryAfterMs, reason: answer.reason } };
+  }
+
+  private offer(jobs: readonly JobView[], attributes: Attributes): CheckInReply {
+    const offers: JobOffer[] = [];
+    for (const job of jobs) {
+      if (offers.length >= this.config.maxOffers) break;
+      if (!meetsConstraints(attributes, job.constraints)) continue;
+      offers.push({ jobId: job.id, privateConstraints: this.scheduled(job.id)?.privateConstraints ?? {} });
+    }
+    return { status: "offer", offers, retryAfterMs: jitter(this.config.idleRetryMs, this.random) };
+  }
+
+  /** Why nothing was offered, and when a job this device is eligible for may have room again. */
+  private idle(view: SchedulerView, attributes: Attributes, now: number): Wait {
+    const eligible = view.jobs.filter((job) => meetsConstraints(attributes, job.constraints));
+    if (eligible.length === 0) return this.waitReply(null, view.jobs.length === 0 ? "no_jobs" : "no_eligible_job");
+    const reopening = eligible.map((job) => this.fullUntil.get(job.id) ?? 0).filter((at) => at > now);
+    // Eligible jobs that are not full, yet not offered: the policy keeps the device for later (a partition, a tier).
+    if (reopening.length === 0) return this.waitReply(null, "not_offered");
+    return this.waitReply(null, "round_full", Math.max(Math.min(...reopening) - now, 500));
+  }
+
+  private learnTaskTime(jobId: string, sample: number): void {
+    if (!(sample > 0) || !Number.isFinite(sample)) return;
+    const known = this.taskTime.get(jobId);
+    this.taskTime.set(jobId, known === undefined ? sample : 0.8 * known + 0.2 * sample);
+    if (this.taskTime.size > 1024) this.taskTime.delete(this.taskTime.keys().next().value!);
+  }
+
+  private waitReply(wait: Wait | null, reason = "round_full", retryAfterMs = this.config.idleRetryMs): Wait {
+    const chosen = wait ?? { status: "wait" as const, retryAfterMs, reason };
+    return { ...chosen, retryAfterMs: jitter(Math.min(chosen.retryAfterMs, this.config.idleRetryMs), this.random) };
+  }
+
+  private scheduled(jobId: string): ScheduledJob | undefined {
+    return this.jobs?.list.find((job) => job.id === jobId);
+  }
+
+  private heardFrom(clientId: string, attributes: Attributes, now: number): void {
+    this.deps.registry.upsert({ clientId, attributes, lastSeen: now });
+    this.recent.set(clientId, { view: deviceView(clientId, attributes), lastSeen: now });
+  }
+
+  private sampleSupply(now: number): SupplySample {
+    const since = now - this.config.supplySpanMs;
+    if (!this.recentLoaded) {
+      this.recentLoaded = true;
+      for (const record of this.deps.registry.seenSince(since)) {
+        if (!this.recent.has(record.clientId)) this.recent.set(record.clientId, { view: deviceView(record.clientId, record.attributes), lastSeen: record.lastSeen });
+      }
+    }
+    const devices: DeviceView[] = [];
+    for (const entry of this.recent.values()) if (entry.lastSeen >= since) devices.push(entry.view);
+    return { version: this.supply.version + 1, spanSeconds: this.config.supplySpanMs / 1000, devices };
+  }
+}
+
+const earlier = (a: Wait | null, b: Wait): Wait => (a && a.retryAfterMs <= b.retryAfterMs ? a : b);
+
+const hasConstraints = (constraints: Constraints | undefined) => constraints !== undefined && Object.keys(constraints).length > 0;
+
+function toJobView(job: ScheduledJob, full: boolean, secondsPerSpeedUnit: number | undefined): JobView {
+  return {
+    secondsPerSpeedUnit,
+    id: job.id,
+    arrivedAt: job.createdAt,
+    constraints: job.constraints,
+    openSlots: full ? 0 : slotCapacity(job),
+    demand: job.demand,
+    overCommit: job.overCommit,
+    remainingRounds: Math.max(1, job.totalRounds - job.round + 1),
+    priority: job.priority,
+    roundKey: String(job.round),
+  };
+}

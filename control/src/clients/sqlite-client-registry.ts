@@ -1,0 +1,61 @@
+import type { Attributes } from "@propius/shared";
+import type { SqlPort } from "../job/sqlite-job-store.js";
+import type { Binding, ClientRecord, ClientRegistry } from "./client-registry.js";
+
+const SCHEMA = [
+  "CREATE TABLE IF NOT EXISTS clients (id TEXT PRIMARY KEY, attributes TEXT NOT NULL, last_seen INTEGER NOT NULL)",
+  "CREATE INDEX IF NOT EXISTS clients_by_last_seen ON clients (last_seen)",
+  "CREATE TABLE IF NOT EXISTS bindings (client_id TEXT PRIMARY KEY, job_id TEXT NOT NULL, round INTEGER NOT NULL, bound_at INTEGER NOT NULL, lease_until INTEGER NOT NULL)",
+];
+
+/** A client manager's registry over its Durable Object's SQLite database. */
+export class SqliteClientRegistry implements ClientRegistry {
+  constructor(private readonly sql: SqlPort) {
+    for (const statement of SCHEMA) sql.exec(statement);
+  }
+
+  upsert(record: ClientRecord): void {
+    this.sql.exec(
+      "INSERT INTO clients (id, attributes, last_seen) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET attributes = excluded.attributes, last_seen = excluded.last_seen",
+      record.clientId, JSON.stringify(record.attributes), record.lastSeen,
+    );
+  }
+
+  touch(clientId: string, now: number): boolean {
+    return this.sql.exec("UPDATE clients SET last_seen = ? WHERE id = ? RETURNING id", now, clientId).toArray().length > 0;
+  }
+
+  get(clientId: string): ClientRecord | null {
+    const [row] = this.sql.exec("SELECT * FROM clients WHERE id = ?", clientId).toArray();
+    return row ? toRecord(row) : null;
+  }
+
+  seenSince(since: number): ClientRecord[] {
+    return this.sql.exec("SELECT * FROM clients WHERE last_seen >= ?", since).toArray().map(toRecord);
+  }
+
+  binding(clientId: string): Binding | null {
+    const [row] = this.sql.exec("SELECT * FROM bindings WHERE client_id = ?", clientId).toArray();
+    return row ? { jobId: row.job_id as string, round: Number(row.round), boundAt: Number(row.bound_at), leaseUntil: Number(row.lease_until) } : null;
+  }
+
+  setBinding(clientId: string, binding: Binding | null): void {
+    if (!binding) {
+      this.sql.exec("DELETE FROM bindings WHERE client_id = ?", clientId);
+      return;
+    }
+    this.sql.exec(
+      "INSERT OR REPLACE INTO bindings (client_id, job_id, round, bound_at, lease_until) VALUES (?, ?, ?, ?, ?)",
+      clientId, binding.jobId, binding.round, binding.boundAt, binding.leaseUntil,
+    );
+  }
+
+  prune(before: number): number {
+    this.sql.exec("DELETE FROM bindings WHERE client_id IN (SELECT id FROM clients WHERE last_seen < ?)", before);
+    return this.sql.exec("DELETE FROM clients WHERE last_seen < ? RETURNING id", before).toArray().length;
+  }
+}
+
+function toRecord(row: Record<string, unknown>): ClientRecord {
+  return { clientId: row.id as string, attributes: JSON.parse(row.attributes as string) as Attributes, lastSeen: Number(row.last_seen) };
+}

@@ -1,0 +1,17 @@
+import type { Task } from "@propius/shared";
+import type { ClaimResult } from "../job/job-core.js";
+
+/** The task a device receives for a slot its job granted. */
+export function toTask(jobId: string, claim: Extract<ClaimResult, { kind: "task" }>): Task {
+  return {
+    jobId,
+    round: claim.round,
+    ticket: claim.ticket,
+    modelHash: claim.modelHash,
+    modelUrl: `/v1/models/${claim.modelHash}`,
+    uploadUrl: `/v1/jobs/${jobId}/rounds/${claim.round}/updates`,
+    model: claim.spec.model,
+    plan: claim.spec.plan,
+    deadline: claim.deadline,
+  };
+}

@@ -1,0 +1,147 @@
+import { RoundSlots } from "../job/round-slots.js";
+import type { JobView } from "../scheduling/policies/index.js";
+import { SECONDS_PER_SAMPLE_PER_MS } from "./devices.js";
+import type { InvariantMonitor } from "./invariant-monitor.js";
+import type { SimStats } from "./metrics.js";
+import type { SimJobSpec } from "./workload.js";
+
+/** A job while it runs: its spec, the view the policy sees, and the slots of its current round attempt. */
+export interface RunJob {
+  index: number;
+  spec: SimJobSpec;
+  view: JobView;
+  round: number;
+  attempt: number;
+  /** Unique over the run: events of ended attempts are recognised and dropped. */
+  attemptSeq: number;
+  slots: RoundSlots;
+  openedAt: number;
+  selectionEnded: boolean;
+  /** Device-seconds of the reports accepted in this attempt: useful only if it aggregates. */
+  pendingUseful: number;
+  completedAt: number | null;
+  attempts: number;
+}
+
+const ms = (seconds: number) => seconds * 1000;
+
+/**
+ * The jobs' rounds in a simulation, on the server's round-slot rules: an attempt opens with
+ * ceil(demand x over-commit) slots, binds until its selection timeout (and is retried at once if
+ * too few devices were bound to ever reach the minimum), closes as soon as demand has reported,
+ * and at selection + report timeout aggregates with enough reports or is retried.
+ */
+export class Rounds {
+  readonly jobs: RunJob[];
+  /** Running jobs, and their views in the same order (what the policy sees). */
+  running: RunJob[] = [];
+  views: JobView[] = [];
+  done = 0;
+  private attemptSeq = 0;
+  private readonly byId = new Map<string, RunJob>();
+
+  constructor(
+    specs: readonly SimJobSpec[],
+    private readonly minReportFraction: number,
+    private readonly stats: SimStats,
+    private readonly monitor: InvariantMonitor,
+    /** Schedules the end of an attempt's selection or its deadline, tagged with its sequence number. */
+    private readonly schedule: (time: number, what: "selection" | "deadline", job: number, attemptSeq: number) => void,
+  ) {
+    this.jobs = specs.map((spec, index) => {
+      const view: JobView = {
+        id: spec.id, arrivedAt: ms(spec.arrivalS), constraints: spec.constraints, openSlots: 0, demand: spec.demand,
+        overCommit: spec.overCommit, remainingRounds: spec.rounds, priority: 1, roundKey: "", attempt: 0,
+        selectionSeconds: spec.selectionTimeoutS, secondsPerSpeedUnit: SECONDS_PER_SAMPLE_PER_MS * spec.samplesPerTask,
+      };
+      const job: RunJob = { index, spec, view, round: 1, attempt: 0, attemptSeq: 0, slots: new RoundSlots({ demand: 1, overCommit: 1, minReportFraction: 1 }, 0), openedAt: 0, selectionEnded: true, pendingUseful: 0, completedAt: null, attempts: 0 };
+      this.byId.set(spec.id, job);
+      return job;
+    });
+  }
+
+  byView(view: JobView): RunJob {
+    return this.byId.get(view.id)!;
+  }
+
+  arrive(job: RunJob, t: number): void {
+    this.running = [...this.running, job];
+    this.views = this.running.map((j) => j.view);
+    this.openAttempt(job, t);
+  }
+
+  /** A device's report at `t` for attempt `attemptSeq`, after `seconds` of work; true if it counted. */
+  report(job: RunJob, attemptSeq: number, clientId: string, seconds: number, t: number): boolean {
+    if (job.attemptSeq !== attemptSeq || job.slots.report(clientId, ms(t)) !== "accepted") return false;
+    job.pendingUseful += seconds;
+    if (job.slots.status === "aggregating") this.close(job, t, true);
+    return true;
+  }
+
+  /** A device took the last free slot at `t`: the attempt's selection is over. */
+  filled(job: RunJob, t: number): void {
+    job.view.openSlots = job.slots.open(ms(t));
+    if (job.view.openSlots === 0) this.endSelection(job, t);
+  }
+
+  selectionTimeout(job: RunJob, attemptSeq: number, t: number): void {
+    if (job.attemptSeq !== attemptSeq || job.slots.status !== "open") return;
+    job.slots.closeSelection();
+    job.view.openSlots = 0;
+    this.endSelection(job, t);
+    // Fewer devices than the deadline needs: the attempt cannot succeed, so retry it now.
+    if (job.slots.held(ms(t)) < job.slots.needed) this.close(job, t, false);
+  }
+
+  deadline(job: RunJob, attemptSeq: number, t: number): void {
+    if (job.attemptSeq !== attemptSeq || job.slots.status !== "open") return;
+    this.close(job, t, job.slots.atDeadline() === "aggregate");
+  }
+
+  private openAttempt(job: RunJob, t: number): void {
+    const { spec } = job;
+    job.attemptSeq = ++this.attemptSeq;
+    job.attempts += 1;
+    job.slots = new RoundSlots({ demand: spec.demand, overCommit: spec.overCommit, minReportFraction: this.minReportFraction }, ms(t + spec.selectionTimeoutS + spec.reportTimeoutS));
+    job.openedAt = t;
+    job.selectionEnded = false;
+    job.pendingUseful = 0;
+    job.view.openSlots = job.slots.capacity;
+    job.view.roundKey = `${job.round}/${job.attempt}`;
+    job.view.attempt = job.attempt;
+    job.view.remainingRounds = spec.rounds - job.round + 1;
+    this.monitor.openAttempt(String(job.attemptSeq), spec.demand, spec.overCommit);
+    this.schedule(t + spec.selectionTimeoutS, "selection", job.index, job.attemptSeq);
+    this.schedule(t + spec.selectionTimeoutS + spec.reportTimeoutS, "deadline", job.index, job.attemptSeq);
+  }
+
+  private endSelection(job: RunJob, t: number): void {
+    if (job.selectionEnded) return;
+    job.selectionEnded = true;
+    this.stats.delays.push(t - job.openedAt);
+  }
+
+  private close(job: RunJob, t: number, success: boolean): void {
+    this.endSelection(job, t);
+    this.monitor.closeAttempt(String(job.attemptSeq));
+    if (!success) {
+      this.stats.wasted += job.pendingUseful;
+      this.stats.retries += 1;
+      job.attempt += 1;
+      this.openAttempt(job, t);
+      return;
+    }
+    this.stats.useful += job.pendingUseful;
+    this.stats.roundsDone += 1;
+    if (job.round >= job.spec.rounds) {
+      job.completedAt = t;
+      this.done += 1;
+      this.running = this.running.filter((j) => j !== job);
+      this.views = this.running.map((j) => j.view);
+      return;
+    }
+    job.round += 1;
+    job.attempt = 0;
+    this.openAttempt(job, t);
+  }
+}

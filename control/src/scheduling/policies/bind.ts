@@ -1,4 +1,4 @@
-import { meetsConstraints } from "./eligibility.js";
+import { meetsConstraints } from "@propius/shared";
 import type { DeviceView, JobView, Policy, Random, SchedulerView } from "./policy.js";
 
 export type CheckInOutcome =

@@ -7,7 +7,7 @@ import { srsfPolicy } from "./srsf.js";
 import { staticPartitionPolicy } from "./static-partition.js";
 
 export * from "./policy.js";
-export { meetsConstraints, constraintKey, type Attributes } from "./eligibility.js";
+export { meetsConstraints, constraintKey, type Attributes } from "@propius/shared";
 export { checkIn, type CheckInOutcome } from "./bind.js";
 export { irsPlan, mergeGroups, type IrsGroup, type IrsPlan } from "./irs.js";
 export { fastTierBoundary } from "./tiers.js";

@@ -1,5 +1,4 @@
-import type { Constraints } from "@propius/shared";
-import { constraintKey, meetsConstraints } from "./eligibility.js";
+import { constraintKey, meetsConstraints, type Constraints } from "@propius/shared";
 import { byRemainingService, type DeviceView, type JobView, type Policy, type SupplySample } from "./policy.js";
 import { fastTierBoundary } from "./tiers.js";
 

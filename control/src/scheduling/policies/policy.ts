@@ -1,5 +1,4 @@
-import type { Constraints } from "@propius/shared";
-import { meetsConstraints, type Attributes } from "./eligibility.js";
+import { meetsConstraints, type Attributes, type Constraints } from "@propius/shared";
 
 /** Uniform floats in [0, 1); seeded in the simulator and tests. */
 export type Random = () => number;

@@ -1,4 +1,4 @@
-import { meetsConstraints } from "./eligibility.js";
+import { meetsConstraints } from "@propius/shared";
 import { byArrival, type Policy } from "./policy.js";
 
 /** FNV-1a, 32 bits: a stable hash of a device id. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { constraintKey, meetsConstraints } from "./eligibility.js";
+import { constraintKey, meetsConstraints } from "./constraints.js";
 
 describe("meetsConstraints", () => {
   it("checks inclusive numeric bounds", () => {

@@ -14,13 +14,14 @@ import { buildWorkerBundle, stopBundler } from "./lib/bundles.js";
 import { driveDevices, percentile, trivialRate, type LoadDevice } from "./lib/load-driver.js";
 import { ROOT, startControlPlane } from "./lib/local-control-plane.js";
 import { freePort } from "./lib/ports.js";
+import { POLICY_NAMES, isPolicyName } from "../control/src/scheduling/policies/index.js";
 
 const HELP = `npm run bench:load -- [options]
 
   --devices <n,n,...>   simulated device counts, one run each (default 1000,10000)
   --seconds <s>         how long devices run in each (default 30)
   --concurrency <n>     requests in flight (default 64)
-  --policy <name>       SCHEDULING_POLICY (default irs)
+  --policies <a,b,...>  SCHEDULING_POLICY of each run, side by side (default irs,client-random)
   --shards <n>          CLIENT_SHARDS (default 4)
   --workload <file>     jobs (default data/paper-workload.json)
   --out <path>          results: <path>.md and <path>.json (default docs/load-benchmark)
@@ -29,7 +30,7 @@ const HELP = `npm run bench:load -- [options]
 const { values: args } = parseArgs({
   options: {
     devices: { type: "string", default: "1000,10000" }, seconds: { type: "string", default: "30" }, concurrency: { type: "string", default: "64" },
-    policy: { type: "string", default: "irs" }, shards: { type: "string", default: "4" },
+    policies: { type: "string", default: "irs,client-random" }, shards: { type: "string", default: "4" },
     workload: { type: "string", default: join(ROOT, "data/paper-workload.json") }, out: { type: "string", default: join(ROOT, "docs/load-benchmark") },
     help: { type: "boolean", short: "h" },
   },
@@ -39,6 +40,11 @@ if (args.help) {
   process.exit(0);
 }
 const counts = args.devices.split(",").map(Number);
+const policies = args.policies.split(",");
+if (!policies.every(isPolicyName)) {
+  process.stderr.write(`bench:load: --policies takes names among ${POLICY_NAMES.join(", ")}\n\n${HELP}`);
+  process.exit(2);
+}
 const seconds = Number(args.seconds);
 const concurrency = Number(args.concurrency);
 if (counts.some((n) => !Number.isInteger(n) || n < 1) || !(seconds > 0) || !Number.isInteger(concurrency) || concurrency < 1) {
@@ -55,12 +61,30 @@ const script = await buildWorkerBundle();
 await stopBundler();
 
 const ADMIN_KEY = "bench-admin-key";
-const results: Record<string, number>[] = [];
-for (const count of counts) {
+interface Row {
+  policy: string;
+  devices: number;
+  seconds: number;
+  bindingsPerSecond: number;
+  checkInsPerSecond: number;
+  requestsPerSecond: number;
+  checkInP50Ms: number;
+  checkInP99Ms: number;
+  reportsPerSecond: number;
+  offers: number;
+  pings: number;
+  errors: number;
+  enrolmentsPerSecond: number;
+  trivialRequestsPerSecond: number;
+  trivialP50Ms: number;
+  trivialP99Ms: number;
+}
+const results: Row[] = [];
+for (const count of counts) for (const policy of policies) {
   const dir = await mkdtemp(join(tmpdir(), "propius-load-"));
   const plane = await startControlPlane({
     port: await freePort(), script, persistTo: join(dir, "state"), logFile: join(dir, "wrangler.log"),
-    vars: { PROPIUS_ADMIN_KEY: ADMIN_KEY, PROPIUS_TOKEN_SECRET: "bench-token-secret", SCHEDULING_POLICY: args.policy, CLIENT_SHARDS: args.shards },
+    vars: { PROPIUS_ADMIN_KEY: ADMIN_KEY, PROPIUS_TOKEN_SECRET: "bench-token-secret", SCHEDULING_POLICY: policy, CLIENT_SHARDS: args.shards },
   });
   try {
     const { apiKey } = await OwnerClient.createTenant({ baseUrl: plane.url, adminKey: ADMIN_KEY, name: "bench" });
@@ -74,7 +98,7 @@ for (const count of counts) {
       await owner.setInitialModel(await owner.createJob(spec), spec, new Float32Array(256));
     }
 
-    process.stdout.write(`${count} devices: enrolling ...`);
+    process.stdout.write(`${count} devices, ${policy}: enrolling ...`);
     const sampled = sampleDevices(count, specs, sizes, DEFAULT_DEVICE_MODEL, count);
     const enrolStart = performance.now();
     const devices: LoadDevice[] = new Array(count);
@@ -95,7 +119,8 @@ for (const count of counts) {
     const ceiling = await trivialRate(plane.url, 5, concurrency);
     process.stdout.write(` ${ceiling.rate.toFixed(0)} req/s; devices running for ${seconds} s ...\n`);
     const figures = await driveDevices({ url: plane.url, devices, tensors, seconds, concurrency });
-    const row = {
+    const row: Row = {
+      policy,
       devices: count,
       seconds: round(figures.seconds, 1),
       bindingsPerSecond: round(figures.bindings / figures.seconds, 1),
@@ -126,31 +151,45 @@ for (const count of counts) {
 }
 
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB (${Math.round(freemem() / 2 ** 30)} GiB free at the end), Node ${process.version}`;
-const settings = { policy: args.policy, shards: Number(args.shards), concurrency, seconds, jobs: workload.arrivals.length };
+const settings = { policies, shards: Number(args.shards), concurrency, seconds, jobs: workload.arrivals.length };
 await writeFile(`${args.out}.json`, `${JSON.stringify({ date: new Date().toISOString(), machine, settings, results }, null, 2)}\n`);
 await writeFile(`${args.out}.md`, markdown(machine, settings, results));
 console.log(`wrote ${args.out}.md and ${args.out}.json`);
+
+/** Binding throughput of each policy over the last one's (the baseline), per device count. */
+function ratios(rows: typeof results): string[] {
+  const baseline = policies[policies.length - 1];
+  const lines: string[] = [];
+  for (const count of counts) {
+    const base = rows.find((r) => r.devices === count && r.policy === baseline);
+    for (const row of rows.filter((r) => r.devices === count && r.policy !== baseline)) {
+      if (base && base.bindingsPerSecond > 0) lines.push(`- ${count} devices: ${row.policy} binds ${round(row.bindingsPerSecond / base.bindingsPerSecond, 2)}x as many devices per second as ${baseline}.`);
+    }
+  }
+  return lines.length ? [...lines, ""] : [];
+}
 
 function round(value: number, digits: number): number {
   return Number(value.toFixed(digits));
 }
 
-function markdown(machineLine: string, s: typeof settings, rows: Record<string, number>[]): string {
+function markdown(machineLine: string, s: typeof settings, rows: typeof results): string {
   const lines = [
     "# Load benchmark: the control plane under `wrangler dev`",
     "",
     `Measured by \`npm run bench:load\` on ${new Date().toISOString().slice(0, 10)}: ${machineLine}. The load generator and`,
     "`wrangler dev` (workerd) share the machine, on loopback.",
     "",
-    `Settings: policy \`${s.policy}\`, ${s.shards} client-manager shards, ${s.jobs} jobs (the paper workload's profiles, a 256-parameter`,
+    `Settings: ${s.shards} client-manager shards, ${s.jobs} jobs (the paper workload's profiles, a 256-parameter`,
     `model, every job running), ${s.concurrency} requests in flight, ${s.seconds} s per run. A device checks in, accepts an offer when it meets`,
     "the job's private constraint (dataset size), pings once, reports a synthetic delta and checks in again; told to wait, it comes back",
     "when told. The trivial route (`GET /v1/health`) is measured just before, with the same concurrency: the ceiling for this machine.",
     "",
-    "| devices | bindings/s | check-ins/s | check-in p50 (ms) | check-in p99 (ms) | reports/s | all requests/s | trivial route req/s | errors |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ...rows.map((r) => `| ${r.devices} | ${r.bindingsPerSecond} | ${r.checkInsPerSecond} | ${r.checkInP50Ms} | ${r.checkInP99Ms} | ${r.reportsPerSecond} | ${r.requestsPerSecond} | ${r.trivialRequestsPerSecond} | ${r.errors} |`),
+    "| devices | policy | bindings/s | check-ins/s | check-in p50 (ms) | check-in p99 (ms) | reports/s | all requests/s | trivial route req/s | errors |",
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows.map((r) => `| ${r.devices} | ${r.policy} | ${r.bindingsPerSecond} | ${r.checkInsPerSecond} | ${r.checkInP50Ms} | ${r.checkInP99Ms} | ${r.reportsPerSecond} | ${r.requestsPerSecond} | ${r.trivialRequestsPerSecond} | ${r.errors} |`),
     "",
+    ...ratios(rows),
   ];
   return `${lines.join("\n")}\n`;
 }

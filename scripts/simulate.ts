@@ -127,6 +127,7 @@ if (flags.out !== "-") {
     `Availability: devices alternate online and offline periods, exponential with means ${model.meanOnlineS / 3600} h and ${model.meanOfflineS / 3600} h (${(online * 100).toFixed(1)} % online on average); a task in progress is lost when its device goes offline.`,
     `Check-ins: a device checks in when it comes online, 1 s after it reports or gives up a task, and ${retryS} s (+/- 20 %) after a check-in that bound nothing.`,
     "Rounds: a round attempt binds up to ceil(demand x over-selection) devices until its selection timeout; with fewer than ceil(0.8 x demand) bound by then it is retried at once; it closes as soon as demand reports are in, and at selection + report timeout it aggregates with at least 0.8 x demand reports or is retried. Leases run to that deadline; a device that cannot finish by it gives up there.",
+    `A policy's run ends when the last job finishes, after ${maxSimulatedS / 86_400} simulated days, or after two simulated days in which no round closed (a livelock: the table marks it stalled).`,
     "Utilization: device-seconds of tasks whose reports counted toward a closed round, over device-seconds online until the last job finished. Binding throughput: bindings over the makespan. Scheduling delay: from a round attempt's opening to the end of its selection (full, timed out or closed).",
   ];
   const previous = existsSync(`${out}.md`) ? await readFile(`${out}.md`, "utf8") : null;

@@ -34,4 +34,9 @@ describe("constraintKey", () => {
     expect(a).toBe(b);
     expect(constraintKey({ ram_gb: { min: 4 } })).not.toBe(constraintKey({ ram_gb: { min: 6 } }));
   });
+
+  it("tells apart sets that differ only in their values' types, as eligibility does", () => {
+    expect(constraintKey({ tier: { in: [1] } })).not.toBe(constraintKey({ tier: { in: ["1"] } }));
+    expect(meetsConstraints({ tier: 1 }, { tier: { in: ["1"] } })).toBe(false);
+  });
 });

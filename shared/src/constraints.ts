@@ -49,7 +49,7 @@ export function constraintKey(constraints: Constraints | undefined): string {
       .sort()
       .map((name) => {
         const c = constraints[name];
-        return [name, "in" in c ? { in: [...c.in].map(String).sort() } : { min: c.min ?? null, max: c.max ?? null }];
+        return [name, "in" in c ? { in: [...c.in].map((value) => JSON.stringify(value)).sort() } : { min: c.min ?? null, max: c.max ?? null }];
       });
     key = JSON.stringify(canonical);
     keys.set(constraints, key);

@@ -25,7 +25,7 @@ function world(jobs: { id: string; demand?: number; constraints?: JobSpecInput["
     core.create({ id: job.id, tenant: "t", spec, now: i });
     core.setInitialModel("base", i);
     cores.set(job.id, core);
-    scheduled.push({ id: job.id, createdAt: i, round: 1, totalRounds: 3, demand: spec.plan.clientsPerRound, overCommit: 1, priority: 1, constraints: spec.constraints, privateConstraints: spec.privateConstraints });
+    scheduled.push({ id: job.id, createdAt: i, round: 1, attempt: 0, selectionSeconds: 60, totalRounds: 3, demand: spec.plan.clientsPerRound, overCommit: 1, priority: 1, constraints: spec.constraints, privateConstraints: spec.privateConstraints });
   });
   const calls = { loadJobs: 0, claims: [] as string[] };
   const registry = new MemoryClientRegistry();

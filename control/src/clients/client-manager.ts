@@ -7,8 +7,11 @@ import type { ClientRegistry } from "./client-registry.js";
 export interface ScheduledJob {
   id: string;
   createdAt: number;
-  /** The current round (1-based). */
+  /** The current round (1-based) and its attempt (0 unless retried). */
   round: number;
+  attempt: number;
+  /** Seconds a round attempt binds devices. */
+  selectionSeconds: number;
   totalRounds: number;
   demand: number;
   overCommit: number;
@@ -249,6 +252,8 @@ function toJobView(job: ScheduledJob, full: boolean, secondsPerSpeedUnit: number
     overCommit: job.overCommit,
     remainingRounds: Math.max(1, job.totalRounds - job.round + 1),
     priority: job.priority,
-    roundKey: String(job.round),
+    roundKey: `${job.round}/${job.attempt}`,
+    attempt: job.attempt,
+    selectionSeconds: job.selectionSeconds,
   };
 }

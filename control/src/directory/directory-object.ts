@@ -13,13 +13,14 @@ export interface JobEntry {
 }
 
 /** What the scheduler needs of a job's spec; it does not change while the job runs. */
-export type JobSchedule = Omit<ScheduledJob, "id" | "createdAt" | "round">;
+export type JobSchedule = Omit<ScheduledJob, "id" | "createdAt" | "round" | "attempt">;
 
 export function scheduleOf(spec: JobSpec): JobSchedule {
   return {
     totalRounds: spec.estimatedRounds ?? spec.plan.rounds,
     demand: spec.plan.clientsPerRound,
     overCommit: spec.plan.overCommit,
+    selectionSeconds: spec.plan.selectionTimeoutSeconds ?? spec.plan.roundDeadlineSeconds,
     priority: spec.priority ?? DEFAULT_PRIORITY,
     constraints: spec.constraints,
     privateConstraints: spec.privateConstraints,
@@ -36,6 +37,7 @@ const SCHEMA = [
 const ADDED_COLUMNS = [
   ["jobs", "schedule", "TEXT"],
   ["jobs", "round", "INTEGER NOT NULL DEFAULT 0"],
+  ["jobs", "attempt", "INTEGER NOT NULL DEFAULT 0"],
 ] as const;
 
 /**
@@ -79,9 +81,9 @@ export class DirectoryObject extends DurableObject<Env> {
   }
 
   /** A job's state and current round, as the job changes them. */
-  async setJobState(id: string, state: JobState, round?: number): Promise<void> {
+  async setJobState(id: string, state: JobState, round?: number, attempt = 0): Promise<void> {
     if (round === undefined) this.ctx.storage.sql.exec("UPDATE jobs SET state = ? WHERE id = ?", state, id);
-    else this.ctx.storage.sql.exec("UPDATE jobs SET state = ?, round = ? WHERE id = ?", state, round, id);
+    else this.ctx.storage.sql.exec("UPDATE jobs SET state = ?, round = ?, attempt = ? WHERE id = ?", state, round, attempt, id);
   }
 
   async setJobSchedule(id: string, schedule: JobSchedule): Promise<void> {
@@ -90,9 +92,13 @@ export class DirectoryObject extends DurableObject<Env> {
 
   /** Running jobs with what the scheduler orders them by, oldest first. */
   async scheduledJobs(): Promise<ScheduledJob[]> {
-    return this.rows("SELECT id, created_at, round, schedule FROM jobs WHERE state = 'running' AND schedule IS NOT NULL ORDER BY created_at, id").map(
-      (row) => ({ id: row.id as string, createdAt: Number(row.created_at), round: Math.max(1, Number(row.round)), ...(JSON.parse(row.schedule as string) as JobSchedule) }),
-    );
+    return this.rows("SELECT id, created_at, round, attempt, schedule FROM jobs WHERE state = 'running' AND schedule IS NOT NULL ORDER BY created_at, id").map((row) => ({
+      id: row.id as string,
+      createdAt: Number(row.created_at),
+      round: Math.max(1, Number(row.round)),
+      attempt: Number(row.attempt),
+      ...(JSON.parse(row.schedule as string) as JobSchedule),
+    }));
   }
 
   /** Jobs that want devices, oldest first (FIFO). */

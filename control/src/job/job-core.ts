@@ -153,12 +153,13 @@ export class JobCore {
   }
 
   /** Runs the deadlines that are due; a round past its deadline closes or is retried. */
-  onAlarm(now: number): void {
+  /** Runs the deadlines due at `now`; returns the job when its round attempt changed (a retry), else null. */
+  onAlarm(now: number): JobRecord | null {
     const due = this.deadlines.takeDue(now);
     const job = this.store.loadJob();
-    if (!job || job.state !== "running" || !due.includes(ROUND_DEADLINE)) return;
+    if (!job || job.state !== "running" || !due.includes(ROUND_DEADLINE)) return null;
     const round = this.currentRound(job);
-    if (round.status !== "open") return;
+    if (round.status !== "open") return null;
     const outcome = outcomeAtDeadline(round.reported, { demand: round.demand, minReportFraction: job.spec.plan.minReportFraction });
     this.store.transaction(() => {
       if (outcome === "aggregate") {
@@ -170,6 +171,7 @@ export class JobCore {
         this.openRound(job, job.round, job.attempt + 1, now);
       }
     });
+    return outcome === "retry" ? job : null;
   }
 
   /** The round waiting to be aggregated, with the sum to apply, if any. */

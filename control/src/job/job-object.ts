@@ -76,7 +76,7 @@ export class JobObject extends DurableObject<Env> {
       if (values.some((v) => !Number.isFinite(v))) throw new PropiusError("invalid_update", "the weights hold a non-finite value");
       const hash = await this.models.put(encodeWeights({ kind: "model", codec: "fp32", tensors: specs }, values));
       const updated = this.core.setInitialModel(hash, Date.now());
-      await directoryOf(this.env).setJobState(updated.id, updated.state, updated.round);
+      await directoryOf(this.env).setJobState(updated.id, updated.state, updated.round, updated.attempt);
       return this.core.status(tenant);
     });
   }
@@ -133,7 +133,9 @@ export class JobObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    this.core.onAlarm(Date.now());
+    const retried = this.core.onAlarm(Date.now());
+    // A retried attempt is news for the scheduler (tier matching never reserves one for fast devices).
+    if (retried) await directoryOf(this.env).setJobState(retried.id, retried.state, retried.round, retried.attempt);
     await this.aggregateIfDue();
     await this.flushAlarm();
   }
@@ -149,7 +151,7 @@ export class JobObject extends DurableObject<Env> {
       const next = JobCore.nextModel(base.values, pending.aggregate);
       const hash = await this.models.put(encodeWeights({ kind: "model", codec: "fp32", tensors: base.header.tensors }, next));
       const job = this.core.completeAggregation(pending.round, hash, Date.now());
-      await directoryOf(this.env).setJobState(job.id, job.state, job.round);
+      await directoryOf(this.env).setJobState(job.id, job.state, job.round, job.attempt);
     } catch (error) {
       console.error(`aggregation of round ${pending.round} failed; retrying`, error);
       this.core.deferAggregation(Date.now() + AGGREGATION_RETRY_MS);

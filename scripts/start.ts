@@ -19,6 +19,7 @@ const HELP = `npm start -- [options]
   --clients <n>      Node devices, and devices per round (default 8)
   --processes <n>    processes the devices run in (default: one per CPU core, at most --clients)
   --seed <n>         seed of the non-IID data split (default 1)
+  --codec <c>        how devices encode their deltas: fp32, fp16 or int8 (default fp32)
   --port <n>         port of the control plane (default 8787)
   --state <dir>      local state: secrets, keys, Durable Objects, R2 (default .propius)
   --keep-running     leave the control plane running after the job
@@ -29,7 +30,7 @@ const HELP = `npm start -- [options]
 const { values: flags } = parseArgs({
   options: {
     rounds: { type: "string", default: "10" }, clients: { type: "string", default: "8" }, processes: { type: "string" },
-    seed: { type: "string", default: "1" }, port: { type: "string", default: "8787" },
+    seed: { type: "string", default: "1" }, port: { type: "string", default: "8787" }, codec: { type: "string", default: "fp32" },
     state: { type: "string", default: ".propius" }, "keep-running": { type: "boolean" },
     verbose: { type: "boolean" }, help: { type: "boolean", short: "h" },
   },
@@ -48,6 +49,11 @@ function count(name: string, min: number, max: number): number {
   return value;
 }
 
+const codec = flags.codec as "fp32" | "fp16" | "int8";
+if (!["fp32", "fp16", "int8"].includes(codec)) {
+  process.stderr.write(`--codec must be fp32, fp16 or int8\n\n${HELP}`);
+  process.exit(2);
+}
 const rounds = count("rounds", 1, 1000);
 const clients = count("clients", 1, 64);
 const processes = flags.processes === undefined ? Math.min(clients, availableParallelism()) : count("processes", 1, clients);
@@ -89,8 +95,8 @@ async function main(): Promise<void> {
   say(key.created ? `created the local API key (tenant ${key.tenant}), stored in ${flags.state}/api-key.json:\n  ${key.apiKey}` : `using the local API key in ${flags.state}/api-key.json (tenant ${key.tenant})`);
   const owner = new OwnerClient({ baseUrl: controlPlane.url, apiKey: key.apiKey });
 
-  const job = await createDemoJob(owner, { rounds, clients });
-  say(`job ${job.id}: ${job.name}, ${rounds} rounds, ${clients} devices per round, FedAvg`);
+  const job = await createDemoJob(owner, { rounds, clients, deltaCodec: codec });
+  say(`job ${job.id}: ${job.name}, ${rounds} rounds, ${clients} devices per round, FedAvg, ${codec} deltas`);
   const [entry] = await Promise.all([deviceEntry, digits]);
   await stopBundler();
   devices = startDemoClients({

@@ -8,6 +8,8 @@ export interface DemoJobOptions {
   rounds: number;
   clients: number;
   roundDeadlineSeconds?: number;
+  /** How devices encode their deltas (default fp32). */
+  deltaCodec?: "fp32" | "fp16" | "int8";
 }
 
 /** The demo job's spec: the MNIST classifier, FedAvg, `clients` devices per round. */
@@ -18,7 +20,7 @@ export function demoJobSpec(options: DemoJobOptions): JobSpecInput {
     model: { format: "tfjs-layers", topology: model.topology, weightSpecs: model.weightSpecs },
     plan: {
       ...demoPlan(), rounds: options.rounds, clientsPerRound: options.clients, overCommit: 1,
-      minReportFraction: 0.75, roundDeadlineSeconds: options.roundDeadlineSeconds ?? 300,
+      minReportFraction: 0.75, roundDeadlineSeconds: options.roundDeadlineSeconds ?? 300, deltaCodec: options.deltaCodec ?? "fp32",
     },
     aggregation: { strategy: "fedavg", weighting: "examples" },
     data: { dataset: "mnist", split: "non-iid, two main digits per device" },

@@ -5,3 +5,4 @@ export * from "./fedavg.js";
 export * from "./job-spec.js";
 export * from "./protocol.js";
 export * from "./constraints.js";
+export * from "./strategies/index.js";

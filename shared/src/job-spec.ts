@@ -30,6 +30,10 @@ export const trainingPlanSchema = z
     selectionTimeoutSeconds: z.number().int().min(1).max(86_400).optional(),
     /** Seconds a bound device has to report; then its slot is free for another (default: until the deadline). */
     leaseSeconds: z.number().int().min(1).max(86_400).optional(),
+    /** How devices encode their deltas: fp32, fp16 or int8 (per-tensor scale); see docs/wire-format.md. */
+    deltaCodec: z.enum(["fp32", "fp16", "int8"]).default("fp32"),
+    /** Send only this fraction of the delta's entries, those of largest magnitude (top-k); default: all. */
+    deltaTopK: z.number().gt(0).lt(1).optional(),
     localEpochs: z.number().int().min(1).max(1000).optional(),
     localSteps: z.number().int().min(1).max(1_000_000).optional(),
     batchSize: z.number().int().min(1).max(65_536).default(32),

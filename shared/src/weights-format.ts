@@ -1,16 +1,42 @@
 import { PropiusError } from "./errors.js";
+import { checkCodec, decodePayload, encodePayload, payloadByteLength, type SparseOption, type WeightsCodec } from "./codecs/index.js";
 import { parameterCount, tensorSize, type TensorSpec } from "./tensors.js";
 
+export { WEIGHTS_CODECS, type SparseOption, type WeightsCodec } from "./codecs/index.js";
+
 /**
- * The binary format for model weights and deltas: a small JSON header followed by one flat,
- * little-endian float32 buffer holding every tensor in manifest order (the same layout as a
- * tfjs `weights.bin`).
+ * The binary format for model weights and deltas: a small JSON header followed by a little-endian
+ * payload holding every tensor in manifest order (for dense fp32, the same layout as a tfjs
+ * `weights.bin`).
  *
  *   bytes 0-3   magic "PRW1"
  *   bytes 4-7   header length H (uint32, little-endian)
- *   8..8+H      header, UTF-8 JSON: { kind, codec, tensors, meta? }
- *   padding     zero bytes up to a multiple of 4
- *   data        parameterCount(tensors) float32 values
+ *   8..8+H      header, UTF-8 JSON: { kind, codec, sparse?, tensors, meta? }
+ *   padding     zero bytes up to a multiple of 4 (the payload starts at P = align4(8 + H))
+ *   payload     in this order, each part present only where stated:
+ *     scales    codec "int8": T float32, one per tensor in manifest order
+ *     indices   `sparse` set: k uint32 flat parameter indices, strictly ascending, each < N
+ *     values    N entries (dense) or k entries (sparse, in index order), each 4 bytes (fp32),
+ *               2 bytes (fp16, IEEE binary16) or 1 byte (int8, two's complement)
+ *
+ * N is the manifest's parameter count, T its tensor count; there is no trailing padding, so a
+ * message is exactly P + (int8 ? 4T : 0) + (sparse ? 4k : 0) + entries * bytesPerValue bytes.
+ * A dense fp32 message is byte-for-byte the format that predates the other codecs.
+ *
+ * Codecs (`header.codec`):
+ *   fp32  float32 as is.
+ *   fp16  round to nearest even; subnormals kept; |x| >= 65520 (which would round to Inf) and
+ *         Inf/NaN are refused on encode, Inf/NaN encodings are refused on decode (`codecs/fp16.ts`).
+ *   int8  symmetric, per tensor: scale = max|x| / 127, q = round(x / scale) in [-127, 127],
+ *         decoded as q * scale; -128 and negative, non-finite or overflowing scales are refused.
+ * Top-k (`header.sparse = { k }`, 1 <= k <= N, any codec): the k parameters of largest magnitude
+ * over the whole delta (ties to the lower index) are sent; the others decode to 0. With int8, each
+ * tensor's scale covers only its kept entries.
+ *
+ * Models (`kind: "model"`) are dense fp32 only: they are stored content-addressed and every device
+ * downloads them, so they are never quantised. Every refusal is `invalid_update`. `decodeWeights`
+ * always returns one dense float32 per parameter; all values decoded from fp16, int8 or a sparse
+ * payload are finite, while dense fp32 values are returned as sent (see `firstNonFinite`).
  */
 export const WEIGHTS_MAGIC = "PRW1";
 const MAGIC_BYTES = new TextEncoder().encode(WEIGHTS_MAGIC);
@@ -20,7 +46,9 @@ export type WeightsKind = "model" | "delta";
 
 export interface WeightsHeader {
   kind: WeightsKind;
-  codec: "fp32";
+  codec: WeightsCodec;
+  /** Top-k sparsification; absent for a dense message. */
+  sparse?: SparseOption;
   tensors: TensorSpec[];
   meta?: Record<string, unknown>;
 }
@@ -31,25 +59,22 @@ export interface WeightsMessage {
 }
 
 const align4 = (n: number) => (n + 3) & ~3;
-const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** Encodes dense `values` (one per parameter, manifest order) with the header's codec and `sparse` option. */
 export function encodeWeights(header: WeightsHeader, values: Float32Array): Uint8Array<ArrayBuffer> {
   const expected = parameterCount(header.tensors);
   if (values.length !== expected) {
     throw new PropiusError("invalid_update", `expected ${expected} values for the manifest, got ${values.length}`);
   }
+  checkCodec(header);
+  checkModelCodec(header);
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
   const dataOffset = align4(8 + headerBytes.length);
-  const out = new Uint8Array(dataOffset + values.length * 4);
+  const out = new Uint8Array(dataOffset + payloadByteLength(header));
   out.set(MAGIC_BYTES, 0);
   new DataView(out.buffer).setUint32(4, headerBytes.length, true);
   out.set(headerBytes, 8);
-  if (littleEndian) {
-    out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), dataOffset);
-  } else {
-    const view = new DataView(out.buffer, dataOffset);
-    values.forEach((v, i) => view.setFloat32(i * 4, v, true));
-  }
+  encodePayload(header, values, out, dataOffset);
   return out;
 }
 
@@ -76,7 +101,6 @@ export function decodeWeightsHeader(bytes: Uint8Array): { header: WeightsHeader;
 function validateHeader(header: WeightsHeader): void {
   if (typeof header !== "object" || header === null) fail("weights header must be an object");
   if (header.kind !== "model" && header.kind !== "delta") fail("weights header kind must be 'model' or 'delta'");
-  if (header.codec !== "fp32") fail(`unsupported codec '${String(header.codec)}'`, { supported: ["fp32"] });
   if (!Array.isArray(header.tensors) || header.tensors.length === 0) fail("weights header must list its tensors");
   for (const t of header.tensors) {
     const ok =
@@ -84,22 +108,26 @@ function validateHeader(header: WeightsHeader): void {
       Array.isArray(t.shape) && t.shape.every((d) => Number.isInteger(d) && d > 0 && d < 2 ** 31);
     if (!ok) fail("every tensor needs a name, a float32 dtype and a shape of positive integers", { tensor: t });
   }
+  checkCodec(header);
+  checkModelCodec(header);
 }
 
-/** Decodes and validates a weights message; values are copied into an aligned Float32Array. */
+function checkModelCodec(header: WeightsHeader): void {
+  if (header.kind === "model" && (header.codec !== "fp32" || header.sparse !== undefined)) {
+    fail("models are sent as dense fp32 only", { codec: header.codec, sparse: header.sparse !== undefined });
+  }
+}
+
+/** Decodes and validates a weights message of any codec into one dense, aligned Float32Array. */
 export function decodeWeights(bytes: Uint8Array): WeightsMessage {
   const { header, dataOffset } = decodeWeightsHeader(bytes);
-  const count = parameterCount(header.tensors);
   const dataBytes = bytes.length - dataOffset;
-  if (dataBytes !== count * 4) fail(`weights data is ${dataBytes} bytes; the manifest needs ${count * 4}`);
-  const values = new Float32Array(count);
-  if (littleEndian) {
-    new Uint8Array(values.buffer).set(bytes.subarray(dataOffset));
-  } else {
-    const view = new DataView(bytes.buffer, bytes.byteOffset + dataOffset, dataBytes);
-    for (let i = 0; i < count; i++) values[i] = view.getFloat32(i * 4, true);
+  const expected = payloadByteLength(header);
+  if (dataBytes !== expected) {
+    const layout = `${header.codec}${header.sparse ? ` top-${header.sparse.k}` : ""}`;
+    fail(`weights data is ${dataBytes} bytes; the manifest needs ${expected} (${layout})`, { bytes: dataBytes, expected });
   }
-  return { header, values };
+  return { header, values: decodePayload(header, bytes, dataOffset) };
 }
 
 /** True when two manifests describe the same tensors (names, shapes, dtypes, order). */

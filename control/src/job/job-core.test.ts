@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PropiusError, encodeWeights, jobSpecSchema, type JobSpecInput } from "@propius/shared";
+import { PropiusError, decodeWeightsHeader, encodeWeights, jobSpecSchema, type JobSpecInput } from "@propius/shared";
 import { Deadlines, MemoryDeadlineStore } from "./deadlines.js";
 import { JobCore, ROUND_DEADLINE } from "./job-core.js";
 import { MemoryJobStore } from "./job-store.js";
@@ -99,6 +99,29 @@ describe("JobCore", () => {
     expect(codeOf(() => core.acceptUpdate({ ticket: a, clientId: "a", round: 1, body: delta([1, Number.NaN, 1, 1]) }, 2))).toBe("invalid_update");
     expect(codeOf(() => core.acceptUpdate({ ticket: a, clientId: "a", round: 1, body: delta([1, 1, 1, 1], { examples: 0 }) }, 2))).toBe("invalid_update");
     expect(codeOf(() => core.acceptUpdate({ ticket: a, clientId: "a", round: 1, body: new Uint8Array([1, 2, 3]) }, 2))).toBe("invalid_update");
+    expect(store.loadAggregate()).toBeNull();
+    expect(core.status("acme").rounds[0].reported).toBe(0);
+  });
+
+  it("folds fp16, int8 and top-k deltas in as the values they encode", () => {
+    const { core, store } = setup({ clientsPerRound: 4 });
+    const encoded = (codec: "fp16" | "int8", sparse?: { k: number }) =>
+      encodeWeights({ kind: "delta", codec, sparse, tensors, meta: { examples: 1 } }, Float32Array.of(0.5, -0.25, 1, 0));
+    core.acceptUpdate({ ticket: claimTicket(core, "a"), clientId: "a", round: 1, body: encoded("fp16") }, 2);
+    core.acceptUpdate({ ticket: claimTicket(core, "b"), clientId: "b", round: 1, body: encoded("int8") }, 2);
+    core.acceptUpdate({ ticket: claimTicket(core, "c"), clientId: "c", round: 1, body: encoded("fp16", { k: 1 }) }, 2);
+    // fp16 is exact for these values; int8 with scale 1/127 is within half a step; top-1 keeps only the 1.
+    const sum = Array.from(store.loadAggregate()!.sum);
+    const expected = [0.5 + 0.5, -0.25 - 0.25, 1 + 1 + 1, 0];
+    sum.forEach((value, i) => expect(Math.abs(value - expected[i])).toBeLessThanOrEqual(0.5 / 127));
+  });
+
+  it("refuses an int8 delta whose scale is not a number, and leaves the aggregate unchanged", () => {
+    const { core, store } = setup();
+    const body = encodeWeights({ kind: "delta", codec: "int8", tensors, meta: { examples: 1 } }, Float32Array.of(1, 2, 3, 4));
+    const { dataOffset } = decodeWeightsHeader(body);
+    new DataView(body.buffer).setFloat32(dataOffset, Number.NaN, true);
+    expect(codeOf(() => core.acceptUpdate({ ticket: claimTicket(core, "a"), clientId: "a", round: 1, body }, 2))).toBe("invalid_update");
     expect(store.loadAggregate()).toBeNull();
     expect(core.status("acme").rounds[0].reported).toBe(0);
   });

@@ -19,6 +19,7 @@ import { reply, type Reply } from "./reply.js";
 import { SqliteJobStore } from "./sqlite-job-store.js";
 import { directoryOf } from "../directory/directory-client.js";
 import { scheduleOf } from "../directory/directory-object.js";
+import { fromStream } from "../http/byte-stream.js";
 
 const AGGREGATION_RETRY_MS = 5_000;
 
@@ -54,8 +55,9 @@ export class JobObject extends DurableObject<Env> {
   }
 
   /** Sets the initial model from a weights message or raw little-endian float32 data. */
-  setInitialModel(tenant: string, body: Uint8Array, raw: boolean): Promise<Reply<JobStatus>> {
+  setInitialModel(tenant: string, stream: ReadableStream<Uint8Array>, raw: boolean): Promise<Reply<JobStatus>> {
     return this.run(async () => {
+      const body = await fromStream(stream);
       const job = this.core.jobFor(tenant);
       // Refuse before storing: a refused upload must not leave a blob in the model store.
       if (job.state !== "pending_model") throw new PropiusError("model_already_set", "the job's initial model is already set");
@@ -85,8 +87,8 @@ export class JobObject extends DurableObject<Env> {
     return this.run(() => this.core.claim(clientId, Date.now()));
   }
 
-  submitUpdate(input: UpdateInput): Promise<Reply<UpdateReceipt>> {
-    return this.run(() => this.core.acceptUpdate(input, Date.now()));
+  submitUpdate(input: Omit<UpdateInput, "body"> & { body: ReadableStream<Uint8Array> }): Promise<Reply<UpdateReceipt>> {
+    return this.run(async () => this.core.acceptUpdate({ ...input, body: await fromStream(input.body) }, Date.now()));
   }
 
   status(tenant: string): Promise<Reply<JobStatus>> {

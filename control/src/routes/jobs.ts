@@ -8,6 +8,7 @@ import { directoryOf, jobOf } from "../directory/directory-client.js";
 import { unwrap } from "../job/reply.js";
 import { randomId } from "../auth/tokens.js";
 import { readBinary } from "./read-binary.js";
+import { asStream } from "../http/byte-stream.js";
 import { jobIdParam } from "./job-id.js";
 import { r2ModelStore } from "../models/model-store.js";
 
@@ -40,7 +41,7 @@ export const jobRoutes = new Hono<AppEnv>()
       throw new PropiusError("unsupported_media_type", `send ${WEIGHTS_MEDIA_TYPE} or application/octet-stream (raw float32 weights)`);
     }
     const body = await readBinary(c);
-    return c.json(await unwrap(jobOf(c.env, id).setInitialModel(c.get("tenant"), body, raw)));
+    return c.json(await unwrap(jobOf(c.env, id).setInitialModel(c.get("tenant"), asStream(body), raw)));
   })
   .get("/v1/jobs/:id/model/model.json", async (c) => {
     const model = await unwrap(jobOf(c.env, jobIdParam(c)).model(c.get("tenant"), c.req.query("hash")));

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { TICKET_HEADER, WEIGHTS_MEDIA_TYPE, type ErrorCode, type JobStatus, type Task } from "@propius/shared";
+import { TICKET_HEADER, WEIGHTS_MEDIA_TYPE, decodeWeightsHeader, encodeWeights, type ErrorCode, type JobStatus, type Task } from "@propius/shared";
 import { issueClientToken } from "../auth/tokens.js";
 import {
   ADMIN_KEY,
@@ -77,6 +77,17 @@ const ping = (call: Call) => api("/v1/ping", { token: w.fresh.token, json: {}, .
 const enrol = (call: Call) => api("/v1/clients", call);
 const model = (token: string, hash = w.job.modelHash!) => api(`/v1/models/${hash}`, { token });
 const tensor = (shape: number[], name = "dense/kernel") => [{ name, shape, dtype: "float32" as const }];
+const int8WithNaNScale = () => {
+  const body = encodeWeights({ kind: "delta", codec: "int8", tensors: tensor([2, 2]), meta: { examples: 1 } }, Float32Array.of(1, 2, 3, 4));
+  new DataView(body.buffer).setFloat32(decodeWeightsHeader(body).dataOffset, Number.NaN, true);
+  return body;
+};
+/** An fp16 delta whose first value is the half-precision encoding of +infinity (0x7c00). */
+const fp16Infinity = () => {
+  const body = encodeWeights({ kind: "delta", codec: "fp16", tensors: tensor([2, 2]), meta: { examples: 1 } }, Float32Array.of(1, 2, 3, 4));
+  new DataView(body.buffer).setUint16(decodeWeightsHeader(body).dataOffset, 0x7c00, true);
+  return body;
+};
 
 const cases: Case[] = [
   ["POST /v1/clients: text/plain", 415, "unsupported_media_type", () => enrol({ type: "text/plain", body: "{}" })],
@@ -126,6 +137,8 @@ const cases: Case[] = [
   ["updates: empty body", 400, "invalid_update", () => update({ body: new Uint8Array(0) })],
   ["updates: not a weights message", 400, "invalid_update", () => update({ body: "hello" })],
   ["updates: a truncated delta", 400, "invalid_update", () => update({ body: good().slice(0, -4) })],
+  ["updates: an int8 delta with a NaN scale", 400, "invalid_update", () => update({ body: int8WithNaNScale() })],
+  ["updates: an fp16 delta holding infinity", 400, "invalid_update", () => update({ body: fp16Infinity() })],
   ["updates: a NaN in the delta", 400, "invalid_update", () => update({ body: delta([1, NaN, 1, 1]) })],
   ["updates: an infinite delta", 400, "invalid_update", () => update({ body: delta([1, 1, -Infinity, 1]) })],
   ["updates: the wrong tensor shape", 400, "invalid_update", () => update({ body: delta([1, 1, 1, 1], { examples: 1 }, tensor([4])) })],

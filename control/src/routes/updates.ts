@@ -7,6 +7,7 @@ import { intParam } from "../middleware/validate/index.js";
 import { jobOf } from "../directory/directory-client.js";
 import { unwrap } from "../job/reply.js";
 import { readBinary } from "./read-binary.js";
+import { asStream } from "../http/byte-stream.js";
 import { jobIdParam } from "./job-id.js";
 
 /** Devices upload a round's delta with the ticket they were given; accepted once. */
@@ -19,6 +20,6 @@ export const updateRoutes = new Hono<AppEnv>().post("/v1/jobs/:id/rounds/:round/
     throw new PropiusError("unsupported_media_type", `send the delta as ${WEIGHTS_MEDIA_TYPE}`);
   }
   const body = await readBinary(c);
-  const receipt = await unwrap(jobOf(c.env, jobId).submitUpdate({ ticket, clientId: c.get("clientId"), round, body }));
+  const receipt = await unwrap(jobOf(c.env, jobId).submitUpdate({ ticket, clientId: c.get("clientId"), round, body: asStream(body) }));
   return c.json(receipt, 202);
 });

@@ -70,7 +70,9 @@ export class DeviceClient {
   }
 
   async uploadUpdate(task: Task, delta: Float32Array, meta: UpdateMeta, signal?: AbortSignal): Promise<UpdateReceipt & { bytes: number }> {
-    const body = encodeWeights({ kind: "delta", codec: "fp32", tensors: task.model.weightSpecs, meta: { ...meta } }, delta);
+    const { deltaCodec, deltaTopK } = task.plan;
+    const sparse = deltaTopK === undefined ? undefined : { k: Math.max(1, Math.round(deltaTopK * delta.length)) };
+    const body = encodeWeights({ kind: "delta", codec: deltaCodec ?? "fp32", sparse, tensors: task.model.weightSpecs, meta: { ...meta } }, delta);
     const receipt = await this.http.json<UpdateReceipt>(
       task.uploadUrl,
       {

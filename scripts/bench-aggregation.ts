@@ -1,0 +1,173 @@
+// `npm run bench:aggregation`: aggregation throughput into one job of the real control plane under
+// `wrangler dev` (loopback), against model size, with an in-process Float32Array weighted sum of
+// the same deltas in the same run as the ceiling, and workerd's peak memory.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { DeviceClient, OwnerClient } from "@propius/edge-runtime";
+import { WeightedSum, type JobSpecInput, type Task } from "@propius/shared";
+import { buildWorkerBundle, stopBundler } from "./lib/bundles.js";
+import { ROOT, startControlPlane } from "./lib/local-control-plane.js";
+import { freePort } from "./lib/ports.js";
+
+const HELP = `npm run bench:aggregation -- [options]
+
+  --sizes <n,n,...>     model sizes in parameters (default 100000,1000000,10000000)
+  --updates <n>         devices, each sending one update; the round closes at the last (default 50)
+  --concurrency <n>     uploads in flight (default 4)
+  --out <path>          results: <path>.md and <path>.json (default docs/aggregation-benchmark)
+`;
+const { values: args } = parseArgs({
+  options: {
+    sizes: { type: "string", default: "100000,1000000,10000000" }, updates: { type: "string", default: "50" },
+    concurrency: { type: "string", default: "4" }, out: { type: "string", default: join(ROOT, "docs/aggregation-benchmark") },
+    help: { type: "boolean", short: "h" },
+  },
+});
+if (args.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+const sizes = args.sizes.split(",").map(Number);
+const updates = Number(args.updates);
+const concurrency = Number(args.concurrency);
+if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(updates) || updates < 1 || !Number.isInteger(concurrency) || concurrency < 1) {
+  process.stderr.write(`bench:aggregation: --sizes, --updates and --concurrency take positive integers\n\n${HELP}`);
+  process.exit(2);
+}
+
+const script = await buildWorkerBundle();
+await stopBundler();
+const ADMIN_KEY = "bench-admin-key";
+const mb = (bytes: number) => bytes / 2 ** 20;
+const rows: Record<string, number | null>[] = [];
+
+for (const size of sizes) {
+  const dir = await mkdtemp(join(tmpdir(), "propius-agg-"));
+  const plane = await startControlPlane({
+    port: await freePort(), script, persistTo: join(dir, "state"), logFile: join(dir, "wrangler.log"),
+    vars: { PROPIUS_ADMIN_KEY: ADMIN_KEY, PROPIUS_TOKEN_SECRET: "bench-token-secret", MAX_UPLOAD_BYTES: String(size * 4 + (1 << 20)) },
+  });
+  try {
+    const { apiKey } = await OwnerClient.createTenant({ baseUrl: plane.url, adminKey: ADMIN_KEY, name: "bench" });
+    const owner = new OwnerClient({ baseUrl: plane.url, apiKey });
+    const spec: JobSpecInput = {
+      name: `aggregate-${size}`, model: { format: "tfjs-layers", topology: { class_name: "Sequential" }, weightSpecs: [{ name: "w", shape: [size], dtype: "float32" }] },
+      plan: { rounds: 2, clientsPerRound: updates, overCommit: 1, roundDeadlineSeconds: 3_600, localSteps: 1 },
+    };
+    const job = await owner.setInitialModel(await owner.createJob(spec), spec, new Float32Array(size));
+    const devices = await Promise.all(Array.from({ length: updates }, async () => {
+      const device = new DeviceClient({ baseUrl: plane.url, attempts: 1 });
+      await device.register({});
+      return device;
+    }));
+    const tasks: Task[] = [];
+    for (const device of devices) {
+      const reply = await device.checkIn({});
+      if (reply.status !== "task" || reply.task.jobId !== job.id) throw new Error(`expected a task of ${job.id}, got ${JSON.stringify(reply).slice(0, 200)}`);
+      tasks.push(reply.task);
+    }
+    // Synthetic deltas: distinct values per device, so that the sum is real work.
+    const deltas = devices.map((_, i) => new Float32Array(size).fill((i + 1) / 1000));
+    const workerd = workerdPid(plane.process.pid!);
+    process.stdout.write(`${size.toLocaleString("en")} parameters: ${updates} updates of ${mb(size * 4).toFixed(1)} MB ...`);
+
+    const started = performance.now();
+    let next = 0;
+    let bytes = 0;
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < updates; i = next++) {
+        try {
+          const receipt = await devices[i].uploadUpdate(tasks[i], deltas[i], { examples: 10 + i });
+          bytes += receipt.bytes;
+        } catch (error) {
+          throw new Error(`update ${i + 1} of ${updates} failed after ${((performance.now() - started) / 1000).toFixed(1)} s: ${(error as Error).message}`, { cause: error });
+        }
+      }
+    }));
+    const uploadSeconds = (performance.now() - started) / 1000;
+    let status = await owner.status(job.id);
+    while (status.rounds[0].status !== "closed") {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = await owner.status(job.id);
+    }
+    const roundSeconds = (performance.now() - started) / 1000;
+    const peakKb = workerd ? peakRssKb(workerd) : null;
+
+    const ceilingStart = performance.now();
+    const sum = new WeightedSum(size);
+    deltas.forEach((delta, i) => sum.add(delta, 10 + i));
+    const ceilingSeconds = (performance.now() - ceilingStart) / 1000;
+
+    const row = {
+      parameters: size,
+      updates,
+      updateMB: round(mb(size * 4), 2),
+      updatesPerSecond: round(updates / uploadSeconds, 2),
+      megabytesPerSecond: round(mb(bytes) / uploadSeconds, 1),
+      roundSeconds: round(roundSeconds, 1),
+      ceilingUpdatesPerSecond: round(updates / ceilingSeconds, 1),
+      ceilingMegabytesPerSecond: round(mb(size * 4 * updates) / ceilingSeconds, 1),
+      workerdPeakMB: peakKb === null ? null : round(peakKb / 1024, 0),
+    };
+    rows.push(row);
+    console.log(` ${row.updatesPerSecond} updates/s, ${row.megabytesPerSecond} MB/s (in-process sum: ${row.ceilingMegabytesPerSecond} MB/s); round closed after ${row.roundSeconds} s; workerd peak ${row.workerdPeakMB ?? "?"} MB`);
+  } catch (error) {
+    // The control plane's own account of a failure is in its log, which goes with the folder below.
+    const log = readFileSync(join(dir, "wrangler.log"), "utf8").trim().split("\n").slice(-20).join("\n");
+    process.stderr.write(`\nwrangler dev's log (last lines):\n${log}\n`);
+    throw error;
+  } finally {
+    await plane.stop("SIGTERM");
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const machine = `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+await writeFile(`${args.out}.json`, `${JSON.stringify({ date: new Date().toISOString(), machine, concurrency, rows }, null, 2)}\n`);
+await writeFile(`${args.out}.md`, [
+  "# Aggregation benchmark: one job under `wrangler dev`",
+  "",
+  `Measured by \`npm run bench:aggregation\` on ${new Date().toISOString().slice(0, 10)}: ${machine}; client and workerd on one machine, loopback.`,
+  `Each run: a fresh control plane, one job whose round closes at the last of ${updates} updates (fp32 deltas of the whole model, ${concurrency} uploads in flight).`,
+  "The job folds each update into its running weighted sum (durable before the upload is acknowledged) and, at the last, applies FedAvg and stores the next model.",
+  "The in-process ceiling is the same weighted sum over the same deltas in this Node process. workerd's peak is its peak resident memory over the run (all objects together).",
+  "",
+  "| parameters | MB per update | updates/s | MB/s | round closed after (s) | in-process sum MB/s | workerd peak RSS (MB) |",
+  "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ...rows.map((r) => `| ${(r.parameters ?? 0).toLocaleString("en")} | ${r.updateMB} | ${r.updatesPerSecond} | ${r.megabytesPerSecond} | ${r.roundSeconds} | ${r.ceilingMegabytesPerSecond} | ${r.workerdPeakMB ?? "-"} |`),
+  "",
+].join("\n"));
+console.log(`wrote ${args.out}.md and ${args.out}.json`);
+
+function round(value: number, digits: number): number {
+  return Number(value.toFixed(digits));
+}
+
+/** The workerd process under a wrangler process (its child or grandchild), if any. */
+function workerdPid(parent: number): number | null {
+  try {
+    const out = execFileSync("ps", ["-e", "-o", "pid=,ppid=,comm="], { encoding: "utf8" });
+    const procs = out.trim().split("\n").map((line) => line.trim().split(/\s+/)).map(([pid, ppid, comm]) => ({ pid: Number(pid), ppid: Number(ppid), comm }));
+    const below = new Set([parent]);
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const p of procs) if (below.has(p.ppid) && !below.has(p.pid)) (below.add(p.pid), (changed = true));
+    }
+    return procs.find((p) => below.has(p.pid) && p.comm === "workerd")?.pid ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function peakRssKb(pid: number): number | null {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}

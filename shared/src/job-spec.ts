@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { fedAdamConfigSchema, fedAvgConfigSchema, fedAvgMConfigSchema, fedYogiConfigSchema } from "./strategies/config.js";
 
 /** tfjs' weight spec for one tensor (float32 only in protocol v1). */
 export const tensorSpecSchema = z.object({
@@ -46,12 +47,23 @@ export const trainingPlanSchema = z
     path: ["localEpochs"],
   });
 
+/**
+ * How a job turns a round's updates into the next model: a synchronous strategy and its
+ * hyperparameters (see strategies/config.ts), updates weighted by their example counts.
+ * `weighting: "examples"` is accepted for compatibility and is the only weighting.
+ */
 export const aggregationSchema = z
-  .object({
-    strategy: z.literal("fedavg").default("fedavg"),
-    weighting: z.literal("examples").default("examples"),
-  })
-  .default({ strategy: "fedavg", weighting: "examples" });
+  .preprocess(
+    (value) => {
+      if (typeof value !== "object" || value === null || !("weighting" in value) || (value as { weighting: unknown }).weighting !== "examples") return value;
+      const { weighting: _examples, ...rest } = value as Record<string, unknown>;
+      return rest;
+    },
+    z.discriminatedUnion("strategy", [fedAvgConfigSchema, fedAvgMConfigSchema, fedAdamConfigSchema, fedYogiConfigSchema], {
+      error: (issue) => (issue.code === "invalid_union" ? "strategy must be one of fedavg, fedavgm, fedadam, fedyogi" : undefined),
+    }),
+  )
+  .default({ strategy: "fedavg", serverLearningRate: 1 });
 
 /** A device attribute value: numbers, short strings and booleans, as devices report them. */
 const attributeValueSchema = z.union([z.number().finite(), z.string().max(128), z.boolean()]);

@@ -70,7 +70,7 @@ describe("JobCore", () => {
     expect(receipt).toMatchObject({ reported: 2, demand: 2 });
     const pending = core.pendingAggregation();
     expect(pending?.baseHash).toBe("base-hash");
-    const next = JobCore.nextModel(new Float32Array([10, 10, 10, 10]), pending!.aggregate);
+    const { next } = core.aggregate(new Float32Array([10, 10, 10, 10]), pending!.aggregate);
     expect(Array.from(next)).toEqual([13.25, 13.25, 13.25, 13.25]);
     expect(core.status("acme").rounds[0]).toMatchObject({ status: "aggregating", reported: 2, examples: 4, trainLoss: 1.25 });
   });
@@ -199,6 +199,24 @@ describe("JobCore", () => {
     expect(core.status("acme").rounds.map((r) => [r.round, r.demand])).toEqual([[1, 2], [2, 3]]);
     core.cancel(6);
     expect(codeOf(() => core.update({ clientsPerRound: 4 }, 7))).toBe("job_not_running");
+  });
+
+  it("carries the strategy's state from round to round (FedAvgM's momentum)", () => {
+    const store = new MemoryJobStore();
+    const core = new JobCore(store, new Deadlines(new MemoryDeadlineStore(), { schedule: () => {} }), { newTicket: () => crypto.randomUUID() });
+    const spec = jobSpecSchema.parse({ ...specInput, plan: { ...specInput.plan, rounds: 3 }, aggregation: { strategy: "fedavgm", momentum: 0.5 } });
+    core.create({ id: "job_momentum01", tenant: "acme", spec, now: 0 });
+    core.setInitialModel("m0", 0);
+    let model: Float32Array = new Float32Array(4);
+    for (const round of [1, 2]) {
+      for (const id of ["a", "b"]) core.acceptUpdate({ ticket: claimTicket(core, id, round * 10), clientId: id, round, body: delta([1, 1, 1, 1]) }, round * 10);
+      const { next, state } = core.aggregate(model, core.pendingAggregation()!.aggregate);
+      core.completeAggregation(round, `m${round}`, round * 10 + 1, state);
+      model = next;
+    }
+    // Mean delta 1 both rounds: velocity 1, then 0.5 x 1 + 1 = 1.5; the model 0 -> 1 -> 2.5.
+    expect(Array.from(model)).toEqual([2.5, 2.5, 2.5, 2.5]);
+    expect(store.loadStrategyState()).toMatchObject({ strategy: "fedavgm", velocity: Float32Array.of(1.5, 1.5, 1.5, 1.5) });
   });
 
   it("hides a job from another tenant", () => {

@@ -1,7 +1,9 @@
 import {
   PropiusError,
   WeightedSum,
-  applyFedAvg,
+  createStrategy,
+  type AnyRoundStrategy,
+  type StrategyState,
   decodeWeights,
   firstNonFinite,
   parameterCount,
@@ -190,16 +192,25 @@ export class JobCore {
   }
 
   /** FedAvg: the next model from the base model's values and the round's aggregate. */
-  static nextModel(base: Float32Array, aggregate: WeightedSum): Float32Array {
-    return applyFedAvg(base, aggregate);
+  /**
+   * The next model from the round's base and its weighted sum, by the job's strategy, with the
+   * strategy state to keep; both are stored by `completeAggregation`, so a crash in between
+   * repeats the same step from the same stored inputs.
+   */
+  aggregate(base: Float32Array, aggregate: WeightedSum): { next: Float32Array; state: StrategyState } {
+    const job = this.jobFor(null);
+    const strategy = createStrategy(job.spec.aggregation) as AnyRoundStrategy;
+    const state = this.store.loadStrategyState() ?? strategy.initialState(base.length);
+    return strategy.aggregateTrain(base, aggregate, state as Parameters<AnyRoundStrategy["aggregateTrain"]>[2]);
   }
 
   /** Records the model a round produced and opens the next round, or finishes the job. */
-  completeAggregation(round: number, resultHash: string, now: number): JobRecord {
+  completeAggregation(round: number, resultHash: string, now: number, strategyState?: StrategyState): JobRecord {
     const job = this.jobFor(null);
     const record = this.currentRound(job);
     if (job.round !== round || record.status !== "aggregating") throw new PropiusError("conflict", `round ${round} is not aggregating`);
     return this.store.transaction(() => {
+      if (strategyState) this.store.saveStrategyState(strategyState);
       this.store.saveRound({ ...record, status: "closed", closedAt: now, resultModel: resultHash });
       this.store.deleteAggregate();
       this.deadlines.clear(AGGREGATE_DEADLINE);

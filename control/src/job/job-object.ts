@@ -150,9 +150,9 @@ export class JobObject extends DurableObject<Env> {
       const baseBytes = await this.models.get(pending.baseHash);
       if (!baseBytes) throw new Error(`base model ${pending.baseHash} is missing from the model store`);
       const base = decodeWeights(baseBytes);
-      const next = JobCore.nextModel(base.values, pending.aggregate);
+      const { next, state } = this.core.aggregate(base.values, pending.aggregate);
       const hash = await this.models.put(encodeWeights({ kind: "model", codec: "fp32", tensors: base.header.tensors }, next));
-      const job = this.core.completeAggregation(pending.round, hash, Date.now());
+      const job = this.core.completeAggregation(pending.round, hash, Date.now(), state);
       await directoryOf(this.env).setJobState(job.id, job.state, job.round, job.attempt);
     } catch (error) {
       console.error(`aggregation of round ${pending.round} failed; retrying`, error);

@@ -1,4 +1,4 @@
-import type { JobSpec, JobState, RoundRecord } from "@propius/shared";
+import type { JobSpec, JobState, RoundRecord, StrategyState } from "@propius/shared";
 
 /** The job as stored: its spec and where it stands. */
 export interface JobRecord {
@@ -53,6 +53,9 @@ export interface JobStore {
   loadAggregate(): AggregateState | null;
   saveAggregate(aggregate: AggregateState): void;
   deleteAggregate(): void;
+  /** The aggregation strategy's server state (momentum, moments), kept from round to round. */
+  loadStrategyState(): StrategyState | null;
+  saveStrategyState(state: StrategyState): void;
   transaction<T>(fn: () => T): T;
 }
 
@@ -64,6 +67,7 @@ export class MemoryJobStore implements JobStore {
   private readonly rounds = new Map<string, RoundRecord>();
   private readonly assignments = new Map<string, Assignment>();
   private aggregate: AggregateState | null = null;
+  private strategyState: StrategyState | null = null;
 
   loadJob() {
     return this.job && structuredClone(this.job);
@@ -108,6 +112,12 @@ export class MemoryJobStore implements JobStore {
   deleteAggregate() {
     this.aggregate = null;
   }
+  loadStrategyState() {
+    return this.strategyState && structuredClone(this.strategyState);
+  }
+  saveStrategyState(state: StrategyState) {
+    this.strategyState = structuredClone(state);
+  }
   /** Runs `fn`; if it throws, every write it made is undone. */
   transaction<T>(fn: () => T): T {
     const snapshot = {
@@ -115,12 +125,14 @@ export class MemoryJobStore implements JobStore {
       rounds: new Map(this.rounds),
       assignments: new Map(this.assignments),
       aggregate: this.aggregate,
+      strategyState: this.strategyState,
     };
     try {
       return fn();
     } catch (error) {
       this.job = snapshot.job;
       this.aggregate = snapshot.aggregate;
+      this.strategyState = snapshot.strategyState;
       this.rounds.clear();
       snapshot.rounds.forEach((v, k) => this.rounds.set(k, v));
       this.assignments.clear();

@@ -1,4 +1,4 @@
-import type { RoundRecord } from "@propius/shared";
+import type { RoundRecord, StrategyState } from "@propius/shared";
 import type { DeadlineStore } from "./deadlines.js";
 import type { AggregateState, Assignment, JobRecord, JobStore } from "./job-store.js";
 
@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS assignments (
 CREATE INDEX IF NOT EXISTS assignments_by_round ON assignments (round, attempt, client_id);
 CREATE TABLE IF NOT EXISTS aggregate_chunks (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS deadlines (name TEXT PRIMARY KEY, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS strategy_chunks (field TEXT NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (field, idx));
 `;
 
 /** JobStore and DeadlineStore over a Durable Object's SQLite database. */
@@ -98,6 +99,39 @@ export class SqliteJobStore implements JobStore, DeadlineStore {
     this.sql.exec("DELETE FROM meta WHERE key = 'aggregate'");
   }
 
+  /** Scalars in `meta`; each Float32Array (momentum, moments) in 1 MiB chunks of its own. */
+  loadStrategyState(): StrategyState | null {
+    const stored = this.getMeta<Record<string, unknown>>("strategy");
+    if (!stored) return null;
+    const state: Record<string, unknown> = {};
+    for (const [field, value] of Object.entries(stored)) {
+      const array = value as { float32: number } | null;
+      if (array === null || typeof array !== "object" || !("float32" in array)) {
+        state[field] = value;
+        continue;
+      }
+      const rows = this.sql.exec("SELECT data FROM strategy_chunks WHERE field = ? ORDER BY idx", field).toArray();
+      state[field] = new Float32Array(concat(rows.map((row) => new Uint8Array(row.data as ArrayBuffer)), array.float32 * 4).buffer);
+    }
+    return state as unknown as StrategyState;
+  }
+  saveStrategyState(state: StrategyState): void {
+    this.sql.exec("DELETE FROM strategy_chunks");
+    const stored: Record<string, unknown> = {};
+    for (const [field, value] of Object.entries(state)) {
+      if (!(value instanceof Float32Array)) {
+        stored[field] = value;
+        continue;
+      }
+      const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+      for (let idx = 0, offset = 0; offset < bytes.length; idx++, offset += CHUNK_BYTES) {
+        this.sql.exec("INSERT INTO strategy_chunks (field, idx, data) VALUES (?, ?, ?)", field, idx, bytes.slice(offset, offset + CHUNK_BYTES).buffer);
+      }
+      stored[field] = { float32: value.length };
+    }
+    this.setMeta("strategy", stored);
+  }
+
   transaction<T>(fn: () => T): T {
     return this.tx.transactionSync(fn);
   }
@@ -119,6 +153,17 @@ export class SqliteJobStore implements JobStore, DeadlineStore {
   private setMeta(key: string, value: unknown): void {
     this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, JSON.stringify(value));
   }
+}
+
+function concat(chunks: Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  if (offset !== length) throw new Error(`stored state is ${offset} bytes, expected ${length}`);
+  return out;
 }
 
 function toAssignment(row: Record<string, unknown>): Assignment {

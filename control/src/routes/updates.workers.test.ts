@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { decodeWeights, type JobStatus, type UpdateReceipt } from "@propius/shared";
+import { WeightedSum, createStrategy, decodeWeights, type AnyRoundStrategy, type JobStatus, type UpdateReceipt } from "@propius/shared";
 import {
   SEED,
   TENSORS,
@@ -7,10 +7,13 @@ import {
   api,
   cancelRunningJobs,
   checkIn,
+  createTenant,
   delta,
   expectJson,
+  jobSpec,
   registerClient,
   runningJob,
+  seedModel,
   taskFor,
   uploadDelta,
   waitForRound,
@@ -18,6 +21,30 @@ import {
 } from "../../test/fixtures.js";
 
 afterEach(cancelRunningJobs);
+
+describe("a server-side strategy over HTTP", () => {
+  it("applies FedAdam with its moments kept in the job's storage from round to round", async () => {
+    const { apiKey } = await createTenant();
+    const spec = { ...jobSpec({ rounds: 3, clientsPerRound: 1, overCommit: 1 }), aggregation: { strategy: "fedadam", serverLearningRate: 0.5 } };
+    const created = await expectJson<JobStatus>(api("/v1/jobs", { token: apiKey, json: spec }), 201);
+    const job = await seedModel(apiKey, created.id);
+    const deltas = [[1, -1, 2, 0], [1, 1, -2, 0.5]];
+    const strategy = createStrategy({ strategy: "fedadam", serverLearningRate: 0.5 }) as AnyRoundStrategy;
+    let expected: Float32Array = Float32Array.from(SEED);
+    let state = strategy.initialState(4);
+    for (const [i, values] of deltas.entries()) {
+      const { token } = await registerClient();
+      const task = await taskFor(token, job.id);
+      expect((await uploadDelta(token, task, delta(values, { examples: 2 }))).status).toBe(202);
+      await waitForRound(apiKey, job.id, i + 1, "closed");
+      const sum = new WeightedSum(4);
+      sum.add(Float32Array.from(values), 2);
+      ({ next: expected, state } = strategy.aggregateTrain(expected, sum, state as never));
+    }
+    const served = await weightsOf(await api(`/v1/jobs/${job.id}/model/weights.bin`, { token: apiKey }));
+    served.forEach((value, i) => expect(value).toBeCloseTo(expected[i], 6));
+  });
+});
 
 describe("a federated round over HTTP", () => {
   it("trains one round end to end: tasks, model download, deltas, FedAvg, the next round, cancel", async () => {

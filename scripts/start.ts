@@ -20,6 +20,8 @@ const HELP = `npm start -- [options]
   --processes <n>    processes the devices run in (default: one per CPU core, at most --clients)
   --seed <n>         seed of the non-IID data split (default 1)
   --codec <c>        how devices encode their deltas: fp32, fp16 or int8 (default fp32)
+  --strategy <s>     how the job aggregates: fedavg, fedavgm, fedadam or fedyogi (default fedavg,
+                     the others with their default hyperparameters)
   --port <n>         port of the control plane (default 8787)
   --state <dir>      local state: secrets, keys, Durable Objects, R2 (default .propius)
   --keep-running     leave the control plane running after the job
@@ -30,7 +32,7 @@ const HELP = `npm start -- [options]
 const { values: flags } = parseArgs({
   options: {
     rounds: { type: "string", default: "10" }, clients: { type: "string", default: "8" }, processes: { type: "string" },
-    seed: { type: "string", default: "1" }, port: { type: "string", default: "8787" }, codec: { type: "string", default: "fp32" },
+    seed: { type: "string", default: "1" }, port: { type: "string", default: "8787" }, codec: { type: "string", default: "fp32" }, strategy: { type: "string", default: "fedavg" },
     state: { type: "string", default: ".propius" }, "keep-running": { type: "boolean" },
     verbose: { type: "boolean" }, help: { type: "boolean", short: "h" },
   },
@@ -52,6 +54,11 @@ function count(name: string, min: number, max: number): number {
 const codec = flags.codec as "fp32" | "fp16" | "int8";
 if (!["fp32", "fp16", "int8"].includes(codec)) {
   process.stderr.write(`--codec must be fp32, fp16 or int8\n\n${HELP}`);
+  process.exit(2);
+}
+const strategy = flags.strategy as "fedavg" | "fedavgm" | "fedadam" | "fedyogi";
+if (!["fedavg", "fedavgm", "fedadam", "fedyogi"].includes(strategy)) {
+  process.stderr.write(`--strategy must be fedavg, fedavgm, fedadam or fedyogi\n\n${HELP}`);
   process.exit(2);
 }
 const rounds = count("rounds", 1, 1000);
@@ -95,8 +102,8 @@ async function main(): Promise<void> {
   say(key.created ? `created the local API key (tenant ${key.tenant}), stored in ${flags.state}/api-key.json:\n  ${key.apiKey}` : `using the local API key in ${flags.state}/api-key.json (tenant ${key.tenant})`);
   const owner = new OwnerClient({ baseUrl: controlPlane.url, apiKey: key.apiKey });
 
-  const job = await createDemoJob(owner, { rounds, clients, deltaCodec: codec });
-  say(`job ${job.id}: ${job.name}, ${rounds} rounds, ${clients} devices per round, FedAvg, ${codec} deltas`);
+  const job = await createDemoJob(owner, { rounds, clients, deltaCodec: codec, strategy });
+  say(`job ${job.id}: ${job.name}, ${rounds} rounds, ${clients} devices per round, ${strategy}, ${codec} deltas`);
   const [entry] = await Promise.all([deviceEntry, digits]);
   await stopBundler();
   devices = startDemoClients({

@@ -10,6 +10,8 @@ export interface DemoJobOptions {
   roundDeadlineSeconds?: number;
   /** How devices encode their deltas (default fp32). */
   deltaCodec?: "fp32" | "fp16" | "int8";
+  /** How the job aggregates (default fedavg), with the strategy's default hyperparameters. */
+  strategy?: "fedavg" | "fedavgm" | "fedadam" | "fedyogi";
 }
 
 /** The demo job's spec: the MNIST classifier, FedAvg, `clients` devices per round. */
@@ -22,7 +24,7 @@ export function demoJobSpec(options: DemoJobOptions): JobSpecInput {
       ...demoPlan(), rounds: options.rounds, clientsPerRound: options.clients, overCommit: 1,
       minReportFraction: 0.75, roundDeadlineSeconds: options.roundDeadlineSeconds ?? 300, deltaCodec: options.deltaCodec ?? "fp32",
     },
-    aggregation: { strategy: "fedavg", weighting: "examples" },
+    aggregation: { strategy: options.strategy ?? "fedavg" },
     data: { dataset: "mnist", split: "non-iid, two main digits per device" },
     // Checked by each device on its own data (a demo shard holds about 1,000 digits); the count is never sent.
     privateConstraints: { dataset_size: { min: 100 } },

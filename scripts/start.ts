@@ -12,6 +12,7 @@ import { ROOT, startControlPlane, type RunningControlPlane } from "./lib/local-c
 import { ensureApiKey, ensureDevVars } from "./lib/local-secrets.js";
 import { startDemoClients, stopAll } from "./lib/demo-clients.js";
 import { buildDeviceBundle, buildWorkerBundle, stopBundler } from "./lib/bundles.js";
+import type { DemoJobOptions } from "./lib/demo-job.js";
 
 const HELP = `npm start -- [options]
 
@@ -20,8 +21,8 @@ const HELP = `npm start -- [options]
   --processes <n>    processes the devices run in (default: one per CPU core, at most --clients)
   --seed <n>         seed of the non-IID data split (default 1)
   --codec <c>        how devices encode their deltas: fp32, fp16 or int8 (default fp32)
-  --strategy <s>     how the job aggregates: fedavg, fedavgm, fedadam or fedyogi (default fedavg,
-                     the others with their default hyperparameters)
+  --strategy <s>     how the job aggregates: fedavg, fedavgm, fedadam, fedyogi or fedprox (default
+                     fedavg, the others with their default hyperparameters)
   --port <n>         port of the control plane (default 8787)
   --state <dir>      local state: secrets, keys, Durable Objects, R2 (default .propius)
   --keep-running     leave the control plane running after the job
@@ -56,9 +57,9 @@ if (!["fp32", "fp16", "int8"].includes(codec)) {
   process.stderr.write(`--codec must be fp32, fp16 or int8\n\n${HELP}`);
   process.exit(2);
 }
-const strategy = flags.strategy as "fedavg" | "fedavgm" | "fedadam" | "fedyogi";
-if (!["fedavg", "fedavgm", "fedadam", "fedyogi"].includes(strategy)) {
-  process.stderr.write(`--strategy must be fedavg, fedavgm, fedadam or fedyogi\n\n${HELP}`);
+const strategy = flags.strategy as NonNullable<DemoJobOptions["strategy"]>;
+if (!["fedavg", "fedavgm", "fedadam", "fedyogi", "fedprox"].includes(strategy)) {
+  process.stderr.write(`--strategy must be fedavg, fedavgm, fedadam, fedyogi or fedprox\n\n${HELP}`);
   process.exit(2);
 }
 const rounds = count("rounds", 1, 1000);

@@ -43,7 +43,7 @@ export async function runDevice(options: DeviceOptions): Promise<{ tasks: number
   }
   options.log(`device ${client.credentials!.clientId} on ${backend}, ${options.data.count} local examples, control plane ${options.url}`);
   const trainer: Trainer = async (task, weights, signal) => {
-    const result = await trainLocal({ model: task.model, weights, data: options.data, plan: task.plan, signal });
+    const result = await trainLocal({ model: task.model, weights, data: options.data, plan: task.plan, signal, proximalMu: task.train?.proximalMu });
     return { delta: result.delta, examples: result.examples, trainLoss: result.trainLoss };
   };
   return runTaskLoop({

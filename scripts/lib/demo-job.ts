@@ -11,7 +11,7 @@ export interface DemoJobOptions {
   /** How devices encode their deltas (default fp32). */
   deltaCodec?: "fp32" | "fp16" | "int8";
   /** How the job aggregates (default fedavg), with the strategy's default hyperparameters. */
-  strategy?: "fedavg" | "fedavgm" | "fedadam" | "fedyogi";
+  strategy?: "fedavg" | "fedavgm" | "fedadam" | "fedyogi" | "fedprox";
 }
 
 /** The demo job's spec: the MNIST classifier, FedAvg, `clients` devices per round. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Constraints, ModelDefinition, TrainingPlan } from "./job-spec.js";
+import type { ClientTrainConfig } from "./strategies/strategy.js";
 
 export const PROTOCOL_VERSION = 1;
 /** The media type of a weights or delta message (see weights-format.ts). */
@@ -53,6 +54,8 @@ export interface Task {
   plan: TrainingPlan;
   /** Epoch milliseconds after which the update is refused. */
   deadline: number;
+  /** What the job's strategy asks of local training this round (FedProx: `proximalMu`). */
+  train?: ClientTrainConfig;
 }
 
 /** A job a device may take if it meets the job's private constraints, which only the device can check. */

@@ -46,6 +46,20 @@ describe("a server-side strategy over HTTP", () => {
   });
 });
 
+describe("FedProx over HTTP", () => {
+  it("sends the proximal coefficient with every task, and aggregates as FedAvg", async () => {
+    const { apiKey } = await createTenant();
+    const spec = { ...jobSpec({ rounds: 2, clientsPerRound: 1, overCommit: 1 }), aggregation: { strategy: "fedprox", proximalMu: 0.1 } };
+    const job = await seedModel(apiKey, (await expectJson<JobStatus>(api("/v1/jobs", { token: apiKey, json: spec }), 201)).id);
+    const { token } = await registerClient();
+    const task = await taskFor(token, job.id);
+    expect(task.train).toEqual({ proximalMu: 0.1 });
+    expect((await uploadDelta(token, task, delta([1, 2, 3, 4], { examples: 5 }))).status).toBe(202);
+    await waitForRound(apiKey, job.id, 1, "closed");
+    expect(await weightsOf(await api(`/v1/jobs/${job.id}/model/weights.bin`, { token: apiKey }))).toEqual(Array.from(SEED, (w, i) => w + [1, 2, 3, 4][i]));
+  });
+});
+
 describe("a federated round over HTTP", () => {
   it("trains one round end to end: tasks, model download, deltas, FedAvg, the next round, cancel", async () => {
     const { apiKey, job } = await runningJob({ rounds: 2, clientsPerRound: 2 });

@@ -1,4 +1,4 @@
-import type { Task } from "@propius/shared";
+import { createStrategy, type Task } from "@propius/shared";
 import type { ClaimResult } from "../job/job-core.js";
 
 /** The task a device receives for a slot its job granted. */
@@ -13,5 +13,6 @@ export function toTask(jobId: string, claim: Extract<ClaimResult, { kind: "task"
     model: claim.spec.model,
     plan: claim.spec.plan,
     deadline: claim.deadline,
+    train: createStrategy(claim.spec.aggregation).configureTrain(claim.round),
   };
 }

@@ -43,6 +43,17 @@ describe("trainLocal", () => {
     source = await smallModel();
   }, 120_000);
 
+  it("keeps the weights nearer their start with FedProx's proximal term, the more so the larger mu", async () => {
+    const norm = (delta: Float32Array) => Math.sqrt(delta.reduce((sum, v) => sum + v * v, 0));
+    const short = { ...plan, localEpochs: 3 };
+    const free = await trainLocal({ ...source, data, plan: short, random: mulberry32(3) });
+    const held = await trainLocal({ ...source, data, plan: short, random: mulberry32(3), proximalMu: 2 });
+    // learningRate x mu = 1: every step is undone, so the weights never leave their start.
+    const pinned = await trainLocal({ ...source, data, plan: short, random: mulberry32(3), proximalMu: 10 });
+    expect(norm(held.delta)).toBeLessThan(0.8 * norm(free.delta));
+    expect(norm(pinned.delta)).toBeLessThan(1e-6);
+  });
+
   it("learns: the delta lowers the loss and raises the accuracy", async () => {
     const before = await evaluate({ ...source, data });
     const result = await trainLocal({ ...source, data, plan, random: mulberry32(1) });

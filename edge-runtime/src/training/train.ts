@@ -27,6 +27,12 @@ export interface TrainLocalOptions {
   signal?: AbortSignal;
   /** Source of randomness for shuffling (default Math.random); pass a seeded one for reproducible runs. */
   random?: () => number;
+  /**
+   * FedProx's proximal coefficient mu (default 0: none). After each optimizer step the weights
+   * move back towards the starting ones by learningRate x mu x (w - w_start): the gradient of
+   * (mu / 2) ||w - w_start||^2, applied as a decoupled step (as weight decay often is).
+   */
+  proximalMu?: number;
 }
 
 export interface TrainResult {
@@ -92,6 +98,7 @@ export async function trainLocal(options: TrainLocalOptions): Promise<TrainResul
 
   const model = await buildModel(options.model, options.weights);
   const optimizer = makeOptimizer(plan);
+  const proximal = proximalStep(model, plan.learningRate * (options.proximalMu ?? 0));
   try {
     model.compile({ optimizer, loss: plan.loss });
     const trainStarted = performance.now();
@@ -116,6 +123,7 @@ export async function trainLocal(options: TrainLocalOptions): Promise<TrainResul
         } finally {
           tf.dispose([xs, ys]);
         }
+        proximal?.step();
         step += 1;
         samples += rows.length;
         lossSum += loss * rows.length;
@@ -138,7 +146,25 @@ export async function trainLocal(options: TrainLocalOptions): Promise<TrainResul
       millis: performance.now() - started,
     };
   } finally {
+    proximal?.dispose();
     model.dispose();
     optimizer.dispose();
   }
+}
+
+/** The decoupled proximal step of FedProx over the model's trainable weights, or null when `rate` is 0. */
+function proximalStep(model: tf.LayersModel, rate: number): { step(): void; dispose(): void } | null {
+  if (!(rate > 0)) return null;
+  const weights = model.trainableWeights;
+  const start = weights.map((w) => w.read().clone());
+  return {
+    step: () =>
+      tf.tidy(() => {
+        weights.forEach((w, i) => {
+          const value = w.read();
+          w.write(tf.sub(value, tf.mul(tf.sub(value, start[i]), rate)));
+        });
+      }),
+    dispose: () => tf.dispose(start),
+  };
 }

@@ -21,6 +21,8 @@ const HELP = `npm start -- [options]
   --processes <n>    processes the devices run in (default: one per CPU core, at most --clients)
   --seed <n>         seed of the non-IID data split (default 1)
   --codec <c>        how devices encode their deltas: fp32, fp16 or int8 (default fp32)
+  --top-k <f>        devices send only this fraction of their delta's entries, the largest (0 < f < 1)
+  --json <file>      also write the finished job's status (every round's figures) to <file>
   --strategy <s>     how the job aggregates: fedavg, fedavgm, fedadam, fedyogi or fedprox (default
                      fedavg, the others with their default hyperparameters)
   --port <n>         port of the control plane (default 8787)
@@ -34,6 +36,7 @@ const { values: flags } = parseArgs({
   options: {
     rounds: { type: "string", default: "10" }, clients: { type: "string", default: "8" }, processes: { type: "string" },
     seed: { type: "string", default: "1" }, port: { type: "string", default: "8787" }, codec: { type: "string", default: "fp32" }, strategy: { type: "string", default: "fedavg" },
+    "top-k": { type: "string" }, json: { type: "string" },
     state: { type: "string", default: ".propius" }, "keep-running": { type: "boolean" },
     verbose: { type: "boolean" }, help: { type: "boolean", short: "h" },
   },
@@ -60,6 +63,11 @@ if (!["fp32", "fp16", "int8"].includes(codec)) {
 const strategy = flags.strategy as NonNullable<DemoJobOptions["strategy"]>;
 if (!["fedavg", "fedavgm", "fedadam", "fedyogi", "fedprox"].includes(strategy)) {
   process.stderr.write(`--strategy must be fedavg, fedavgm, fedadam, fedyogi or fedprox\n\n${HELP}`);
+  process.exit(2);
+}
+const topK = flags["top-k"] === undefined ? undefined : Number(flags["top-k"]);
+if (topK !== undefined && !(topK > 0 && topK < 1)) {
+  process.stderr.write(`--top-k must be a fraction between 0 and 1, got '${flags["top-k"]}'\n\n${HELP}`);
   process.exit(2);
 }
 const rounds = count("rounds", 1, 1000);
@@ -103,8 +111,8 @@ async function main(): Promise<void> {
   say(key.created ? `created the local API key (tenant ${key.tenant}), stored in ${flags.state}/api-key.json:\n  ${key.apiKey}` : `using the local API key in ${flags.state}/api-key.json (tenant ${key.tenant})`);
   const owner = new OwnerClient({ baseUrl: controlPlane.url, apiKey: key.apiKey });
 
-  const job = await createDemoJob(owner, { rounds, clients, deltaCodec: codec, strategy });
-  say(`job ${job.id}: ${job.name}, ${rounds} rounds, ${clients} devices per round, ${strategy}, ${codec} deltas`);
+  const job = await createDemoJob(owner, { rounds, clients, deltaCodec: codec, deltaTopK: topK, strategy });
+  say(`job ${job.id}: ${job.name}, ${rounds} rounds, ${clients} devices per round, ${strategy}, ${codec}${topK ? ` top-${topK}` : ""} deltas`);
   const [entry] = await Promise.all([deviceEntry, digits]);
   await stopBundler();
   devices = startDemoClients({
@@ -122,6 +130,10 @@ async function main(): Promise<void> {
   const closed = final.rounds.filter((r) => r.status === "closed").length;
   if (final.state !== "done") say(`the job ended ${final.state}`);
   say(`summary: rounds=${closed} clients=${clients} accuracy=${accuracy.toFixed(4)} seconds=${elapsed()}`);
+  if (flags.json) {
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(resolve(flags.json), `${JSON.stringify(final, null, 2)}\n`);
+  }
   if (flags["keep-running"]) say(`control plane still running at ${controlPlane.url}; Ctrl-C stops it`);
   await stopAll(devices);
   if (!flags["keep-running"]) await shutdown(final.state === "done" ? 0 : 1);

@@ -10,6 +10,8 @@ export interface DemoJobOptions {
   roundDeadlineSeconds?: number;
   /** How devices encode their deltas (default fp32). */
   deltaCodec?: "fp32" | "fp16" | "int8";
+  /** Devices send only this fraction of their delta's entries, the largest (default: all). */
+  deltaTopK?: number;
   /** How the job aggregates (default fedavg), with the strategy's default hyperparameters. */
   strategy?: "fedavg" | "fedavgm" | "fedadam" | "fedyogi" | "fedprox";
 }
@@ -22,7 +24,7 @@ export function demoJobSpec(options: DemoJobOptions): JobSpecInput {
     model: { format: "tfjs-layers", topology: model.topology, weightSpecs: model.weightSpecs },
     plan: {
       ...demoPlan(), rounds: options.rounds, clientsPerRound: options.clients, overCommit: 1,
-      minReportFraction: 0.75, roundDeadlineSeconds: options.roundDeadlineSeconds ?? 300, deltaCodec: options.deltaCodec ?? "fp32",
+      minReportFraction: 0.75, roundDeadlineSeconds: options.roundDeadlineSeconds ?? 300, deltaCodec: options.deltaCodec ?? "fp32", deltaTopK: options.deltaTopK,
     },
     aggregation: { strategy: options.strategy ?? "fedavg" },
     data: { dataset: "mnist", split: "non-iid, two main digits per device" },

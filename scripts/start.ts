@@ -23,8 +23,9 @@ const HELP = `npm start -- [options]
   --codec <c>        how devices encode their deltas: fp32, fp16 or int8 (default fp32)
   --top-k <f>        devices send only this fraction of their delta's entries, the largest (0 < f < 1)
   --json <file>      also write the finished job's status (every round's figures) to <file>
-  --strategy <s>     how the job aggregates: fedavg, fedavgm, fedadam, fedyogi or fedprox (default
-                     fedavg, the others with their default hyperparameters)
+  --strategy <s>     how the job aggregates: fedavg, fedavgm, fedadam, fedyogi, fedprox or fedbuff
+                     (asynchronous: a round is a server step of 10 updates; default fedavg, the
+                     others with their default hyperparameters)
   --port <n>         port of the control plane (default 8787)
   --state <dir>      local state: secrets, keys, Durable Objects, R2 (default .propius)
   --keep-running     leave the control plane running after the job
@@ -61,8 +62,8 @@ if (!["fp32", "fp16", "int8"].includes(codec)) {
   process.exit(2);
 }
 const strategy = flags.strategy as NonNullable<DemoJobOptions["strategy"]>;
-if (!["fedavg", "fedavgm", "fedadam", "fedyogi", "fedprox"].includes(strategy)) {
-  process.stderr.write(`--strategy must be fedavg, fedavgm, fedadam, fedyogi or fedprox\n\n${HELP}`);
+if (!["fedavg", "fedavgm", "fedadam", "fedyogi", "fedprox", "fedbuff"].includes(strategy)) {
+  process.stderr.write(`--strategy must be fedavg, fedavgm, fedadam, fedyogi, fedprox or fedbuff\n\n${HELP}`);
   process.exit(2);
 }
 const topK = flags["top-k"] === undefined ? undefined : Number(flags["top-k"]);

@@ -13,7 +13,7 @@ export interface DemoJobOptions {
   /** Devices send only this fraction of their delta's entries, the largest (default: all). */
   deltaTopK?: number;
   /** How the job aggregates (default fedavg), with the strategy's default hyperparameters. */
-  strategy?: "fedavg" | "fedavgm" | "fedadam" | "fedyogi" | "fedprox";
+  strategy?: "fedavg" | "fedavgm" | "fedadam" | "fedyogi" | "fedprox" | "fedbuff";
 }
 
 /** The demo job's spec: the MNIST classifier, FedAvg, `clients` devices per round. */

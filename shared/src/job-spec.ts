@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { fedAdamConfigSchema, fedAvgConfigSchema, fedAvgMConfigSchema, fedProxConfigSchema, fedYogiConfigSchema } from "./strategies/config.js";
+import { fedAdamConfigSchema, fedAvgConfigSchema, fedAvgMConfigSchema, fedBuffConfigSchema, fedProxConfigSchema, fedYogiConfigSchema } from "./strategies/config.js";
 
 /** tfjs' weight spec for one tensor (float32 only in protocol v1). */
 export const tensorSpecSchema = z.object({
@@ -59,8 +59,8 @@ export const aggregationSchema = z
       const { weighting: _examples, ...rest } = value as Record<string, unknown>;
       return rest;
     },
-    z.discriminatedUnion("strategy", [fedAvgConfigSchema, fedAvgMConfigSchema, fedAdamConfigSchema, fedYogiConfigSchema, fedProxConfigSchema], {
-      error: (issue) => (issue.code === "invalid_union" ? "strategy must be one of fedavg, fedavgm, fedadam, fedyogi, fedprox" : undefined),
+    z.discriminatedUnion("strategy", [fedAvgConfigSchema, fedAvgMConfigSchema, fedAdamConfigSchema, fedYogiConfigSchema, fedProxConfigSchema, fedBuffConfigSchema], {
+      error: (issue) => (issue.code === "invalid_union" ? "strategy must be one of fedavg, fedavgm, fedadam, fedyogi, fedprox, fedbuff" : undefined),
     }),
   )
   .default({ strategy: "fedavg", serverLearningRate: 1 });

@@ -219,6 +219,55 @@ describe("JobCore", () => {
     expect(store.loadStrategyState()).toMatchObject({ strategy: "fedavgm", velocity: Float32Array.of(1.5, 1.5, 1.5, 1.5) });
   });
 
+  describe("asynchronous (FedBuff)", () => {
+    function buffered() {
+      const store = new MemoryJobStore();
+      const deadlines = new Deadlines(new MemoryDeadlineStore(), { schedule: () => {} });
+      let n = 0;
+      const core = new JobCore(store, deadlines, { newTicket: () => `t${++n}` });
+      const spec = jobSpecSchema.parse({ ...specInput, plan: { ...specInput.plan, rounds: 5, clientsPerRound: 3, overCommit: 1 }, aggregation: { strategy: "fedbuff", bufferSize: 2 } });
+      core.create({ id: "job_fedbuff01", tenant: "acme", spec, now: 0 });
+      core.setInitialModel("m0", 0);
+      return { core, store, deadlines };
+    }
+    const report = (core: JobCore, id: string, ticket: string, round: number, values: number[], now: number) =>
+      core.acceptUpdate({ ticket, clientId: id, round, body: delta(values) }, now);
+
+    it("lets ceil(clientsPerRound x overCommit) devices train at once, across steps", () => {
+      const { core } = buffered();
+      for (const id of ["a", "b", "c"]) claimTicket(core, id, 1);
+      expect(core.claim("d", 1)).toMatchObject({ kind: "wait", reason: "round_full" });
+      expect(core.status("acme").rounds[0]).toMatchObject({ demand: 2, bound: 3 });
+    });
+
+    it("applies every K updates, taking updates from earlier steps discounted by staleness", () => {
+      const { core } = buffered();
+      const [a, b, c] = ["a", "b", "c"].map((id) => claimTicket(core, id, 1));
+      report(core, "a", a, 1, [1, 1, 1, 1], 2);
+      report(core, "b", b, 1, [3, 3, 3, 3], 2);
+      // Step 1: both fresh: (1 x 1 + 1 x 3) / 2 examples = 2.
+      let step = core.aggregate(new Float32Array(4), core.pendingAggregation()!.aggregate);
+      expect(Array.from(step.next)).toEqual([2, 2, 2, 2]);
+      core.completeAggregation(1, "m1", 3, step.state);
+      // Step 2: c trained from step 1's model (staleness 1, weight 1 / sqrt 2); a has reported and takes a new task.
+      const a2 = claimTicket(core, "a", 4);
+      expect(core.claim("a", 4)).toMatchObject({ kind: "task", ticket: a2, round: 2, modelHash: "m1" });
+      report(core, "c", c, 1, [2, 2, 2, 2], 5);
+      report(core, "a", a2, 2, [4, 4, 4, 4], 5);
+      step = core.aggregate(step.next, core.pendingAggregation()!.aggregate);
+      const expected = 2 + (2 / Math.SQRT2 + 4) / 2;
+      step.next.forEach((value) => expect(value).toBeCloseTo(expected, 5));
+    });
+
+    it("waits another deadline when no update came, instead of retrying the step", () => {
+      const { core, deadlines } = buffered();
+      const first = deadlines.get(ROUND_DEADLINE)!;
+      core.onAlarm(first);
+      expect(core.status("acme").rounds.map((r) => [r.round, r.attempt, r.status])).toEqual([[1, 0, "open"]]);
+      expect(deadlines.get(ROUND_DEADLINE)).toBe(first + 60_000);
+    });
+  });
+
   it("hides a job from another tenant", () => {
     const { core } = setup();
     expect(codeOf(() => core.status("other"))).toBe("job_not_found");

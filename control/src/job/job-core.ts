@@ -3,6 +3,8 @@ import {
   WeightedSum,
   createStrategy,
   type AnyRoundStrategy,
+  type FedBuffState,
+  type FedBuffStrategy,
   type StrategyState,
   decodeWeights,
   firstNonFinite,
@@ -84,6 +86,7 @@ export class JobCore {
     const round = this.currentRound(job);
     const deadline = this.deadlines.get(ROUND_DEADLINE) ?? now;
     if (round.status !== "open") return { kind: "wait", reason: "aggregating", retryAfterMs: 1_000 };
+    if (isBuffered(job)) return this.claimBuffered(job, clientId, now);
     const { plan } = job.spec;
     const found = this.store.findAssignment(clientId, job.round, job.attempt);
     // A device whose lease ran out without a report holds nothing; it may bind again, for a new lease.
@@ -110,6 +113,28 @@ export class JobCore {
     return this.task(job, ticket, decision.leaseUntil);
   }
 
+  /**
+   * Asynchronous (FedBuff) jobs: no round to fill, only how many devices train at once
+   * (ceil(clientsPerRound x overCommit) live leases, whatever step they started from). A device
+   * keeps its live task; once it has reported it may take another at once, from the current model.
+   */
+  private claimBuffered(job: JobRecord, clientId: string, now: number): ClaimResult {
+    const { plan } = job.spec;
+    const live = this.store.findLiveAssignment(clientId, now);
+    if (live) return this.task({ ...job, round: live.round, modelHash: this.store.loadRound(live.round, live.attempt)?.baseModel ?? job.modelHash }, live.ticket, live.leaseUntil);
+    if (this.store.countLive(now) >= slotCapacity({ demand: plan.clientsPerRound, overCommit: plan.overCommit })) {
+      return { kind: "wait", reason: "round_full", retryAfterMs: 2_000 };
+    }
+    const leaseUntil = now + (plan.leaseSeconds ?? plan.roundDeadlineSeconds) * 1000;
+    const ticket = this.options.newTicket();
+    const round = this.currentRound(job);
+    this.store.transaction(() => {
+      this.store.saveAssignment({ ticket, clientId, round: job.round, attempt: job.attempt, status: "bound", boundAt: now, leaseUntil });
+      this.store.saveRound({ ...round, bound: round.bound + 1 });
+    });
+    return this.task(job, ticket, leaseUntil);
+  }
+
   /** Changes the demand of the rounds that open from now on; the current round keeps its own. */
   update(change: JobUpdate, now: number): JobRecord {
     const job = this.jobFor(null);
@@ -128,15 +153,24 @@ export class JobCore {
     }
     if (assignment.status === "reported") throw new PropiusError("ticket_used", "an update for this ticket was already accepted");
     const round = this.currentRound(job);
-    if (job.state !== "running" || assignment.round !== job.round || assignment.attempt !== job.attempt || round.status !== "open" || !leaseLive(assignment, now)) {
+    const buffered = isBuffered(job);
+    // An asynchronous job takes updates trained from earlier models too, discounted by staleness.
+    const current = buffered ? assignment.round <= job.round : assignment.round === job.round && assignment.attempt === job.attempt;
+    if (job.state !== "running" || !current || round.status !== "open" || !leaseLive(assignment, now)) {
       throw new PropiusError("round_closed", `round ${assignment.round} is closed; the update is stale`);
     }
     const { values, examples, trainLoss, bytesDown } = this.decodeDelta(job, input.body);
     return this.store.transaction(() => {
-      const aggregate = this.loadAggregate(job);
-      const sum = new WeightedSum(values.length, aggregate.sum, aggregate.weight, aggregate.count);
-      sum.add(values, examples);
-      this.store.saveAggregate({ ...aggregate, sum: sum.sum, weight: sum.weight, count: sum.count });
+      if (buffered) {
+        const strategy = createStrategy(job.spec.aggregation) as FedBuffStrategy;
+        const state = (this.store.loadStrategyState() as FedBuffState | null) ?? strategy.initialState(values.length);
+        this.store.saveStrategyState(strategy.add(state, { delta: values, examples, staleness: job.round - assignment.round }));
+      } else {
+        const aggregate = this.loadAggregate(job);
+        const sum = new WeightedSum(values.length, aggregate.sum, aggregate.weight, aggregate.count);
+        sum.add(values, examples);
+        this.store.saveAggregate({ ...aggregate, sum: sum.sum, weight: sum.weight, count: sum.count });
+      }
       this.store.saveAssignment({ ...assignment, status: "reported" });
       const lossSum = (round.trainLoss ?? 0) * round.examples + (trainLoss ?? 0) * examples;
       const updated: RoundRecord = {
@@ -162,6 +196,12 @@ export class JobCore {
     if (!job || job.state !== "running" || !due.includes(ROUND_DEADLINE)) return null;
     const round = this.currentRound(job);
     if (round.status !== "open") return null;
+    if (isBuffered(job)) {
+      // No attempt to retry: apply what the buffer holds, or wait another deadline for updates.
+      if (round.reported > 0) this.store.transaction(() => (this.startAggregation(round, now), this.store.saveRound(round)));
+      else this.deadlines.set(ROUND_DEADLINE, now + job.spec.plan.roundDeadlineSeconds * 1000);
+      return null;
+    }
     const outcome = outcomeAtDeadline(round.reported, { demand: round.demand, minReportFraction: job.spec.plan.minReportFraction });
     this.store.transaction(() => {
       if (outcome === "aggregate") {
@@ -199,6 +239,10 @@ export class JobCore {
    */
   aggregate(base: Float32Array, aggregate: WeightedSum): { next: Float32Array; state: StrategyState } {
     const job = this.jobFor(null);
+    if (isBuffered(job)) {
+      const strategy = createStrategy(job.spec.aggregation) as FedBuffStrategy;
+      return strategy.apply(base, (this.store.loadStrategyState() as FedBuffState | null) ?? strategy.initialState(base.length));
+    }
     const strategy = createStrategy(job.spec.aggregation) as AnyRoundStrategy;
     const state = this.store.loadStrategyState() ?? strategy.initialState(base.length);
     return strategy.aggregateTrain(base, aggregate, state as Parameters<AnyRoundStrategy["aggregateTrain"]>[2]);
@@ -300,7 +344,7 @@ export class JobCore {
     job.round = round;
     job.attempt = attempt;
     this.store.saveRound({
-      round, attempt, status: "open", demand: job.spec.plan.clientsPerRound, bound: 0, reported: 0, examples: 0,
+      round, attempt, status: "open", demand: stepDemand(job), bound: 0, reported: 0, examples: 0,
       trainLoss: null, testAccuracy: null, testLoss: null, bytesIn: 0, bytesOut: 0, openedAt: now, closedAt: null,
       baseModel: job.modelHash!, resultModel: null,
     });
@@ -323,4 +367,14 @@ export class JobCore {
     job.updatedAt = now;
     this.store.saveJob(job);
   }
+}
+
+/** Whether the job aggregates asynchronously (FedBuff): a "round" is one server step of K updates. */
+function isBuffered(job: JobRecord): boolean {
+  return job.spec.aggregation.strategy === "fedbuff";
+}
+
+/** Updates that close a round: the plan's demand, or for FedBuff the buffer size K. */
+function stepDemand(job: JobRecord): number {
+  return job.spec.aggregation.strategy === "fedbuff" ? job.spec.aggregation.bufferSize : job.spec.plan.clientsPerRound;
 }

@@ -49,6 +49,10 @@ export interface JobStore {
   findAssignment(clientId: string, round: number, attempt: number): Assignment | null;
   /** Slots of the attempt held at `now`: reported ones, and bound ones whose lease is live. */
   countHeld(round: number, attempt: number, now: number): number;
+  /** Asynchronous jobs: the device's bound assignment whose lease is live at `now`, in any round. */
+  findLiveAssignment(clientId: string, now: number): Assignment | null;
+  /** Asynchronous jobs: bound assignments whose lease is live at `now`, in any round. */
+  countLive(now: number): number;
   saveAssignment(assignment: Assignment): void;
   loadAggregate(): AggregateState | null;
   saveAggregate(aggregate: AggregateState): void;
@@ -94,6 +98,15 @@ export class MemoryJobStore implements JobStore {
       if (a.clientId === clientId && a.round === round && a.attempt === attempt) return { ...a };
     }
     return null;
+  }
+  findLiveAssignment(clientId: string, now: number) {
+    for (const a of this.assignments.values()) if (a.clientId === clientId && a.status === "bound" && a.leaseUntil >= now) return { ...a };
+    return null;
+  }
+  countLive(now: number) {
+    let n = 0;
+    for (const a of this.assignments.values()) if (a.status === "bound" && a.leaseUntil >= now) n++;
+    return n;
   }
   countHeld(round: number, attempt: number, now: number) {
     let n = 0;

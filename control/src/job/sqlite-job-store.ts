@@ -20,6 +20,8 @@ CREATE TABLE IF NOT EXISTS assignments (
   ticket TEXT PRIMARY KEY, client_id TEXT NOT NULL, round INTEGER NOT NULL, attempt INTEGER NOT NULL,
   status TEXT NOT NULL, bound_at INTEGER NOT NULL, lease_until INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS assignments_by_round ON assignments (round, attempt, client_id);
+CREATE INDEX IF NOT EXISTS assignments_by_client ON assignments (client_id, status, lease_until);
+CREATE INDEX IF NOT EXISTS assignments_by_lease ON assignments (status, lease_until);
 CREATE TABLE IF NOT EXISTS aggregate_chunks (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS deadlines (name TEXT PRIMARY KEY, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS strategy_chunks (field TEXT NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (field, idx));
@@ -59,6 +61,14 @@ export class SqliteJobStore implements JobStore, DeadlineStore {
   findAssignment(clientId: string, round: number, attempt: number): Assignment | null {
     const [row] = this.sql.exec("SELECT * FROM assignments WHERE round = ? AND attempt = ? AND client_id = ?", round, attempt, clientId).toArray();
     return row ? toAssignment(row) : null;
+  }
+  findLiveAssignment(clientId: string, now: number): Assignment | null {
+    const [row] = this.sql.exec("SELECT * FROM assignments WHERE client_id = ? AND status = 'bound' AND lease_until >= ? ORDER BY bound_at DESC LIMIT 1", clientId, now).toArray();
+    return row ? toAssignment(row) : null;
+  }
+  countLive(now: number): number {
+    const [row] = this.sql.exec("SELECT COUNT(*) AS n FROM assignments WHERE status = 'bound' AND lease_until >= ?", now).toArray();
+    return Number(row.n);
   }
   countHeld(round: number, attempt: number, now: number): number {
     const [row] = this.sql

@@ -60,6 +60,28 @@ describe("FedProx over HTTP", () => {
   });
 });
 
+describe("FedBuff over HTTP", () => {
+  it("applies every K updates and takes an update trained from an older model, discounted", async () => {
+    const { apiKey } = await createTenant();
+    const spec = { ...jobSpec({ rounds: 3, clientsPerRound: 3, overCommit: 1 }), aggregation: { strategy: "fedbuff", bufferSize: 2, stalenessExponent: 1 } };
+    const job = await seedModel(apiKey, (await expectJson<JobStatus>(api("/v1/jobs", { token: apiKey, json: spec }), 201)).id);
+    const devices = [await registerClient(), await registerClient(), await registerClient()];
+    const tasks = [];
+    for (const { token } of devices) tasks.push(await taskFor(token, job.id));
+    expect(tasks.map((t) => t.round)).toEqual([1, 1, 1]);
+    for (const i of [0, 1]) expect((await uploadDelta(devices[i].token, tasks[i], delta([2, 2, 2, 2], { examples: 1 }))).status).toBe(202);
+    await waitForRound(apiKey, job.id, 1, "closed");
+    // Device 2 still trains from the seed model; device 0 takes a task from step 2's model.
+    const fresh = await taskFor(devices[0].token, job.id);
+    expect(fresh.round).toBe(2);
+    expect((await uploadDelta(devices[2].token, tasks[2], delta([4, 4, 4, 4], { examples: 1 }))).status).toBe(202);
+    expect((await uploadDelta(devices[0].token, fresh, delta([1, 1, 1, 1], { examples: 1 }))).status).toBe(202);
+    await waitForRound(apiKey, job.id, 2, "closed");
+    // Step 1: +2. Step 2: staleness 1 weighs 1 / (1 + 1): (4 / 2 + 1) / 2 examples = 1.5.
+    expect(await weightsOf(await api(`/v1/jobs/${job.id}/model/weights.bin`, { token: apiKey }))).toEqual(Array.from(SEED, (w) => w + 3.5));
+  });
+});
+
 describe("a federated round over HTTP", () => {
   it("trains one round end to end: tasks, model download, deltas, FedAvg, the next round, cancel", async () => {
     const { apiKey, job } = await runningJob({ rounds: 2, clientsPerRound: 2 });

@@ -2,14 +2,11 @@ import {
   PropiusError,
   WeightedSum,
   createStrategy,
+  parameterCount,
   type AnyRoundStrategy,
   type FedBuffState,
   type FedBuffStrategy,
   type StrategyState,
-  decodeWeights,
-  firstNonFinite,
-  parameterCount,
-  sameManifest,
   type JobSpec,
   type JobStatus,
   type JobUpdate,
@@ -18,6 +15,7 @@ import {
 } from "@propius/shared";
 import type { Deadlines } from "./deadlines.js";
 import type { AggregateState, JobRecord, JobStore } from "./job-store.js";
+import { decodeDelta } from "./delta-input.js";
 import { decideClaim, demandMet, leaseLive, outcomeAtDeadline, slotCapacity } from "./round-slots.js";
 
 /** Deadline names multiplexed onto the job's alarm. */
@@ -159,7 +157,7 @@ export class JobCore {
     if (job.state !== "running" || !current || round.status !== "open" || !leaseLive(assignment, now)) {
       throw new PropiusError("round_closed", `round ${assignment.round} is closed; the update is stale`);
     }
-    const { values, examples, trainLoss, bytesDown } = this.decodeDelta(job, input.body);
+    const { values, examples, trainLoss, bytesDown } = decodeDelta(job.spec, input.body);
     return this.store.transaction(() => {
       if (buffered) {
         const strategy = createStrategy(job.spec.aggregation) as FedBuffStrategy;
@@ -301,29 +299,6 @@ export class JobCore {
       totalRounds: job.spec.plan.rounds, modelVersion: job.modelVersion, modelHash: job.modelHash,
       plan: job.spec.plan, rounds: this.store.loadRounds(),
     };
-  }
-
-  private decodeDelta(job: JobRecord, body: Uint8Array) {
-    const { header, values } = decodeWeights(body);
-    if (header.kind !== "delta") throw new PropiusError("invalid_update", "expected a delta, got a full model");
-    if (!sameManifest(header.tensors, job.spec.model.weightSpecs)) {
-      throw new PropiusError("invalid_update", "the delta's tensors do not match the job's model", { expected: job.spec.model.weightSpecs.map((t) => `${t.name}${JSON.stringify(t.shape)}`) });
-    }
-    const bad = firstNonFinite(values);
-    if (bad >= 0) throw new PropiusError("invalid_update", `the delta holds a non-finite value at index ${bad}`);
-    const examples = header.meta?.examples;
-    if (typeof examples !== "number" || !Number.isInteger(examples) || examples < 1 || examples > 1e9) {
-      throw new PropiusError("invalid_update", "meta.examples must be a positive integer");
-    }
-    const trainLoss = header.meta?.trainLoss;
-    if (trainLoss !== undefined && (typeof trainLoss !== "number" || !Number.isFinite(trainLoss) || trainLoss < 0)) {
-      throw new PropiusError("invalid_update", "meta.trainLoss must be a finite, non-negative number");
-    }
-    const bytesDown = header.meta?.bytesDown ?? 0;
-    if (typeof bytesDown !== "number" || !Number.isInteger(bytesDown) || bytesDown < 0) {
-      throw new PropiusError("invalid_update", "meta.bytesDown must be a non-negative integer");
-    }
-    return { values, examples, trainLoss: trainLoss as number | undefined, bytesDown };
   }
 
   private loadAggregate(job: JobRecord): AggregateState {

@@ -1,0 +1,29 @@
+import { PropiusError, decodeWeights, firstNonFinite, sameManifest, type JobSpec } from "@propius/shared";
+
+/**
+ * Decodes an uploaded delta and checks it against the job before any value is used: a delta (not
+ * a model), the job's tensors, finite values, and its metadata (example count, train loss, bytes
+ * downloaded). Every refusal is `invalid_update`.
+ */
+export function decodeDelta(spec: JobSpec, body: Uint8Array) {
+  const { header, values } = decodeWeights(body);
+  if (header.kind !== "delta") throw new PropiusError("invalid_update", "expected a delta, got a full model");
+  if (!sameManifest(header.tensors, spec.model.weightSpecs)) {
+    throw new PropiusError("invalid_update", "the delta's tensors do not match the job's model", { expected: spec.model.weightSpecs.map((t) => `${t.name}${JSON.stringify(t.shape)}`) });
+  }
+  const bad = firstNonFinite(values);
+  if (bad >= 0) throw new PropiusError("invalid_update", `the delta holds a non-finite value at index ${bad}`);
+  const examples = header.meta?.examples;
+  if (typeof examples !== "number" || !Number.isInteger(examples) || examples < 1 || examples > 1e9) {
+    throw new PropiusError("invalid_update", "meta.examples must be a positive integer");
+  }
+  const trainLoss = header.meta?.trainLoss;
+  if (trainLoss !== undefined && (typeof trainLoss !== "number" || !Number.isFinite(trainLoss) || trainLoss < 0)) {
+    throw new PropiusError("invalid_update", "meta.trainLoss must be a finite, non-negative number");
+  }
+  const bytesDown = header.meta?.bytesDown ?? 0;
+  if (typeof bytesDown !== "number" || !Number.isInteger(bytesDown) || bytesDown < 0) {
+    throw new PropiusError("invalid_update", "meta.bytesDown must be a non-negative integer");
+  }
+  return { values, examples, trainLoss: trainLoss as number | undefined, bytesDown };
+}

@@ -46,7 +46,7 @@ for (const { codec, topK } of runs) {
     process.stdout.write(`${label}: running the demo ...`);
     const started = performance.now();
     const code = await new Promise<number | null>((resolve) => {
-      const child = spawn(process.execPath, [join(ROOT, "scripts/start.mjs"), ...flags], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+      const child = spawn(process.execPath, [join(ROOT, "scripts/run.mjs"), "scripts/start.ts", ...flags], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
       child.on("exit", resolve);
     });
     if (code !== 0) throw new Error(`npm start ${flags.join(" ")} exited with ${code}`);

@@ -47,8 +47,9 @@ if (!policies.every(isPolicyName)) {
 }
 const seconds = Number(args.seconds);
 const concurrency = Number(args.concurrency);
-if (counts.some((n) => !Number.isInteger(n) || n < 1) || !(seconds > 0) || !Number.isInteger(concurrency) || concurrency < 1) {
-  process.stderr.write(`bench:load: --devices takes positive integers, --seconds a positive number, --concurrency a positive integer\n\n${HELP}`);
+const shards = Number(args.shards);
+if (counts.some((n) => !Number.isInteger(n) || n < 1) || !(seconds > 0) || !Number.isInteger(concurrency) || concurrency < 1 || !Number.isInteger(shards) || shards < 1 || shards > 1024) {
+  process.stderr.write(`bench:load: --devices takes positive integers, --seconds a positive number, --concurrency a positive integer, --shards an integer from 1 to 1024\n\n${HELP}`);
   process.exit(2);
 }
 
@@ -151,7 +152,7 @@ for (const count of counts) for (const policy of policies) {
 }
 
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB (${Math.round(freemem() / 2 ** 30)} GiB free at the end), Node ${process.version}`;
-const settings = { policies, shards: Number(args.shards), concurrency, seconds, jobs: workload.arrivals.length };
+const settings = { policies, shards, concurrency, seconds, jobs: workload.arrivals.length };
 await writeFile(`${args.out}.json`, `${JSON.stringify({ date: new Date().toISOString(), machine, settings, results }, null, 2)}\n`);
 await writeFile(`${args.out}.md`, markdown(machine, settings, results));
 console.log(`wrote ${args.out}.md and ${args.out}.json`);

@@ -14,38 +14,44 @@ import { SqliteClientRegistry } from "./sqlite-client-registry.js";
  * prunes devices not heard from within the registry's TTL.
  */
 export class ClientManagerObject extends DurableObject<Env> {
-  private readonly manager: ClientManager;
-
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    this.manager = new ClientManager({
-      registry: new SqliteClientRegistry(ctx.storage.sql),
-      policy: schedulingPolicy(env),
-      loadJobs: () => directoryOf(env).scheduledJobs(),
-      claim: (jobId, clientId) => claim(env, jobId, clientId),
-      config: { viewTtlMs: viewTtlMs(env) },
-    });
-  }
+  private built: ClientManager | undefined;
+  /** Whether the prune alarm is known to be set, so that a check-in need not ask storage. */
+  private pruneScheduled = false;
 
   checkIn(clientId: string, attributes: Attributes, accept?: string): Promise<Reply<CheckInReply>> {
     return reply(async () => {
-      const answer = await this.manager.checkIn(clientId, attributes, Date.now(), accept);
+      const answer = await this.manager().checkIn(clientId, attributes, Date.now(), accept);
       await this.schedulePrune();
       return answer;
     });
   }
 
   ping(clientId: string, attributes?: Attributes): Promise<Reply<{ known: boolean; ttlMs: number }>> {
-    return reply(() => this.manager.ping(clientId, Date.now(), attributes));
+    return reply(() => this.manager().ping(clientId, Date.now(), attributes));
   }
 
   override async alarm(): Promise<void> {
-    this.manager.prune(Date.now());
-    await this.ctx.storage.setAlarm(Date.now() + this.manager.attributeTtlMs);
+    this.manager().prune(Date.now());
+    await this.ctx.storage.setAlarm(Date.now() + this.manager().attributeTtlMs);
+    this.pruneScheduled = true;
+  }
+
+  /** Built on first use, inside a reply, so that a configuration error reaches the caller with its code. */
+  private manager(): ClientManager {
+    this.built ??= new ClientManager({
+      registry: new SqliteClientRegistry(this.ctx.storage.sql),
+      policy: schedulingPolicy(this.env),
+      loadJobs: () => directoryOf(this.env).scheduledJobs(),
+      claim: (jobId, clientId) => claim(this.env, jobId, clientId),
+      config: { viewTtlMs: viewTtlMs(this.env) },
+    });
+    return this.built;
   }
 
   private async schedulePrune(): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + this.manager.attributeTtlMs);
+    if (this.pruneScheduled) return;
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + this.manager().attributeTtlMs);
+    this.pruneScheduled = true;
   }
 }
 

@@ -1,6 +1,7 @@
 import { meetsConstraints, type Attributes, type CheckInReply, type Constraints, type JobOffer, type Task } from "@propius/shared";
 import type { DeviceView, JobView, Policy, Random, SchedulerView, SupplySample } from "../scheduling/policies/index.js";
 import { slotCapacity } from "../job/round-slots.js";
+import { jitter } from "../scheduling/jitter.js";
 import type { ClientRegistry } from "./client-registry.js";
 
 /** A running job as the directory lists it for scheduling. */
@@ -56,10 +57,8 @@ export interface ClientManagerDeps {
   config?: Partial<ClientManagerConfig>;
 }
 
-/** Spreads retries by +/- 20 % so that waiting devices do not come back in lockstep. */
-export function jitter(ms: number, random: Random = Math.random): number {
-  return Math.round(ms * (0.8 + 0.4 * random()));
-}
+/** A retry time in whole milliseconds, spread by +/- 20 %. */
+const spread = (ms: number, random: Random) => Math.round(jitter(random, ms));
 
 export function deviceView(clientId: string, attributes: Attributes): DeviceView {
   const speed = attributes[SPEED_ATTRIBUTE];
@@ -93,9 +92,8 @@ export class ClientManager {
   }
 
   async checkIn(clientId: string, attributes: Attributes, now: number, accept?: string): Promise<CheckInReply> {
-    this.heardFrom(clientId, attributes, now);
+    const device = this.heardFrom(clientId, attributes, now);
     const view = await this.view(now);
-    const device = deviceView(clientId, attributes);
     const skip = new Set<string>();
     let wait: Wait | null = null;
 
@@ -189,7 +187,7 @@ export class ClientManager {
       if (!meetsConstraints(attributes, job.constraints)) continue;
       offers.push({ jobId: job.id, privateConstraints: this.scheduled(job.id)?.privateConstraints ?? {} });
     }
-    return { status: "offer", offers, retryAfterMs: jitter(this.config.idleRetryMs, this.random) };
+    return { status: "offer", offers, retryAfterMs: spread(this.config.idleRetryMs, this.random) };
   }
 
   /** Why nothing was offered, and when a job this device is eligible for may have room again. */
@@ -211,16 +209,18 @@ export class ClientManager {
 
   private waitReply(wait: Wait | null, reason = "round_full", retryAfterMs = this.config.idleRetryMs): Wait {
     const chosen = wait ?? { status: "wait" as const, retryAfterMs, reason };
-    return { ...chosen, retryAfterMs: jitter(Math.min(chosen.retryAfterMs, this.config.idleRetryMs), this.random) };
+    return { ...chosen, retryAfterMs: spread(Math.min(chosen.retryAfterMs, this.config.idleRetryMs), this.random) };
   }
 
   private scheduled(jobId: string): ScheduledJob | undefined {
     return this.jobs?.list.find((job) => job.id === jobId);
   }
 
-  private heardFrom(clientId: string, attributes: Attributes, now: number): void {
+  private heardFrom(clientId: string, attributes: Attributes, now: number): DeviceView {
+    const view = deviceView(clientId, attributes);
     this.deps.registry.upsert({ clientId, attributes, lastSeen: now });
-    this.recent.set(clientId, { view: deviceView(clientId, attributes), lastSeen: now });
+    this.recent.set(clientId, { view, lastSeen: now });
+    return view;
   }
 
   private sampleSupply(now: number): SupplySample {

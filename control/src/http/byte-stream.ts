@@ -1,12 +1,17 @@
+import { PropiusError } from "@propius/shared";
+
 /**
- * Bytes to hand to a Durable Object: as a stream, because RPC arguments are limited to 32 MiB and
- * a model or delta may be larger (the upload limit is MAX_UPLOAD_BYTES).
+ * A request's body, handed on to a Durable Object as a stream rather than read here: RPC arguments
+ * are limited to 32 MiB, a model or delta may be larger (up to MAX_UPLOAD_BYTES, which the
+ * body-limit middleware has checked), and the Worker need not hold a copy of it.
  */
-export function asStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  return new Response(bytes).body!;
+export function bodyStream(request: Request): ReadableStream<Uint8Array> {
+  return request.body ?? new Response(new Uint8Array(0)).body!;
 }
 
-/** The Durable Object's side of `asStream`. */
+/** The Durable Object's side of `bodyStream`: the bytes, refused when there are none. */
 export async function fromStream(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+  const bytes = new Uint8Array(await new Response(stream).arrayBuffer());
+  if (bytes.length === 0) throw new PropiusError("invalid_update", "the request body is empty");
+  return bytes;
 }

@@ -86,22 +86,12 @@ export class SqliteJobStore implements JobStore, DeadlineStore {
   loadAggregate(): AggregateState | null {
     const meta = this.getMeta<Omit<AggregateState, "sum"> & { length: number }>("aggregate");
     if (!meta) return null;
-    const bytes = new Uint8Array(meta.length * 4);
-    let offset = 0;
-    for (const row of this.sql.exec("SELECT data FROM aggregate_chunks ORDER BY idx").toArray()) {
-      const chunk = new Uint8Array(row.data as ArrayBuffer);
-      bytes.set(chunk, offset);
-      offset += chunk.length;
-    }
-    if (offset !== bytes.length) throw new Error(`aggregate is ${offset} bytes, expected ${bytes.length}`);
-    return { round: meta.round, attempt: meta.attempt, weight: meta.weight, count: meta.count, sum: new Float32Array(bytes.buffer) };
+    const sum = floatsOf(this.sql.exec("SELECT data FROM aggregate_chunks ORDER BY idx").toArray(), meta.length);
+    return { round: meta.round, attempt: meta.attempt, weight: meta.weight, count: meta.count, sum };
   }
   saveAggregate(a: AggregateState): void {
-    const bytes = new Uint8Array(a.sum.buffer, a.sum.byteOffset, a.sum.byteLength);
     this.sql.exec("DELETE FROM aggregate_chunks");
-    for (let idx = 0, offset = 0; offset < bytes.length; idx++, offset += CHUNK_BYTES) {
-      this.sql.exec("INSERT INTO aggregate_chunks (idx, data) VALUES (?, ?)", idx, bytes.slice(offset, offset + CHUNK_BYTES).buffer);
-    }
+    chunksOf(a.sum).forEach((chunk, idx) => this.sql.exec("INSERT INTO aggregate_chunks (idx, data) VALUES (?, ?)", idx, chunk));
     this.setMeta("aggregate", { round: a.round, attempt: a.attempt, weight: a.weight, count: a.count, length: a.sum.length });
   }
   deleteAggregate(): void {
@@ -120,8 +110,7 @@ export class SqliteJobStore implements JobStore, DeadlineStore {
         state[field] = value;
         continue;
       }
-      const rows = this.sql.exec("SELECT data FROM strategy_chunks WHERE field = ? ORDER BY idx", field).toArray();
-      state[field] = new Float32Array(concat(rows.map((row) => new Uint8Array(row.data as ArrayBuffer)), array.float32 * 4).buffer);
+      state[field] = floatsOf(this.sql.exec("SELECT data FROM strategy_chunks WHERE field = ? ORDER BY idx", field).toArray(), array.float32);
     }
     return state as unknown as StrategyState;
   }
@@ -133,10 +122,7 @@ export class SqliteJobStore implements JobStore, DeadlineStore {
         stored[field] = value;
         continue;
       }
-      const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-      for (let idx = 0, offset = 0; offset < bytes.length; idx++, offset += CHUNK_BYTES) {
-        this.sql.exec("INSERT INTO strategy_chunks (field, idx, data) VALUES (?, ?, ?)", field, idx, bytes.slice(offset, offset + CHUNK_BYTES).buffer);
-      }
+      chunksOf(value).forEach((chunk, idx) => this.sql.exec("INSERT INTO strategy_chunks (field, idx, data) VALUES (?, ?, ?)", field, idx, chunk));
       stored[field] = { float32: value.length };
     }
     this.setMeta("strategy", stored);
@@ -165,15 +151,25 @@ export class SqliteJobStore implements JobStore, DeadlineStore {
   }
 }
 
-function concat(chunks: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
+/** A Float32Array as 1 MiB row values (a stored value holds at most 2 MB). */
+function chunksOf(values: Float32Array): ArrayBuffer[] {
+  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const chunks: ArrayBuffer[] = [];
+  for (let offset = 0; offset < bytes.length; offset += CHUNK_BYTES) chunks.push(bytes.slice(offset, offset + CHUNK_BYTES).buffer);
+  return chunks;
+}
+
+/** The Float32Array of `length` values stored by `chunksOf`, from its rows in order. */
+function floatsOf(rows: Record<string, unknown>[], length: number): Float32Array {
+  const out = new Uint8Array(length * 4);
   let offset = 0;
-  for (const chunk of chunks) {
+  for (const row of rows) {
+    const chunk = new Uint8Array(row.data as ArrayBuffer);
     out.set(chunk, offset);
     offset += chunk.length;
   }
-  if (offset !== length) throw new Error(`stored state is ${offset} bytes, expected ${length}`);
-  return out;
+  if (offset !== out.length) throw new Error(`stored values are ${offset} bytes, expected ${out.length}`);
+  return new Float32Array(out.buffer);
 }
 
 function toAssignment(row: Record<string, unknown>): Assignment {

@@ -7,8 +7,7 @@ import { intParam, readJson } from "../middleware/validate/index.js";
 import { directoryOf, jobOf } from "../directory/directory-client.js";
 import { unwrap } from "../job/reply.js";
 import { randomId } from "../auth/tokens.js";
-import { readBinary } from "./read-binary.js";
-import { asStream } from "../http/byte-stream.js";
+import { bodyStream } from "../http/byte-stream.js";
 import { jobIdParam } from "./job-id.js";
 import { r2ModelStore } from "../models/model-store.js";
 
@@ -40,8 +39,7 @@ export const jobRoutes = new Hono<AppEnv>()
     if (!raw && !type.startsWith(WEIGHTS_MEDIA_TYPE)) {
       throw new PropiusError("unsupported_media_type", `send ${WEIGHTS_MEDIA_TYPE} or application/octet-stream (raw float32 weights)`);
     }
-    const body = await readBinary(c);
-    return c.json(await unwrap(jobOf(c.env, id).setInitialModel(c.get("tenant"), asStream(body), raw)));
+    return c.json(await unwrap(jobOf(c.env, id).setInitialModel(c.get("tenant"), bodyStream(c.req.raw), raw)));
   })
   .get("/v1/jobs/:id/model/model.json", async (c) => {
     const model = await unwrap(jobOf(c.env, jobIdParam(c)).model(c.get("tenant"), c.req.query("hash")));

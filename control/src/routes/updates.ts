@@ -6,8 +6,7 @@ import { bodyLimit, uploadLimit } from "../middleware/body-limit/index.js";
 import { intParam } from "../middleware/validate/index.js";
 import { jobOf } from "../directory/directory-client.js";
 import { unwrap } from "../job/reply.js";
-import { readBinary } from "./read-binary.js";
-import { asStream } from "../http/byte-stream.js";
+import { bodyStream } from "../http/byte-stream.js";
 import { jobIdParam } from "./job-id.js";
 
 /** Devices upload a round's delta with the ticket they were given; accepted once. */
@@ -19,7 +18,6 @@ export const updateRoutes = new Hono<AppEnv>().post("/v1/jobs/:id/rounds/:round/
   if (!(c.req.header("content-type") ?? "").startsWith(WEIGHTS_MEDIA_TYPE)) {
     throw new PropiusError("unsupported_media_type", `send the delta as ${WEIGHTS_MEDIA_TYPE}`);
   }
-  const body = await readBinary(c);
-  const receipt = await unwrap(jobOf(c.env, jobId).submitUpdate({ ticket, clientId: c.get("clientId"), round, body: asStream(body) }));
+  const receipt = await unwrap(jobOf(c.env, jobId).submitUpdate({ ticket, clientId: c.get("clientId"), round, body: bodyStream(c.req.raw) }));
   return c.json(receipt, 202);
 });

@@ -1,3 +1,4 @@
+import { PropiusError } from "@propius/shared";
 import { POLICY_NAMES, createPolicy, isPolicyName, type Policy } from "./policies/index.js";
 
 /** The policy when SCHEDULING_POLICY is unset. */
@@ -5,17 +6,17 @@ export const DEFAULT_POLICY = "irs";
 /** Client-manager shards when CLIENT_SHARDS is unset. */
 export const DEFAULT_CLIENT_SHARDS = 4;
 
-/** The configured resource-sharing policy; an unknown name is a configuration error, not a silent default. */
+/** The configured resource-sharing policy; an unknown name is refused as `not_configured`, not replaced by a default. */
 export function schedulingPolicy(env: { SCHEDULING_POLICY?: string }): Policy {
   const name = env.SCHEDULING_POLICY ?? DEFAULT_POLICY;
-  if (!isPolicyName(name)) throw new Error(`SCHEDULING_POLICY is '${name}'; use one of ${POLICY_NAMES.join(", ")}`);
+  if (!isPolicyName(name)) throw new PropiusError("not_configured", `SCHEDULING_POLICY is '${name}'; use one of ${POLICY_NAMES.join(", ")}`);
   return createPolicy(name);
 }
 
 /** How many client-manager shards check-ins are spread over. */
 export function clientShards(env: { CLIENT_SHARDS?: string }): number {
   const shards = Number(env.CLIENT_SHARDS ?? DEFAULT_CLIENT_SHARDS);
-  if (!Number.isInteger(shards) || shards < 1 || shards > 1024) throw new Error(`CLIENT_SHARDS is '${env.CLIENT_SHARDS}'; use an integer from 1 to 1024`);
+  if (!Number.isInteger(shards) || shards < 1 || shards > 1024) throw new PropiusError("not_configured", `CLIENT_SHARDS is '${env.CLIENT_SHARDS}'; use an integer from 1 to 1024`);
   return shards;
 }
 
@@ -23,6 +24,6 @@ export function clientShards(env: { CLIENT_SHARDS?: string }): number {
 export function viewTtlMs(env: { SCHEDULER_VIEW_TTL_MS?: string }): number | undefined {
   if (env.SCHEDULER_VIEW_TTL_MS === undefined) return undefined;
   const ms = Number(env.SCHEDULER_VIEW_TTL_MS);
-  if (!Number.isFinite(ms) || ms < 0) throw new Error(`SCHEDULER_VIEW_TTL_MS is '${env.SCHEDULER_VIEW_TTL_MS}'; use a number of milliseconds`);
+  if (!Number.isFinite(ms) || ms < 0) throw new PropiusError("not_configured", `SCHEDULER_VIEW_TTL_MS is '${env.SCHEDULER_VIEW_TTL_MS}'; use a number of milliseconds`);
   return ms;
 }

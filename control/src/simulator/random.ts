@@ -51,7 +51,4 @@ export function logNormal(random: Random, median: number, sigma: number): number
   return median * Math.exp(sigma * normal(random));
 }
 
-/** Scales `value` by a uniform factor in [1 - spread, 1 + spread]. */
-export function jitter(random: Random, value: number, spread = 0.2): number {
-  return value * (1 - spread + 2 * spread * random());
-}
+export { jitter } from "../scheduling/jitter.js";

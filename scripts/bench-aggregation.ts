@@ -85,8 +85,9 @@ for (const size of sizes) for (const shards of shardCounts) {
     }
     // Synthetic deltas: distinct values per device, so that the sum is real work.
     const deltas = devices.map((_, i) => new Float32Array(size).fill((i + 1) / 1000));
-    const workerd = workerdPid(plane.process.pid!);
-    const startKb = workerd ? memoryKb(workerd, "VmRSS") : null;
+    // wrangler runs two workerd processes, a proxy and the one that runs the Worker and its objects.
+    const workerds = workerdPids(plane.process.pid!);
+    const startKb = new Map(workerds.map((pid) => [pid, memoryKb(pid, "VmRSS")]));
     process.stdout.write(`${size.toLocaleString("en")} parameters, ${shards} shard${shards > 1 ? "s" : ""}: ${updates} updates of ${mb(size * 4).toFixed(1)} MB ...`);
 
     networkRetries = 0;
@@ -110,7 +111,12 @@ for (const size of sizes) for (const shards of shardCounts) {
       status = await owner.status(job.id);
     }
     const roundSeconds = (performance.now() - started) / 1000;
-    const peakKb = workerd ? memoryKb(workerd, "VmHWM") : null;
+    // The process that grew most is the one holding the objects.
+    const grown = workerds
+      .map((pid) => ({ peak: memoryKb(pid, "VmHWM"), start: startKb.get(pid) ?? null }))
+      .filter((m): m is { peak: number; start: number } => m.peak !== null && m.start !== null)
+      .sort((a, b) => b.peak - b.start - (a.peak - a.start))[0];
+    const peakKb = grown?.peak ?? null;
 
     const ceilingStart = performance.now();
     const sum = new WeightedSum(size);
@@ -128,7 +134,7 @@ for (const size of sizes) for (const shards of shardCounts) {
       ceilingUpdatesPerSecond: round(updates / ceilingSeconds, 1),
       ceilingMegabytesPerSecond: round(mb(size * 4 * updates) / ceilingSeconds, 1),
       workerdPeakMB: peakKb === null ? null : round(peakKb / 1024, 0),
-      workerdGrowthMB: peakKb === null || startKb === null ? null : round((peakKb - startKb) / 1024, 0),
+      workerdGrowthMB: grown ? round((grown.peak - grown.start) / 1024, 0) : null,
       networkRetries,
     };
     rows.push(row);
@@ -152,7 +158,7 @@ await writeFile(`${args.out}.md`, [
   `Measured by \`npm run bench:aggregation\` on ${new Date().toISOString().slice(0, 10)}: ${machine}; client and workerd on one machine, loopback.`,
   `Each run: a fresh control plane, one job whose round closes at the last of ${updates} updates (fp32 deltas of the whole model, ${concurrency} uploads in flight).`,
   "The job checks each upload's ticket; the device's aggregator shard (by a hash of its id) folds the delta into its partial sum, durable before the upload is acknowledged; at the last, the job combines the shards' sums as they stream in, applies FedAvg and stores the next model.",
-  "The in-process ceiling is the same weighted sum over the same deltas in this Node process. workerd's peak is its peak resident memory over the run, all objects together (locally every object lives in one workerd process); growth is that peak less its resident memory when the uploads began.",
+  "The in-process ceiling is the same weighted sum over the same deltas in this Node process. workerd's peak is the peak resident memory of the workerd process that runs the Worker (wrangler also runs a proxy workerd), all objects together: locally every object lives in that one process. Growth is that peak less its resident memory when the uploads began.",
   "",
   "Uploads that fail at the network level are retried, as devices do (their tickets count once); the last column counts those retries.",
   "",
@@ -167,8 +173,8 @@ function round(value: number, digits: number): number {
   return Number(value.toFixed(digits));
 }
 
-/** The workerd process under a wrangler process (its child or grandchild), if any. */
-function workerdPid(parent: number): number | null {
+/** The workerd processes under a wrangler process (its children or grandchildren). */
+function workerdPids(parent: number): number[] {
   try {
     const out = execFileSync("ps", ["-e", "-o", "pid=,ppid=,comm="], { encoding: "utf8" });
     const procs = out.trim().split("\n").map((line) => line.trim().split(/\s+/)).map(([pid, ppid, comm]) => ({ pid: Number(pid), ppid: Number(ppid), comm }));
@@ -177,9 +183,9 @@ function workerdPid(parent: number): number | null {
       changed = false;
       for (const p of procs) if (below.has(p.ppid) && !below.has(p.pid)) (below.add(p.pid), (changed = true));
     }
-    return procs.find((p) => below.has(p.pid) && p.comm === "workerd")?.pid ?? null;
+    return procs.filter((p) => below.has(p.pid) && p.comm === "workerd").map((p) => p.pid);
   } catch {
-    return null;
+    return [];
   }
 }
 

@@ -53,9 +53,11 @@ const flatten: LayerConverter = (graph, input, layer) => {
 };
 
 /** Output size of a convolution or pooling window along one axis, as tfjs computes it. */
-function windowOutput(size: number | null, window: number, stride: number, dilation: number, padding: string): number | null {
+function windowOutput(layer: LayerJson, size: number | null, window: number, stride: number, dilation: number, padding: string): number | null {
   if (size === null) return null;
-  return padding === "same" ? Math.ceil(size / stride) : Math.floor((size - (window - 1) * dilation - 1) / stride) + 1;
+  const out = padding === "same" ? Math.ceil(size / stride) : Math.floor((size - (window - 1) * dilation - 1) / stride) + 1;
+  if (out < 1) throw unsupported(layer, `has a window of ${window} larger than its input of ${size}`);
+  return out;
 }
 
 function padding(layer: LayerJson): "valid" | "same" {
@@ -91,7 +93,7 @@ const conv2d: LayerConverter = (graph, input, layer) => {
     inputs.push(graph.initializer(`${nameOf(layer)}/bias`, bias.shape, bias.values));
   }
   const name = graph.node("Conv", nameOf(layer), inputs, { kernel_shape: [kh, kw], strides, dilations, auto_pad: autoPad(pad) });
-  const shape = [windowOutput(height, kh, strides[0], dilations[0], pad), windowOutput(width, kw, strides[1], dilations[1], pad), filters];
+  const shape = [windowOutput(layer, height, kh, strides[0], dilations[0], pad), windowOutput(layer, width, kw, strides[1], dilations[1], pad), filters];
   return activation(graph, { name, shape, channelsFirst: true }, layer);
 };
 
@@ -103,7 +105,7 @@ const maxPooling2d: LayerConverter = (graph, input, layer) => {
   const flow = graph.channelsFirst(input, layer);
   const [height, width, channels] = flow.shape;
   const name = graph.node("MaxPool", nameOf(layer), [flow.name], { kernel_shape: pool, strides, auto_pad: autoPad(pad) });
-  const shape = [windowOutput(height, pool[0], strides[0], 1, pad), windowOutput(width, pool[1], strides[1], 1, pad), channels];
+  const shape = [windowOutput(layer, height, pool[0], strides[0], 1, pad), windowOutput(layer, width, pool[1], strides[1], 1, pad), channels];
   return { name, shape, channelsFirst: true };
 };
 

@@ -11,7 +11,8 @@ export interface OnnxSessionOptions {
    * Where ONNX Runtime's wasm files (`ort-wasm-simd-threaded.{mjs,wasm}`) are served from: a URL
    * prefix ending in "/", or a map from file name to URL. Browsers should serve them from the
    * app's own origin. In Node the default, ONNX Runtime's own, loads them from the installed
-   * package. Like `numThreads`, it takes effect with the first session of the process or page.
+   * package. Like `numThreads`, it is set by the first session of the process or page; later
+   * sessions must pass the same (or nothing different).
    */
   wasmPaths?: ort.Env.WasmPrefixOrFilePaths;
   /** wasm threads (default 1: no worker threads, and no cross-origin isolation needed in a page). */
@@ -29,15 +30,20 @@ export interface OnnxSession {
   release(): Promise<void>;
 }
 
-let configured = false;
+/** The wasm settings of the first session: ONNX Runtime reads them once, when it loads its wasm. */
+let configured: string | undefined;
 
 function configure(options: OnnxSessionOptions): void {
-  if (configured) return;
   const numThreads = options.numThreads ?? 1;
   if (!Number.isInteger(numThreads) || numThreads < 1) throw new RangeError("numThreads must be a positive integer");
+  const key = JSON.stringify({ numThreads, wasmPaths: options.wasmPaths ?? null });
+  if (configured !== undefined) {
+    if (key !== configured) throw new RangeError(`ONNX Runtime is already set up with ${configured}; it cannot change to ${key}`);
+    return;
+  }
   ort.env.wasm.numThreads = numThreads;
   if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = options.wasmPaths;
-  configured = true;
+  configured = key;
 }
 
 /** Loads an ONNX model (the bytes of {@link exportOnnx}) into an ONNX Runtime wasm session. */

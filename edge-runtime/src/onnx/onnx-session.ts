@@ -1,4 +1,4 @@
-import * as ort from "onnxruntime-web";
+import * as ort from "onnxruntime-web/wasm";
 
 /**
  * ONNX Runtime Web sessions for exported models, on its wasm backend (Node and browsers). This is
@@ -8,7 +8,7 @@ import * as ort from "onnxruntime-web";
 /** Options for {@link createOnnxSession}. */
 export interface OnnxSessionOptions {
   /**
-   * Where ONNX Runtime's wasm files (`ort-wasm-simd-threaded.{mjs,wasm}`) are served from: a URL
+   * Where ONNX Runtime's wasm binary (`ort-wasm-simd-threaded.wasm`) is served from: a URL
    * prefix ending in "/", or a map from file name to URL. Browsers should serve them from the
    * app's own origin. In Node the default, ONNX Runtime's own, loads them from the installed
    * package. Like `numThreads`, it is set by the first session of the process or page; later

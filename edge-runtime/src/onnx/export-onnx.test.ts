@@ -34,6 +34,14 @@ describe("exportOnnx", () => {
     expect(Buffer.from(bytes).indexOf(Buffer.from(raw))).toBeGreaterThan(0);
   });
 
+  it("takes the input shape from a leading InputLayer as from the first layer's batch_input_shape", () => {
+    const weightSpecs = [spec("d/kernel", 4, 2), spec("d/bias", 2)];
+    const weights = Float32Array.from({ length: 10 }, (_, i) => i);
+    const inputLayer = { class_name: "InputLayer", config: { name: "in", batch_input_shape: [null, 4], dtype: "float32", sparse: false } };
+    const withInputLayer = exportOnnx({ topology: sequential(inputLayer, dense("d", 2)), weightSpecs }, weights);
+    expect(withInputLayer).toEqual(exportOnnx({ topology: sequential(dense("d", 2, { batch_input_shape: [null, 4] })), weightSpecs }, weights));
+  });
+
   it("refuses a layer it cannot convert, naming the layer and its class", () => {
     const error = refusal(() => exportOnnx(withLayer({ class_name: "BatchNormalization", config: { name: "norm" } }), new Float32Array(10)));
     expect(error.code).toBe("unsupported_model");

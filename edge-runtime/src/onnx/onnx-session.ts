@@ -8,11 +8,11 @@ import * as ort from "onnxruntime-web/wasm";
 /** Options for {@link createOnnxSession}. */
 export interface OnnxSessionOptions {
   /**
-   * Where ONNX Runtime's wasm binary (`ort-wasm-simd-threaded.wasm`) is served from: a URL
-   * prefix ending in "/", or a map from file name to URL. Browsers should serve them from the
-   * app's own origin. In Node the default, ONNX Runtime's own, loads them from the installed
-   * package. Like `numThreads`, it is set by the first session of the process or page; later
-   * sessions must pass the same (or nothing different).
+   * Where ONNX Runtime's wasm binary is loaded from: `{ wasm: url }`, or a URL prefix ending in
+   * "/" under which both `ort-wasm-simd-threaded.wasm` and `.mjs` are served. The default, ONNX
+   * Runtime's own, finds the binary beside its module: in `node_modules` in Node, among the
+   * assets a Vite build emits in a page. Like `numThreads`, it is set by the first session of
+   * the process or page; later sessions must pass the same (or nothing different).
    */
   wasmPaths?: ort.Env.WasmPrefixOrFilePaths;
   /** wasm threads (default 1: no worker threads, and no cross-origin isolation needed in a page). */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { WeightedSum } from "./fedavg.js";
 import type { TensorSpec } from "./tensors.js";
-import { decodeWeights, decodeWeightsHeader, encodeWeights, type WeightsHeader } from "./weights-format.js";
+import { allocateWeights, decodeWeights, decodeWeightsHeader, decodeWeightsView, encodeWeights, type WeightsHeader } from "./weights-format.js";
+import { PropiusError } from "./errors.js";
 import { random } from "./codecs/test-random.js";
 
 /** Roughly normal values of standard deviation `sd`, none of them zero. */
@@ -283,5 +284,33 @@ describe("weights format: refusals", () => {
     expect(sum.count).toBe(1);
     expect(sum.weight).toBe(2);
     expect(Array.from(sum.sum)).toEqual(Array.from(before));
+  });
+});
+
+describe("weights written and read in place", () => {
+  const tensors = [{ name: "a", shape: [2, 3], dtype: "float32" as const }, { name: "b", shape: [5], dtype: "float32" as const }];
+  const values = Float32Array.from({ length: 11 }, (_, i) => i / 3 - 1);
+
+  it("writes a message in place that is byte for byte what encodeWeights writes", () => {
+    const { bytes, values: view } = allocateWeights({ kind: "model", codec: "fp32", tensors });
+    view.set(values);
+    expect(bytes).toEqual(encodeWeights({ kind: "model", codec: "fp32", tensors }, values));
+    expect(() => allocateWeights({ kind: "delta", codec: "int8", tensors })).toThrow(PropiusError);
+  });
+
+  it("reads dense fp32 values as a view of the message, and other codecs as decodeWeights does", () => {
+    const bytes = encodeWeights({ kind: "delta", codec: "fp32", tensors, meta: { examples: 1 } }, values);
+    const { values: view } = decodeWeightsView(bytes);
+    expect(view).toEqual(values);
+    expect(view.buffer).toBe(bytes.buffer);
+    // Shifted by one byte the payload is no longer aligned: the values are copied.
+    const shifted = new Uint8Array(bytes.length + 1);
+    shifted.set(bytes, 1);
+    const copied = decodeWeightsView(shifted.subarray(1)).values;
+    expect(copied).toEqual(values);
+    expect(copied.buffer).not.toBe(shifted.buffer);
+    const int8 = encodeWeights({ kind: "delta", codec: "int8", tensors, meta: { examples: 1 } }, values);
+    expect(decodeWeightsView(int8).values).toEqual(decodeWeights(int8).values);
+    expect(() => decodeWeightsView(bytes.subarray(0, bytes.length - 4))).toThrow(/the manifest needs/);
   });
 });

@@ -1,5 +1,5 @@
 import { PropiusError } from "./errors.js";
-import { checkCodec, decodePayload, encodePayload, payloadByteLength, type SparseOption, type WeightsCodec } from "./codecs/index.js";
+import { checkCodec, decodePayload, encodePayload, littleEndian, payloadByteLength, type SparseOption, type WeightsCodec } from "./codecs/index.js";
 import { parameterCount, tensorSize, type TensorSpec } from "./tensors.js";
 
 export { WEIGHTS_CODECS, type SparseOption, type WeightsCodec } from "./codecs/index.js";
@@ -66,16 +66,32 @@ export function encodeWeights(header: WeightsHeader, values: Float32Array): Uint
   if (values.length !== expected) {
     throw new PropiusError("invalid_update", `expected ${expected} values for the manifest, got ${values.length}`);
   }
+  const { bytes, dataOffset } = preamble(header);
+  encodePayload(header, values, bytes, dataOffset);
+  return bytes;
+}
+
+/**
+ * A dense fp32 message whose values are still zero, and those values as a view of its bytes: a
+ * model computed in place into `values` is encoded with no second copy.
+ */
+export function allocateWeights(header: WeightsHeader): { bytes: Uint8Array<ArrayBuffer>; values: Float32Array } {
+  if (header.codec !== "fp32" || header.sparse !== undefined) fail("only dense fp32 messages are written in place");
+  const { bytes, dataOffset } = preamble(header);
+  return { bytes, values: new Float32Array(bytes.buffer, dataOffset, parameterCount(header.tensors)) };
+}
+
+/** A message buffer of the right length with the magic and the header written; the payload starts at `dataOffset`, 4-byte aligned. */
+function preamble(header: WeightsHeader): { bytes: Uint8Array<ArrayBuffer>; dataOffset: number } {
   checkCodec(header);
   checkModelCodec(header);
   const headerBytes = new TextEncoder().encode(JSON.stringify(header));
   const dataOffset = align4(8 + headerBytes.length);
-  const out = new Uint8Array(dataOffset + payloadByteLength(header));
-  out.set(MAGIC_BYTES, 0);
-  new DataView(out.buffer).setUint32(4, headerBytes.length, true);
-  out.set(headerBytes, 8);
-  encodePayload(header, values, out, dataOffset);
-  return out;
+  const bytes = new Uint8Array(dataOffset + payloadByteLength(header));
+  bytes.set(MAGIC_BYTES, 0);
+  new DataView(bytes.buffer).setUint32(4, headerBytes.length, true);
+  bytes.set(headerBytes, 8);
+  return { bytes, dataOffset };
 }
 
 function fail(message: string, details?: unknown): never {
@@ -120,6 +136,24 @@ function checkModelCodec(header: WeightsHeader): void {
 
 /** Decodes and validates a weights message of any codec into one dense, aligned Float32Array. */
 export function decodeWeights(bytes: Uint8Array): WeightsMessage {
+  const { header, dataOffset } = checkedHeader(bytes);
+  return { header, values: decodePayload(header, bytes, dataOffset) };
+}
+
+/**
+ * As `decodeWeights`, but dense fp32 values come back as a view of `bytes` where they sit 4-byte
+ * aligned (every encoded message's payload does): no copy of a large model or delta. The values
+ * alias `bytes`; use them while `bytes` is left as it is.
+ */
+export function decodeWeightsView(bytes: Uint8Array): WeightsMessage {
+  const { header, dataOffset } = checkedHeader(bytes);
+  const start = bytes.byteOffset + dataOffset;
+  if (header.codec !== "fp32" || header.sparse !== undefined || start % 4 !== 0 || !littleEndian) return { header, values: decodePayload(header, bytes, dataOffset) };
+  return { header, values: new Float32Array(bytes.buffer, start, (bytes.length - dataOffset) / 4) };
+}
+
+/** The header of a message whose length is exactly what its manifest and codec need. */
+function checkedHeader(bytes: Uint8Array): { header: WeightsHeader; dataOffset: number } {
   const { header, dataOffset } = decodeWeightsHeader(bytes);
   const dataBytes = bytes.length - dataOffset;
   const expected = payloadByteLength(header);
@@ -127,7 +161,7 @@ export function decodeWeights(bytes: Uint8Array): WeightsMessage {
     const layout = `${header.codec}${header.sparse ? ` top-${header.sparse.k}` : ""}`;
     fail(`weights data is ${dataBytes} bytes; the manifest needs ${expected} (${layout})`, { bytes: dataBytes, expected });
   }
-  return { header, values: decodePayload(header, bytes, dataOffset) };
+  return { header, dataOffset };
 }
 
 /** True when two manifests describe the same tensors (names, shapes, dtypes, order). */

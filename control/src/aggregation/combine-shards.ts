@@ -12,12 +12,13 @@ export interface ShardPort {
 /**
  * Round close, the top of the hierarchy: seals every shard's partial sum for the round attempt,
  * counts what the shards folded but the job never heard of, and adds the partial sums one at a
- * time as they stream in (memory: the total plus one chunk).
+ * time as they stream in, into `target` (memory: the total plus one chunk).
  */
-export async function combineShards(core: JobCore, pending: { key: PartialKey; shards: number; size: number }, shard: (index: number) => ShardPort): Promise<CombinedSum> {
+export async function combineShards(core: JobCore, pending: { key: PartialKey; shards: number }, shard: (index: number) => ShardPort, target: Float32Array): Promise<CombinedSum> {
   const sealed = await Promise.all(Array.from({ length: pending.shards }, (_, i) => shard(i).seal(pending.key)));
   core.reconcile(pending.key, sealed.flatMap((s) => s.folded));
-  const total: CombinedSum = { sum: new Float32Array(pending.size), weight: 0, examples: 0, count: 0 };
+  target.fill(0);
+  const total: CombinedSum = { sum: target, weight: 0, examples: 0, count: 0 };
   for (const [i, { meta }] of sealed.entries()) {
     if (meta.count === 0) continue;
     await addFloatChunks(total.sum, await shard(i).sum(pending.key));

@@ -1,4 +1,4 @@
-import { PropiusError, decodeWeights, firstNonFinite, sameManifest, type TensorSpec } from "@propius/shared";
+import { PropiusError, decodeWeightsView, firstNonFinite, sameManifest, type TensorSpec } from "@propius/shared";
 
 /**
  * Decodes an uploaded delta and checks it against the job's tensors before any value is used: a
@@ -6,7 +6,8 @@ import { PropiusError, decodeWeights, firstNonFinite, sameManifest, type TensorS
  * loss, bytes downloaded). Every refusal is `invalid_update`.
  */
 export function decodeDelta(weightSpecs: TensorSpec[], body: Uint8Array) {
-  const { header, values } = decodeWeights(body);
+  // fp32 values are a view of the body: a fold holds one copy of the update, not two.
+  const { header, values } = decodeWeightsView(body);
   if (header.kind !== "delta") throw new PropiusError("invalid_update", "expected a delta, got a full model");
   if (!sameManifest(header.tensors, weightSpecs)) {
     throw new PropiusError("invalid_update", "the delta's tensors do not match the job's model", { expected: weightSpecs.map((t) => `${t.name}${JSON.stringify(t.shape)}`) });

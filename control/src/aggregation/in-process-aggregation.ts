@@ -1,4 +1,4 @@
-import type { UpdateReceipt } from "@propius/shared";
+import { parameterCount, type UpdateReceipt } from "@propius/shared";
 import type { JobCore } from "../job/job-core.js";
 import { AggregatorCore } from "./aggregator-core.js";
 import { MemoryAggregatorStore } from "./aggregator-store.js";
@@ -39,10 +39,10 @@ export class InProcessAggregation {
     const total = await combineShards(this.job, pending, (i) => ({
       seal: async (key) => this.shard(i).seal(key),
       sum: async (key) => this.shard(i).sumChunks(key),
-    }));
-    const { next, state } = this.job.aggregate(base, total);
+    }), new Float32Array(parameterCount(pending.tensors)));
+    const state = this.job.aggregate(base, total);
     this.job.completeAggregation(pending.key.round, hash, now, state);
     for (let i = 0; i < pending.shards; i++) this.shard(i).release(pending.key);
-    return next;
+    return total.sum;
   }
 }

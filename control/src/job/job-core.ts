@@ -1,11 +1,12 @@
 import {
   PropiusError,
-  WeightedSum,
   createStrategy,
   parameterCount,
   type AnyRoundStrategy,
   stalenessWeight,
+  stepInSlices,
   type FedBuffStrategy,
+  type TensorSpec,
   type StrategyState,
   type JobSpec,
   type JobStatus,
@@ -240,12 +241,12 @@ export class JobCore {
   }
 
   /** The round attempt waiting to be aggregated: its shards' partial sums are to be sealed and combined. */
-  pendingAggregation(): { jobId: string; key: PartialKey; baseHash: string; shards: number; size: number } | null {
+  pendingAggregation(): { jobId: string; key: PartialKey; baseHash: string; shards: number; tensors: TensorSpec[] } | null {
     const job = this.store.loadJob();
     if (!job || job.state !== "running") return null;
     const round = this.currentRound(job);
     if (round.status !== "aggregating") return null;
-    return { jobId: job.id, key: { round: job.round, attempt: job.attempt }, baseHash: round.baseModel, shards: shardCount(job), size: parameterCount(job.spec.model.weightSpecs) };
+    return { jobId: job.id, key: { round: job.round, attempt: job.attempt }, baseHash: round.baseModel, shards: shardCount(job), tensors: job.spec.model.weightSpecs };
   }
 
   /** Tries the pending aggregation again at `at` (after a failure to read or write the model store). */
@@ -254,22 +255,24 @@ export class JobCore {
   }
 
   /**
-   * The next model from the round's base and the combined partial sums, by the job's strategy, with
-   * the strategy state to keep; both are stored by `completeAggregation`, so a crash in between
-   * repeats the same step from the same stored inputs. (FedBuff keeps no state: its buffer is the
-   * round's partial sums.)
+   * The next model from the round's base and the combined partial sums, by the job's strategy,
+   * written over `total.sum` slice by slice (see `stepInSlices`), and the strategy state to keep;
+   * both are stored by `completeAggregation`, so a crash in between repeats the same step from the
+   * same stored inputs. FedBuff keeps no state: its buffer is the step's partial sums.
    */
-  aggregate(base: Float32Array, total: CombinedSum): { next: Float32Array; state?: StrategyState } {
+  aggregate(base: Float32Array, total: CombinedSum): StrategyState | undefined {
     const job = this.jobFor(null);
+    const size = base.length;
     if (job.spec.aggregation.strategy === "fedbuff") {
       const strategy = createStrategy(job.spec.aggregation) as FedBuffStrategy;
-      const { next } = strategy.apply(base, { strategy: "fedbuff", steps: job.round - 1, sum: total.sum, examples: total.examples, count: total.count });
-      return { next };
+      const buffer = { strategy: "fedbuff" as const, steps: job.round - 1, examples: total.examples, count: total.count };
+      stepInSlices(size, total.sum, {}, (from, to) => ({ next: strategy.apply(base.subarray(from, to), { ...buffer, sum: total.sum.subarray(from, to) }).next, state: {} }));
+      return undefined;
     }
     const strategy = createStrategy(job.spec.aggregation) as AnyRoundStrategy;
-    const state = this.store.loadStrategyState() ?? strategy.initialState(base.length);
-    const sum = new WeightedSum(total.sum.length, total.sum, total.weight, total.count);
-    return strategy.aggregateTrain(base, sum, state as Parameters<AnyRoundStrategy["aggregateTrain"]>[2]);
+    const state = (this.store.loadStrategyState() ?? strategy.initialState(size)) as Parameters<AnyRoundStrategy["aggregateTrain"]>[2];
+    const { weight, count } = total;
+    return stepInSlices(size, total.sum, state, (from, to, slice) => strategy.aggregateTrain(base.subarray(from, to), { sum: total.sum.subarray(from, to), weight, count }, slice));
   }
 
   /** Records the model a round produced and opens the next round, or finishes the job. */

@@ -1,7 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   PropiusError,
+  allocateWeights,
   decodeWeights,
+  decodeWeightsView,
   encodeWeights,
   parameterCount,
   sameManifest,
@@ -159,15 +161,16 @@ export class JobObject extends DurableObject<Env> {
     if (!pending) return;
     const shard = (i: number) => aggregatorOf(this.env, pending.jobId, i);
     try {
+      // The next model is computed in place over the combined sum, inside the message that stores it.
+      const next = allocateWeights({ kind: "model", codec: "fp32", tensors: pending.tensors });
       const total = await combineShards(this.core, pending, (i) => ({
         seal: (key) => unwrap(shard(i).seal(key)),
         sum: (key) => unwrap(shard(i).sum(key)) as Promise<AsyncIterable<Uint8Array>>,
-      }));
+      }), next.values);
       const baseBytes = await this.models.get(pending.baseHash);
       if (!baseBytes) throw new Error(`base model ${pending.baseHash} is missing from the model store`);
-      const base = decodeWeights(baseBytes);
-      const { next, state } = this.core.aggregate(base.values, total);
-      const hash = await this.models.put(encodeWeights({ kind: "model", codec: "fp32", tensors: base.header.tensors }, next));
+      const state = this.core.aggregate(decodeWeightsView(baseBytes).values, total);
+      const hash = await this.models.put(next.bytes);
       const job = this.core.completeAggregation(pending.key.round, hash, Date.now(), state);
       await directoryOf(this.env).setJobState(job.id, job.state, job.round, job.attempt);
     } catch (error) {

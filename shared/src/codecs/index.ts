@@ -24,7 +24,8 @@ export interface PayloadSpec {
 
 export const BYTES_PER_VALUE: Readonly<Record<WeightsCodec, number>> = { fp32: 4, fp16: 2, int8: 1 };
 
-const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Whether this platform stores typed arrays little-endian (as the format does): then fp32 payloads are read as they are. */
+export const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function fail(message: string, details?: unknown): never {
   throw new PropiusError("invalid_update", message, details);

@@ -49,3 +49,4 @@ export function createStrategy(input: StrategyConfigInput): AnyStrategy {
       return fedBuff(config);
   }
 }
+export { stepInSlices, STEP_SLICE } from "./in-slices.js";

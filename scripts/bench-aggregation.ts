@@ -135,10 +135,11 @@ for (const size of sizes) for (const shards of shardCounts) {
       ceilingMegabytesPerSecond: round(mb(size * 4 * updates) / ceilingSeconds, 1),
       workerdPeakMB: peakKb === null ? null : round(peakKb / 1024, 0),
       workerdGrowthMB: grown ? round((grown.peak - grown.start) / 1024, 0) : null,
+      liveBoundMB: round(mb(liveBound(size * 4, shards, concurrency)), 0),
       networkRetries,
     };
     rows.push(row);
-    console.log(` ${row.updatesPerSecond} updates/s, ${row.megabytesPerSecond} MB/s (in-process sum: ${row.ceilingMegabytesPerSecond} MB/s); round closed after ${row.roundSeconds} s; workerd peak ${row.workerdPeakMB ?? "?"} MB (+${row.workerdGrowthMB ?? "?"} MB over the run); uploads retried after a network error: ${networkRetries}`);
+    console.log(` ${row.updatesPerSecond} updates/s, ${row.megabytesPerSecond} MB/s (in-process sum: ${row.ceilingMegabytesPerSecond} MB/s); round closed after ${row.roundSeconds} s; workerd peak ${row.workerdPeakMB ?? "?"} MB (+${row.workerdGrowthMB ?? "?"} MB over the run; live data by the code at most ${row.liveBoundMB} MB); uploads retried after a network error: ${networkRetries}`);
   } catch (error) {
     // The control plane's own account of a failure is in its log, which goes with the folder below.
     const log = readFileSync(join(dir, "wrangler.log"), "utf8").trim().split("\n").slice(-20).join("\n");
@@ -159,15 +160,22 @@ await writeFile(`${args.out}.md`, [
   `Each run: a fresh control plane, one job whose round closes at the last of ${updates} updates (fp32 deltas of the whole model, ${concurrency} uploads in flight).`,
   "The job checks each upload's ticket; the device's aggregator shard (by a hash of its id) folds the delta into its partial sum, durable before the upload is acknowledged; at the last, the job combines the shards' sums as they stream in, applies FedAvg and stores the next model.",
   "The in-process ceiling is the same weighted sum over the same deltas in this Node process. workerd's peak is the peak resident memory of the workerd process that runs the Worker (wrangler also runs a proxy workerd), all objects together: locally every object lives in that one process. Growth is that peak less its resident memory when the uploads began.",
+  "The live-data bound counts, from the code, what the objects hold at once with N bytes per model: a shard folding an fp32 upload 2N (its sum and the upload), an idle shard N (its sum), the job at close 2N (the combined sum, computed over into the next model, and the base model): the larger of min(S, in flight) x 2N + the other shards' N, while updates are folded, and S x N + 2N, at close. Growth above it is garbage not yet collected (every upload's body is a fresh buffer) and the runtime's own buffers.",
   "",
   "Uploads that fail at the network level are retried, as devices do (their tickets count once); the last column counts those retries.",
   "",
-  "| parameters | shards | MB per update | updates/s | MB/s | round closed after (s) | in-process sum MB/s | workerd peak RSS (MB) | growth (MB) | network retries |",
-  "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-  ...rows.map((r) => `| ${(r.parameters ?? 0).toLocaleString("en")} | ${r.shards} | ${r.updateMB} | ${r.updatesPerSecond} | ${r.megabytesPerSecond} | ${r.roundSeconds} | ${r.ceilingMegabytesPerSecond} | ${r.workerdPeakMB ?? "-"} | ${r.workerdGrowthMB ?? "-"} | ${r.networkRetries} |`),
+  "| parameters | shards | MB per update | updates/s | MB/s | round closed after (s) | in-process sum MB/s | workerd peak RSS (MB) | growth (MB) | live-data bound (MB) | network retries |",
+  "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ...rows.map((r) => `| ${(r.parameters ?? 0).toLocaleString("en")} | ${r.shards} | ${r.updateMB} | ${r.updatesPerSecond} | ${r.megabytesPerSecond} | ${r.roundSeconds} | ${r.ceilingMegabytesPerSecond} | ${r.workerdPeakMB ?? "-"} | ${r.workerdGrowthMB ?? "-"} | ${r.liveBoundMB} | ${r.networkRetries} |`),
   "",
 ].join("\n"));
 console.log(`wrote ${args.out}.md and ${args.out}.json`);
+
+/** What the objects hold at once, in bytes, by the code (see docs/design.md, "Sharded aggregation"), for models of `model` bytes. */
+function liveBound(model: number, shards: number, inFlight: number): number {
+  const folding = Math.min(shards, inFlight);
+  return Math.max(folding * 2 * model + (shards - folding) * model, shards * model + 2 * model);
+}
 
 function round(value: number, digits: number): number {
   return Number(value.toFixed(digits));

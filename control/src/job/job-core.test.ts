@@ -44,7 +44,7 @@ function codeOf(fn: () => unknown): string {
 
 describe("JobCore", () => {
   it("binds at most demand x over-commit devices to a round", () => {
-    const { core, shards } = setup();
+    const { core } = setup();
     expect(["a", "b", "c"].map((id) => core.claim(id, 1).kind)).toEqual(["task", "task", "task"]);
     const fourth = core.claim("d", 1);
     expect(fourth).toMatchObject({ kind: "wait", reason: "round_full" });
@@ -58,7 +58,7 @@ describe("JobCore", () => {
   });
 
   it("gives a device that checks in again the same ticket", () => {
-    const { core, shards } = setup();
+    const { core } = setup();
     expect(claimTicket(core, "a")).toBe(claimTicket(core, "a"));
   });
 
@@ -141,7 +141,7 @@ describe("JobCore", () => {
   });
 
   it("retries a round whose deadline passes with too few reports", () => {
-    const { core, deadlines, shards } = setup();
+    const { core, deadlines } = setup();
     claimTicket(core, "a");
     core.onAlarm(deadlines.get(ROUND_DEADLINE)!);
     const status = core.status("acme");
@@ -317,7 +317,7 @@ describe("JobCore", () => {
   });
 
   it("hides a job from another tenant", () => {
-    const { core, shards } = setup();
+    const { core } = setup();
     expect(codeOf(() => core.status("other"))).toBe("job_not_found");
   });
 });

@@ -1,7 +1,6 @@
 import {
   PropiusError,
   createStrategy,
-  parameterCount,
   type AnyRoundStrategy,
   stalenessWeight,
   stepInSlices,

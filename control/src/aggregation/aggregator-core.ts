@@ -71,6 +71,12 @@ export class AggregatorCore {
     return { meta, folded: [] };
   }
 
+  /** The updates folded into the partial sum of `key` so far (none if this shard holds another). */
+  folded(key: PartialKey): Folded[] {
+    const current = this.store.loadPartial();
+    return current && compareKeys(current, key) === 0 ? this.store.listFolded() : [];
+  }
+
   /** The sealed sum's bytes (float32, little-endian), in chunks. */
   sumChunks(key: PartialKey): Iterable<Uint8Array> {
     const current = this.store.loadPartial();

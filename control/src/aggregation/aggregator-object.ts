@@ -35,6 +35,10 @@ export class AggregatorObject extends DurableObject<Env> {
     return turn;
   }
 
+  folded(key: PartialKey): Promise<Reply<Folded[]>> {
+    return reply(() => this.core.folded(key));
+  }
+
   seal(key: PartialKey): Promise<Reply<SealedPartial>> {
     return reply(() => this.core.seal(key));
   }

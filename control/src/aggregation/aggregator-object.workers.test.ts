@@ -47,8 +47,8 @@ describe("aggregator shards over HTTP", () => {
   });
 
   it("counts at the deadline an update a shard folded whose commit was lost, and answers its late commit as accepted", async () => {
-    // One committed report of three is enough to close the round at its deadline.
-    const { apiKey, job } = await runningJob({ clientsPerRound: 3, minReportFraction: 0.3, roundDeadlineSeconds: 60 });
+    // Two reports of three close the round at its deadline; the job has heard of one.
+    const { apiKey, job } = await runningJob({ clientsPerRound: 3, minReportFraction: 0.5, roundDeadlineSeconds: 60 });
     const [a, b] = [await registerClient(), await registerClient()];
     const taskA = await taskFor(a.token, job.id);
     const taskB = await taskFor(b.token, job.id);

@@ -32,6 +32,13 @@ export class InProcessAggregation {
     return this.job.commitUpdate({ ticket: input.ticket, clientId: input.clientId, key: admission.key, folded }, now);
   }
 
+  /** The job's alarm at `now`: the round deadline's decision counts what the shards folded first. */
+  alarm(now: number): void {
+    const due = this.job.deadlineDecisionDue(now);
+    if (due) this.job.reconcile(due.key, Array.from({ length: due.shards }, (_, i) => this.shard(i).folded(due.key)).flat());
+    this.job.onAlarm(now);
+  }
+
   /** Closes the aggregating round from `base`: the next model, recorded under `hash`. */
   async close(base: Float32Array, hash: string, now: number): Promise<Float32Array> {
     const pending = this.job.pendingAggregation();

@@ -285,15 +285,17 @@ describe("JobCore", () => {
       expect([...shards.stores.values()].map((s) => s.loadPartial())).toEqual([null, null, null]);
     });
 
-    it("counts at round close an update its shard folded but whose commit never reached the job", async () => {
-      const { core, deadlines, shards } = setup();
+    it("counts, before the deadline decides, an update its shard folded whose commit never reached the job", async () => {
+      // Demand 4, half must report: the committed update alone would have the round retried.
+      const { core, deadlines, shards } = setup({ clientsPerRound: 4 });
       const a = claimTicket(core, "a");
       const b = claimTicket(core, "b");
       shards.submit({ ticket: a, clientId: "a", round: 1, body: delta([2, 2, 2, 2]) }, 2);
       const admission = core.admitUpdate({ ticket: b, clientId: "b", round: 1 }, 3);
       shards.shard(admission.shard).fold(admission, delta([4, 4, 4, 4], { examples: 3 }));
       expect(core.status("acme").rounds[0]).toMatchObject({ status: "open", reported: 1 });
-      core.onAlarm(deadlines.get(ROUND_DEADLINE)!);
+      shards.alarm(deadlines.get(ROUND_DEADLINE)!);
+      expect(core.status("acme").rounds[0]).toMatchObject({ status: "aggregating", reported: 2 });
       const next = await shards.close(new Float32Array(4), "m1", 61_000);
       expect(Array.from(next)).toEqual([3.5, 3.5, 3.5, 3.5]);
       expect(core.status("acme").rounds[0]).toMatchObject({ status: "closed", reported: 2, examples: 4 });

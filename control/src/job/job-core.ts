@@ -212,7 +212,18 @@ export class JobCore {
     });
   }
 
-  /** Runs the deadlines that are due; a round past its deadline closes or is retried. */
+  /**
+   * The round attempt whose deadline is due at `now` and will be decided (close or retry) by the
+   * alarm, if any: the job first counts what its shards folded but it never heard of, so that the
+   * decision rests on every update the shards accepted.
+   */
+  deadlineDecisionDue(now: number): { key: PartialKey; shards: number } | null {
+    const job = this.store.loadJob();
+    const at = this.deadlines.get(ROUND_DEADLINE);
+    if (!job || job.state !== "running" || isBuffered(job) || at === undefined || at > now) return null;
+    return this.currentRound(job).status === "open" ? { key: { round: job.round, attempt: job.attempt }, shards: shardCount(job) } : null;
+  }
+
   /** Runs the deadlines due at `now`; returns the job when its round attempt changed (a retry), else null. */
   onAlarm(now: number): JobRecord | null {
     const due = this.deadlines.takeDue(now);

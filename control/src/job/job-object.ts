@@ -145,11 +145,26 @@ export class JobObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    await this.countUncommittedFolds();
     const retried = this.core.onAlarm(Date.now());
     // A retried attempt is news for the scheduler (tier matching never reserves one for fast devices).
     if (retried) await directoryOf(this.env).setJobState(retried.id, retried.state, retried.round, retried.attempt);
     await this.aggregateIfDue();
     await this.flushAlarm();
+  }
+
+  /** Before a round's deadline decides close or retry: counts updates the shards folded whose commit never came. */
+  private async countUncommittedFolds(): Promise<void> {
+    const due = this.core.deadlineDecisionDue(Date.now());
+    if (!due) return;
+    const jobId = this.core.jobFor(null).id;
+    try {
+      const folded = await Promise.all(Array.from({ length: due.shards }, (_, i) => unwrap(aggregatorOf(this.env, jobId, i).folded(due.key))));
+      this.core.reconcile(due.key, folded.flat());
+    } catch (error) {
+      // The decision then rests on the committed count alone, as it would without shards.
+      console.error(`could not read the shards of round ${due.key.round} before its deadline`, error);
+    }
   }
 
   /**

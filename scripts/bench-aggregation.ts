@@ -160,7 +160,7 @@ await writeFile(`${args.out}.md`, [
   `Each run: a fresh control plane, one job whose round closes at the last of ${updates} updates (fp32 deltas of the whole model, ${concurrency} uploads in flight).`,
   "The job checks each upload's ticket; the device's aggregator shard (by a hash of its id) folds the delta into its partial sum, durable before the upload is acknowledged; at the last, the job combines the shards' sums as they stream in, applies FedAvg and stores the next model.",
   "The in-process ceiling is the same weighted sum over the same deltas in this Node process. workerd's peak is the peak resident memory of the workerd process that runs the Worker (wrangler also runs a proxy workerd), all objects together: locally every object lives in that one process. Growth is that peak less its resident memory when the uploads began.",
-  "The live-data bound counts, from the code, what the objects hold at once with N bytes per model: a shard folding an fp32 upload 2N (its sum and the upload), an idle shard N (its sum), the job at close 2N (the combined sum, computed over into the next model, and the base model): the larger of min(S, in flight) x 2N + the other shards' N, while updates are folded, and S x N + 2N, at close. Growth above it is garbage not yet collected (every upload's body is a fresh buffer) and the runtime's own buffers.",
+  "The live-data bound counts, from the code, what the objects hold at once with N bytes per model: a shard folding an fp32 upload 2N (its sum and the upload), an idle shard N (its sum), the job at close N (the combined sum, computed over into the next model as the base model streams in from R2): the larger of min(S, in flight) x 2N + the other shards' N, while updates are folded, and S x N + N, at close. Growth above it is garbage not yet collected (every upload's body is a fresh buffer) and the runtime's own buffers.",
   "",
   "Uploads that fail at the network level are retried, as devices do (their tickets count once); the last column counts those retries.",
   "",
@@ -174,7 +174,7 @@ console.log(`wrote ${args.out}.md and ${args.out}.json`);
 /** What the objects hold at once, in bytes, by the code (see docs/design.md, "Sharded aggregation"), for models of `model` bytes. */
 function liveBound(model: number, shards: number, inFlight: number): number {
   const folding = Math.min(shards, inFlight);
-  return Math.max(folding * 2 * model + (shards - folding) * model, shards * model + 2 * model);
+  return Math.max(folding * 2 * model + (shards - folding) * model, shards * model + model);
 }
 
 function round(value: number, digits: number): number {

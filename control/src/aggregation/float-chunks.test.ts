@@ -28,8 +28,8 @@ describe("addFloatChunks", () => {
   });
 
   it("refuses chunks that hold too few or too many values, or stray bytes", async () => {
-    await expect(addFloatChunks(new Float32Array(3), [bytesOf([1, 2])])).rejects.toThrow(/expected 3 values/);
+    await expect(addFloatChunks(new Float32Array(3), [bytesOf([1, 2])])).rejects.toThrow(/expected 3 values, got 2/);
     await expect(addFloatChunks(new Float32Array(1), [bytesOf([1, 2])])).rejects.toThrow(/more than 1/);
-    await expect(addFloatChunks(new Float32Array(1), [bytesOf([1]), new Uint8Array(2)])).rejects.toThrow(/stray bytes/);
+    await expect(addFloatChunks(new Float32Array(1), [bytesOf([1]), new Uint8Array(2)])).rejects.toThrow(/2 stray bytes/);
   });
 });

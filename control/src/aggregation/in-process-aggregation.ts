@@ -47,7 +47,7 @@ export class InProcessAggregation {
       seal: async (key) => this.shard(i).seal(key),
       sum: async (key) => this.shard(i).sumChunks(key),
     }), new Float32Array(parameterCount(pending.tensors)));
-    const state = this.job.aggregate(base, total);
+    const state = await this.job.aggregate(base, total);
     this.job.completeAggregation(pending.key.round, hash, now, state);
     for (let i = 0; i < pending.shards; i++) this.shard(i).release(pending.key);
     return total.sum;

@@ -4,6 +4,7 @@ import {
   type AnyRoundStrategy,
   stalenessWeight,
   stepInSlices,
+  type BaseValues,
   type FedBuffStrategy,
   type TensorSpec,
   type StrategyState,
@@ -270,19 +271,18 @@ export class JobCore {
    * both are stored by `completeAggregation`, so a crash in between repeats the same step from the
    * same stored inputs. FedBuff keeps no state: its buffer is the step's partial sums.
    */
-  aggregate(base: Float32Array, total: CombinedSum): StrategyState | undefined {
+  async aggregate(base: BaseValues, total: CombinedSum): Promise<StrategyState | undefined> {
     const job = this.jobFor(null);
-    const size = base.length;
     if (job.spec.aggregation.strategy === "fedbuff") {
       const strategy = createStrategy(job.spec.aggregation) as FedBuffStrategy;
       const buffer = { strategy: "fedbuff" as const, steps: job.round - 1, examples: total.examples, count: total.count };
-      stepInSlices(size, total.sum, {}, (from, to) => ({ next: strategy.apply(base.subarray(from, to), { ...buffer, sum: total.sum.subarray(from, to) }).next, state: {} }));
+      await stepInSlices(total.sum, {}, base, (slice, from) => ({ next: strategy.apply(slice, { ...buffer, sum: total.sum.subarray(from, from + slice.length) }).next, state: {} }));
       return undefined;
     }
     const strategy = createStrategy(job.spec.aggregation) as AnyRoundStrategy;
-    const state = (this.store.loadStrategyState() ?? strategy.initialState(size)) as Parameters<AnyRoundStrategy["aggregateTrain"]>[2];
+    const state = (this.store.loadStrategyState() ?? strategy.initialState(total.sum.length)) as Parameters<AnyRoundStrategy["aggregateTrain"]>[2];
     const { weight, count } = total;
-    return stepInSlices(size, total.sum, state, (from, to, slice) => strategy.aggregateTrain(base.subarray(from, to), { sum: total.sum.subarray(from, to), weight, count }, slice));
+    return stepInSlices(total.sum, state, base, (slice, from, stateSlice) => strategy.aggregateTrain(slice, { sum: total.sum.subarray(from, from + slice.length), weight, count }, stateSlice));
   }
 
   /** Records the model a round produced and opens the next round, or finishes the job. */

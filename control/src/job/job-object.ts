@@ -3,7 +3,6 @@ import {
   PropiusError,
   allocateWeights,
   decodeWeights,
-  decodeWeightsView,
   encodeWeights,
   parameterCount,
   sameManifest,
@@ -15,6 +14,7 @@ import {
 } from "@propius/shared";
 import type { Env } from "../env.js";
 import { r2ModelStore, type ModelStore } from "../models/model-store.js";
+import { modelValues } from "../models/model-stream.js";
 import { Deadlines } from "./deadlines.js";
 import { JobCore, type ClaimResult } from "./job-core.js";
 import { reply, unwrap, type Reply } from "./reply.js";
@@ -182,9 +182,9 @@ export class JobObject extends DurableObject<Env> {
         seal: (key) => unwrap(shard(i).seal(key)),
         sum: (key) => unwrap(shard(i).sum(key)) as Promise<AsyncIterable<Uint8Array>>,
       }), next.values);
-      const baseBytes = await this.models.get(pending.baseHash);
-      if (!baseBytes) throw new Error(`base model ${pending.baseHash} is missing from the model store`);
-      const state = this.core.aggregate(decodeWeightsView(baseBytes).values, total);
+      const base = await this.models.getStream(pending.baseHash);
+      if (!base) throw new Error(`base model ${pending.baseHash} is missing from the model store`);
+      const state = await this.core.aggregate(modelValues(base as unknown as AsyncIterable<Uint8Array>, pending.tensors), total);
       const hash = await this.models.put(next.bytes);
       const job = this.core.completeAggregation(pending.key.round, hash, Date.now(), state);
       await directoryOf(this.env).setJobState(job.id, job.state, job.round, job.attempt);

@@ -4,6 +4,8 @@ import { PropiusError } from "@propius/shared";
 export interface ModelStore {
   put(bytes: Uint8Array): Promise<string>;
   get(hash: string): Promise<Uint8Array | null>;
+  /** The blob as a stream, for reading a large model without holding it whole. */
+  getStream(hash: string): Promise<ReadableStream<Uint8Array> | null>;
 }
 
 export const HASH_PATTERN = /^[0-9a-f]{64}$/;
@@ -27,9 +29,16 @@ export function r2ModelStore(bucket: R2Bucket): ModelStore {
       return hash;
     },
     async get(hash) {
-      if (!HASH_PATTERN.test(hash)) throw new PropiusError("model_not_found", "a model hash is 64 lowercase hex digits");
-      const object = await bucket.get(modelKey(hash));
+      const object = await bucket.get(checkedKey(hash));
       return object ? new Uint8Array(await object.arrayBuffer()) : null;
     },
+    async getStream(hash) {
+      return (await bucket.get(checkedKey(hash)))?.body ?? null;
+    },
   };
+}
+
+function checkedKey(hash: string): string {
+  if (!HASH_PATTERN.test(hash)) throw new PropiusError("model_not_found", "a model hash is 64 lowercase hex digits");
+  return modelKey(hash);
 }

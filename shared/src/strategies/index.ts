@@ -49,4 +49,4 @@ export function createStrategy(input: StrategyConfigInput): AnyStrategy {
       return fedBuff(config);
   }
 }
-export { stepInSlices, STEP_SLICE } from "./in-slices.js";
+export { stepInSlices, STEP_SLICE, type BaseValues } from "./in-slices.js";

@@ -1,0 +1,106 @@
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { OwnerClient } from "@propius/edge-runtime";
+import { demoModel, demoTestSet, loadDigits, useDigitsCache } from "@propius/edge-runtime/demo";
+import { evaluate, initTraining } from "@propius/edge-runtime/training";
+import { fileDigitsCache } from "@propius/node-client";
+import { createDemoJob, followJob } from "../../scripts/lib/demo-job.js";
+import { startDemoClients, stopAll } from "../../scripts/lib/demo-clients.js";
+import { buildDeviceBundle } from "../../scripts/lib/bundles.js";
+import { ensureWebPage } from "../../scripts/lib/web-page.js";
+import { ROOT } from "../../scripts/lib/local-control-plane.js";
+import { TEST_BUILD_DIR, TestControlPlane } from "../integration/helpers.js";
+import { openTab, readPage, type Tab } from "./chromium.js";
+
+const SCREENSHOTS = join(ROOT, "test-results");
+const [ROUNDS, SHARDS, SEED] = [3, 4, 7];
+
+describe("the contribute page: two browser tabs and two Node devices on one job", () => {
+  let plane: TestControlPlane;
+  let owner: OwnerClient;
+  let devicesDir: string;
+  let entry: string;
+  const tabs: Tab[] = [];
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    devicesDir = await mkdtemp(join(tmpdir(), "propius-browser-"));
+    useDigitsCache(fileDigitsCache(join(devicesDir, "cache")));
+    const ready = Promise.all([loadDigits(), buildDeviceBundle(TEST_BUILD_DIR)]);
+    ready.catch(() => undefined);
+    // The production build (minified, cross-origin isolated): where threaded wasm used to hang.
+    await ensureWebPage();
+    plane = await TestControlPlane.start();
+    owner = await plane.owner();
+    [, entry] = await ready;
+  });
+  afterAll(async () => {
+    await Promise.all(tabs.map((tab) => tab.close()));
+    await plane?.dispose();
+    await rm(devicesDir, { recursive: true, force: true });
+  });
+
+  it("probes a working backend with and without WebGPU, and the tabs' updates are aggregated", async () => {
+    const job = await createDemoJob(owner, { rounds: ROUNDS, clients: 4 });
+    // One browser with WebGPU (a software adapter) and one without: each tab is its own device.
+    const url = (shard: number) => `${plane.url}/?shard=${shard}&shards=${SHARDS}&seed=${SEED}&autostart=1`;
+    tabs.push(await openTab(url(2), { webgpu: true }), await openTab(url(3), { webgpu: false }));
+    const devices = startDemoClients({ url: plane.url, count: 2, shards: SHARDS, processes: 1, seed: SEED, stateDir: devicesDir, cacheDir: join(devicesDir, "cache"), entry, onLine: (i, line) => lines.push(`[${i}] ${line}`) });
+    try {
+      const accuracies: number[] = [];
+      const final = await followJob(owner, job.id, ({ testAccuracy }) => accuracies.push(testAccuracy));
+      const pages = await Promise.all(tabs.map((tab) => readPage(tab.page)));
+      const context = JSON.stringify({ pages, errors: tabs.map((t) => t.errors), lines }, null, 1);
+      expect(final.state, context).toBe("done");
+      // Every round waited for all four devices: both tabs' updates were accepted and aggregated.
+      expect(final.rounds.filter((r) => r.status === "closed").map((r) => r.reported)).toEqual(Array(ROUNDS).fill(4));
+      const nodeUploads = lines.filter((line) => line.includes("uploaded delta")).length;
+      expect(nodeUploads, context).toBe(2 * ROUNDS);
+
+      // Each page's history lists its accepted update for every round of this job.
+      for (const page of pages) {
+        const accepted = page.history.filter(([, jobId, , result]) => jobId === job.id && result === "accepted");
+        expect(accepted.map(([, , round]) => Number(round)).sort(), context).toEqual([1, 2, 3]);
+        expect(page.bytesUp).toMatch(/MB$/);
+        expect(page.inference).toMatch(/not available yet/);
+      }
+
+      // The probe picked a backend that works, with and without WebGPU.
+      const [withGpu, withoutGpu] = pages;
+      for (const page of pages) {
+        const chosen = page.probes.find(([name]) => name === page.backend);
+        expect(chosen?.[1], context).toMatch(/^ok/);
+        expect(Number(chosen?.[2])).toBeGreaterThan(0);
+      }
+      expect(withGpu.probes.find(([name]) => name === "webgpu")?.[1]).toMatch(/^ok/);
+      expect(withGpu.capabilities).not.toMatch(/WebGPU adapternone/);
+      expect(withoutGpu.probes.find(([name]) => name === "webgpu")?.[1]).toMatch(/failed: no WebGPU adapter/);
+
+      await initTraining({ prefer: ["wasm"] });
+      const model = demoModel();
+      const initial = await evaluate({ model, weights: model.initialWeights, data: await demoTestSet() });
+      expect(accuracies).toHaveLength(ROUNDS);
+      expect(accuracies[ROUNDS - 1]).toBeGreaterThan(initial.accuracy + 0.3);
+
+      await mkdir(SCREENSHOTS, { recursive: true });
+      await tabs[0].page.screenshot({ path: join(SCREENSHOTS, "contribute-page-webgpu.png"), fullPage: true });
+      await tabs[1].page.screenshot({ path: join(SCREENSHOTS, "contribute-page-no-webgpu.png"), fullPage: true });
+    } finally {
+      await stopAll(devices);
+    }
+  });
+
+  it("resumes after a reload as the same device, with its history", async () => {
+    const tab = tabs[1];
+    const before = await readPage(tab.page);
+    await tab.page.reload();
+    await tab.page.waitForFunction(() => document.body.dataset.state === "contributing", null, { timeout: 60_000 });
+    const after = await readPage(tab.page);
+    expect(after.stored.map(([, state]) => state.credentials?.clientId)).toEqual(before.stored.map(([, state]) => state.credentials?.clientId));
+    expect(after.stored[0][1].credentials?.clientId).toMatch(/^c/);
+    expect(after.history).toEqual(before.history);
+    expect(after.history.length).toBeGreaterThanOrEqual(ROUNDS);
+  });
+});

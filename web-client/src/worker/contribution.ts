@@ -1,0 +1,79 @@
+import { DeviceClient, runTaskLoop, type LoopEvent, type Trainer } from "@propius/edge-runtime";
+import { initTraining, plannedSteps, trainLocal, type LocalData } from "@propius/edge-runtime/training";
+import type { Attributes } from "@propius/shared";
+import type { Capabilities, ContributionEvent, StartOptions } from "../contract.js";
+
+export interface ContributionOptions extends StartOptions {
+  data: LocalData;
+  backend: string;
+  wasmPaths: string;
+  capabilities: Capabilities;
+  signal: AbortSignal;
+  emit: (event: ContributionEvent) => void;
+}
+
+/** What a tab reports at check-in: the platform, its backend and what the probe saw. */
+export function tabAttributes(backend: string, capabilities: Capabilities): Attributes {
+  return {
+    platform: "browser",
+    backend,
+    ...(capabilities.cores ? { cores: capabilities.cores } : {}),
+    ...(capabilities.memoryGb ? { memory_gb: capabilities.memoryGb } : {}),
+    webgpu: capabilities.webgpuAdapter !== null,
+  };
+}
+
+/** Progress is reported at most this often: a message per step would flood the page. */
+const PROGRESS_EVERY_MS = 150;
+
+/**
+ * Contributes until the signal aborts: enrols once (the page keeps the credentials), then runs the
+ * same task loop as the Node device, training on the tab's own data with the chosen backend.
+ */
+export async function contribute(options: ContributionOptions): Promise<void> {
+  const { data, emit, signal } = options;
+  const client = new DeviceClient({ baseUrl: options.baseUrl, credentials: options.credentials });
+  const attributes = tabAttributes(options.backend, options.capabilities);
+  if (!client.credentials) emit({ type: "registered", credentials: await client.register(attributes) });
+  let lastTrained = { examples: 0, trainLoss: NaN };
+  const trainer: Trainer = async (task, weights, abort) => {
+    // The backend the probe chose; it falls back to the next one should it stop working.
+    await initTraining({ prefer: [options.backend], wasmPaths: options.wasmPaths });
+    const steps = plannedSteps(task.plan, data.count);
+    let reported = 0;
+    const result = await trainLocal({
+      model: task.model, weights, data, plan: task.plan, signal: abort, proximalMu: task.train?.proximalMu,
+      onProgress: ({ step, loss }) => {
+        const now = performance.now();
+        if (step === steps || now - reported >= PROGRESS_EVERY_MS) (reported = now), emit({ type: "progress", step, steps, loss });
+      },
+    });
+    emit({ type: "trained", examples: result.examples, trainLoss: result.trainLoss, millis: result.millis, samplesPerSecond: result.samplesPerSecond });
+    lastTrained = { examples: result.examples, trainLoss: result.trainLoss };
+    return { delta: result.delta, examples: result.examples, trainLoss: result.trainLoss };
+  };
+  const onEvent = (event: LoopEvent) => {
+    const summary = summarise(event, data, lastTrained);
+    if (summary) emit(summary);
+  };
+  await runTaskLoop({ client, trainer, attributes, privateAttributes: { dataset_size: data.count }, signal, onEvent });
+}
+
+function summarise(event: LoopEvent, data: LocalData, trained: { examples: number; trainLoss: number }): ContributionEvent | null {
+  switch (event.type) {
+    case "wait":
+      return { type: "waiting", reason: event.reason, retryAfterMs: event.retryAfterMs };
+    case "task":
+      return { type: "task", jobId: event.task.jobId, round: event.task.round, steps: plannedSteps(event.task.plan, data.count) };
+    case "downloaded":
+      return { type: "downloaded", jobId: event.task.jobId, round: event.task.round, bytes: event.bytes };
+    case "uploaded":
+      return { type: "uploaded", jobId: event.task.jobId, round: event.task.round, bytes: event.bytes, reported: event.reported, demand: event.demand, ...trained };
+    case "refused":
+      return { type: "refused", jobId: event.task.jobId, round: event.task.round, code: event.code, message: event.message };
+    case "stopped":
+      return { type: "stopped", reason: event.reason, tasks: event.tasks };
+    default:
+      return null; // offers and training results are reported elsewhere
+  }
+}

@@ -12,7 +12,7 @@ import { buildDeviceBundle } from "../../scripts/lib/bundles.js";
 import { ensureWebPage } from "../../scripts/lib/web-page.js";
 import { ROOT } from "../../scripts/lib/local-control-plane.js";
 import { TEST_BUILD_DIR, TestControlPlane } from "../integration/helpers.js";
-import { openTab, readPage, type Tab } from "./chromium.js";
+import { openTab, readPage, type Tab } from "../../scripts/lib/chromium.js";
 
 const SCREENSHOTS = join(ROOT, "test-results");
 const [ROUNDS, SHARDS, SEED] = [3, 4, 7];

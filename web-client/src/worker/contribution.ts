@@ -37,6 +37,10 @@ export async function contribute(options: ContributionOptions): Promise<void> {
   if (!client.credentials) emit({ type: "registered", credentials: await client.register(attributes) });
   let lastTrained = { examples: 0, trainLoss: NaN };
   const trainer: Trainer = async (task, weights, abort) => {
+    const inputs = task.model.weightSpecs[0]?.shape[0];
+    if (inputs !== undefined && inputs !== data.featureShape[0]) {
+      throw new Error(`job ${task.jobId} takes ${inputs} features per example; this tab's data has ${data.featureShape[0]}: choose data in the job's input format`);
+    }
     // The backend the probe chose; it falls back to the next one should it stop working.
     await initTraining({ prefer: [options.backend], wasmPaths: options.wasmPaths });
     const steps = plannedSteps(task.plan, data.count);

@@ -1,6 +1,6 @@
 // `npm run bench:aggregation`: aggregation throughput into one job of the real control plane under
-// `wrangler dev` (loopback), against model size, with an in-process Float32Array weighted sum of
-// the same deltas in the same run as the ceiling, and workerd's peak memory.
+// `wrangler dev` (loopback), against model size and aggregator shard count, with an in-process
+// Float32Array weighted sum of the same deltas in the same run as the ceiling, and workerd's memory.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -16,13 +16,14 @@ import { freePort } from "./lib/ports.js";
 const HELP = `npm run bench:aggregation -- [options]
 
   --sizes <n,n,...>     model sizes in parameters (default 100000,1000000,10000000)
+  --shards <n,n,...>    aggregator shards per job (default 1,4)
   --updates <n>         devices, each sending one update; the round closes at the last (default 50)
   --concurrency <n>     uploads in flight (default 4)
   --out <path>          results: <path>.md and <path>.json (default docs/aggregation-benchmark)
 `;
 const { values: args } = parseArgs({
   options: {
-    sizes: { type: "string", default: "100000,1000000,10000000" }, updates: { type: "string", default: "50" },
+    sizes: { type: "string", default: "100000,1000000,10000000" }, shards: { type: "string", default: "1,4" }, updates: { type: "string", default: "50" },
     concurrency: { type: "string", default: "4" }, out: { type: "string", default: join(ROOT, "docs/aggregation-benchmark") },
     help: { type: "boolean", short: "h" },
   },
@@ -32,8 +33,13 @@ if (args.help) {
   process.exit(0);
 }
 const sizes = args.sizes.split(",").map(Number);
+const shardCounts = args.shards.split(",").map(Number);
 const updates = Number(args.updates);
 const concurrency = Number(args.concurrency);
+if (shardCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 64)) {
+  process.stderr.write(`bench:aggregation: --shards takes integers from 1 to 64\n\n${HELP}`);
+  process.exit(2);
+}
 if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(updates) || updates < 1 || !Number.isInteger(concurrency) || concurrency < 1) {
   process.stderr.write(`bench:aggregation: --sizes, --updates and --concurrency take positive integers\n\n${HELP}`);
   process.exit(2);
@@ -51,7 +57,7 @@ const countingFetch = (input: string, init?: RequestInit) =>
 const mb = (bytes: number) => bytes / 2 ** 20;
 const rows: Record<string, number | null>[] = [];
 
-for (const size of sizes) {
+for (const size of sizes) for (const shards of shardCounts) {
   const dir = await mkdtemp(join(tmpdir(), "propius-agg-"));
   const plane = await startControlPlane({
     port: await freePort(), script, persistTo: join(dir, "state"), logFile: join(dir, "wrangler.log"),
@@ -62,7 +68,7 @@ for (const size of sizes) {
     const owner = new OwnerClient({ baseUrl: plane.url, apiKey });
     const spec: JobSpecInput = {
       name: `aggregate-${size}`, model: { format: "tfjs-layers", topology: { class_name: "Sequential" }, weightSpecs: [{ name: "w", shape: [size], dtype: "float32" }] },
-      plan: { rounds: 2, clientsPerRound: updates, overCommit: 1, roundDeadlineSeconds: 3_600, localSteps: 1 },
+      plan: { rounds: 2, clientsPerRound: updates, overCommit: 1, roundDeadlineSeconds: 3_600, localSteps: 1, aggregatorShards: shards },
     };
     const job = await owner.setInitialModel(await owner.createJob(spec), spec, new Float32Array(size));
     const devices = await Promise.all(Array.from({ length: updates }, async () => {
@@ -79,8 +85,10 @@ for (const size of sizes) {
     }
     // Synthetic deltas: distinct values per device, so that the sum is real work.
     const deltas = devices.map((_, i) => new Float32Array(size).fill((i + 1) / 1000));
-    const workerd = workerdPid(plane.process.pid!);
-    process.stdout.write(`${size.toLocaleString("en")} parameters: ${updates} updates of ${mb(size * 4).toFixed(1)} MB ...`);
+    // wrangler runs two workerd processes, a proxy and the one that runs the Worker and its objects.
+    const workerds = workerdPids(plane.process.pid!);
+    const startKb = new Map(workerds.map((pid) => [pid, memoryKb(pid, "VmRSS")]));
+    process.stdout.write(`${size.toLocaleString("en")} parameters, ${shards} shard${shards > 1 ? "s" : ""}: ${updates} updates of ${mb(size * 4).toFixed(1)} MB ...`);
 
     networkRetries = 0;
     const started = performance.now();
@@ -103,7 +111,12 @@ for (const size of sizes) {
       status = await owner.status(job.id);
     }
     const roundSeconds = (performance.now() - started) / 1000;
-    const peakKb = workerd ? peakRssKb(workerd) : null;
+    // The process that grew most is the one holding the objects.
+    const grown = workerds
+      .map((pid) => ({ peak: memoryKb(pid, "VmHWM"), start: startKb.get(pid) ?? null }))
+      .filter((m): m is { peak: number; start: number } => m.peak !== null && m.start !== null)
+      .sort((a, b) => b.peak - b.start - (a.peak - a.start))[0];
+    const peakKb = grown?.peak ?? null;
 
     const ceilingStart = performance.now();
     const sum = new WeightedSum(size);
@@ -112,6 +125,7 @@ for (const size of sizes) {
 
     const row = {
       parameters: size,
+      shards,
       updates,
       updateMB: round(mb(size * 4), 2),
       updatesPerSecond: round(updates / uploadSeconds, 2),
@@ -120,10 +134,11 @@ for (const size of sizes) {
       ceilingUpdatesPerSecond: round(updates / ceilingSeconds, 1),
       ceilingMegabytesPerSecond: round(mb(size * 4 * updates) / ceilingSeconds, 1),
       workerdPeakMB: peakKb === null ? null : round(peakKb / 1024, 0),
+      workerdGrowthMB: grown ? round((grown.peak - grown.start) / 1024, 0) : null,
       networkRetries,
     };
     rows.push(row);
-    console.log(` ${row.updatesPerSecond} updates/s, ${row.megabytesPerSecond} MB/s (in-process sum: ${row.ceilingMegabytesPerSecond} MB/s); round closed after ${row.roundSeconds} s; workerd peak ${row.workerdPeakMB ?? "?"} MB; uploads retried after a network error: ${networkRetries}`);
+    console.log(` ${row.updatesPerSecond} updates/s, ${row.megabytesPerSecond} MB/s (in-process sum: ${row.ceilingMegabytesPerSecond} MB/s); round closed after ${row.roundSeconds} s; workerd peak ${row.workerdPeakMB ?? "?"} MB (+${row.workerdGrowthMB ?? "?"} MB over the run); uploads retried after a network error: ${networkRetries}`);
   } catch (error) {
     // The control plane's own account of a failure is in its log, which goes with the folder below.
     const log = readFileSync(join(dir, "wrangler.log"), "utf8").trim().split("\n").slice(-20).join("\n");
@@ -138,18 +153,18 @@ for (const size of sizes) {
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 await writeFile(`${args.out}.json`, `${JSON.stringify({ date: new Date().toISOString(), machine, concurrency, rows }, null, 2)}\n`);
 await writeFile(`${args.out}.md`, [
-  "# Aggregation benchmark: one job under `wrangler dev`",
+  "# Aggregation benchmark: one job, sharded aggregators, under `wrangler dev`",
   "",
   `Measured by \`npm run bench:aggregation\` on ${new Date().toISOString().slice(0, 10)}: ${machine}; client and workerd on one machine, loopback.`,
   `Each run: a fresh control plane, one job whose round closes at the last of ${updates} updates (fp32 deltas of the whole model, ${concurrency} uploads in flight).`,
-  "The job folds each update into its running weighted sum (durable before the upload is acknowledged) and, at the last, applies FedAvg and stores the next model.",
-  "The in-process ceiling is the same weighted sum over the same deltas in this Node process. workerd's peak is its peak resident memory over the run (all objects together).",
+  "The job checks each upload's ticket; the device's aggregator shard (by a hash of its id) folds the delta into its partial sum, durable before the upload is acknowledged; at the last, the job combines the shards' sums as they stream in, applies FedAvg and stores the next model.",
+  "The in-process ceiling is the same weighted sum over the same deltas in this Node process. workerd's peak is the peak resident memory of the workerd process that runs the Worker (wrangler also runs a proxy workerd), all objects together: locally every object lives in that one process. Growth is that peak less its resident memory when the uploads began.",
   "",
   "Uploads that fail at the network level are retried, as devices do (their tickets count once); the last column counts those retries.",
   "",
-  "| parameters | MB per update | updates/s | MB/s | round closed after (s) | in-process sum MB/s | workerd peak RSS (MB) | network retries |",
-  "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-  ...rows.map((r) => `| ${(r.parameters ?? 0).toLocaleString("en")} | ${r.updateMB} | ${r.updatesPerSecond} | ${r.megabytesPerSecond} | ${r.roundSeconds} | ${r.ceilingMegabytesPerSecond} | ${r.workerdPeakMB ?? "-"} | ${r.networkRetries} |`),
+  "| parameters | shards | MB per update | updates/s | MB/s | round closed after (s) | in-process sum MB/s | workerd peak RSS (MB) | growth (MB) | network retries |",
+  "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ...rows.map((r) => `| ${(r.parameters ?? 0).toLocaleString("en")} | ${r.shards} | ${r.updateMB} | ${r.updatesPerSecond} | ${r.megabytesPerSecond} | ${r.roundSeconds} | ${r.ceilingMegabytesPerSecond} | ${r.workerdPeakMB ?? "-"} | ${r.workerdGrowthMB ?? "-"} | ${r.networkRetries} |`),
   "",
 ].join("\n"));
 console.log(`wrote ${args.out}.md and ${args.out}.json`);
@@ -158,8 +173,8 @@ function round(value: number, digits: number): number {
   return Number(value.toFixed(digits));
 }
 
-/** The workerd process under a wrangler process (its child or grandchild), if any. */
-function workerdPid(parent: number): number | null {
+/** The workerd processes under a wrangler process (its children or grandchildren). */
+function workerdPids(parent: number): number[] {
   try {
     const out = execFileSync("ps", ["-e", "-o", "pid=,ppid=,comm="], { encoding: "utf8" });
     const procs = out.trim().split("\n").map((line) => line.trim().split(/\s+/)).map(([pid, ppid, comm]) => ({ pid: Number(pid), ppid: Number(ppid), comm }));
@@ -168,15 +183,16 @@ function workerdPid(parent: number): number | null {
       changed = false;
       for (const p of procs) if (below.has(p.ppid) && !below.has(p.pid)) (below.add(p.pid), (changed = true));
     }
-    return procs.find((p) => below.has(p.pid) && p.comm === "workerd")?.pid ?? null;
+    return procs.filter((p) => below.has(p.pid) && p.comm === "workerd").map((p) => p.pid);
   } catch {
-    return null;
+    return [];
   }
 }
 
-function peakRssKb(pid: number): number | null {
+/** A memory figure of a process from /proc (VmRSS: resident now; VmHWM: peak resident). */
+function memoryKb(pid: number, field: "VmRSS" | "VmHWM"): number | null {
   try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return match ? Number(match[1]) : null;
   } catch {
     return null;

@@ -1,12 +1,14 @@
 import type { DirectoryObject } from "./directory/directory-object.js";
 import type { JobObject } from "./job/job-object.js";
 import type { ClientManagerObject } from "./clients/client-manager-object.js";
+import type { AggregatorObject } from "./aggregation/aggregator-object.js";
 
 /** Bindings and configuration of the control-plane Worker (see wrangler.toml). */
 export interface Env {
   JOBS: DurableObjectNamespace<JobObject>;
   DIRECTORY: DurableObjectNamespace<DirectoryObject>;
   CLIENTS: DurableObjectNamespace<ClientManagerObject>;
+  AGGREGATORS: DurableObjectNamespace<AggregatorObject>;
   MODELS: R2Bucket;
   /** Key that may create tenants (secret; `.dev.vars` locally, `wrangler secret put` in production). */
   PROPIUS_ADMIN_KEY?: string;

@@ -21,6 +21,7 @@ export const ERROR_STATUS = {
   ticket_used: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  unsupported_model: 422,
   not_configured: 503,
   internal: 500,
 } as const;

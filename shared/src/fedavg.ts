@@ -34,11 +34,13 @@ export class WeightedSum {
   }
 }
 
-/** FedAvg step: the next global model is the current one plus the weighted mean delta. */
+/** FedAvg step: the next global model is the current one plus the weighted mean delta (one new array, no copy of the mean). */
 export function applyFedAvg(global: Float32Array, aggregate: WeightedSum, serverLearningRate = 1): Float32Array {
-  const mean = aggregate.mean();
-  if (mean.length !== global.length) throw new RangeError("aggregate and model sizes differ");
+  if (aggregate.weight <= 0) throw new RangeError("no updates were added");
+  if (aggregate.sum.length !== global.length) throw new RangeError("aggregate and model sizes differ");
   const next = new Float32Array(global.length);
-  for (let i = 0; i < next.length; i++) next[i] = global[i] + serverLearningRate * mean[i];
+  const inv = 1 / aggregate.weight;
+  // The mean is rounded to float32 as `mean()` stores it, so the step equals global + lr x mean().
+  for (let i = 0; i < next.length; i++) next[i] = global[i] + serverLearningRate * Math.fround(aggregate.sum[i] * inv);
   return next;
 }

@@ -37,6 +37,8 @@ export const trainingPlanSchema = z
     deltaTopK: z.number().gt(0).lt(1).optional(),
     localEpochs: z.number().int().min(1).max(1000).optional(),
     localSteps: z.number().int().min(1).max(1_000_000).optional(),
+    /** Aggregator shards that fold the job's updates, device to shard by hash (default: from the devices per round). */
+    aggregatorShards: z.number().int().min(1).max(64).optional(),
     batchSize: z.number().int().min(1).max(65_536).default(32),
     learningRate: z.number().positive().max(100).default(0.05),
     optimizer: z.enum(["sgd", "adam"]).default("sgd"),

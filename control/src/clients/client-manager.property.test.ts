@@ -3,6 +3,7 @@ import { PropiusError, encodeWeights, jobSpecSchema, type Attributes, type Check
 import { Deadlines, MemoryDeadlineStore } from "../job/deadlines.js";
 import { JobCore } from "../job/job-core.js";
 import { MemoryJobStore } from "../job/job-store.js";
+import { InProcessAggregation } from "../aggregation/in-process-aggregation.js";
 import { POLICY_NAMES, createPolicy, type PolicyName } from "../scheduling/policies/index.js";
 import { toTask } from "../scheduling/task.js";
 import { randomInt, seededRandom, type Random } from "../simulator/random.js";
@@ -51,7 +52,7 @@ async function run(policy: PolicyName, seed: number, steps: number): Promise<num
     const id = `job_prop${seed}x${i}000`;
     core.create({ id, tenant: "t", spec, now: now + i });
     core.setInitialModel("base", now + i);
-    return { id, core, store, createdAt: now + i };
+    return { id, core, store, shards: new InProcessAggregation(core), createdAt: now + i };
   });
   const jobOf = (id: string) => jobs.find((j) => j.id === id)!;
   const manager = new ClientManager({
@@ -124,21 +125,21 @@ async function run(policy: PolicyName, seed: number, steps: number): Promise<num
         take(device, await manager.checkIn(device.id, device.attributes, now, chosen.jobId), true);
       } else take(device, reply, false);
     } else if (action < 8 && device.task) {
-      const { core } = jobOf(device.task.jobId);
+      const { core, shards } = jobOf(device.task.jobId);
       try {
-        core.acceptUpdate({ ticket: device.task.ticket, clientId: device.id, round: device.task.round, body: delta }, now);
+        shards.submit({ ticket: device.task.ticket, clientId: device.id, round: device.task.round, body: delta }, now);
       } catch (error) {
         if (!(error instanceof PropiusError)) throw error; // stale or refused: the device moves on
       }
       device.task = null;
       const pending = core.pendingAggregation();
-      if (pending) core.completeAggregation(pending.round, `m${step}`, now);
+      if (pending) core.completeAggregation(pending.key.round, `m${step}`, now);
     } else if (action === 8) {
       now += randomInt(random, 20_000);
       for (const { core } of jobs) {
         core.onAlarm(now);
         const pending = core.pendingAggregation();
-        if (pending) core.completeAggregation(pending.round, `m${step}`, now);
+        if (pending) core.completeAggregation(pending.key.round, `m${step}`, now);
       }
     } else {
       const { core } = jobs[randomInt(random, jobs.length)];

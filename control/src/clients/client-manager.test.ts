@@ -3,6 +3,7 @@ import { encodeWeights, jobSpecSchema, type Attributes, type CheckInReply, type 
 import { Deadlines, MemoryDeadlineStore } from "../job/deadlines.js";
 import { JobCore } from "../job/job-core.js";
 import { MemoryJobStore } from "../job/job-store.js";
+import { InProcessAggregation } from "../aggregation/in-process-aggregation.js";
 import { createPolicy, type PolicyName } from "../scheduling/policies/index.js";
 import { toTask } from "../scheduling/task.js";
 import { ClientManager, type ClaimAnswer, type ScheduledJob } from "./client-manager.js";
@@ -44,7 +45,7 @@ function world(jobs: { id: string; demand?: number; constraints?: JobSpecInput["
   const report = (clientId: string, reply: CheckInReply) => {
     if (reply.status !== "task") throw new Error(`expected a task, got ${JSON.stringify(reply)}`);
     const body = encodeWeights({ kind: "delta", codec: "fp32", tensors, meta: { examples: 1 } }, Float32Array.of(1, 1));
-    cores.get(reply.task.jobId)!.acceptUpdate({ ticket: reply.task.ticket, clientId, round: reply.task.round, body }, clock);
+    new InProcessAggregation(cores.get(reply.task.jobId)!).submit({ ticket: reply.task.ticket, clientId, round: reply.task.round, body }, clock);
   };
   return { manager, registry, calls, checkIn, report, advance: (ms: number) => (clock += ms), now: () => clock };
 }

@@ -1,5 +1,5 @@
 import type { Attributes } from "@propius/shared";
-import type { SqlPort } from "../job/sqlite-job-store.js";
+import type { SqlPort } from "../storage/sql-port.js";
 import type { Binding, ClientRecord, ClientRegistry } from "./client-registry.js";
 
 const SCHEMA = [

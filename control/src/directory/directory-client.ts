@@ -2,6 +2,7 @@ import type { Env } from "../env.js";
 import type { DirectoryObject } from "./directory-object.js";
 import type { JobObject } from "../job/job-object.js";
 import type { ClientManagerObject } from "../clients/client-manager-object.js";
+import type { AggregatorObject } from "../aggregation/aggregator-object.js";
 import { clientShards } from "../scheduling/config.js";
 import { hashId } from "../scheduling/policies/index.js";
 
@@ -25,4 +26,9 @@ export function jobOf(env: Pick<Env, "JOBS">, jobId: string): Stub<JobObject> {
 export function clientManagerOf(env: Pick<Env, "CLIENTS" | "CLIENT_SHARDS">, clientId: string): Stub<ClientManagerObject> {
   const shard = hashId(clientId) % clientShards(env);
   return env.CLIENTS.get(env.CLIENTS.idFromName(`clients-${shard}`)) as unknown as Stub<ClientManagerObject>;
+}
+
+/** Aggregator shard `shard` of a job. */
+export function aggregatorOf(env: Pick<Env, "AGGREGATORS">, jobId: string, shard: number): Stub<AggregatorObject> {
+  return env.AGGREGATORS.get(env.AGGREGATORS.idFromName(`${jobId}/aggregator-${shard}`)) as unknown as Stub<AggregatorObject>;
 }

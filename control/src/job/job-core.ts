@@ -4,7 +4,7 @@ import {
   createStrategy,
   parameterCount,
   type AnyRoundStrategy,
-  type FedBuffState,
+  stalenessWeight,
   type FedBuffStrategy,
   type StrategyState,
   type JobSpec,
@@ -14,8 +14,9 @@ import {
   type UpdateReceipt,
 } from "@propius/shared";
 import type { Deadlines } from "./deadlines.js";
-import type { AggregateState, JobRecord, JobStore } from "./job-store.js";
-import { decodeDelta } from "./delta-input.js";
+import type { Assignment, JobRecord, JobStore } from "./job-store.js";
+import type { Admission, Folded, PartialKey } from "../aggregation/partial-sum.js";
+import { aggregatorShards, shardOf } from "../aggregation/shards.js";
 import { decideClaim, demandMet, leaseLive, outcomeAtDeadline, slotCapacity } from "./round-slots.js";
 
 /** Deadline names multiplexed onto the job's alarm. */
@@ -26,11 +27,12 @@ export type ClaimResult =
   | { kind: "task"; ticket: string; round: number; modelHash: string; deadline: number; spec: JobSpec }
   | { kind: "wait"; reason: "job_not_running" | "round_full" | "already_reported" | "aggregating" | "selection_closed"; retryAfterMs: number };
 
-export interface UpdateInput {
-  ticket: string;
-  clientId: string;
-  round: number;
-  body: Uint8Array;
+/** The round's partial sums, combined: what the job's strategy turns into the next model. */
+export interface CombinedSum {
+  sum: Float32Array;
+  weight: number;
+  examples: number;
+  count: number;
 }
 
 export interface JobCoreOptions {
@@ -52,8 +54,10 @@ export class JobCore {
 
   create(input: { id: string; tenant: string; spec: JobSpec; now: number }): JobRecord {
     if (this.store.loadJob()) throw new PropiusError("conflict", `job ${input.id} already exists`);
+    // The shard count is fixed for the job's life: a device's partial sum never moves mid-round.
+    const spec = { ...input.spec, plan: { ...input.spec.plan, aggregatorShards: aggregatorShards(input.spec.plan) } };
     const job: JobRecord = {
-      id: input.id, tenant: input.tenant, spec: input.spec, state: "pending_model",
+      id: input.id, tenant: input.tenant, spec, state: "pending_model",
       createdAt: input.now, updatedAt: input.now, round: 0, attempt: 0, modelVersion: 0, modelHash: null,
     };
     this.store.saveJob(job);
@@ -142,8 +146,11 @@ export class JobCore {
     return job;
   }
 
-  /** Validates a delta against its ticket and the job's manifest, then folds it into the round's sum. */
-  acceptUpdate(input: UpdateInput, now: number): UpdateReceipt {
+  /**
+   * Checks an upload's ticket before its body is read: the job's leave for the device's aggregator
+   * shard to fold it into the current round attempt (for FedBuff, the current server step).
+   */
+  admitUpdate(input: { ticket: string; clientId: string; round: number }, now: number): Admission {
     const job = this.jobFor(null);
     const assignment = this.store.loadAssignment(input.ticket);
     if (!assignment || assignment.clientId !== input.clientId || assignment.round !== input.round) {
@@ -151,38 +158,57 @@ export class JobCore {
     }
     if (assignment.status === "reported") throw new PropiusError("ticket_used", "an update for this ticket was already accepted");
     const round = this.currentRound(job);
-    const buffered = isBuffered(job);
+    const { aggregation } = job.spec;
     // An asynchronous job takes updates trained from earlier models too, discounted by staleness.
-    const current = buffered ? assignment.round <= job.round : assignment.round === job.round && assignment.attempt === job.attempt;
+    const current = aggregation.strategy === "fedbuff" ? assignment.round <= job.round : assignment.round === job.round && assignment.attempt === job.attempt;
     if (job.state !== "running" || !current || round.status !== "open" || !leaseLive(assignment, now)) {
       throw new PropiusError("round_closed", `round ${assignment.round} is closed; the update is stale`);
     }
-    const { values, examples, trainLoss, bytesDown } = decodeDelta(job.spec, input.body);
+    return {
+      ticket: input.ticket,
+      key: { round: job.round, attempt: job.attempt },
+      shard: shardOf(input.clientId, shardCount(job)),
+      weightScale: aggregation.strategy === "fedbuff" ? stalenessWeight(job.round - assignment.round, aggregation.stalenessExponent) : 1,
+      weightSpecs: job.spec.model.weightSpecs,
+    };
+  }
+
+  /**
+   * Counts an update its shard has folded under `key`, and closes the round when demand is met. A
+   * repeat, or an update the round's seal already counted, answers as the first time did.
+   */
+  commitUpdate(input: { ticket: string; clientId: string; key: PartialKey; folded: Folded }, now: number): UpdateReceipt {
+    const job = this.jobFor(null);
+    const assignment = this.store.loadAssignment(input.ticket);
+    const record = this.store.loadRound(input.key.round, input.key.attempt);
+    if (!assignment || assignment.clientId !== input.clientId || !record) {
+      throw new PropiusError("ticket_invalid", "this ticket was not issued to this client for this job and round");
+    }
+    if (assignment.status === "reported") return receipt(job, record);
+    // The fold landed in a partial sum the job discarded (a retried attempt) or will never take.
+    if (job.state !== "running" || record.status === "retried") throw new PropiusError("round_closed", `round ${record.round} is closed; the update is stale`);
     return this.store.transaction(() => {
-      if (buffered) {
-        const strategy = createStrategy(job.spec.aggregation) as FedBuffStrategy;
-        const state = (this.store.loadStrategyState() as FedBuffState | null) ?? strategy.initialState(values.length);
-        this.store.saveStrategyState(strategy.add(state, { delta: values, examples, staleness: job.round - assignment.round }));
-      } else {
-        const aggregate = this.loadAggregate(job);
-        const sum = new WeightedSum(values.length, aggregate.sum, aggregate.weight, aggregate.count);
-        sum.add(values, examples);
-        this.store.saveAggregate({ ...aggregate, sum: sum.sum, weight: sum.weight, count: sum.count });
-      }
-      this.store.saveAssignment({ ...assignment, status: "reported" });
-      const lossSum = (round.trainLoss ?? 0) * round.examples + (trainLoss ?? 0) * examples;
-      const updated: RoundRecord = {
-        ...round,
-        reported: round.reported + 1,
-        examples: round.examples + examples,
-        trainLoss: trainLoss === undefined && round.trainLoss === null ? null : lossSum / (round.examples + examples),
-        bytesIn: round.bytesIn + input.body.length,
-        bytesOut: round.bytesOut + bytesDown,
-      };
-      if (demandMet(updated.reported, updated)) this.startAggregation(updated, now);
+      const updated = this.count(record, assignment, input.folded);
+      if (updated.status === "open" && demandMet(updated.reported, updated)) this.startAggregation(updated, now);
       this.store.saveRound(updated);
       this.touch(job, now);
-      return { accepted: true, jobId: job.id, round: job.round, reported: updated.reported, demand: updated.demand };
+      return receipt(job, updated);
+    });
+  }
+
+  /**
+   * Counts the updates sealed partial sums hold that were never committed (their shard folded them,
+   * then the commit was lost): whatever the shards sealed is what the round aggregates.
+   */
+  reconcile(key: PartialKey, folded: Folded[]): void {
+    this.store.transaction(() => {
+      let record = this.store.loadRound(key.round, key.attempt);
+      if (!record) throw new PropiusError("internal", `no record of round ${key.round} attempt ${key.attempt}`);
+      for (const f of folded) {
+        const assignment = this.store.loadAssignment(f.ticket);
+        if (assignment && assignment.status !== "reported") record = this.count(record, assignment, f);
+      }
+      this.store.saveRound(record);
     });
   }
 
@@ -207,21 +233,19 @@ export class JobCore {
         this.store.saveRound(round);
       } else {
         this.store.saveRound({ ...round, status: "retried", closedAt: now });
-        this.store.deleteAggregate();
         this.openRound(job, job.round, job.attempt + 1, now);
       }
     });
     return outcome === "retry" ? job : null;
   }
 
-  /** The round waiting to be aggregated, with the sum to apply, if any. */
-  pendingAggregation(): { round: number; baseHash: string; aggregate: WeightedSum } | null {
+  /** The round attempt waiting to be aggregated: its shards' partial sums are to be sealed and combined. */
+  pendingAggregation(): { jobId: string; key: PartialKey; baseHash: string; shards: number; size: number } | null {
     const job = this.store.loadJob();
     if (!job || job.state !== "running") return null;
     const round = this.currentRound(job);
     if (round.status !== "aggregating") return null;
-    const state = this.loadAggregate(job);
-    return { round: job.round, baseHash: round.baseModel, aggregate: new WeightedSum(state.sum.length, state.sum, state.weight, state.count) };
+    return { jobId: job.id, key: { round: job.round, attempt: job.attempt }, baseHash: round.baseModel, shards: shardCount(job), size: parameterCount(job.spec.model.weightSpecs) };
   }
 
   /** Tries the pending aggregation again at `at` (after a failure to read or write the model store). */
@@ -229,21 +253,23 @@ export class JobCore {
     this.deadlines.set(AGGREGATE_DEADLINE, at);
   }
 
-  /** FedAvg: the next model from the base model's values and the round's aggregate. */
   /**
-   * The next model from the round's base and its weighted sum, by the job's strategy, with the
-   * strategy state to keep; both are stored by `completeAggregation`, so a crash in between
-   * repeats the same step from the same stored inputs.
+   * The next model from the round's base and the combined partial sums, by the job's strategy, with
+   * the strategy state to keep; both are stored by `completeAggregation`, so a crash in between
+   * repeats the same step from the same stored inputs. (FedBuff keeps no state: its buffer is the
+   * round's partial sums.)
    */
-  aggregate(base: Float32Array, aggregate: WeightedSum): { next: Float32Array; state: StrategyState } {
+  aggregate(base: Float32Array, total: CombinedSum): { next: Float32Array; state?: StrategyState } {
     const job = this.jobFor(null);
-    if (isBuffered(job)) {
+    if (job.spec.aggregation.strategy === "fedbuff") {
       const strategy = createStrategy(job.spec.aggregation) as FedBuffStrategy;
-      return strategy.apply(base, (this.store.loadStrategyState() as FedBuffState | null) ?? strategy.initialState(base.length));
+      const { next } = strategy.apply(base, { strategy: "fedbuff", steps: job.round - 1, sum: total.sum, examples: total.examples, count: total.count });
+      return { next };
     }
     const strategy = createStrategy(job.spec.aggregation) as AnyRoundStrategy;
     const state = this.store.loadStrategyState() ?? strategy.initialState(base.length);
-    return strategy.aggregateTrain(base, aggregate, state as Parameters<AnyRoundStrategy["aggregateTrain"]>[2]);
+    const sum = new WeightedSum(total.sum.length, total.sum, total.weight, total.count);
+    return strategy.aggregateTrain(base, sum, state as Parameters<AnyRoundStrategy["aggregateTrain"]>[2]);
   }
 
   /** Records the model a round produced and opens the next round, or finishes the job. */
@@ -254,7 +280,6 @@ export class JobCore {
     return this.store.transaction(() => {
       if (strategyState) this.store.saveStrategyState(strategyState);
       this.store.saveRound({ ...record, status: "closed", closedAt: now, resultModel: resultHash });
-      this.store.deleteAggregate();
       this.deadlines.clear(AGGREGATE_DEADLINE);
       job.modelHash = resultHash;
       job.modelVersion += 1;
@@ -285,7 +310,6 @@ export class JobCore {
     return this.store.transaction(() => {
       job.state = "cancelled";
       this.deadlines.clearAll();
-      this.store.deleteAggregate();
       this.touch(job, now);
       return job;
     });
@@ -301,11 +325,18 @@ export class JobCore {
     };
   }
 
-  private loadAggregate(job: JobRecord): AggregateState {
-    const stored = this.store.loadAggregate();
-    if (stored && stored.round === job.round && stored.attempt === job.attempt) return stored;
-    const size = parameterCount(job.spec.model.weightSpecs);
-    return { round: job.round, attempt: job.attempt, sum: new Float32Array(size), weight: 0, count: 0 };
+  /** Marks the assignment reported and adds its update's figures to the round's record. */
+  private count(record: RoundRecord, assignment: Assignment, f: Folded): RoundRecord {
+    this.store.saveAssignment({ ...assignment, status: "reported" });
+    const lossSum = (record.trainLoss ?? 0) * record.examples + (f.trainLoss ?? 0) * f.examples;
+    return {
+      ...record,
+      reported: record.reported + 1,
+      examples: record.examples + f.examples,
+      trainLoss: f.trainLoss === null && record.trainLoss === null ? null : lossSum / (record.examples + f.examples),
+      bytesIn: record.bytesIn + f.bytesIn,
+      bytesOut: record.bytesOut + f.bytesDown,
+    };
   }
 
   private startAggregation(round: RoundRecord, now: number): void {
@@ -342,6 +373,15 @@ export class JobCore {
     job.updatedAt = now;
     this.store.saveJob(job);
   }
+}
+
+/** What the job answers for a counted update. */
+function receipt(job: JobRecord, record: RoundRecord): UpdateReceipt {
+  return { accepted: true, jobId: job.id, round: record.round, reported: record.reported, demand: record.demand };
+}
+
+function shardCount(job: JobRecord): number {
+  return aggregatorShards(job.spec.plan);
 }
 
 /** Whether the job aggregates asynchronously (FedBuff): a "round" is one server step of K updates. */

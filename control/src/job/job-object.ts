@@ -14,10 +14,12 @@ import {
 import type { Env } from "../env.js";
 import { r2ModelStore, type ModelStore } from "../models/model-store.js";
 import { Deadlines } from "./deadlines.js";
-import { JobCore, type ClaimResult, type UpdateInput } from "./job-core.js";
-import { reply, type Reply } from "./reply.js";
+import { JobCore, type ClaimResult } from "./job-core.js";
+import { reply, unwrap, type Reply } from "./reply.js";
 import { SqliteJobStore } from "./sqlite-job-store.js";
-import { directoryOf } from "../directory/directory-client.js";
+import { aggregatorOf, directoryOf } from "../directory/directory-client.js";
+import { combineShards } from "../aggregation/combine-shards.js";
+import type { Admission, Folded, PartialKey } from "../aggregation/partial-sum.js";
 import { scheduleOf } from "../directory/directory-object.js";
 import { fromStream } from "../http/byte-stream.js";
 
@@ -87,8 +89,14 @@ export class JobObject extends DurableObject<Env> {
     return this.run(() => this.core.claim(clientId, Date.now()));
   }
 
-  submitUpdate(input: Omit<UpdateInput, "body"> & { body: ReadableStream<Uint8Array> }): Promise<Reply<UpdateReceipt>> {
-    return this.run(async () => this.core.acceptUpdate({ ...input, body: await fromStream(input.body) }, Date.now()));
+  /** Checks an upload's ticket; the answer tells the Worker which aggregator shard folds it. */
+  admitUpdate(input: { ticket: string; clientId: string; round: number }): Promise<Reply<Admission>> {
+    return this.run(() => this.core.admitUpdate(input, Date.now()));
+  }
+
+  /** Counts an update its shard has folded. */
+  commitUpdate(input: { ticket: string; clientId: string; key: PartialKey; folded: Folded }): Promise<Reply<UpdateReceipt>> {
+    return this.run(() => this.core.commitUpdate(input, Date.now()));
   }
 
   status(tenant: string): Promise<Reply<JobStatus>> {
@@ -142,22 +150,33 @@ export class JobObject extends DurableObject<Env> {
     await this.flushAlarm();
   }
 
-  /** Applies the pending round's aggregate to its base model and stores the next version. */
+  /**
+   * Closes the pending round: combines its shards' partial sums, applies the job's strategy to the
+   * base model, stores the next version, then lets the shards drop their sums.
+   */
   private async aggregateIfDue(): Promise<void> {
     const pending = this.core.pendingAggregation();
     if (!pending) return;
+    const shard = (i: number) => aggregatorOf(this.env, pending.jobId, i);
     try {
+      const total = await combineShards(this.core, pending, (i) => ({
+        seal: (key) => unwrap(shard(i).seal(key)),
+        sum: (key) => unwrap(shard(i).sum(key)) as Promise<AsyncIterable<Uint8Array>>,
+      }));
       const baseBytes = await this.models.get(pending.baseHash);
       if (!baseBytes) throw new Error(`base model ${pending.baseHash} is missing from the model store`);
       const base = decodeWeights(baseBytes);
-      const { next, state } = this.core.aggregate(base.values, pending.aggregate);
+      const { next, state } = this.core.aggregate(base.values, total);
       const hash = await this.models.put(encodeWeights({ kind: "model", codec: "fp32", tensors: base.header.tensors }, next));
-      const job = this.core.completeAggregation(pending.round, hash, Date.now(), state);
+      const job = this.core.completeAggregation(pending.key.round, hash, Date.now(), state);
       await directoryOf(this.env).setJobState(job.id, job.state, job.round, job.attempt);
     } catch (error) {
-      console.error(`aggregation of round ${pending.round} failed; retrying`, error);
+      console.error(`aggregation of round ${pending.key.round} failed; retrying`, error);
       this.core.deferAggregation(Date.now() + AGGREGATION_RETRY_MS);
+      return;
     }
+    // The model is stored: the partial sums are no longer needed (a shard also drops one when the next round's first update arrives).
+    await Promise.allSettled(Array.from({ length: pending.shards }, (_, i) => shard(i).release(pending.key)));
   }
 
   private async run<T>(fn: () => T | Promise<T>): Promise<Reply<T>> {

@@ -26,15 +26,6 @@ export interface Assignment {
   leaseUntil: number;
 }
 
-/** The running weighted sum of the current round attempt's deltas. */
-export interface AggregateState {
-  round: number;
-  attempt: number;
-  sum: Float32Array;
-  weight: number;
-  count: number;
-}
-
 /**
  * Durable storage of one job, injected into the job's state machine: SQLite inside the Durable
  * Object, memory in unit tests and the simulator. `transaction` makes a group of writes atomic.
@@ -54,9 +45,6 @@ export interface JobStore {
   /** Asynchronous jobs: bound assignments whose lease is live at `now`, in any round. */
   countLive(now: number): number;
   saveAssignment(assignment: Assignment): void;
-  loadAggregate(): AggregateState | null;
-  saveAggregate(aggregate: AggregateState): void;
-  deleteAggregate(): void;
   /** The aggregation strategy's server state (momentum, moments), kept from round to round. */
   loadStrategyState(): StrategyState | null;
   saveStrategyState(state: StrategyState): void;
@@ -70,7 +58,6 @@ export class MemoryJobStore implements JobStore {
   private job: JobRecord | null = null;
   private readonly rounds = new Map<string, RoundRecord>();
   private readonly assignments = new Map<string, Assignment>();
-  private aggregate: AggregateState | null = null;
   private strategyState: StrategyState | null = null;
 
   loadJob() {
@@ -116,15 +103,6 @@ export class MemoryJobStore implements JobStore {
   saveAssignment(assignment: Assignment) {
     this.assignments.set(assignment.ticket, { ...assignment });
   }
-  loadAggregate() {
-    return this.aggregate && { ...this.aggregate, sum: this.aggregate.sum.slice() };
-  }
-  saveAggregate(aggregate: AggregateState) {
-    this.aggregate = { ...aggregate, sum: aggregate.sum.slice() };
-  }
-  deleteAggregate() {
-    this.aggregate = null;
-  }
   loadStrategyState() {
     return this.strategyState && structuredClone(this.strategyState);
   }
@@ -137,14 +115,12 @@ export class MemoryJobStore implements JobStore {
       job: this.job,
       rounds: new Map(this.rounds),
       assignments: new Map(this.assignments),
-      aggregate: this.aggregate,
       strategyState: this.strategyState,
     };
     try {
       return fn();
     } catch (error) {
       this.job = snapshot.job;
-      this.aggregate = snapshot.aggregate;
       this.strategyState = snapshot.strategyState;
       this.rounds.clear();
       snapshot.rounds.forEach((v, k) => this.rounds.set(k, v));

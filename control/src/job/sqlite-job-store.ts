@@ -1,17 +1,7 @@
 import type { RoundRecord, StrategyState } from "@propius/shared";
 import type { DeadlineStore } from "./deadlines.js";
-import type { AggregateState, Assignment, JobRecord, JobStore } from "./job-store.js";
-
-/** The slice of Durable Object storage this store needs (kept structural so no platform import is required). */
-export interface SqlPort {
-  exec(query: string, ...bindings: unknown[]): { toArray(): Record<string, unknown>[] };
-}
-export interface TransactionPort {
-  transactionSync<T>(fn: () => T): T;
-}
-
-/** Stored values are capped at 2 MB per row, so the aggregate is kept in 1 MiB chunks. */
-const CHUNK_BYTES = 1 << 20;
+import type { Assignment, JobRecord, JobStore } from "./job-store.js";
+import { applySchema, chunksOf, floatsOf, type SqlPort, type TransactionPort } from "../storage/sql-port.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -22,7 +12,6 @@ CREATE TABLE IF NOT EXISTS assignments (
 CREATE INDEX IF NOT EXISTS assignments_by_round ON assignments (round, attempt, client_id);
 CREATE INDEX IF NOT EXISTS assignments_by_client ON assignments (client_id, status, lease_until);
 CREATE INDEX IF NOT EXISTS assignments_by_lease ON assignments (status, lease_until);
-CREATE TABLE IF NOT EXISTS aggregate_chunks (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS deadlines (name TEXT PRIMARY KEY, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS strategy_chunks (field TEXT NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (field, idx));
 `;
@@ -33,7 +22,7 @@ export class SqliteJobStore implements JobStore, DeadlineStore {
     private readonly sql: SqlPort,
     private readonly tx: TransactionPort,
   ) {
-    for (const statement of SCHEMA.split(";").map((s) => s.trim()).filter(Boolean)) sql.exec(statement);
+    applySchema(sql, SCHEMA);
   }
 
   loadJob(): JobRecord | null {
@@ -81,22 +70,6 @@ export class SqliteJobStore implements JobStore, DeadlineStore {
       "INSERT OR REPLACE INTO assignments (ticket, client_id, round, attempt, status, bound_at, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?)",
       a.ticket, a.clientId, a.round, a.attempt, a.status, a.boundAt, a.leaseUntil,
     );
-  }
-
-  loadAggregate(): AggregateState | null {
-    const meta = this.getMeta<Omit<AggregateState, "sum"> & { length: number }>("aggregate");
-    if (!meta) return null;
-    const sum = floatsOf(this.sql.exec("SELECT data FROM aggregate_chunks ORDER BY idx").toArray(), meta.length);
-    return { round: meta.round, attempt: meta.attempt, weight: meta.weight, count: meta.count, sum };
-  }
-  saveAggregate(a: AggregateState): void {
-    this.sql.exec("DELETE FROM aggregate_chunks");
-    chunksOf(a.sum).forEach((chunk, idx) => this.sql.exec("INSERT INTO aggregate_chunks (idx, data) VALUES (?, ?)", idx, chunk));
-    this.setMeta("aggregate", { round: a.round, attempt: a.attempt, weight: a.weight, count: a.count, length: a.sum.length });
-  }
-  deleteAggregate(): void {
-    this.sql.exec("DELETE FROM aggregate_chunks");
-    this.sql.exec("DELETE FROM meta WHERE key = 'aggregate'");
   }
 
   /** Scalars in `meta`; each Float32Array (momentum, moments) in 1 MiB chunks of its own. */
@@ -149,27 +122,6 @@ export class SqliteJobStore implements JobStore, DeadlineStore {
   private setMeta(key: string, value: unknown): void {
     this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, JSON.stringify(value));
   }
-}
-
-/** A Float32Array as 1 MiB row values (a stored value holds at most 2 MB). */
-function chunksOf(values: Float32Array): ArrayBuffer[] {
-  const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  const chunks: ArrayBuffer[] = [];
-  for (let offset = 0; offset < bytes.length; offset += CHUNK_BYTES) chunks.push(bytes.slice(offset, offset + CHUNK_BYTES).buffer);
-  return chunks;
-}
-
-/** The Float32Array of `length` values stored by `chunksOf`, from its rows in order. */
-function floatsOf(rows: Record<string, unknown>[], length: number): Float32Array {
-  const out = new Uint8Array(length * 4);
-  let offset = 0;
-  for (const row of rows) {
-    const chunk = new Uint8Array(row.data as ArrayBuffer);
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  if (offset !== out.length) throw new Error(`stored values are ${offset} bytes, expected ${out.length}`);
-  return new Float32Array(out.buffer);
 }
 
 function toAssignment(row: Record<string, unknown>): Assignment {

@@ -4,7 +4,7 @@ import type { AppEnv } from "../http/app-env.js";
 import { clientAuth } from "../middleware/auth/index.js";
 import { bodyLimit, uploadLimit } from "../middleware/body-limit/index.js";
 import { intParam } from "../middleware/validate/index.js";
-import { jobOf } from "../directory/directory-client.js";
+import { aggregatorOf, jobOf } from "../directory/directory-client.js";
 import { unwrap } from "../job/reply.js";
 import { bodyStream } from "../http/byte-stream.js";
 import { jobIdParam } from "./job-id.js";
@@ -18,6 +18,11 @@ export const updateRoutes = new Hono<AppEnv>().post("/v1/jobs/:id/rounds/:round/
   if (!(c.req.header("content-type") ?? "").startsWith(WEIGHTS_MEDIA_TYPE)) {
     throw new PropiusError("unsupported_media_type", `send the delta as ${WEIGHTS_MEDIA_TYPE}`);
   }
-  const receipt = await unwrap(jobOf(c.env, jobId).submitUpdate({ ticket, clientId: c.get("clientId"), round, body: bodyStream(c.req.raw) }));
+  const clientId = c.get("clientId");
+  // The job checks the ticket; the device's aggregator shard reads and folds the delta; the job counts it.
+  const job = jobOf(c.env, jobId);
+  const admission = await unwrap(job.admitUpdate({ ticket, clientId, round }));
+  const folded = await unwrap(aggregatorOf(c.env, jobId, admission.shard).fold(admission, bodyStream(c.req.raw)));
+  const receipt = await unwrap(job.commitUpdate({ ticket, clientId, key: admission.key, folded }));
   return c.json(receipt, 202);
 });

@@ -1,15 +1,15 @@
-import { PropiusError, decodeWeights, firstNonFinite, sameManifest, type JobSpec } from "@propius/shared";
+import { PropiusError, decodeWeights, firstNonFinite, sameManifest, type TensorSpec } from "@propius/shared";
 
 /**
- * Decodes an uploaded delta and checks it against the job before any value is used: a delta (not
- * a model), the job's tensors, finite values, and its metadata (example count, train loss, bytes
- * downloaded). Every refusal is `invalid_update`.
+ * Decodes an uploaded delta and checks it against the job's tensors before any value is used: a
+ * delta (not a model), the job's manifest, finite values, and its metadata (example count, train
+ * loss, bytes downloaded). Every refusal is `invalid_update`.
  */
-export function decodeDelta(spec: JobSpec, body: Uint8Array) {
+export function decodeDelta(weightSpecs: TensorSpec[], body: Uint8Array) {
   const { header, values } = decodeWeights(body);
   if (header.kind !== "delta") throw new PropiusError("invalid_update", "expected a delta, got a full model");
-  if (!sameManifest(header.tensors, spec.model.weightSpecs)) {
-    throw new PropiusError("invalid_update", "the delta's tensors do not match the job's model", { expected: spec.model.weightSpecs.map((t) => `${t.name}${JSON.stringify(t.shape)}`) });
+  if (!sameManifest(header.tensors, weightSpecs)) {
+    throw new PropiusError("invalid_update", "the delta's tensors do not match the job's model", { expected: weightSpecs.map((t) => `${t.name}${JSON.stringify(t.shape)}`) });
   }
   const bad = firstNonFinite(values);
   if (bad >= 0) throw new PropiusError("invalid_update", `the delta holds a non-finite value at index ${bad}`);

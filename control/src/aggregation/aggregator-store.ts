@@ -1,0 +1,73 @@
+import type { Folded, PartialMeta } from "./partial-sum.js";
+
+/**
+ * Durable storage of one aggregator shard: one partial sum at a time, with the tickets folded into
+ * it. SQLite inside the Durable Object, memory in unit tests. `transaction` makes writes atomic.
+ */
+export interface AggregatorStore {
+  loadPartial(): PartialMeta | null;
+  /** The stored sum's values, `length` of them. */
+  loadSum(length: number): Float32Array;
+  /** The stored sum's bytes, 1 MiB at a time, for streaming it out without a second copy. */
+  sumChunks(): Iterable<Uint8Array>;
+  /** Saves the partial's metadata, and its values when given. */
+  savePartial(meta: PartialMeta, sum?: Float32Array): void;
+  loadFolded(ticket: string): Folded | null;
+  listFolded(): Folded[];
+  saveFolded(folded: Folded): void;
+  /** Drops the partial sum and its tickets. */
+  clear(): void;
+  transaction<T>(fn: () => T): T;
+}
+
+/** An AggregatorStore in memory; copies in and out, and rolls back failed transactions. */
+export class MemoryAggregatorStore implements AggregatorStore {
+  private meta: PartialMeta | null = null;
+  private sum = new Float32Array(0);
+  private folded = new Map<string, Folded>();
+  /** Full writes of the sum so far (tests check that a refused update writes nothing). */
+  sumWrites = 0;
+
+  loadPartial() {
+    return this.meta && { ...this.meta };
+  }
+  loadSum(length: number) {
+    if (this.sum.length !== length) throw new Error(`stored sum has ${this.sum.length} values, expected ${length}`);
+    return this.sum.slice();
+  }
+  *sumChunks() {
+    const bytes = new Uint8Array(this.sum.buffer);
+    for (let offset = 0; offset < bytes.length; offset += 1 << 20) yield bytes.slice(offset, offset + (1 << 20));
+  }
+  savePartial(meta: PartialMeta, sum?: Float32Array) {
+    this.meta = { ...meta };
+    if (sum) {
+      this.sum = sum.slice();
+      this.sumWrites += 1;
+    }
+  }
+  loadFolded(ticket: string) {
+    const f = this.folded.get(ticket);
+    return f ? { ...f } : null;
+  }
+  listFolded() {
+    return [...this.folded.values()].map((f) => ({ ...f }));
+  }
+  saveFolded(folded: Folded) {
+    this.folded.set(folded.ticket, { ...folded });
+  }
+  clear() {
+    this.meta = null;
+    this.sum = new Float32Array(0);
+    this.folded.clear();
+  }
+  transaction<T>(fn: () => T): T {
+    const snapshot = { meta: this.meta, sum: this.sum, folded: new Map(this.folded), sumWrites: this.sumWrites };
+    try {
+      return fn();
+    } catch (error) {
+      Object.assign(this, snapshot);
+      throw error;
+    }
+  }
+}

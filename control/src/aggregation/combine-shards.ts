@@ -1,0 +1,29 @@
+import type { CombinedSum, JobCore } from "../job/job-core.js";
+import { addFloatChunks } from "./float-chunks.js";
+import type { PartialKey, SealedPartial } from "./partial-sum.js";
+
+/** An aggregator shard as the job sees it: over RPC in the Durable Object, in process in tests. */
+export interface ShardPort {
+  seal(key: PartialKey): Promise<SealedPartial>;
+  /** The sealed sum's bytes (float32, little-endian). */
+  sum(key: PartialKey): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array>>;
+}
+
+/**
+ * Round close, the top of the hierarchy: seals every shard's partial sum for the round attempt,
+ * counts what the shards folded but the job never heard of, and adds the partial sums one at a
+ * time as they stream in (memory: the total plus one chunk).
+ */
+export async function combineShards(core: JobCore, pending: { key: PartialKey; shards: number; size: number }, shard: (index: number) => ShardPort): Promise<CombinedSum> {
+  const sealed = await Promise.all(Array.from({ length: pending.shards }, (_, i) => shard(i).seal(pending.key)));
+  core.reconcile(pending.key, sealed.flatMap((s) => s.folded));
+  const total: CombinedSum = { sum: new Float32Array(pending.size), weight: 0, examples: 0, count: 0 };
+  for (const [i, { meta }] of sealed.entries()) {
+    if (meta.count === 0) continue;
+    await addFloatChunks(total.sum, await shard(i).sum(pending.key));
+    total.weight += meta.weight;
+    total.examples += meta.examples;
+    total.count += meta.count;
+  }
+  return total;
+}

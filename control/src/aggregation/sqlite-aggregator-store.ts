@@ -1,0 +1,66 @@
+import { applySchema, chunksOf, floatsOf, type SqlPort, type TransactionPort } from "../storage/sql-port.js";
+import type { AggregatorStore } from "./aggregator-store.js";
+import type { Folded, PartialMeta } from "./partial-sum.js";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS partial (id INTEGER PRIMARY KEY CHECK (id = 0), meta TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sum_chunks (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS folded (
+  ticket TEXT PRIMARY KEY, examples INTEGER NOT NULL, train_loss REAL, bytes_in INTEGER NOT NULL, bytes_down INTEGER NOT NULL);
+`;
+
+/** AggregatorStore over a Durable Object's SQLite database. */
+export class SqliteAggregatorStore implements AggregatorStore {
+  constructor(
+    private readonly sql: SqlPort,
+    private readonly tx: TransactionPort,
+  ) {
+    applySchema(sql, SCHEMA);
+  }
+
+  loadPartial(): PartialMeta | null {
+    const [row] = this.sql.exec("SELECT meta FROM partial WHERE id = 0").toArray();
+    return row ? (JSON.parse(row.meta as string) as PartialMeta) : null;
+  }
+  loadSum(length: number): Float32Array {
+    return floatsOf(this.sql.exec("SELECT data FROM sum_chunks ORDER BY idx").toArray(), length);
+  }
+  *sumChunks(): Iterable<Uint8Array> {
+    for (let idx = 0; ; idx++) {
+      const [row] = this.sql.exec("SELECT data FROM sum_chunks WHERE idx = ?", idx).toArray();
+      if (!row) return;
+      yield new Uint8Array(row.data as ArrayBuffer);
+    }
+  }
+  savePartial(meta: PartialMeta, sum?: Float32Array): void {
+    this.sql.exec("INSERT OR REPLACE INTO partial (id, meta) VALUES (0, ?)", JSON.stringify(meta));
+    if (!sum) return;
+    // Same length, same chunk count: rows are replaced in place.
+    chunksOf(sum).forEach((chunk, idx) => this.sql.exec("INSERT OR REPLACE INTO sum_chunks (idx, data) VALUES (?, ?)", idx, chunk));
+  }
+  loadFolded(ticket: string): Folded | null {
+    const [row] = this.sql.exec("SELECT * FROM folded WHERE ticket = ?", ticket).toArray();
+    return row ? toFolded(row) : null;
+  }
+  listFolded(): Folded[] {
+    return this.sql.exec("SELECT * FROM folded ORDER BY ticket").toArray().map(toFolded);
+  }
+  saveFolded(f: Folded): void {
+    this.sql.exec("INSERT OR REPLACE INTO folded (ticket, examples, train_loss, bytes_in, bytes_down) VALUES (?, ?, ?, ?, ?)", f.ticket, f.examples, f.trainLoss, f.bytesIn, f.bytesDown);
+  }
+  clear(): void {
+    this.sql.exec("DELETE FROM partial");
+    this.sql.exec("DELETE FROM sum_chunks");
+    this.sql.exec("DELETE FROM folded");
+  }
+  transaction<T>(fn: () => T): T {
+    return this.tx.transactionSync(fn);
+  }
+}
+
+function toFolded(row: Record<string, unknown>): Folded {
+  return {
+    ticket: row.ticket as string, examples: Number(row.examples), trainLoss: row.train_loss === null ? null : Number(row.train_loss),
+    bytesIn: Number(row.bytes_in), bytesDown: Number(row.bytes_down),
+  };
+}

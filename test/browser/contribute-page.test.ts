@@ -42,7 +42,7 @@ describe("the contribute page: two browser tabs and two Node devices on one job"
     await rm(devicesDir, { recursive: true, force: true });
   });
 
-  it("probes a working backend with and without WebGPU, and the tabs' updates are aggregated", async () => {
+  it("probes a working backend with and without WebGPU, aggregates the tabs' updates, and runs the model in the tab", async () => {
     const job = await createDemoJob(owner, { rounds: ROUNDS, clients: 4 });
     // One browser with WebGPU (a software adapter) and one without: each tab is its own device.
     const url = (shard: number) => `${plane.url}/?shard=${shard}&shards=${SHARDS}&seed=${SEED}&autostart=1`;
@@ -64,7 +64,6 @@ describe("the contribute page: two browser tabs and two Node devices on one job"
         const accepted = page.history.filter(([, jobId, , result]) => jobId === job.id && result === "accepted");
         expect(accepted.map(([, , round]) => Number(round)).sort(), context).toEqual([1, 2, 3]);
         expect(page.bytesUp).toMatch(/MB$/);
-        expect(page.inference).toMatch(/not available yet/);
       }
 
       // The probe picked a backend that works, with and without WebGPU.
@@ -84,6 +83,25 @@ describe("the contribute page: two browser tabs and two Node devices on one job"
       expect(accuracies).toHaveLength(ROUNDS);
       expect(accuracies[ROUNDS - 1]).toBeGreaterThan(initial.accuracy + 0.3);
 
+      // In-tab ONNX evaluation of the model the tabs last trained from (round 3 starts from round
+      // 2's result) agrees with the owner's tfjs evaluation of that model on the same digits.
+      for (const tab of tabs) {
+        await tab.page.waitForFunction(() => /round 3/.test(document.querySelector("#evaluation")?.textContent ?? ""), null, { timeout: 60_000 });
+        const evaluation = (await tab.page.locator("#evaluation").textContent()) ?? "";
+        const accuracy = Number(/accuracy (\d\.\d+)/.exec(evaluation)?.[1]);
+        expect(Math.abs(accuracy - accuracies[1]), evaluation).toBeLessThanOrEqual(0.001);
+        expect(evaluation).toMatch(/on 2000 digits/);
+      }
+      // Drawing a digit on the pad gives the model's prediction, run in the tab.
+      const pad = await tabs[0].page.locator("#pad").boundingBox();
+      const mouse = tabs[0].page.mouse;
+      await mouse.move(pad!.x + pad!.width / 2, pad!.y + 30);
+      await mouse.down();
+      for (let y = 40; y <= pad!.height - 30; y += 10) await mouse.move(pad!.x + pad!.width / 2, pad!.y + y);
+      await mouse.up();
+      await tabs[0].page.waitForFunction(() => /predicts \d/.test(document.querySelector("#inference")?.textContent ?? ""), null, { timeout: 30_000 });
+      expect(await tabs[0].page.locator("#inference").textContent()).toMatch(/^The model predicts \d \(\d+\.\d %\).*as round 3 started, run with ONNX Runtime Web/);
+
       await mkdir(SCREENSHOTS, { recursive: true });
       await tabs[0].page.screenshot({ path: join(SCREENSHOTS, "contribute-page-webgpu.png"), fullPage: true });
       await tabs[1].page.screenshot({ path: join(SCREENSHOTS, "contribute-page-no-webgpu.png"), fullPage: true });
@@ -102,5 +120,46 @@ describe("the contribute page: two browser tabs and two Node devices on one job"
     expect(after.stored[0][1].credentials?.clientId).toMatch(/^c/);
     expect(after.history).toEqual(before.history);
     expect(after.history.length).toBeGreaterThanOrEqual(ROUNDS);
+  });
+
+  it("takes the user's own files instead: CSV rows or PNG images named by their label", async () => {
+    const { page } = tabs[1];
+    await page.locator("#pause").click();
+    await page.waitForFunction(() => document.body.dataset.state === "paused", null, { timeout: 60_000 });
+    await page.locator("details summary").click();
+    const row = (label: number) => [label, ...Array.from({ length: 784 }, (_, i) => (i % 29 === label ? 1 : 0))].join(",");
+    const csv = Buffer.from(`label,${Array.from({ length: 784 }, (_, i) => `p${i}`).join(",")}\n${row(3)}\n${row(7)}\n`);
+    await page.locator("#files").setInputFiles([{ name: "digits.csv", mimeType: "text/csv", buffer: csv }]);
+    await page.locator("#use-files").click();
+    await page.waitForFunction(() => /your files/.test(document.querySelector("#data")?.textContent ?? ""), null, { timeout: 30_000 });
+    expect(await page.locator("#data").textContent()).toBe("your files: 1 CSV file, 2 examples");
+
+    // Dark digits on white, as a person might scan them: the page inverts them to MNIST's look.
+    const png = async (digit: string) => {
+      const url = await page.evaluate((d) => {
+        const canvas = document.createElement("canvas");
+        [canvas.width, canvas.height] = [56, 56];
+        const context = canvas.getContext("2d")!;
+        context.fillStyle = "#fff";
+        context.fillRect(0, 0, 56, 56);
+        context.fillStyle = "#000";
+        context.font = "48px sans-serif";
+        context.fillText(d, 14, 48);
+        return canvas.toDataURL("image/png");
+      }, digit);
+      return Buffer.from(url.split(",")[1], "base64");
+    };
+    await page.locator("#files").setInputFiles([
+      { name: "3_001.png", mimeType: "image/png", buffer: await png("3") },
+      { name: "7_001.png", mimeType: "image/png", buffer: await png("7") },
+    ]);
+    await page.locator("#use-files").click();
+    await page.waitForFunction(() => /images/.test(document.querySelector("#data")?.textContent ?? ""), null, { timeout: 30_000 });
+    expect(await page.locator("#data").textContent()).toBe("your files: 2 images, 2 examples");
+
+    await page.locator("#files").setInputFiles([{ name: "seven.png", mimeType: "image/png", buffer: await png("7") }]);
+    await page.locator("#use-files").click();
+    await page.waitForFunction(() => /could not load/.test(document.querySelector("#data")?.textContent ?? ""), null, { timeout: 30_000 });
+    expect(await page.locator("#data").textContent()).toMatch(/seven\.png: an image's name must start with its label/);
   });
 });

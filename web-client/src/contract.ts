@@ -36,6 +36,22 @@ export interface FileBytes {
   bytes: ArrayBuffer;
 }
 
+/** The model's answer for one drawing: the global model of `round`, run with ONNX Runtime Web. */
+export interface Prediction {
+  jobId: string;
+  round: number;
+  probabilities: number[];
+}
+
+/** The model of `round` evaluated in the tab on held-out digits, with ONNX Runtime Web. */
+export interface ModelEvaluation {
+  jobId: string;
+  round: number;
+  accuracy: number;
+  loss: number;
+  examples: number;
+}
+
 /** What the worker reports while it contributes (small, cloneable summaries of the task loop's events). */
 export type ContributionEvent =
   | { type: "registered"; credentials: Credentials }
@@ -46,6 +62,8 @@ export type ContributionEvent =
   | { type: "trained"; examples: number; trainLoss: number; millis: number; samplesPerSecond: number }
   | { type: "uploaded"; jobId: string; round: number; bytes: number; reported: number; demand: number; examples: number; trainLoss: number }
   | { type: "refused"; jobId: string; round: number; code: string; message: string }
+  | { type: "evaluated"; evaluation: ModelEvaluation }
+  | { type: "evaluation_failed"; message: string }
   | { type: "stopped"; reason: string; tasks: number }
   | { type: "error"; message: string };
 
@@ -63,4 +81,6 @@ export interface ContributorApi {
   /** Runs the task loop until paused; `onEvent` is a comlink proxy. Resolves when the loop stops. */
   start(options: StartOptions, onEvent: (event: ContributionEvent) => void): Promise<void>;
   pause(): Promise<void>;
+  /** Runs the newest global model the tab has on one input (transferred); throws when it has none. */
+  predict(input: Float32Array): Promise<Prediction>;
 }

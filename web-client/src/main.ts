@@ -62,6 +62,12 @@ function onEvent(event: ContributionEvent): void {
       store.update((s) => s.history.push({ at: Date.now(), jobId: event.jobId, round: event.round, status: `refused: ${event.code}`, examples: 0, trainLoss: NaN, bytesUp: 0, bytesDown, backend }));
       showHistory(store.state.history);
       return setState("contributing", `update for round ${event.round} refused: ${event.message}`);
+    case "evaluated": {
+      const e = event.evaluation;
+      return text("evaluation", `accuracy ${e.accuracy.toFixed(4)}, loss ${e.loss.toFixed(4)} on ${e.examples} digits; model: job ${e.jobId} as round ${e.round} started (ONNX Runtime Web, in this tab)`);
+    }
+    case "evaluation_failed":
+      return text("evaluation", `not evaluated: ${event.message}`);
     case "stopped":
       return;
     case "error":
@@ -106,7 +112,8 @@ async function useFiles(): Promise<void> {
 async function main(): Promise<void> {
   showHistory(store.state.history);
   showTotals(store.state.totals);
-  setUpDigitPad();
+  // The drawing's pixels move to the worker (transferred), where the model runs.
+  setUpDigitPad((pixels) => worker.predict(Comlink.transfer(pixels, [pixels.buffer])));
   watchVisibility(() => contributing);
   setState("probing", "probing this browser's backends…");
   const health = await fetch(`${controlPlane}/v1/health`).then((r) => r.json() as Promise<{ protocol: number }>);

@@ -2,6 +2,7 @@ import { DeviceClient, runTaskLoop, type LoopEvent, type Trainer } from "@propiu
 import { initTraining, plannedSteps, trainLocal, type LocalData } from "@propius/edge-runtime/training";
 import type { Attributes } from "@propius/shared";
 import type { Capabilities, ContributionEvent, StartOptions } from "../contract.js";
+import type { LatestModel } from "./latest-model.js";
 
 export interface ContributionOptions extends StartOptions {
   data: LocalData;
@@ -10,6 +11,10 @@ export interface ContributionOptions extends StartOptions {
   capabilities: Capabilities;
   signal: AbortSignal;
   emit: (event: ContributionEvent) => void;
+  /** Keeps the global model each task starts from, for the tab's own inference and evaluation. */
+  latest: LatestModel;
+  /** Held-out examples to evaluate each new global model on, when the tab has them. */
+  heldOut: () => Promise<LocalData | undefined>;
 }
 
 /** What a tab reports at check-in: the platform, its backend and what the probe saw. */
@@ -41,6 +46,7 @@ export async function contribute(options: ContributionOptions): Promise<void> {
     if (inputs !== undefined && inputs !== data.featureShape[0]) {
       throw new Error(`job ${task.jobId} takes ${inputs} features per example; this tab's data has ${data.featureShape[0]}: choose data in the job's input format`);
     }
+    options.latest.remember({ jobId: task.jobId, round: task.round, model: task.model, weights });
     // The backend the probe chose; it falls back to the next one should it stop working.
     await initTraining({ prefer: [options.backend], wasmPaths: options.wasmPaths });
     const steps = plannedSteps(task.plan, data.count);
@@ -59,8 +65,19 @@ export async function contribute(options: ContributionOptions): Promise<void> {
   const onEvent = (event: LoopEvent) => {
     const summary = summarise(event, data, lastTrained);
     if (summary) emit(summary);
+    if (event.type === "uploaded") void evaluateLatest(options);
   };
   await runTaskLoop({ client, trainer, attributes, privateAttributes: { dataset_size: data.count }, signal, onEvent });
+}
+
+/** Evaluates the model the last task started from on the held-out examples, beside the task loop. */
+async function evaluateLatest(options: ContributionOptions): Promise<void> {
+  try {
+    const test = await options.heldOut();
+    if (test) options.emit({ type: "evaluated", evaluation: await options.latest.evaluate(test) });
+  } catch (error) {
+    options.emit({ type: "evaluation_failed", message: error instanceof Error ? error.message : String(error) });
+  }
 }
 
 function summarise(event: LoopEvent, data: LocalData, trained: { examples: number; trainLoss: number }): ContributionEvent | null {

@@ -1,4 +1,4 @@
-import { decodeDigits, demoShard, describeShard, useDigitsCache } from "@propius/edge-runtime/demo";
+import { decodeDigits, demoShard, demoTestSet, describeShard, useDigitsCache } from "@propius/edge-runtime/demo";
 import type { LocalData } from "@propius/edge-runtime/training";
 import type { DataSummary } from "../contract.js";
 
@@ -29,4 +29,11 @@ export async function loadDemoShard(options: { index: number; shards: number; se
   const shard = { index: options.index, shards: options.shards, seed: options.seed };
   const [data, info] = await Promise.all([demoShard(shard), describeShard(shard)]);
   return { data, summary: { source: "demo", description: info.summary, examples: data.count, features: data.featureShape[0], classes: data.numClasses } };
+}
+
+/** The demo's held-out test digits (2,000, disjoint from every shard), once the digits are loaded. */
+export async function loadHeldOut(digitsUrl: string): Promise<LocalData> {
+  const bytes = await digitsFrom(digitsUrl);
+  useDigitsCache({ read: async () => bytes, write: async () => {} });
+  return demoTestSet();
 }

@@ -4,12 +4,13 @@ import type { Capabilities, ContributionEvent, ContributorApi, FileBytes, ProbeR
 import { registerBrowserBackends } from "./browser-backends.js";
 import { probeCapabilities } from "./capabilities.js";
 import { contribute } from "./contribution.js";
-import { loadDemoShard } from "./demo-data.js";
+import { loadDemoShard, loadHeldOut } from "./demo-data.js";
+import { LatestModel } from "./latest-model.js";
 import { loadFiles } from "./local-files.js";
 
 /**
- * The tab's training worker: probes, holds the local data, and runs the task loop, so that the
- * page's main thread only draws. Exposed to the page with comlink.
+ * The tab's training worker: probes, holds the local data, runs the task loop, and runs the
+ * newest global model with ONNX Runtime Web, so that the page's main thread only draws. Exposed to the page with comlink.
  */
 
 // The shared registry's wasm set-up turns wasm threads off: threaded tfjs-wasm never finishes
@@ -19,6 +20,9 @@ registerBrowserBackends();
 let probed: { report: ProbeReport; wasmPaths: string } | undefined;
 let data: LocalData | undefined;
 let running: AbortController | undefined;
+let digitsUrl: string | undefined;
+let heldOut: Promise<LocalData> | undefined;
+const latest = new LatestModel();
 
 const api: ContributorApi = {
   async probe({ wasmPaths }) {
@@ -31,6 +35,7 @@ const api: ContributorApi = {
   async useDemoShard(options) {
     const loaded = await loadDemoShard(options);
     data = loaded.data;
+    digitsUrl = options.digitsUrl;
     return loaded.summary;
   },
 
@@ -49,7 +54,8 @@ const api: ContributorApi = {
     try {
       await contribute({
         ...options, data, backend: probed.report.backend, wasmPaths: probed.wasmPaths, capabilities: probed.report.capabilities,
-        signal: controller.signal, emit: onEvent,
+        signal: controller.signal, emit: onEvent, latest,
+        heldOut: async () => (digitsUrl === undefined ? undefined : (heldOut ??= loadHeldOut(digitsUrl))),
       });
     } catch (error) {
       onEvent({ type: "error", message: error instanceof Error ? error.message : String(error) });
@@ -60,6 +66,10 @@ const api: ContributorApi = {
 
   async pause() {
     running?.abort(new Error("paused"));
+  },
+
+  async predict(input: Float32Array) {
+    return latest.predict(input);
   },
 };
 

@@ -73,6 +73,12 @@ describe("the contribute page: two browser tabs and two Node devices on one job"
         expect(chosen?.[1], context).toMatch(/^ok/);
         expect(Number(chosen?.[2])).toBeGreaterThan(0);
       }
+      // The production build is cross-origin isolated, where threaded tfjs-wasm used to hang: wasm
+      // initialises (single-threaded) and trains.
+      for (const page of pages) {
+        expect(page.capabilities).toContain("WASM threadsavailable (not used");
+        expect(page.probes.find(([name]) => name === "wasm")?.[1]).toMatch(/^ok/);
+      }
       expect(withGpu.probes.find(([name]) => name === "webgpu")?.[1]).toMatch(/^ok/);
       expect(withGpu.capabilities).not.toMatch(/WebGPU adapternone/);
       expect(withoutGpu.probes.find(([name]) => name === "webgpu")?.[1]).toMatch(/failed: no WebGPU adapter/);

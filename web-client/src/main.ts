@@ -80,7 +80,11 @@ async function start(): Promise<void> {
   store.update((s) => (s.contributing = true));
   [startButton.disabled, pauseButton.disabled] = [true, false];
   setState("contributing", "checking in…");
-  await worker.start({ baseUrl: controlPlane, credentials: store.state.credentials }, Comlink.proxy(onEvent));
+  try {
+    await worker.start({ baseUrl: controlPlane, credentials: store.state.credentials }, Comlink.proxy(onEvent));
+  } catch (error) {
+    setState("failed", `cannot start: ${error instanceof Error ? error.message : String(error)}`);
+  }
   contributing = false;
   [startButton.disabled, pauseButton.disabled] = [false, true];
   if (document.body.dataset.state !== "failed") setState("paused", "paused");
@@ -126,7 +130,10 @@ async function main(): Promise<void> {
   startButton.addEventListener("click", () => void start());
   pauseButton.addEventListener("click", () => void pause());
   byId("use-files").addEventListener("click", () => void useFiles());
-  byId("use-demo").addEventListener("click", () => !contributing && void useData(worker.useDemoShard({ ...shard, digitsUrl: new URL("data/mnist-digits-v1.bin", assets).href })));
+  byId("use-demo").addEventListener("click", () => {
+    if (contributing) return text("data", "pause before changing the training data");
+    void useData(worker.useDemoShard({ ...shard, digitsUrl: new URL("data/mnist-digits-v1.bin", assets).href })).catch(() => undefined);
+  });
   setState("ready", `ready on ${backend}; control plane ${controlPlane}`);
   startButton.disabled = false;
   if (store.state.contributing || params.get("autostart") === "1") await start();

@@ -116,7 +116,7 @@ describe("the contribute page: two browser tabs and two Node devices on one job"
     }
   });
 
-  it("resumes after a reload as the same device, with its history", async () => {
+  it("resumes after a reload as the same device, with its history, and enrols again when its token is refused", async () => {
     const tab = tabs[1];
     const before = await readPage(tab.page);
     await tab.page.reload();
@@ -126,6 +126,17 @@ describe("the contribute page: two browser tabs and two Node devices on one job"
     expect(after.stored[0][1].credentials?.clientId).toMatch(/^c/);
     expect(after.history).toEqual(before.history);
     expect(after.history.length).toBeGreaterThanOrEqual(ROUNDS);
+
+    // A token the control plane no longer accepts (say its state was reset): the tab enrols again.
+    const [key, state] = after.stored[0];
+    await tab.page.evaluate(([k, v]) => localStorage.setItem(k, v), [key, JSON.stringify({ ...state, credentials: { clientId: "cforgotten0", token: "ct_cforgotten0.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" } })]);
+    await tab.page.reload();
+    await tab.page.waitForFunction(() => /^enrolled as device|^waiting for work/.test(document.querySelector("#status")?.textContent ?? ""), null, { timeout: 60_000 });
+    const enrolled = await readPage(tab.page);
+    expect(enrolled.stored[0][1].credentials?.clientId).toMatch(/^c/);
+    expect(enrolled.stored[0][1].credentials?.clientId).not.toBe("cforgotten0");
+    expect(enrolled.stored[0][1].credentials?.clientId).not.toBe(state.credentials?.clientId);
+    expect(enrolled.history).toEqual(before.history);
   });
 
   it("takes the user's own files instead: CSV rows or PNG images named by their label", async () => {

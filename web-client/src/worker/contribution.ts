@@ -1,6 +1,6 @@
 import { DeviceClient, runTaskLoop, type LoopEvent, type Trainer } from "@propius/edge-runtime";
 import { initTraining, plannedSteps, trainLocal, type LocalData } from "@propius/edge-runtime/training";
-import type { Attributes } from "@propius/shared";
+import { PropiusError, type Attributes } from "@propius/shared";
 import type { Capabilities, ContributionEvent, StartOptions } from "../contract.js";
 import type { LatestModel } from "./latest-model.js";
 
@@ -40,6 +40,11 @@ export async function contribute(options: ContributionOptions): Promise<void> {
   const client = new DeviceClient({ baseUrl: options.baseUrl, credentials: options.credentials });
   const attributes = tabAttributes(options.backend, options.capabilities);
   if (!client.credentials) emit({ type: "registered", credentials: await client.register(attributes) });
+  // A stored token the control plane no longer accepts (its state or secret was reset): enrol again.
+  await client.ping(signal).catch(async (error: unknown) => {
+    if (!(error instanceof PropiusError && error.code === "unauthorized")) throw error;
+    emit({ type: "registered", credentials: await client.register(attributes) });
+  });
   let lastTrained = { examples: 0, trainLoss: NaN };
   const trainer: Trainer = async (task, weights, abort) => {
     const inputs = task.model.weightSpecs[0]?.shape[0];

@@ -1,11 +1,17 @@
+import { mkdirSync } from "node:fs";
 import { defineConfig } from "vitest/config";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+
+// wrangler.toml serves the built contribute page from dist/web-client; wrangler refuses a config
+// whose assets folder is missing, and the workers tests need no page in it.
+mkdirSync(new URL("./dist/web-client", import.meta.url), { recursive: true });
 
 /**
  * One config, a project per runtime:
  *  - node:        pure modules and clients (`*.test.ts`)
  *  - workers:     the control plane inside real workerd (`*.workers.test.ts`)
  *  - integration: the real control plane under `wrangler dev` with real Node clients (`test/integration`)
+ *  - browser:     the built contribute page in headless Chromium, beside Node clients (`test/browser`)
  */
 export default defineConfig({
   test: {
@@ -49,6 +55,16 @@ export default defineConfig({
           include: ["test/integration/**/*.test.ts"],
           fileParallelism: false,
           // Generous: a cold `wrangler dev` on a busy 2-core CI machine has taken over two minutes to answer.
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
+          name: "browser",
+          sequence: { groupOrder: 3 },
+          include: ["test/browser/**/*.test.ts"],
+          fileParallelism: false,
           testTimeout: 600_000,
           hookTimeout: 300_000,
         },

@@ -2,7 +2,8 @@
  * `npm start`: runs the demo job end to end on the embedded local default. Starts the control
  * plane under `wrangler dev` (local SQLite Durable Objects and R2 under .propius/state), makes sure
  * a local tenant key exists, registers the MNIST demo job, starts Node devices, and prints the job's
- * progress round by round, ending with one `summary:` line.
+ * progress round by round, ending with one `summary:` line. The control plane also serves the
+ * contribute page (built first if needed), whose URL is printed so that browser tabs can join.
  */
 import { parseArgs } from "node:util";
 import { availableParallelism } from "node:os";
@@ -12,12 +13,17 @@ import { ROOT, startControlPlane, type RunningControlPlane } from "./lib/local-c
 import { ensureApiKey, ensureDevVars } from "./lib/local-secrets.js";
 import { startDemoClients, stopAll } from "./lib/demo-clients.js";
 import { buildDeviceBundle, buildWorkerBundle, stopBundler } from "./lib/bundles.js";
+import { ensureWebPage } from "./lib/web-page.js";
+import { contributeUrl, openInBrowser } from "./lib/contribute-url.js";
 import type { DemoJobOptions } from "./lib/demo-job.js";
 
 const HELP = `npm start -- [options]
 
   --rounds <n>       rounds of the demo job (default 10)
   --clients <n>      Node devices, and devices per round (default 8)
+  --tabs <n>         browser tabs the job also waits for every round (default 0): their
+                     contribute-page URLs are printed, each with its own demo shard
+  --open             open the contribute page (the first tab's URL) in the default browser
   --processes <n>    processes the devices run in (default: one per CPU core, at most --clients)
   --seed <n>         seed of the non-IID data split (default 1)
   --codec <c>        how devices encode their deltas: fp32, fp16 or int8 (default fp32)
@@ -36,6 +42,7 @@ const HELP = `npm start -- [options]
 const { values: flags } = parseArgs({
   options: {
     rounds: { type: "string", default: "10" }, clients: { type: "string", default: "8" }, processes: { type: "string" },
+    tabs: { type: "string", default: "0" }, open: { type: "boolean" },
     seed: { type: "string", default: "1" }, port: { type: "string", default: "8787" }, codec: { type: "string", default: "fp32" }, strategy: { type: "string", default: "fedavg" },
     "top-k": { type: "string" }, json: { type: "string" },
     state: { type: "string", default: ".propius" }, "keep-running": { type: "boolean" },
@@ -73,6 +80,7 @@ if (topK !== undefined && !(topK > 0 && topK < 1)) {
 }
 const rounds = count("rounds", 1, 1000);
 const clients = count("clients", 1, 64);
+const tabs = count("tabs", 0, 64);
 const processes = flags.processes === undefined ? Math.min(clients, availableParallelism()) : count("processes", 1, clients);
 const seed = count("seed", 0, 2 ** 31);
 const port = count("port", 1, 65535);
@@ -95,8 +103,13 @@ process.once("SIGINT", () => void shutdown(130));
 async function main(): Promise<void> {
   const devVars = join(stateDir, "dev.vars");
   const { adminKey } = await ensureDevVars(devVars);
-  say(`starting the control plane (wrangler dev, state in ${flags.state}/state) ...`);
+  // wrangler serves the page's folder as it is when it starts: build it first.
+  const page = ensureWebPage({ log: say });
+  page.catch(() => {});
   const script = await buildWorkerBundle();
+  const built = await page;
+  if (built.built) say(`built the contribute page in ${built.seconds.toFixed(1)} s`);
+  say(`starting the control plane (wrangler dev, state in ${flags.state}/state) ...`);
   const starting = startControlPlane({ port, script, persistTo: join(stateDir, "state"), envFile: devVars, logFile: join(stateDir, "wrangler.log") });
   // Meanwhile: the device bundle, and the decoded digits that devices and the owner's evaluation share.
   const deviceEntry = buildDeviceBundle();
@@ -112,12 +125,16 @@ async function main(): Promise<void> {
   say(key.created ? `created the local API key (tenant ${key.tenant}), stored in ${flags.state}/api-key.json:\n  ${key.apiKey}` : `using the local API key in ${flags.state}/api-key.json (tenant ${key.tenant})`);
   const owner = new OwnerClient({ baseUrl: controlPlane.url, apiKey: key.apiKey });
 
-  const job = await createDemoJob(owner, { rounds, clients, deltaCodec: codec, deltaTopK: topK, strategy });
-  say(`job ${job.id}: ${job.name}, ${rounds} rounds, ${clients} devices per round, ${strategy}, ${codec}${topK ? ` top-${topK}` : ""} deltas`);
+  const job = await createDemoJob(owner, { rounds, clients: clients + tabs, deltaCodec: codec, deltaTopK: topK, strategy });
+  say(`job ${job.id}: ${job.name}, ${rounds} rounds, ${clients + tabs} devices per round, ${strategy}, ${codec}${topK ? ` top-${topK}` : ""} deltas`);
+  const pageUrls = tabs === 0 ? [contributeUrl(controlPlane.url, { shards: clients, seed })] : Array.from({ length: tabs }, (_, i) => contributeUrl(controlPlane!.url, { shard: clients + i, shards: clients + tabs, seed }));
+  say(tabs === 0 ? `contribute page: ${pageUrls[0]}  (a tab that opens it joins the pool; --tabs makes the job wait for tabs)` : `contribute page, one URL per tab (the job waits for ${tabs} tab${tabs === 1 ? "" : "s"} every round):`);
+  if (tabs > 0) for (const url of pageUrls) say(`  ${url}`);
+  if (flags.open) openInBrowser(pageUrls[0], say);
   const [entry] = await Promise.all([deviceEntry, digits]);
   await stopBundler();
   devices = startDemoClients({
-    url: controlPlane.url, count: clients, processes, seed, stateDir: join(stateDir, "devices"), cacheDir, entry,
+    url: controlPlane.url, count: clients, shards: clients + tabs, processes, seed, stateDir: join(stateDir, "devices"), cacheDir, entry,
     onLine: (i, line) => (flags.verbose || /error|refused|propius-node:/i.test(line)) && say(`  [device ${i}] ${line}`),
   });
   say(`started ${clients} Node devices in ${processes} process${processes === 1 ? "" : "es"} (non-IID MNIST shards, seed ${seed})`);
@@ -130,7 +147,7 @@ async function main(): Promise<void> {
   });
   const closed = final.rounds.filter((r) => r.status === "closed").length;
   if (final.state !== "done") say(`the job ended ${final.state}`);
-  say(`summary: rounds=${closed} clients=${clients} accuracy=${accuracy.toFixed(4)} seconds=${elapsed()}`);
+  say(`summary: rounds=${closed} clients=${clients}${tabs ? ` tabs=${tabs}` : ""} accuracy=${accuracy.toFixed(4)} seconds=${elapsed()}`);
   if (flags.json) {
     const { writeFile } = await import("node:fs/promises");
     await writeFile(resolve(flags.json), `${JSON.stringify(final, null, 2)}\n`);

@@ -7,6 +7,8 @@ export interface DemoClientOptions {
   url: string;
   count: number;
   seed: number;
+  /** Demo shards the data is split into (default `count`): more leaves shards for browser tabs. */
+  shards?: number;
   stateDir: string;
   /** The CLI to run: a bundle from `buildDeviceBundle` (fast to start), else the TypeScript bin. */
   entry?: string;
@@ -40,7 +42,7 @@ export function startDemoClients(options: DemoClientOptions): ChildProcess[] {
       [
         options.entry ?? join(ROOT, "node-client/bin/propius-node.js"),
         "--url", options.url,
-        "--demo-shard", String(first), "--devices", String(devices), "--demo-shards", String(options.count), "--seed", String(options.seed),
+        "--demo-shard", String(first), "--devices", String(devices), "--demo-shards", String(options.shards ?? options.count), "--seed", String(options.seed),
         "--state", devices === 1 ? join(options.stateDir, `device-${first}`) : options.stateDir,
         ...(options.cacheDir ? ["--cache", options.cacheDir] : []),
         ...(options.maxIdleSeconds ? ["--max-idle", String(options.maxIdleSeconds)] : []),

@@ -19,7 +19,8 @@ export const BUILD_DIR = join(ROOT, "node_modules/.cache/propius");
  * Bundles a Node entry point (TypeScript and all) into one ES module. Left outside: tfjs (large,
  * prebuilt, and a single copy must register the backends), the wasm backend and ONNX Runtime Web
  * (they locate their .wasm binaries at run time, beside their own modules), `mnist` (21 MB, only
- * needed to fill the digits cache) and esbuild itself.
+ * needed to fill the digits cache), esbuild itself and playwright-core (the browser benchmark
+ * drives Chromium with it).
  * Dynamic imports become chunks of their own, loaded (with what they import) only when reached.
  * @param {string} entry  the entry point, relative to the project
  * @param {string} outdir  where the bundle goes: `<entry's name>.mjs` and its chunks
@@ -40,7 +41,7 @@ export async function bundleNodeEntry(entry, outdir, options = {}) {
     sourcemap: options.minify ? false : "inline",
     legalComments: "none",
     logLevel: "warning",
-    external: ["@tensorflow/*", "onnxruntime-web", "mnist", "esbuild"],
+    external: ["@tensorflow/*", "onnxruntime-web", "mnist", "esbuild", "playwright-core"],
     // Bundled CommonJS dependencies call require() for Node built-ins.
     banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },
   });

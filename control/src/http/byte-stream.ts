@@ -15,3 +15,18 @@ export async function fromStream(stream: ReadableStream<Uint8Array>): Promise<Ui
   if (bytes.length === 0) throw new PropiusError("invalid_update", "the request body is empty");
   return bytes;
 }
+
+/**
+ * Reads a request's body to its end and drops it: for an upload refused before its body was
+ * needed. Answering while the client is still sending breaks the connection, and under
+ * `wrangler dev` the request after it on the same connection fails with a 503.
+ */
+export async function discardBody(request: Request): Promise<void> {
+  const reader = request.body?.getReader();
+  if (!reader) return;
+  try {
+    while (!(await reader.read()).done);
+  } catch {
+    // the client went away: nothing left to drain
+  }
+}

@@ -63,6 +63,17 @@ export class BackendRegistry {
     return name;
   }
 
+  /**
+   * Sets up and activates one registered backend (for a probe), without changing what `init`
+   * has chosen; throws when it cannot be used.
+   */
+  async use(name: string, options: InitTrainingOptions = {}): Promise<void> {
+    const entry = this.entries.get(name);
+    if (!entry) throw new RangeError(`unknown training backend: ${name}; registered: ${this.names().join(", ")}`);
+    this.chosen = undefined;
+    await this.activate(entry, options);
+  }
+
   private async select(options: InitTrainingOptions): Promise<string> {
     const prefer = options.prefer ?? [];
     const unknown = prefer.filter((n) => !this.entries.has(n));

@@ -11,3 +11,5 @@ export {
   type TrainResult,
 } from "./train.js";
 export { evaluate, type EvaluateOptions, type Evaluation } from "./evaluate.js";
+export { benchmarkActiveBackend, probeBackends, type BackendProbe, type ProbeOptions, type ProbeResult } from "./probe.js";
+export { parseCsvExamples, type CsvFile, type CsvOptions } from "./csv-examples.js";

@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { parseCsvExamples } from "./csv-examples.js";
+
+describe("parseCsvExamples", () => {
+  it("reads label-first rows across files, skipping a header and blank lines", () => {
+    const data = parseCsvExamples(
+      [
+        { name: "a.csv", text: "label,f1,f2\n1,0.5,0.25\n\n" },
+        { name: "b.csv", text: "0,1,2\r\n2,3,4\r\n" },
+      ],
+      { numClasses: 3 },
+    );
+    expect(data.count).toBe(3);
+    expect(data.featureShape).toEqual([2]);
+    expect([...data.x]).toEqual([0.5, 0.25, 1, 2, 3, 4]);
+    expect([...data.y]).toEqual([0, 1, 0, 1, 0, 0, 0, 0, 1]);
+  });
+
+  it("takes the label from the column a header names 'label'", () => {
+    const data = parseCsvExamples([{ name: "a.csv", text: "p0,p1,Label\n0.1,0.2,4\n" }], { numClasses: 10 });
+    expect([...data.x]).toEqual([Math.fround(0.1), Math.fround(0.2)]);
+    expect(data.y.indexOf(1)).toBe(4);
+  });
+
+  it("refuses bad cells, labels and row widths with the file and line", () => {
+    expect(() => parseCsvExamples([{ name: "a.csv", text: "1,x\n" }], { numClasses: 3 })).toThrow("a.csv:1: every cell must be a number");
+    expect(() => parseCsvExamples([{ name: "a.csv", text: "1,2\n7,3\n" }], { numClasses: 3 })).toThrow("a.csv:2: label 7 is not in 0..2");
+    expect(() => parseCsvExamples([{ name: "a.csv", text: "1,2,3\n" }], { numClasses: 3, features: 784 })).toThrow("example 1 has 2 features; the job expects 784");
+    expect(() => parseCsvExamples([{ name: "a.csv", text: "label,x\n" }], { numClasses: 3 })).toThrow(/hold no examples/);
+  });
+});

@@ -1,0 +1,56 @@
+import type { LocalData } from "./local-data.js";
+
+/** One CSV file's text and its name (for error messages). */
+export interface CsvFile {
+  name: string;
+  text: string;
+}
+
+export interface CsvOptions {
+  numClasses: number;
+  /** Features each example must have (for example 784 for 28 x 28 images); default: as the first row. */
+  features?: number;
+}
+
+/**
+ * Parses labelled examples from CSV files, one example per line. A first line whose first cell is
+ * not a number is a header: the column named `label` (any case) holds the labels, else the first
+ * column does. Without a header the label is the first column. Labels are class indices
+ * 0..numClasses-1; every other cell is a feature. Used by the Node device (`--data`) and by the
+ * browser tab (files the user picks), so both read a job's CSV input the same way.
+ */
+export function parseCsvExamples(files: readonly CsvFile[], options: CsvOptions): LocalData {
+  const { numClasses } = options;
+  if (files.length === 0) throw new Error("no CSV files given");
+  const labels: number[] = [];
+  const features: number[][] = [];
+  for (const file of files) {
+    const lines = file.text.split(/\r?\n/);
+    let labelColumn = 0;
+    lines.forEach((line, i) => {
+      if (!line.trim()) return;
+      const raw = line.split(",").map((c) => c.trim());
+      if (i === 0 && raw[0] !== "" && Number.isNaN(Number(raw[0]))) {
+        const named = raw.findIndex((c) => c.toLowerCase() === "label");
+        labelColumn = named === -1 ? 0 : named;
+        return;
+      }
+      const cells = raw.map(Number);
+      if (cells.some((c, j) => !Number.isFinite(c) || raw[j] === "")) throw new Error(`${file.name}:${i + 1}: every cell must be a number`);
+      const label = cells[labelColumn];
+      if (!Number.isInteger(label) || label < 0 || label >= numClasses) throw new Error(`${file.name}:${i + 1}: label ${label} is not in 0..${numClasses - 1}`);
+      labels.push(label);
+      features.push(cells.filter((_, j) => j !== labelColumn));
+    });
+  }
+  if (labels.length === 0) throw new Error(`the CSV files (${files.map((f) => f.name).join(", ")}) hold no examples`);
+  const size = options.features ?? features[0].length;
+  const x = new Float32Array(labels.length * size);
+  const y = new Float32Array(labels.length * numClasses);
+  features.forEach((row, i) => {
+    if (row.length !== size) throw new Error(`example ${i + 1} has ${row.length} features; ${options.features === undefined ? "the first has" : "the job expects"} ${size}`);
+    x.set(row, i * size);
+    y[i * numClasses + labels[i]] = 1;
+  });
+  return { x, y, count: labels.length, featureShape: [size], numClasses };
+}

@@ -1,0 +1,182 @@
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { OwnerClient } from "@propius/edge-runtime";
+import { demoModel, demoTestSet, loadDigits, useDigitsCache } from "@propius/edge-runtime/demo";
+import { evaluate, initTraining } from "@propius/edge-runtime/training";
+import { fileDigitsCache } from "@propius/node-client";
+import { createDemoJob, followJob } from "../../scripts/lib/demo-job.js";
+import { startDemoClients, stopAll } from "../../scripts/lib/demo-clients.js";
+import { buildDeviceBundle } from "../../scripts/lib/bundles.js";
+import { ensureWebPage } from "../../scripts/lib/web-page.js";
+import { ROOT } from "../../scripts/lib/local-control-plane.js";
+import { TEST_BUILD_DIR, TestControlPlane } from "../integration/helpers.js";
+import { openTab, readPage, type Tab } from "../../scripts/lib/chromium.js";
+
+const SCREENSHOTS = join(ROOT, "test-results");
+const [ROUNDS, SHARDS, SEED] = [3, 4, 7];
+
+describe("the contribute page: two browser tabs and two Node devices on one job", () => {
+  let plane: TestControlPlane;
+  let owner: OwnerClient;
+  let devicesDir: string;
+  let entry: string;
+  const tabs: Tab[] = [];
+  const lines: string[] = [];
+
+  beforeAll(async () => {
+    devicesDir = await mkdtemp(join(tmpdir(), "propius-browser-"));
+    useDigitsCache(fileDigitsCache(join(devicesDir, "cache")));
+    const ready = Promise.all([loadDigits(), buildDeviceBundle(TEST_BUILD_DIR)]);
+    ready.catch(() => undefined);
+    // The production build (minified, cross-origin isolated): where threaded wasm used to hang.
+    await ensureWebPage();
+    plane = await TestControlPlane.start();
+    owner = await plane.owner();
+    [, entry] = await ready;
+  });
+  afterAll(async () => {
+    await Promise.all(tabs.map((tab) => tab.close()));
+    await plane?.dispose();
+    await rm(devicesDir, { recursive: true, force: true });
+  });
+
+  it("probes a working backend with and without WebGPU, aggregates the tabs' updates, and runs the model in the tab", async () => {
+    const job = await createDemoJob(owner, { rounds: ROUNDS, clients: 4 });
+    // One browser with WebGPU (a software adapter) and one without: each tab is its own device.
+    const url = (shard: number) => `${plane.url}/?shard=${shard}&shards=${SHARDS}&seed=${SEED}&autostart=1`;
+    tabs.push(await openTab(url(2), { webgpu: true }), await openTab(url(3), { webgpu: false }));
+    const devices = startDemoClients({ url: plane.url, count: 2, shards: SHARDS, processes: 1, seed: SEED, stateDir: devicesDir, cacheDir: join(devicesDir, "cache"), entry, onLine: (i, line) => lines.push(`[${i}] ${line}`) });
+    try {
+      const accuracies: number[] = [];
+      const final = await followJob(owner, job.id, ({ testAccuracy }) => accuracies.push(testAccuracy));
+      const pages = await Promise.all(tabs.map((tab) => readPage(tab.page)));
+      const context = JSON.stringify({ pages, errors: tabs.map((t) => t.errors), lines }, null, 1);
+      expect(final.state, context).toBe("done");
+      // Every round waited for all four devices: both tabs' updates were accepted and aggregated.
+      expect(final.rounds.filter((r) => r.status === "closed").map((r) => r.reported)).toEqual(Array(ROUNDS).fill(4));
+      const nodeUploads = lines.filter((line) => line.includes("uploaded delta")).length;
+      expect(nodeUploads, context).toBe(2 * ROUNDS);
+
+      // Each page's history lists its accepted update for every round of this job.
+      for (const page of pages) {
+        const accepted = page.history.filter(([, jobId, , result]) => jobId === job.id && result === "accepted");
+        expect(accepted.map(([, , round]) => Number(round)).sort(), context).toEqual([1, 2, 3]);
+        expect(page.bytesUp).toMatch(/MB$/);
+      }
+
+      // The probe picked a backend that works, with and without WebGPU.
+      const [withGpu, withoutGpu] = pages;
+      for (const page of pages) {
+        const chosen = page.probes.find(([name]) => name === page.backend);
+        expect(chosen?.[1], context).toMatch(/^ok/);
+        expect(Number(chosen?.[2])).toBeGreaterThan(0);
+      }
+      // The production build is cross-origin isolated, where threaded tfjs-wasm used to hang: wasm
+      // initialises (single-threaded) and trains.
+      for (const page of pages) {
+        expect(page.capabilities).toContain("WASM threadsavailable (not used");
+        expect(page.probes.find(([name]) => name === "wasm")?.[1]).toMatch(/^ok/);
+      }
+      expect(withGpu.probes.find(([name]) => name === "webgpu")?.[1]).toMatch(/^ok/);
+      expect(withGpu.capabilities).not.toMatch(/WebGPU adapternone/);
+      expect(withoutGpu.probes.find(([name]) => name === "webgpu")?.[1]).toMatch(/failed: no WebGPU adapter/);
+
+      await initTraining({ prefer: ["wasm"] });
+      const model = demoModel();
+      const initial = await evaluate({ model, weights: model.initialWeights, data: await demoTestSet() });
+      expect(accuracies).toHaveLength(ROUNDS);
+      expect(accuracies[ROUNDS - 1]).toBeGreaterThan(initial.accuracy + 0.3);
+
+      // In-tab ONNX evaluation of the model the tabs last trained from (round 3 starts from round
+      // 2's result) agrees with the owner's tfjs evaluation of that model on the same digits.
+      for (const tab of tabs) {
+        await tab.page.waitForFunction(() => /round 3/.test(document.querySelector("#evaluation")?.textContent ?? ""), null, { timeout: 60_000 });
+        const evaluation = (await tab.page.locator("#evaluation").textContent()) ?? "";
+        const accuracy = Number(/accuracy (\d\.\d+)/.exec(evaluation)?.[1]);
+        expect(Math.abs(accuracy - accuracies[1]), evaluation).toBeLessThanOrEqual(0.001);
+        expect(evaluation).toMatch(/on 2000 digits/);
+      }
+      // Drawing a digit on the pad gives the model's prediction, run in the tab.
+      const pad = await tabs[0].page.locator("#pad").boundingBox();
+      const mouse = tabs[0].page.mouse;
+      await mouse.move(pad!.x + pad!.width / 2, pad!.y + 30);
+      await mouse.down();
+      for (let y = 40; y <= pad!.height - 30; y += 10) await mouse.move(pad!.x + pad!.width / 2, pad!.y + y);
+      await mouse.up();
+      await tabs[0].page.waitForFunction(() => /predicts \d/.test(document.querySelector("#inference")?.textContent ?? ""), null, { timeout: 30_000 });
+      expect(await tabs[0].page.locator("#inference").textContent()).toMatch(/^The model predicts \d \(\d+\.\d %\).*as round 3 started, run with ONNX Runtime Web/);
+
+      await mkdir(SCREENSHOTS, { recursive: true });
+      await tabs[0].page.screenshot({ path: join(SCREENSHOTS, "contribute-page-webgpu.png"), fullPage: true });
+      await tabs[1].page.screenshot({ path: join(SCREENSHOTS, "contribute-page-no-webgpu.png"), fullPage: true });
+    } finally {
+      await stopAll(devices);
+    }
+  });
+
+  it("resumes after a reload as the same device, with its history, and enrols again when its token is refused", async () => {
+    const tab = tabs[1];
+    const before = await readPage(tab.page);
+    await tab.page.reload();
+    await tab.page.waitForFunction(() => document.body.dataset.state === "contributing", null, { timeout: 60_000 });
+    const after = await readPage(tab.page);
+    expect(after.stored.map(([, state]) => state.credentials?.clientId)).toEqual(before.stored.map(([, state]) => state.credentials?.clientId));
+    expect(after.stored[0][1].credentials?.clientId).toMatch(/^c/);
+    expect(after.history).toEqual(before.history);
+    expect(after.history.length).toBeGreaterThanOrEqual(ROUNDS);
+
+    // A token the control plane no longer accepts (say its state was reset): the tab enrols again.
+    const [key, state] = after.stored[0];
+    await tab.page.evaluate(([k, v]) => localStorage.setItem(k, v), [key, JSON.stringify({ ...state, credentials: { clientId: "cforgotten0", token: "ct_cforgotten0.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" } })]);
+    await tab.page.reload();
+    await tab.page.waitForFunction(() => /^enrolled as device|^waiting for work/.test(document.querySelector("#status")?.textContent ?? ""), null, { timeout: 60_000 });
+    const enrolled = await readPage(tab.page);
+    expect(enrolled.stored[0][1].credentials?.clientId).toMatch(/^c/);
+    expect(enrolled.stored[0][1].credentials?.clientId).not.toBe("cforgotten0");
+    expect(enrolled.stored[0][1].credentials?.clientId).not.toBe(state.credentials?.clientId);
+    expect(enrolled.history).toEqual(before.history);
+  });
+
+  it("takes the user's own files instead: CSV rows or PNG images named by their label", async () => {
+    const { page } = tabs[1];
+    await page.locator("#pause").click();
+    await page.waitForFunction(() => document.body.dataset.state === "paused", null, { timeout: 60_000 });
+    await page.locator("details summary").click();
+    const row = (label: number) => [label, ...Array.from({ length: 784 }, (_, i) => (i % 29 === label ? 1 : 0))].join(",");
+    const csv = Buffer.from(`label,${Array.from({ length: 784 }, (_, i) => `p${i}`).join(",")}\n${row(3)}\n${row(7)}\n`);
+    await page.locator("#files").setInputFiles([{ name: "digits.csv", mimeType: "text/csv", buffer: csv }]);
+    await page.locator("#use-files").click();
+    await page.waitForFunction(() => /your files/.test(document.querySelector("#data")?.textContent ?? ""), null, { timeout: 30_000 });
+    expect(await page.locator("#data").textContent()).toBe("your files: 1 CSV file, 2 examples");
+
+    // Dark digits on white, as a person might scan them: the page inverts them to MNIST's look.
+    const png = async (digit: string) => {
+      const url = await page.evaluate((d) => {
+        const canvas = document.createElement("canvas");
+        [canvas.width, canvas.height] = [56, 56];
+        const context = canvas.getContext("2d")!;
+        context.fillStyle = "#fff";
+        context.fillRect(0, 0, 56, 56);
+        context.fillStyle = "#000";
+        context.font = "48px sans-serif";
+        context.fillText(d, 14, 48);
+        return canvas.toDataURL("image/png");
+      }, digit);
+      return Buffer.from(url.split(",")[1], "base64");
+    };
+    await page.locator("#files").setInputFiles([
+      { name: "3_001.png", mimeType: "image/png", buffer: await png("3") },
+      { name: "7_001.png", mimeType: "image/png", buffer: await png("7") },
+    ]);
+    await page.locator("#use-files").click();
+    await page.waitForFunction(() => /images/.test(document.querySelector("#data")?.textContent ?? ""), null, { timeout: 30_000 });
+    expect(await page.locator("#data").textContent()).toBe("your files: 2 images, 2 examples");
+
+    await page.locator("#files").setInputFiles([{ name: "seven.png", mimeType: "image/png", buffer: await png("7") }]);
+    await page.locator("#use-files").click();
+    await page.waitForFunction(() => /could not load/.test(document.querySelector("#data")?.textContent ?? ""), null, { timeout: 30_000 });
+    expect(await page.locator("#data").textContent()).toMatch(/seven\.png: an image's name must start with its label/);
+  });
+});

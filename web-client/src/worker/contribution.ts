@@ -1,0 +1,105 @@
+import { DeviceClient, runTaskLoop, type LoopEvent, type Trainer } from "@propius/edge-runtime";
+import { initTraining, plannedSteps, trainLocal, type LocalData } from "@propius/edge-runtime/training";
+import { PropiusError, type Attributes } from "@propius/shared";
+import type { Capabilities, ContributionEvent, StartOptions } from "../contract.js";
+import type { LatestModel } from "./latest-model.js";
+
+export interface ContributionOptions extends StartOptions {
+  data: LocalData;
+  backend: string;
+  wasmPaths: string;
+  capabilities: Capabilities;
+  signal: AbortSignal;
+  emit: (event: ContributionEvent) => void;
+  /** Keeps the global model each task starts from, for the tab's own inference and evaluation. */
+  latest: LatestModel;
+  /** Held-out examples to evaluate each new global model on, when the tab has them. */
+  heldOut: () => Promise<LocalData | undefined>;
+}
+
+/** What a tab reports at check-in: the platform, its backend and what the probe saw. */
+export function tabAttributes(backend: string, capabilities: Capabilities): Attributes {
+  return {
+    platform: "browser",
+    backend,
+    ...(capabilities.cores ? { cores: capabilities.cores } : {}),
+    ...(capabilities.memoryGb ? { memory_gb: capabilities.memoryGb } : {}),
+    webgpu: capabilities.webgpuAdapter !== null,
+  };
+}
+
+/** Progress is reported at most this often: a message per step would flood the page. */
+const PROGRESS_EVERY_MS = 150;
+
+/**
+ * Contributes until the signal aborts: enrols once (the page keeps the credentials), then runs the
+ * same task loop as the Node device, training on the tab's own data with the chosen backend.
+ */
+export async function contribute(options: ContributionOptions): Promise<void> {
+  const { data, emit, signal } = options;
+  const client = new DeviceClient({ baseUrl: options.baseUrl, credentials: options.credentials });
+  const attributes = tabAttributes(options.backend, options.capabilities);
+  if (!client.credentials) emit({ type: "registered", credentials: await client.register(attributes) });
+  // A stored token the control plane no longer accepts (its state or secret was reset): enrol again.
+  await client.ping(signal).catch(async (error: unknown) => {
+    if (!(error instanceof PropiusError && error.code === "unauthorized")) throw error;
+    emit({ type: "registered", credentials: await client.register(attributes) });
+  });
+  let lastTrained = { examples: 0, trainLoss: NaN };
+  const trainer: Trainer = async (task, weights, abort) => {
+    const inputs = task.model.weightSpecs[0]?.shape[0];
+    if (inputs !== undefined && inputs !== data.featureShape[0]) {
+      throw new Error(`job ${task.jobId} takes ${inputs} features per example; this tab's data has ${data.featureShape[0]}: choose data in the job's input format`);
+    }
+    options.latest.remember({ jobId: task.jobId, round: task.round, model: task.model, weights });
+    // The backend the probe chose; it falls back to the next one should it stop working.
+    await initTraining({ prefer: [options.backend], wasmPaths: options.wasmPaths });
+    const steps = plannedSteps(task.plan, data.count);
+    let reported = 0;
+    const result = await trainLocal({
+      model: task.model, weights, data, plan: task.plan, signal: abort, proximalMu: task.train?.proximalMu,
+      onProgress: ({ step, loss }) => {
+        const now = performance.now();
+        if (step === steps || now - reported >= PROGRESS_EVERY_MS) (reported = now), emit({ type: "progress", step, steps, loss });
+      },
+    });
+    emit({ type: "trained", examples: result.examples, trainLoss: result.trainLoss, millis: result.millis, samplesPerSecond: result.samplesPerSecond });
+    lastTrained = { examples: result.examples, trainLoss: result.trainLoss };
+    return { delta: result.delta, examples: result.examples, trainLoss: result.trainLoss };
+  };
+  const onEvent = (event: LoopEvent) => {
+    const summary = summarise(event, data, lastTrained);
+    if (summary) emit(summary);
+    if (event.type === "uploaded") void evaluateLatest(options);
+  };
+  await runTaskLoop({ client, trainer, attributes, privateAttributes: { dataset_size: data.count }, signal, onEvent });
+}
+
+/** Evaluates the model the last task started from on the held-out examples, beside the task loop. */
+async function evaluateLatest(options: ContributionOptions): Promise<void> {
+  try {
+    const test = await options.heldOut();
+    if (test) options.emit({ type: "evaluated", evaluation: await options.latest.evaluate(test) });
+  } catch (error) {
+    options.emit({ type: "evaluation_failed", message: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+function summarise(event: LoopEvent, data: LocalData, trained: { examples: number; trainLoss: number }): ContributionEvent | null {
+  switch (event.type) {
+    case "wait":
+      return { type: "waiting", reason: event.reason, retryAfterMs: event.retryAfterMs };
+    case "task":
+      return { type: "task", jobId: event.task.jobId, round: event.task.round, steps: plannedSteps(event.task.plan, data.count) };
+    case "downloaded":
+      return { type: "downloaded", jobId: event.task.jobId, round: event.task.round, bytes: event.bytes };
+    case "uploaded":
+      return { type: "uploaded", jobId: event.task.jobId, round: event.task.round, bytes: event.bytes, reported: event.reported, demand: event.demand, ...trained };
+    case "refused":
+      return { type: "refused", jobId: event.task.jobId, round: event.task.round, code: event.code, message: event.message };
+    case "stopped":
+      return { type: "stopped", reason: event.reason, tasks: event.tasks };
+    default:
+      return null; // offers and training results are reported elsewhere
+  }
+}

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.js";
 import { reply, type Reply } from "../job/reply.js";
-import { fromStream } from "../http/byte-stream.js";
+import { drain, fromStream } from "../http/byte-stream.js";
 import { AggregatorCore } from "./aggregator-core.js";
 import { SqliteAggregatorStore } from "./sqlite-aggregator-store.js";
 import type { Admission, Folded, PartialKey, SealedPartial } from "./partial-sum.js";
@@ -26,8 +26,8 @@ export class AggregatorObject extends DurableObject<Env> {
         try {
           return this.core.earlierFold(admission) ?? this.core.fold(admission, await fromStream(body));
         } finally {
-          // Refused or repeated before reading: the body is not needed.
-          if (!body.locked) await body.cancel().catch(() => undefined);
+          // Refused or repeated before reading: the body is not needed, but is received to its end (see `drain`).
+          if (!body.locked) await drain(body);
         }
       }),
     );

@@ -17,12 +17,12 @@ export async function fromStream(stream: ReadableStream<Uint8Array>): Promise<Ui
 }
 
 /**
- * Reads a request's body to its end and drops it: for an upload refused before its body was
- * needed. Answering while the client is still sending breaks the connection, and under
- * `wrangler dev` the request after it on the same connection fails with a 503.
+ * Reads a body to its end and drops it: for an upload refused before its body was needed.
+ * Answering while the client is still sending breaks the connection, and under `wrangler dev` the
+ * request after it on the same connection fails with a 503.
  */
-export async function discardBody(request: Request): Promise<void> {
-  const reader = request.body?.getReader();
+export async function drain(stream: ReadableStream<Uint8Array> | null): Promise<void> {
+  const reader = stream?.getReader();
   if (!reader) return;
   try {
     while (!(await reader.read()).done);

@@ -33,7 +33,7 @@ export function summariseFiles(files: readonly FileBytes[]): DataSummary {
     if (examples === 0) throw new Error(`the CSV files (${csv.map((f) => f.name).join(", ")}) hold no examples`);
   }
   const kind = csv.length > 0 ? plural(csv.length, "CSV file") : plural(files.length, "image");
-  return { source: "files", description: `your files: ${kind}, ${examples} examples`, examples };
+  return { source: "files", description: `your files: ${kind}, ${plural(examples, "example")}`, examples };
 }
 
 /** Decodes an image and scales it to width x height grey levels in [0, 1] (ink bright, as in MNIST). */

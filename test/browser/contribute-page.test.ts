@@ -14,6 +14,7 @@ import { ROOT } from "../../scripts/lib/local-control-plane.js";
 import { TEST_BUILD_DIR, TestControlPlane } from "../integration/helpers.js";
 import { openTab, readPage, type Tab } from "../../scripts/lib/chromium.js";
 import type { Page } from "playwright-core";
+import { digitPng, pauseTab, useFiles } from "./tab-actions.js";
 
 const SCREENSHOTS = join(ROOT, "test-results");
 const [ROUNDS, SHARDS, SEED] = [3, 4, 7];
@@ -154,24 +155,10 @@ describe("the contribute page: two browser tabs and two Node devices on one job"
     await trainOneRound(page, "2 examples from 1 CSV file");
 
     // Dark digits on white, 56 x 56, as a person might scan them: scaled to the job's 28 x 28 and inverted.
-    const png = async (digit: string) => {
-      const url = await page.evaluate((d) => {
-        const canvas = document.createElement("canvas");
-        [canvas.width, canvas.height] = [56, 56];
-        const context = canvas.getContext("2d")!;
-        context.fillStyle = "#fff";
-        context.fillRect(0, 0, 56, 56);
-        context.fillStyle = "#000";
-        context.font = "48px sans-serif";
-        context.fillText(d, 14, 48);
-        return canvas.toDataURL("image/png");
-      }, digit);
-      return Buffer.from(url.split(",")[1], "base64");
-    };
     await pauseTab(page);
     await useFiles(page, [
-      { name: "3_001.png", mimeType: "image/png", buffer: await png("3") },
-      { name: "7_001.png", mimeType: "image/png", buffer: await png("7") },
+      { name: "3_001.png", mimeType: "image/png", buffer: await digitPng(page, "3") },
+      { name: "7_001.png", mimeType: "image/png", buffer: await digitPng(page, "7") },
     ]);
     expect(await page.locator("#data").textContent()).toBe("your files: 2 images, 2 examples");
     await trainOneRound(page, "2 examples from 2 images scaled to 28 x 28");
@@ -192,21 +179,6 @@ describe("the contribute page: two browser tabs and two Node devices on one job"
     expect(status.rounds.map((r) => [r.round, r.status, r.reported])).toEqual([[1, "open", 0]]);
     await owner.cancel(job.id);
   });
-
-  /** Pauses a tab's contribution and waits until its task loop has stopped. */
-  async function pauseTab(page: Page): Promise<void> {
-    if (await page.locator("#pause").isDisabled()) return;
-    await page.locator("#pause").click();
-    await page.waitForFunction(() => document.body.dataset.state === "paused", null, { timeout: 60_000 });
-  }
-
-  /** Gives the tab files through its file input; waits until the page has read them. */
-  async function useFiles(page: Page, files: Array<{ name: string; mimeType: string; buffer: Buffer }>): Promise<void> {
-    await page.locator("#data").evaluate((element) => (element.textContent = ""));
-    await page.locator("#files").setInputFiles(files);
-    await page.locator("#use-files").click();
-    await page.waitForFunction(() => (document.querySelector("#data")?.textContent ?? "") !== "", null, { timeout: 30_000 });
-  }
 
   /**
    * Creates a 1-round job for one device, starts the tab, and waits until the job is done: the

@@ -14,6 +14,8 @@ export interface DemoJobOptions {
   deltaTopK?: number;
   /** How the job aggregates (default fedavg), with the strategy's default hyperparameters. */
   strategy?: "fedavg" | "fedavgm" | "fedadam" | "fedyogi" | "fedprox" | "fedbuff";
+  /** Examples a device must hold to take the job, checked on the device (default 100; 0: any). */
+  minExamples?: number;
 }
 
 /** The demo job's spec: the MNIST classifier, FedAvg, `clients` devices per round. */
@@ -28,8 +30,10 @@ export function demoJobSpec(options: DemoJobOptions): JobSpecInput {
     },
     aggregation: { strategy: options.strategy ?? "fedavg" },
     data: { dataset: "mnist", split: "non-iid, two main digits per device" },
+    // What devices turn their own files into: 28 x 28 grey levels, one of ten digits.
+    input: { kind: "image", width: 28, height: 28, classes: 10 },
     // Checked by each device on its own data (a demo shard holds about 1,000 digits); the count is never sent.
-    privateConstraints: { dataset_size: { min: 100 } },
+    ...(options.minExamples === 0 ? {} : { privateConstraints: { dataset_size: { min: options.minExamples ?? 100 } } }),
   };
 }
 

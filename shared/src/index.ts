@@ -6,3 +6,4 @@ export * from "./job-spec.js";
 export * from "./protocol.js";
 export * from "./constraints.js";
 export * from "./strategies/index.js";
+export * from "./input-format.js";

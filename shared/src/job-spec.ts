@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { inputFormatSchema, inputMismatch } from "./input-format.js";
 import { fedAdamConfigSchema, fedAvgConfigSchema, fedAvgMConfigSchema, fedBuffConfigSchema, fedProxConfigSchema, fedYogiConfigSchema } from "./strategies/config.js";
 
 /** tfjs' weight spec for one tensor (float32 only in protocol v1). */
@@ -88,22 +89,29 @@ export const constraintsSchema = z
   .record(z.string().min(1).max(64), attributeConstraintSchema)
   .refine((c) => Object.keys(c).length <= 64, { message: "at most 64 constrained attributes" });
 
-export const jobSpecSchema = z.object({
-  name: z.string().min(1).max(200),
-  model: modelDefinitionSchema,
-  plan: trainingPlanSchema,
-  aggregation: aggregationSchema,
-  /** Free-form description of the input the job expects (for example the demo's dataset name). */
-  data: z.record(z.string(), z.unknown()).optional(),
-  /** Public constraints, checked by the scheduler on the attributes a device reports (none: any device). */
-  constraints: constraintsSchema.optional(),
-  /** Private constraints, sent to devices and checked there on data that never leaves them (none: any device). */
-  privateConstraints: constraintsSchema.optional(),
-  /** Relative weight in the scheduler's ordering; a job of priority 2 counts its remaining work as half (default 1). */
-  priority: z.number().positive().max(1000).optional(),
-  /** The owner's estimate of the rounds the job will run, when `plan.rounds` is only an upper bound; the scheduler uses it for remaining work. */
-  estimatedRounds: z.number().int().min(1).max(100_000).optional(),
-});
+export const jobSpecSchema = z
+  .object({
+    name: z.string().min(1).max(200),
+    model: modelDefinitionSchema,
+    plan: trainingPlanSchema,
+    aggregation: aggregationSchema,
+    /** Free-form description of the input the job expects (for example the demo's dataset name). */
+    data: z.record(z.string(), z.unknown()).optional(),
+    /** The examples' format (image or tabular), so that devices can turn their own files into them; checked against the model. */
+    input: inputFormatSchema.optional(),
+    /** Public constraints, checked by the scheduler on the attributes a device reports (none: any device). */
+    constraints: constraintsSchema.optional(),
+    /** Private constraints, sent to devices and checked there on data that never leaves them (none: any device). */
+    privateConstraints: constraintsSchema.optional(),
+    /** Relative weight in the scheduler's ordering; a job of priority 2 counts its remaining work as half (default 1). */
+    priority: z.number().positive().max(1000).optional(),
+    /** The owner's estimate of the rounds the job will run, when `plan.rounds` is only an upper bound; the scheduler uses it for remaining work. */
+    estimatedRounds: z.number().int().min(1).max(100_000).optional(),
+  })
+  .superRefine((spec, context) => {
+    const mismatch = spec.input && inputMismatch(spec.input, spec.model.weightSpecs);
+    if (mismatch) context.addIssue({ code: "custom", path: ["input"], message: mismatch });
+  });
 
 export type TensorSpecInput = z.infer<typeof tensorSpecSchema>;
 export type ModelDefinition = z.infer<typeof modelDefinitionSchema>;

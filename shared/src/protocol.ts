@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Constraints, ModelDefinition, TrainingPlan } from "./job-spec.js";
 import type { ClientTrainConfig } from "./strategies/strategy.js";
+import type { InputFormat } from "./input-format.js";
 
 export const PROTOCOL_VERSION = 1;
 /** The media type of a weights or delta message (see weights-format.ts). */
@@ -56,6 +57,8 @@ export interface Task {
   deadline: number;
   /** What the job's strategy asks of local training this round (FedProx: `proximalMu`). */
   train?: ClientTrainConfig;
+  /** The job's input format, when its spec gives one (else `jobInputFormat` derives it from the model). */
+  input?: InputFormat;
 }
 
 /** A job a device may take if it meets the job's private constraints, which only the device can check. */

@@ -13,6 +13,8 @@ import { ensureWebPage } from "../../scripts/lib/web-page.js";
 import { ROOT } from "../../scripts/lib/local-control-plane.js";
 import { TEST_BUILD_DIR, TestControlPlane } from "../integration/helpers.js";
 import { openTab, readPage, type Tab } from "../../scripts/lib/chromium.js";
+import type { Page } from "playwright-core";
+import { digitPng, pauseTab, useFiles } from "./tab-actions.js";
 
 const SCREENSHOTS = join(ROOT, "test-results");
 const [ROUNDS, SHARDS, SEED] = [3, 4, 7];
@@ -32,7 +34,8 @@ describe("the contribute page: two browser tabs and two Node devices on one job"
     ready.catch(() => undefined);
     // The production build (minified, cross-origin isolated): where threaded wasm used to hang.
     await ensureWebPage();
-    plane = await TestControlPlane.start();
+    // A job created while a tab waits is offered at its next check-in, not a cached job list later.
+    plane = await TestControlPlane.start({ SCHEDULER_VIEW_TTL_MS: "0" });
     owner = await plane.owner();
     [, entry] = await ready;
   });
@@ -139,44 +142,60 @@ describe("the contribute page: two browser tabs and two Node devices on one job"
     expect(enrolled.history).toEqual(before.history);
   });
 
-  it("takes the user's own files instead: CSV rows or PNG images named by their label", async () => {
+  it("trains a round of a job on the user's own files, CSV rows or PNG images, in the job's input format", async () => {
+    // Only this tab contributes from here on: the other pauses, so each 1-device job goes to this one.
+    await pauseTab(tabs[0].page);
     const { page } = tabs[1];
-    await page.locator("#pause").click();
-    await page.waitForFunction(() => document.body.dataset.state === "paused", null, { timeout: 60_000 });
+    await pauseTab(page);
     await page.locator("details summary").click();
     const row = (label: number) => [label, ...Array.from({ length: 784 }, (_, i) => (i % 29 === label ? 1 : 0))].join(",");
     const csv = Buffer.from(`label,${Array.from({ length: 784 }, (_, i) => `p${i}`).join(",")}\n${row(3)}\n${row(7)}\n`);
-    await page.locator("#files").setInputFiles([{ name: "digits.csv", mimeType: "text/csv", buffer: csv }]);
-    await page.locator("#use-files").click();
-    await page.waitForFunction(() => /your files/.test(document.querySelector("#data")?.textContent ?? ""), null, { timeout: 30_000 });
+    await useFiles(page, [{ name: "digits.csv", mimeType: "text/csv", buffer: csv }]);
     expect(await page.locator("#data").textContent()).toBe("your files: 1 CSV file, 2 examples");
+    await trainOneRound(page, "2 examples from 1 CSV file");
 
-    // Dark digits on white, as a person might scan them: the page inverts them to MNIST's look.
-    const png = async (digit: string) => {
-      const url = await page.evaluate((d) => {
-        const canvas = document.createElement("canvas");
-        [canvas.width, canvas.height] = [56, 56];
-        const context = canvas.getContext("2d")!;
-        context.fillStyle = "#fff";
-        context.fillRect(0, 0, 56, 56);
-        context.fillStyle = "#000";
-        context.font = "48px sans-serif";
-        context.fillText(d, 14, 48);
-        return canvas.toDataURL("image/png");
-      }, digit);
-      return Buffer.from(url.split(",")[1], "base64");
-    };
-    await page.locator("#files").setInputFiles([
-      { name: "3_001.png", mimeType: "image/png", buffer: await png("3") },
-      { name: "7_001.png", mimeType: "image/png", buffer: await png("7") },
+    // Dark digits on white, 56 x 56, as a person might scan them: scaled to the job's 28 x 28 and inverted.
+    await pauseTab(page);
+    await useFiles(page, [
+      { name: "3_001.png", mimeType: "image/png", buffer: await digitPng(page, "3") },
+      { name: "7_001.png", mimeType: "image/png", buffer: await digitPng(page, "7") },
     ]);
-    await page.locator("#use-files").click();
-    await page.waitForFunction(() => /images/.test(document.querySelector("#data")?.textContent ?? ""), null, { timeout: 30_000 });
     expect(await page.locator("#data").textContent()).toBe("your files: 2 images, 2 examples");
-
-    await page.locator("#files").setInputFiles([{ name: "seven.png", mimeType: "image/png", buffer: await png("7") }]);
-    await page.locator("#use-files").click();
-    await page.waitForFunction(() => /could not load/.test(document.querySelector("#data")?.textContent ?? ""), null, { timeout: 30_000 });
-    expect(await page.locator("#data").textContent()).toMatch(/seven\.png: an image's name must start with its label/);
+    await trainOneRound(page, "2 examples from 2 images scaled to 28 x 28");
   });
+
+  it("refuses a job whose input format the user's files cannot fit, and stops rather than upload", async () => {
+    const { page } = tabs[1];
+    await pauseTab(page);
+    await useFiles(page, [{ name: "short.csv", mimeType: "text/csv", buffer: Buffer.from("label,a,b,c,d\n1,0,0.5,1,0\n") }]);
+    expect(await page.locator("#data").textContent()).toBe("your files: 1 CSV file, 1 example");
+    const job = await createDemoJob(owner, { rounds: 1, clients: 1, minExamples: 0 });
+    await page.locator("#start").click();
+    await page.waitForFunction(() => document.body.dataset.state === "failed", null, { timeout: 60_000 });
+    const refusal = `this tab's data does not fit job ${job.id} (image 28 x 28, 10 classes): example 1 has 4 features; the job expects 784`;
+    expect(await page.locator("#status").textContent()).toBe(`stopped by an error: ${refusal}`);
+    expect(await page.locator("#data-format").textContent()).toBe(`job ${job.id}: not trained, ${refusal}`);
+    const status = await owner.status(job.id);
+    expect(status.rounds.map((r) => [r.round, r.status, r.reported])).toEqual([[1, "open", 0]]);
+    await owner.cancel(job.id);
+  });
+
+  /**
+   * Creates a 1-round job for one device, starts the tab, and waits until the job is done: the
+   * tab's update was accepted and counted. Checks the format the page says it used.
+   */
+  async function trainOneRound(page: Page, used: string): Promise<void> {
+    const job = await createDemoJob(owner, { rounds: 1, clients: 1, minExamples: 0 });
+    await page.locator("#start").click();
+    let status = await owner.status(job.id);
+    for (const until = Date.now() + 60_000; status.state === "running" && Date.now() < until; status = await owner.status(job.id)) await new Promise((r) => setTimeout(r, 250));
+    const shown = await readPage(page);
+    const context = JSON.stringify({ shown, errors: tabs[1].errors });
+    expect(status.state, context).toBe("done");
+    expect(status.rounds.map((r) => [r.round, r.status, r.reported, r.examples]), context).toEqual([[1, "closed", 1, 2]]);
+    expect(await page.locator("#data-format").textContent()).toBe(`job ${job.id}: image 28 x 28, 10 classes: ${used}`);
+    await page.waitForFunction((id) => [...document.querySelectorAll("#history tbody tr")].some((tr) => tr.textContent?.includes(id)), job.id, { timeout: 30_000 });
+    const accepted = (await readPage(page)).history.filter(([, jobId]) => jobId === job.id);
+    expect(accepted.map(([, , round, result, examples]) => [round, result, examples])).toEqual([["1", "accepted", "2"]]);
+  }
 });

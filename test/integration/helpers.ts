@@ -20,10 +20,12 @@ export class TestControlPlane {
   private constructor(
     readonly dir: string,
     readonly port: number,
+    private readonly vars: Record<string, string>,
   ) {}
 
-  static async start(): Promise<TestControlPlane> {
-    const plane = new TestControlPlane(await mkdtemp(join(tmpdir(), "propius-it-")), await freePort());
+  /** `vars`: more Worker variables, for example `SCHEDULER_VIEW_TTL_MS`. */
+  static async start(vars: Record<string, string> = {}): Promise<TestControlPlane> {
+    const plane = new TestControlPlane(await mkdtemp(join(tmpdir(), "propius-it-")), await freePort(), vars);
     await plane.restart();
     return plane;
   }
@@ -34,7 +36,7 @@ export class TestControlPlane {
 
   async restart(): Promise<void> {
     workerBundle ??= buildWorkerBundle(TEST_BUILD_DIR);
-    this.running = await startControlPlane({ port: this.port, script: await workerBundle, persistTo: join(this.dir, "state"), vars: SECRETS, logFile: join(this.dir, "wrangler.log") });
+    this.running = await startControlPlane({ port: this.port, script: await workerBundle, persistTo: join(this.dir, "state"), vars: { ...SECRETS, ...this.vars }, logFile: join(this.dir, "wrangler.log") });
   }
 
   /** SIGKILL: the process gets no chance to flush or shut down cleanly. */

@@ -25,8 +25,6 @@ export interface DataSummary {
   source: "demo" | "files";
   description: string;
   examples: number;
-  features: number;
-  classes: number;
 }
 
 /** A picked file's bytes; its buffer is transferred to the worker, not copied. */
@@ -57,6 +55,10 @@ export type ContributionEvent =
   | { type: "registered"; credentials: Credentials }
   | { type: "waiting"; reason: string; retryAfterMs: number }
   | { type: "task"; jobId: string; round: number; steps: number }
+  /** The tab's data in the job's input format: which format, and how many examples from what. */
+  | { type: "examples"; jobId: string; description: string }
+  /** The tab's data cannot fit the job's input format: the tab stops rather than train on it. */
+  | { type: "examples_refused"; jobId: string; message: string }
   | { type: "downloaded"; jobId: string; round: number; bytes: number }
   | { type: "progress"; step: number; steps: number; loss: number }
   | { type: "trained"; examples: number; trainLoss: number; millis: number; samplesPerSecond: number }
@@ -77,7 +79,8 @@ export interface ContributorApi {
   /** Probes capabilities and backends, and activates the fastest backend that works. */
   probe(options: { wasmPaths: string }): Promise<ProbeReport>;
   useDemoShard(options: { index: number; shards: number; seed: number; digitsUrl: string }): Promise<DataSummary>;
-  useFiles(files: FileBytes[], options: { features: number; classes: number }): Promise<DataSummary>;
+  /** Keeps the user's files as given; each job's task turns them into that job's input format. */
+  useFiles(files: FileBytes[]): Promise<DataSummary>;
   /** Runs the task loop until paused; `onEvent` is a comlink proxy. Resolves when the loop stops. */
   start(options: StartOptions, onEvent: (event: ContributionEvent) => void): Promise<void>;
   pause(): Promise<void>;

@@ -2,7 +2,7 @@ import * as Comlink from "comlink";
 import { PROTOCOL_VERSION } from "@propius/shared";
 import type { ContributionEvent, ContributorApi, DataSummary, FileBytes } from "./contract.js";
 import { DeviceStore } from "./store/device-store.js";
-import { demoShardChoice, DEMO_INPUT } from "./ui/data-choice.js";
+import { demoShardChoice } from "./ui/data-choice.js";
 import { setUpDigitPad } from "./ui/digit-pad.js";
 import { byId, formatBytes, showData, showHistory, showProbe, showTotals, text } from "./ui/view.js";
 import { watchVisibility } from "./ui/visibility.js";
@@ -41,6 +41,10 @@ function onEvent(event: ContributionEvent): void {
       text("steps", `0 / ${event.steps}`);
       bytesDown = 0;
       return setState("contributing", `training for job ${event.jobId}, round ${event.round}`);
+    case "examples":
+      return text("data-format", `job ${event.jobId}: ${event.description}`);
+    case "examples_refused":
+      return text("data-format", `job ${event.jobId}: not trained, ${event.message}`);
     case "downloaded":
       bytesDown = event.bytes;
       return store.update((s) => (s.totals.bytesDown += event.bytes)), showTotals(store.state.totals);
@@ -99,6 +103,7 @@ async function pause(): Promise<void> {
 async function useData(load: Promise<DataSummary>): Promise<void> {
   try {
     showData(await load);
+    text("data-format", "as each job's spec says, when its first task arrives");
   } catch (error) {
     text("data", `could not load the data: ${(error as Error).message}`);
     throw error;
@@ -110,7 +115,7 @@ async function useFiles(): Promise<void> {
   if (contributing) return text("data", "pause before changing the training data");
   const files: FileBytes[] = await Promise.all(picked.map(async (f) => ({ name: f.name, type: f.type, bytes: await f.arrayBuffer() })));
   // The buffers move to the worker (transferred, not copied): the page keeps no copy of the data.
-  await useData(worker.useFiles(Comlink.transfer(files, files.map((f) => f.bytes)), DEMO_INPUT)).catch(() => undefined);
+  await useData(worker.useFiles(Comlink.transfer(files, files.map((f) => f.bytes)))).catch(() => undefined);
 }
 
 async function main(): Promise<void> {

@@ -14,5 +14,6 @@ export function toTask(jobId: string, claim: Extract<ClaimResult, { kind: "task"
     plan: claim.spec.plan,
     deadline: claim.deadline,
     train: createStrategy(claim.spec.aggregation).configureTrain(claim.round),
+    ...(claim.spec.input ? { input: claim.spec.input } : {}),
   };
 }

@@ -22,6 +22,15 @@ describe("parseCsvExamples", () => {
     expect(data.y.indexOf(1)).toBe(4);
   });
 
+  it("takes the labels from the column the job names, and refuses a file without it", () => {
+    const data = parseCsvExamples([{ name: "a.csv", text: "f1,Species,f2\n0.5,2,0.25\n" }], { numClasses: 3, labelColumn: "species" });
+    expect([...data.x]).toEqual([0.5, 0.25]);
+    expect([...data.y]).toEqual([0, 0, 1]);
+    const refused = "b.csv: the job's labels are in a column named 'species', and this file's first line names no such column";
+    expect(() => parseCsvExamples([{ name: "b.csv", text: "label,f1\n1,0.5\n" }], { numClasses: 3, labelColumn: "species" })).toThrow(refused);
+    expect(() => parseCsvExamples([{ name: "b.csv", text: "1,0.5\n" }], { numClasses: 3, labelColumn: "species" })).toThrow(refused);
+  });
+
   it("refuses bad cells, labels and row widths with the file and line", () => {
     expect(() => parseCsvExamples([{ name: "a.csv", text: "1,x\n" }], { numClasses: 3 })).toThrow("a.csv:1: every cell must be a number");
     expect(() => parseCsvExamples([{ name: "a.csv", text: "1,2\n7,3\n" }], { numClasses: 3 })).toThrow("a.csv:2: label 7 is not in 0..2");

@@ -10,13 +10,18 @@ export interface CsvOptions {
   numClasses: number;
   /** Features each example must have (for example 784 for 28 x 28 images); default: as the first row. */
   features?: number;
+  /**
+   * The header's name (any case) of the column that holds the labels. Given: every file must start
+   * with a header that names it. Not given: the column named `label`, else the first.
+   */
+  labelColumn?: string;
 }
 
 /**
  * Parses labelled examples from CSV files, one example per line. A first line whose first cell is
  * not a number is a header: the column named `label` (any case) holds the labels, else the first
  * column does. Without a header the label is the first column. Labels are class indices
- * 0..numClasses-1; every other cell is a feature. Used by the Node device (`--data`) and by the
+ * 0..numClasses-1; every other cell is a feature. `labelColumn` makes the named column required. Used by the Node device (`--data`) and by the
  * browser tab (files the user picks), so both read a job's CSV input the same way.
  */
 export function parseCsvExamples(files: readonly CsvFile[], options: CsvOptions): LocalData {
@@ -26,15 +31,15 @@ export function parseCsvExamples(files: readonly CsvFile[], options: CsvOptions)
   const features: number[][] = [];
   for (const file of files) {
     const lines = file.text.split(/\r?\n/);
-    let labelColumn = 0;
+    const wanted = (options.labelColumn ?? "label").toLowerCase();
+    const header = (lines[0] ?? "").split(",").map((c) => c.trim());
+    const hasHeader = header[0] !== "" && Number.isNaN(Number(header[0]));
+    const named = hasHeader ? header.findIndex((c) => c.toLowerCase() === wanted) : -1;
+    if (options.labelColumn !== undefined && named === -1) throw new Error(`${file.name}: the job's labels are in a column named '${options.labelColumn}', and this file's first line names no such column`);
+    const labelColumn = Math.max(named, 0);
     lines.forEach((line, i) => {
-      if (!line.trim()) return;
+      if (!line.trim() || (i === 0 && hasHeader)) return;
       const raw = line.split(",").map((c) => c.trim());
-      if (i === 0 && raw[0] !== "" && Number.isNaN(Number(raw[0]))) {
-        const named = raw.findIndex((c) => c.toLowerCase() === "label");
-        labelColumn = named === -1 ? 0 : named;
-        return;
-      }
       const cells = raw.map(Number);
       if (cells.some((c, j) => !Number.isFinite(c) || raw[j] === "")) throw new Error(`${file.name}:${i + 1}: every cell must be a number`);
       const label = cells[labelColumn];

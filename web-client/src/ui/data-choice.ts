@@ -1,6 +1,3 @@
-/** The demo job's input: 28 x 28 grey levels and the ten digits (what local files must match). */
-export const DEMO_INPUT = { features: 784, classes: 10 };
-
 /** Demo shards when the URL does not say: enough that random tabs rarely share one. */
 export const DEFAULT_SHARDS = 8;
 

@@ -1,11 +1,13 @@
 import { DeviceClient, runTaskLoop, type LoopEvent, type Trainer } from "@propius/edge-runtime";
 import { initTraining, plannedSteps, trainLocal, type LocalData } from "@propius/edge-runtime/training";
-import { PropiusError, type Attributes } from "@propius/shared";
+import { PropiusError, type Attributes, type Task } from "@propius/shared";
 import type { Capabilities, ContributionEvent, StartOptions } from "../contract.js";
+import type { ExampleSource } from "./job-examples.js";
 import type { LatestModel } from "./latest-model.js";
 
 export interface ContributionOptions extends StartOptions {
-  data: LocalData;
+  /** The tab's data, made to fit each job's input format when a task of that job arrives. */
+  examples: ExampleSource;
   backend: string;
   wasmPaths: string;
   capabilities: Capabilities;
@@ -13,8 +15,8 @@ export interface ContributionOptions extends StartOptions {
   emit: (event: ContributionEvent) => void;
   /** Keeps the global model each task starts from, for the tab's own inference and evaluation. */
   latest: LatestModel;
-  /** Held-out examples to evaluate each new global model on, when the tab has them. */
-  heldOut: () => Promise<LocalData | undefined>;
+  /** Held-out examples in the job's format to evaluate each new global model on, when the tab has them. */
+  heldOut: (task: Task) => Promise<LocalData | undefined>;
 }
 
 /** What a tab reports at check-in: the platform, its backend and what the probe saw. */
@@ -36,7 +38,7 @@ const PROGRESS_EVERY_MS = 150;
  * same task loop as the Node device, training on the tab's own data with the chosen backend.
  */
 export async function contribute(options: ContributionOptions): Promise<void> {
-  const { data, emit, signal } = options;
+  const { examples, emit, signal } = options;
   const client = new DeviceClient({ baseUrl: options.baseUrl, credentials: options.credentials });
   const attributes = tabAttributes(options.backend, options.capabilities);
   if (!client.credentials) emit({ type: "registered", credentials: await client.register(attributes) });
@@ -47,10 +49,13 @@ export async function contribute(options: ContributionOptions): Promise<void> {
   });
   let lastTrained = { examples: 0, trainLoss: NaN };
   const trainer: Trainer = async (task, weights, abort) => {
-    const inputs = task.model.weightSpecs[0]?.shape[0];
-    if (inputs !== undefined && inputs !== data.featureShape[0]) {
-      throw new Error(`job ${task.jobId} takes ${inputs} features per example; this tab's data has ${data.featureShape[0]}: choose data in the job's input format`);
-    }
+    // Turned into the job's format when its first task arrives; data that cannot fit stops the tab.
+    const prepared = await examples.forTask(task).catch((error: unknown) => {
+      emit({ type: "examples_refused", jobId: task.jobId, message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    });
+    const { data } = prepared;
+    emit({ type: "examples", jobId: task.jobId, description: prepared.description });
     options.latest.remember({ jobId: task.jobId, round: task.round, model: task.model, weights });
     // The backend the probe chose; it falls back to the next one should it stop working.
     await initTraining({ prefer: [options.backend], wasmPaths: options.wasmPaths });
@@ -68,29 +73,29 @@ export async function contribute(options: ContributionOptions): Promise<void> {
     return { delta: result.delta, examples: result.examples, trainLoss: result.trainLoss };
   };
   const onEvent = (event: LoopEvent) => {
-    const summary = summarise(event, data, lastTrained);
+    const summary = summarise(event, examples.count, lastTrained);
     if (summary) emit(summary);
-    if (event.type === "uploaded") void evaluateLatest(options);
+    if (event.type === "uploaded") void evaluateLatest(options, event.task);
   };
-  await runTaskLoop({ client, trainer, attributes, privateAttributes: { dataset_size: data.count }, signal, onEvent });
+  await runTaskLoop({ client, trainer, attributes, privateAttributes: { dataset_size: examples.count }, signal, onEvent });
 }
 
 /** Evaluates the model the last task started from on the held-out examples, beside the task loop. */
-async function evaluateLatest(options: ContributionOptions): Promise<void> {
+async function evaluateLatest(options: ContributionOptions, task: Task): Promise<void> {
   try {
-    const test = await options.heldOut();
+    const test = await options.heldOut(task);
     if (test) options.emit({ type: "evaluated", evaluation: await options.latest.evaluate(test) });
   } catch (error) {
     options.emit({ type: "evaluation_failed", message: error instanceof Error ? error.message : String(error) });
   }
 }
 
-function summarise(event: LoopEvent, data: LocalData, trained: { examples: number; trainLoss: number }): ContributionEvent | null {
+function summarise(event: LoopEvent, count: number, trained: { examples: number; trainLoss: number }): ContributionEvent | null {
   switch (event.type) {
     case "wait":
       return { type: "waiting", reason: event.reason, retryAfterMs: event.retryAfterMs };
     case "task":
-      return { type: "task", jobId: event.task.jobId, round: event.task.round, steps: plannedSteps(event.task.plan, data.count) };
+      return { type: "task", jobId: event.task.jobId, round: event.task.round, steps: plannedSteps(event.task.plan, count) };
     case "downloaded":
       return { type: "downloaded", jobId: event.task.jobId, round: event.task.round, bytes: event.bytes };
     case "uploaded":

@@ -28,7 +28,7 @@ export async function loadDemoShard(options: { index: number; shards: number; se
   useDigitsCache({ read: async () => bytes, write: async () => {} });
   const shard = { index: options.index, shards: options.shards, seed: options.seed };
   const [data, info] = await Promise.all([demoShard(shard), describeShard(shard)]);
-  return { data, summary: { source: "demo", description: info.summary, examples: data.count, features: data.featureShape[0], classes: data.numClasses } };
+  return { data, summary: { source: "demo", description: info.summary, examples: data.count } };
 }
 
 /** The demo's held-out test digits (2,000, disjoint from every shard), once the digits are loaded. */

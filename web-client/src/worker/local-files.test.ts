@@ -1,22 +1,38 @@
 import { describe, expect, it } from "vitest";
-import { labelFromName, loadFiles } from "./local-files.js";
+import { examplesOf, labelFromName, summariseFiles } from "./local-files.js";
 
-const bytes = (text: string) => new TextEncoder().encode(text).buffer as ArrayBuffer;
+const file = (name: string, text: string) => ({ name, type: "", bytes: new TextEncoder().encode(text).buffer as ArrayBuffer });
+const row = (label: number, values = 4) => [label, ...Array(values).fill(0.5)].join(",");
 
 describe("local files", () => {
-  it("reads an image's label from the start of its name", () => {
+  it("reads an image's label from the start of its name, by index or by the job's class names", () => {
     expect(labelFromName("7.png", 10)).toBe(7);
     expect(labelFromName("digits/3_014.png", 10)).toBe(3);
+    expect(labelFromName("dog-2.png", 2, ["cat", "dog"])).toBe(1);
     expect(() => labelFromName("seven.png", 10)).toThrow(/must start with its label/);
     expect(() => labelFromName("12_a.png", 10)).toThrow(/must start with its label \(0..9\)/);
+    expect(() => labelFromName("cow_1.png", 2, ["cat", "dog"])).toThrow("cow_1.png: an image's name must start with its label (0..1) or a class name (cat, dog), e.g. 'cat_001.png'");
   });
 
-  it("reads CSV files at the job's input size", async () => {
-    const row = (label: number) => [label, ...Array(4).fill(0.5)].join(",");
-    const { data, summary } = await loadFiles([{ name: "a.csv", type: "text/csv", bytes: bytes(`label,p0,p1,p2,p3\n${row(1)}\n${row(2)}\n`) }], { features: 4, classes: 3 });
-    expect(data.count).toBe(2);
-    expect(summary).toMatchObject({ source: "files", examples: 2, features: 4, classes: 3 });
-    await expect(loadFiles([{ name: "a.csv", type: "", bytes: bytes(row(1)) }], { features: 784, classes: 3 })).rejects.toThrow(/the job expects 784/);
-    await expect(loadFiles([], { features: 4, classes: 3 })).rejects.toThrow("no files given");
+  it("counts the examples before any job's format is known, and refuses empty or mixed sets", () => {
+    expect(summariseFiles([file("a.csv", `label,p0,p1\n${row(1, 2)}\n\n${row(2, 2)}\n`), file("b.csv", `${row(0, 2)}\n`)])).toEqual({ source: "files", description: "your files: 2 CSV files, 3 examples", examples: 3 });
+    expect(summariseFiles([file("1_a.png", ""), file("2_b.png", "")]).description).toBe("your files: 2 images, 2 examples");
+    expect(() => summariseFiles([])).toThrow("no files given");
+    expect(() => summariseFiles([file("a.csv", row(1)), file("1.png", "")])).toThrow("give either CSV files or images, not both");
+    expect(() => summariseFiles([file("a.csv", "label,p0\n")])).toThrow(/hold no examples/);
+  });
+
+  it("turns CSV rows into an image job's pixels or a tabular job's features, with its label column", async () => {
+    const image = await examplesOf([file("a.csv", `label,p0,p1,p2,p3\n${row(1)}\n${row(2)}\n`)], { kind: "image", width: 2, height: 2, classes: 3 });
+    expect(image.data).toMatchObject({ count: 2, featureShape: [4], numClasses: 3 });
+    expect(image.description).toBe("image 2 x 2, 3 classes: 2 examples from 1 CSV file");
+    const table = await examplesOf([file("t.csv", "f0,f1,kind\n0.1,0.2,1\n")], { kind: "tabular", features: 2, classes: 2, labelColumn: "kind" });
+    expect([...table.data.y]).toEqual([0, 1]);
+  });
+
+  it("refuses files that cannot fit the job's format, saying why", async () => {
+    await expect(examplesOf([file("a.csv", row(1))], { kind: "image", width: 28, height: 28, classes: 3 })).rejects.toThrow("example 1 has 4 features; the job expects 784");
+    await expect(examplesOf([file("a.csv", `label,a,b,c,d\n${row(1)}`)], { kind: "tabular", features: 4, classes: 3, labelColumn: "y" })).rejects.toThrow(/column named 'y'/);
+    await expect(examplesOf([file("1.png", "")], { kind: "tabular", features: 4, classes: 3, labelColumn: "label" })).rejects.toThrow("the job takes rows of 4 features, not images: give CSV files");
   });
 });

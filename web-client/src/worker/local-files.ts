@@ -1,23 +1,52 @@
+import { describeInputFormat, inputSize, type InputFormat } from "@propius/shared";
 import { parseCsvExamples, type LocalData } from "@propius/edge-runtime/training";
 import type { DataSummary, FileBytes } from "../contract.js";
 
-/** An image's label from its name: a leading digit class, e.g. `7.png`, `7_003.png` or `7-a.png`. */
-export function labelFromName(name: string, classes: number): number {
-  const match = /^(\d+)(?:[_\-. ]|$)/.exec(name.split("/").pop()!);
-  const label = match ? Number(match[1]) : NaN;
-  if (!Number.isInteger(label) || label >= classes) throw new Error(`${name}: an image's name must start with its label (0..${classes - 1}), e.g. '7_001.png'`);
+const isCsv = (file: FileBytes) => file.name.toLowerCase().endsWith(".csv");
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/**
+ * An image's class from the start of its name: a class index (`7.png`, `7_003.png`, `7-a.png`) or,
+ * when the job names its classes, a class name (`cat_001.png`).
+ */
+export function labelFromName(name: string, classes: number, labels?: readonly string[]): number {
+  const prefix = /^([^_\-. ]+)(?:[_\-. ]|$)/.exec(name.split("/").pop()!)?.[1] ?? "";
+  const named = labels?.indexOf(prefix) ?? -1;
+  const label = named >= 0 ? named : /^\d+$/.test(prefix) ? Number(prefix) : NaN;
+  if (!(label < classes)) {
+    const names = labels ? ` or a class name (${labels.join(", ")})` : "";
+    throw new Error(`${name}: an image's name must start with its label (0..${classes - 1})${names}, e.g. '${labels?.[0] ?? 7 % classes}_001.png'`);
+  }
   return label;
 }
 
-/** Decodes an image and scales it to side x side grey levels in [0, 1] (ink bright, as in MNIST). */
-async function imagePixels(file: FileBytes, side: number): Promise<Float32Array> {
-  const bitmap = await createImageBitmap(new Blob([file.bytes], { type: file.type || "image/png" }));
-  const canvas = new OffscreenCanvas(side, side);
+/** Checks a file set and counts its examples (rows or images), before any job says their format. */
+export function summariseFiles(files: readonly FileBytes[]): DataSummary {
+  if (files.length === 0) throw new Error("no files given");
+  const csv = files.filter(isCsv);
+  if (csv.length > 0 && csv.length < files.length) throw new Error("give either CSV files or images, not both");
+  let examples = files.length;
+  if (csv.length > 0) {
+    const decoder = new TextDecoder();
+    const rows = (f: FileBytes) => decoder.decode(f.bytes).split(/\r?\n/).filter((line, i) => line.trim() && !(i === 0 && Number.isNaN(Number(line.split(",")[0].trim()))));
+    examples = csv.reduce((n, f) => n + rows(f).length, 0);
+    if (examples === 0) throw new Error(`the CSV files (${csv.map((f) => f.name).join(", ")}) hold no examples`);
+  }
+  const kind = csv.length > 0 ? plural(csv.length, "CSV file") : plural(files.length, "image");
+  return { source: "files", description: `your files: ${kind}, ${plural(examples, "example")}`, examples };
+}
+
+/** Decodes an image and scales it to width x height grey levels in [0, 1] (ink bright, as in MNIST). */
+async function imagePixels(file: FileBytes, width: number, height: number): Promise<Float32Array> {
+  const bitmap = await createImageBitmap(new Blob([file.bytes], { type: file.type || "image/png" })).catch(() => {
+    throw new Error(`${file.name}: not an image this browser can decode`);
+  });
+  const canvas = new OffscreenCanvas(width, height);
   const context = canvas.getContext("2d")!;
-  context.drawImage(bitmap, 0, 0, side, side);
+  context.drawImage(bitmap, 0, 0, width, height);
   bitmap.close();
-  const { data } = context.getImageData(0, 0, side, side);
-  const pixels = new Float32Array(side * side);
+  const { data } = context.getImageData(0, 0, width, height);
+  const pixels = new Float32Array(width * height);
   let mean = 0;
   for (let i = 0; i < pixels.length; i++) {
     pixels[i] = (data[4 * i] + data[4 * i + 1] + data[4 * i + 2]) / (3 * 255);
@@ -29,29 +58,26 @@ async function imagePixels(file: FileBytes, side: number): Promise<Float32Array>
 }
 
 /**
- * The user's own examples, from CSV files (a label column and `features` values per row) or
- * images named by their label, sized to the job's input (`features` = side x side pixels).
+ * The user's files as examples of one job's input format: CSV rows with the format's values per
+ * row (a tabular job's rows need its label column), or images named by their class and scaled to
+ * the format's width x height. Throws, saying why, when the files cannot give that format.
  */
-export async function loadFiles(files: FileBytes[], options: { features: number; classes: number }): Promise<{ data: LocalData; summary: DataSummary }> {
-  if (files.length === 0) throw new Error("no files given");
-  const csv = files.filter((f) => f.name.toLowerCase().endsWith(".csv"));
-  const images = files.filter((f) => !f.name.toLowerCase().endsWith(".csv"));
-  if (csv.length > 0 && images.length > 0) throw new Error("give either CSV files or images, not both");
-  let data: LocalData;
-  if (csv.length > 0) {
+export async function examplesOf(files: readonly FileBytes[], format: InputFormat): Promise<{ data: LocalData; description: string }> {
+  const count = summariseFiles(files).examples;
+  const size = inputSize(format);
+  const described = (data: LocalData, from: string) => ({ data, description: `${describeInputFormat(format)}: ${data.count} examples from ${from}` });
+  if (files.every(isCsv)) {
     const decoder = new TextDecoder();
-    data = parseCsvExamples(csv.map((f) => ({ name: f.name, text: decoder.decode(f.bytes) })), { numClasses: options.classes, features: options.features });
-  } else {
-    const side = Math.round(Math.sqrt(options.features));
-    if (side * side !== options.features) throw new Error(`the job expects ${options.features} features, not a square image`);
-    const x = new Float32Array(images.length * options.features);
-    const y = new Float32Array(images.length * options.classes);
-    for (let i = 0; i < images.length; i++) {
-      y[i * options.classes + labelFromName(images[i].name, options.classes)] = 1;
-      x.set(await imagePixels(images[i], side), i * options.features);
-    }
-    data = { x, y, count: images.length, featureShape: [options.features], numClasses: options.classes };
+    const texts = files.map((f) => ({ name: f.name, text: decoder.decode(f.bytes) }));
+    const labelColumn = format.kind === "tabular" ? { labelColumn: format.labelColumn } : {};
+    return described(parseCsvExamples(texts, { numClasses: format.classes, features: size, ...labelColumn }), plural(files.length, "CSV file"));
   }
-  const kind = csv.length > 0 ? `${csv.length} CSV file${csv.length === 1 ? "" : "s"}` : `${images.length} image${images.length === 1 ? "" : "s"}`;
-  return { data, summary: { source: "files", description: `your files: ${kind}, ${data.count} examples`, examples: data.count, features: options.features, classes: options.classes } };
+  if (format.kind !== "image") throw new Error(`the job takes rows of ${format.features} features, not images: give CSV files`);
+  const x = new Float32Array(count * size);
+  const y = new Float32Array(count * format.classes);
+  for (let i = 0; i < count; i++) {
+    y[i * format.classes + labelFromName(files[i].name, format.classes, format.labels)] = 1;
+    x.set(await imagePixels(files[i], format.width, format.height), i * size);
+  }
+  return described({ x, y, count, featureShape: [size], numClasses: format.classes }, `${plural(count, "image")} scaled to ${format.width} x ${format.height}`);
 }

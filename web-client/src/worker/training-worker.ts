@@ -1,4 +1,5 @@
 import * as Comlink from "comlink";
+import { jobInputFormat, type Task } from "@propius/shared";
 import { probeBackends, type LocalData } from "@propius/edge-runtime/training";
 import type { Capabilities, ContributionEvent, ContributorApi, FileBytes, ProbeReport, StartOptions } from "../contract.js";
 import { registerBrowserBackends } from "./browser-backends.js";
@@ -6,7 +7,7 @@ import { probeCapabilities } from "./capabilities.js";
 import { contribute } from "./contribution.js";
 import { loadDemoShard, loadHeldOut } from "./demo-data.js";
 import { LatestModel } from "./latest-model.js";
-import { loadFiles } from "./local-files.js";
+import { DemoExamples, FileExamples, type ExampleSource } from "./job-examples.js";
 
 /**
  * The tab's training worker: probes, holds the local data, runs the task loop, and runs the
@@ -18,11 +19,17 @@ import { loadFiles } from "./local-files.js";
 registerBrowserBackends();
 
 let probed: { report: ProbeReport; wasmPaths: string } | undefined;
-let data: LocalData | undefined;
+let examples: ExampleSource | undefined;
 let running: AbortController | undefined;
 let digitsUrl: string | undefined;
 let heldOut: Promise<LocalData> | undefined;
 const latest = new LatestModel();
+
+/** Whether a job takes the demo's digits (28 x 28, ten classes): only then are the held-out digits a test set for it. */
+function takesDigits(task: Task): boolean {
+  const format = jobInputFormat(task);
+  return format.kind === "image" && format.width === 28 && format.height === 28 && format.classes === 10;
+}
 
 const api: ContributorApi = {
   async probe({ wasmPaths }) {
@@ -34,28 +41,28 @@ const api: ContributorApi = {
 
   async useDemoShard(options) {
     const loaded = await loadDemoShard(options);
-    data = loaded.data;
+    examples = new DemoExamples(loaded.data, loaded.summary.description);
     digitsUrl = options.digitsUrl;
     return loaded.summary;
   },
 
-  async useFiles(files: FileBytes[], options) {
-    const loaded = await loadFiles(files, options);
-    data = loaded.data;
-    return loaded.summary;
+  async useFiles(files: FileBytes[]) {
+    const chosen = new FileExamples(files);
+    examples = chosen;
+    return { ...chosen.summary };
   },
 
   async start(options: StartOptions, onEvent: (event: ContributionEvent) => void) {
     if (!probed) throw new Error("probe the backends before starting");
-    if (!data) throw new Error("choose the training data before starting");
+    if (!examples) throw new Error("choose the training data before starting");
     if (running) throw new Error("already contributing");
     const controller = new AbortController();
     running = controller;
     try {
       await contribute({
-        ...options, data, backend: probed.report.backend, wasmPaths: probed.wasmPaths, capabilities: probed.report.capabilities,
+        ...options, examples, backend: probed.report.backend, wasmPaths: probed.wasmPaths, capabilities: probed.report.capabilities,
         signal: controller.signal, emit: onEvent, latest,
-        heldOut: async () => (digitsUrl === undefined ? undefined : (heldOut ??= loadHeldOut(digitsUrl))),
+        heldOut: async (task) => (digitsUrl === undefined || !takesDigits(task) ? undefined : (heldOut ??= loadHeldOut(digitsUrl))),
       });
     } catch (error) {
       onEvent({ type: "error", message: error instanceof Error ? error.message : String(error) });

@@ -98,7 +98,9 @@ async function shutdown(code: number): Promise<never> {
   if (controlPlane && (!flags["keep-running"] || code !== 0)) await controlPlane.stop();
   process.exit(code);
 }
+// Ctrl-C, or a supervisor's stop (`timeout`, systemd, docker stop): the devices and wrangler go too.
 process.once("SIGINT", () => void shutdown(130));
+process.once("SIGTERM", () => void shutdown(143));
 
 async function main(): Promise<void> {
   const devVars = join(stateDir, "dev.vars");

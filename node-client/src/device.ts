@@ -1,6 +1,6 @@
 import { cpus, totalmem } from "node:os";
 import { DeviceClient, runTaskLoop, waitUntilReachable, type LoopEvent, type Trainer } from "@propius/edge-runtime";
-import { initTraining, trainLocal, type LocalData } from "@propius/edge-runtime/training";
+import { checkFitsJob, initTraining, trainLocal, type LocalData } from "@propius/edge-runtime/training";
 import type { Attributes } from "@propius/shared";
 import { loadCredentials, saveCredentials } from "./credentials.js";
 
@@ -43,6 +43,8 @@ export async function runDevice(options: DeviceOptions): Promise<{ tasks: number
   }
   options.log(`device ${client.credentials!.clientId} on ${backend}, ${options.data.count} local examples, control plane ${options.url}`);
   const trainer: Trainer = async (task, weights, signal) => {
+    // Data of another shape than the job's input stops the device, rather than training nonsense.
+    checkFitsJob(task, options.data);
     const result = await trainLocal({ model: task.model, weights, data: options.data, plan: task.plan, signal, proximalMu: task.train?.proximalMu });
     return { delta: result.delta, examples: result.examples, trainLoss: result.trainLoss };
   };

@@ -13,3 +13,4 @@ export {
 export { evaluate, type EvaluateOptions, type Evaluation } from "./evaluate.js";
 export { benchmarkActiveBackend, probeBackends, type BackendProbe, type ProbeOptions, type ProbeResult } from "./probe.js";
 export { parseCsvExamples, type CsvFile, type CsvOptions } from "./csv-examples.js";
+export { checkFitsJob } from "./fits-job.js";

@@ -1,5 +1,5 @@
-import { describeInputFormat, inputSize, jobInputFormat, type InputFormat, type Task } from "@propius/shared";
-import type { LocalData } from "@propius/edge-runtime/training";
+import { describeInputFormat, jobInputFormat, type InputFormat, type Task } from "@propius/shared";
+import { checkFitsJob, type LocalData } from "@propius/edge-runtime/training";
 import type { DataSummary, FileBytes } from "../contract.js";
 import { examplesOf, summariseFiles } from "./local-files.js";
 
@@ -70,16 +70,7 @@ export class DemoExamples implements ExampleSource {
   }
 
   async forTask(task: Pick<Task, "jobId" | "input" | "model">): Promise<JobExamples> {
-    let format: InputFormat;
-    try {
-      format = jobInputFormat(task);
-    } catch (error) {
-      throw doesNotFit(task.jobId, undefined, (error as Error).message);
-    }
-    const values = this.data.featureShape[0];
-    if (inputSize(format) !== values || format.classes !== this.data.numClasses) {
-      throw doesNotFit(task.jobId, format, `the demo digits have ${values} values and ${this.data.numClasses} classes: choose data in the job's input format`);
-    }
+    const format = checkFitsJob(task, this.data, "the demo digits");
     return { data: this.data, format, description: `${describeInputFormat(format)}: ${this.summary}` };
   }
 }

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { inputFormatSchema, inputMismatch } from "./input-format.js";
-import { fedAdamConfigSchema, fedAvgConfigSchema, fedAvgMConfigSchema, fedBuffConfigSchema, fedProxConfigSchema, fedYogiConfigSchema } from "./strategies/config.js";
+import { strategyConfigSchema } from "./strategies/config.js";
 
 /** tfjs' weight spec for one tensor (float32 only in protocol v1). */
 export const tensorSpecSchema = z.object({
@@ -51,8 +51,8 @@ export const trainingPlanSchema = z
   });
 
 /**
- * How a job turns a round's updates into the next model: a synchronous strategy and its
- * hyperparameters (see strategies/config.ts), updates weighted by their example counts.
+ * How a job turns a round's updates into the next model: a strategy and its hyperparameters
+ * (see strategies/config.ts), updates weighted by their example counts.
  * `weighting: "examples"` is accepted for compatibility and is the only weighting.
  */
 export const aggregationSchema = z
@@ -62,9 +62,7 @@ export const aggregationSchema = z
       const { weighting: _examples, ...rest } = value as Record<string, unknown>;
       return rest;
     },
-    z.discriminatedUnion("strategy", [fedAvgConfigSchema, fedAvgMConfigSchema, fedAdamConfigSchema, fedYogiConfigSchema, fedProxConfigSchema, fedBuffConfigSchema], {
-      error: (issue) => (issue.code === "invalid_union" ? "strategy must be one of fedavg, fedavgm, fedadam, fedyogi, fedprox, fedbuff" : undefined),
-    }),
+    strategyConfigSchema,
   )
   .default({ strategy: "fedavg", serverLearningRate: 1 });
 

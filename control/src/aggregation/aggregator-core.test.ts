@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { PropiusError, encodeWeights } from "@propius/shared";
+import { encodeWeights } from "@propius/shared";
 import { AggregatorCore } from "./aggregator-core.js";
 import { MemoryAggregatorStore } from "./aggregator-store.js";
 import type { Admission, PartialKey } from "./partial-sum.js";
+import { codeOf } from "../../test/error-code.js";
 
 const weightSpecs = [{ name: "w", shape: [3], dtype: "float32" as const }];
 const round1: PartialKey = { round: 1, attempt: 0 };
@@ -12,16 +13,6 @@ const delta = (values: number[], examples = 1) => encodeWeights({ kind: "delta",
 function setup() {
   const store = new MemoryAggregatorStore();
   return { store, shard: new AggregatorCore(store) };
-}
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof PropiusError) return error.code;
-    throw error;
-  }
-  throw new Error("expected an error");
 }
 
 describe("AggregatorCore", () => {

@@ -24,16 +24,14 @@ export class AggregatorCore {
    * record of an earlier fold of the same ticket (a retried upload), else null.
    */
   earlierFold(admission: Admission): Folded | null {
-    const current = this.store.loadPartial();
-    this.checkOpen(admission.key, current);
-    return current !== null && compareKeys(current, admission.key) === 0 ? this.store.loadFolded(admission.ticket) : null;
+    return this.earlierIn(this.store.loadPartial(), admission);
   }
 
   /** Folds one update's delta into the partial sum of its key (a repeat returns the first fold's record). */
   fold(admission: Admission, body: Uint8Array): Folded {
-    const earlier = this.earlierFold(admission);
-    if (earlier) return earlier;
     const current = this.store.loadPartial();
+    const earlier = this.earlierIn(current, admission);
+    if (earlier) return earlier;
     const same = current !== null && compareKeys(current, admission.key) === 0;
     const { values, examples, trainLoss, bytesDown } = decodeDelta(admission.weightSpecs, body);
     const meta = same ? current : emptyPartial(admission.key, parameterCount(admission.weightSpecs));
@@ -93,12 +91,14 @@ export class AggregatorCore {
     this.cached = null;
   }
 
-  private checkOpen(key: PartialKey, current: PartialMeta | null): void {
-    if (!current) return;
-    const order = compareKeys(key, current);
+  /** Refuses a sealed or superseded key; returns the ticket's earlier fold into `current`, if any. */
+  private earlierIn(current: PartialMeta | null, admission: Admission): Folded | null {
+    if (!current) return null;
+    const order = compareKeys(admission.key, current);
     if (order < 0 || (order === 0 && current.sealed)) {
-      throw new PropiusError("round_closed", `round ${key.round} is closed; the update is stale`);
+      throw new PropiusError("round_closed", `round ${admission.key.round} is closed; the update is stale`);
     }
+    return order === 0 ? this.store.loadFolded(admission.ticket) : null;
   }
 
   private sumOf(meta: PartialMeta): Float32Array {

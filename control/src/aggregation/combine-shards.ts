@@ -1,9 +1,11 @@
 import type { CombinedSum, JobCore } from "../job/job-core.js";
 import { addFloatChunks } from "./float-chunks.js";
-import type { PartialKey, SealedPartial } from "./partial-sum.js";
+import type { Folded, PartialKey, SealedPartial } from "./partial-sum.js";
 
 /** An aggregator shard as the job sees it: over RPC in the Durable Object, in process in tests. */
 export interface ShardPort {
+  /** The updates folded into the partial sum of `key` so far. */
+  folded(key: PartialKey): Promise<Folded[]>;
   seal(key: PartialKey): Promise<SealedPartial>;
   /** The sealed sum's bytes (float32, little-endian). */
   sum(key: PartialKey): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array>>;
@@ -27,4 +29,15 @@ export async function combineShards(core: JobCore, pending: { key: PartialKey; s
     total.count += meta.count;
   }
   return total;
+}
+
+/**
+ * Before a round's deadline decides close or retry: counts the updates the shards folded whose
+ * commit never reached the job, so that the decision rests on every update the shards accepted.
+ */
+export async function countUncommittedFolds(core: JobCore, now: number, shard: (index: number) => ShardPort): Promise<void> {
+  const due = core.deadlineDecisionDue(now);
+  if (!due) return;
+  const folded = await Promise.all(Array.from({ length: due.shards }, (_, i) => shard(i).folded(due.key)));
+  core.reconcile(due.key, folded.flat());
 }

@@ -2,7 +2,7 @@ import { parameterCount, type UpdateReceipt } from "@propius/shared";
 import type { JobCore } from "../job/job-core.js";
 import { AggregatorCore } from "./aggregator-core.js";
 import { MemoryAggregatorStore } from "./aggregator-store.js";
-import { combineShards } from "./combine-shards.js";
+import { combineShards, countUncommittedFolds, type ShardPort } from "./combine-shards.js";
 
 /**
  * A job's aggregator shards in one process, over memory stores: the Worker's upload path (the job
@@ -25,6 +25,12 @@ export class InProcessAggregation {
     return shard;
   }
 
+  /** Shard `index` as the job calls it. */
+  private port(index: number): ShardPort {
+    const shard = this.shard(index);
+    return { folded: async (key) => shard.folded(key), seal: async (key) => shard.seal(key), sum: async (key) => shard.sumChunks(key) };
+  }
+
   /** One device's upload, as the route runs it. */
   submit(input: { ticket: string; clientId: string; round: number; body: Uint8Array }, now: number): UpdateReceipt {
     const admission = this.job.admitUpdate(input, now);
@@ -33,9 +39,8 @@ export class InProcessAggregation {
   }
 
   /** The job's alarm at `now`: the round deadline's decision counts what the shards folded first. */
-  alarm(now: number): void {
-    const due = this.job.deadlineDecisionDue(now);
-    if (due) this.job.reconcile(due.key, Array.from({ length: due.shards }, (_, i) => this.shard(i).folded(due.key)).flat());
+  async alarm(now: number): Promise<void> {
+    await countUncommittedFolds(this.job, now, (i) => this.port(i));
     this.job.onAlarm(now);
   }
 
@@ -43,10 +48,7 @@ export class InProcessAggregation {
   async close(base: Float32Array, hash: string, now: number): Promise<Float32Array> {
     const pending = this.job.pendingAggregation();
     if (!pending) throw new Error("no round is aggregating");
-    const total = await combineShards(this.job, pending, (i) => ({
-      seal: async (key) => this.shard(i).seal(key),
-      sum: async (key) => this.shard(i).sumChunks(key),
-    }), new Float32Array(parameterCount(pending.tensors)));
+    const total = await combineShards(this.job, pending, (i) => this.port(i), new Float32Array(parameterCount(pending.tensors)));
     const state = await this.job.aggregate(base, total);
     this.job.completeAggregation(pending.key.round, hash, now, state);
     for (let i = 0; i < pending.shards; i++) this.shard(i).release(pending.key);

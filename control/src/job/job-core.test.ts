@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { PropiusError, decodeWeightsHeader, encodeWeights, jobSpecSchema, type JobSpecInput } from "@propius/shared";
+import { decodeWeightsHeader, encodeWeights, jobSpecSchema, type JobSpecInput } from "@propius/shared";
 import { Deadlines, MemoryDeadlineStore } from "./deadlines.js";
 import { JobCore, ROUND_DEADLINE } from "./job-core.js";
 import { MemoryJobStore } from "./job-store.js";
 import { InProcessAggregation } from "../aggregation/in-process-aggregation.js";
+import { codeOf } from "../../test/error-code.js";
 
 const tensors = [{ name: "w", shape: [2, 2], dtype: "float32" as const }];
 const specInput: JobSpecInput = {
@@ -30,16 +31,6 @@ function claimTicket(core: JobCore, clientId: string, now = 1): string {
   const claim = core.claim(clientId, now);
   if (claim.kind !== "task") throw new Error(`expected a task, got ${claim.reason}`);
   return claim.ticket;
-}
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof PropiusError) return error.code;
-    throw error;
-  }
-  throw new Error("expected an error");
 }
 
 describe("JobCore", () => {
@@ -294,7 +285,7 @@ describe("JobCore", () => {
       const admission = core.admitUpdate({ ticket: b, clientId: "b", round: 1 }, 3);
       shards.shard(admission.shard).fold(admission, delta([4, 4, 4, 4], { examples: 3 }));
       expect(core.status("acme").rounds[0]).toMatchObject({ status: "open", reported: 1 });
-      shards.alarm(deadlines.get(ROUND_DEADLINE)!);
+      await shards.alarm(deadlines.get(ROUND_DEADLINE)!);
       expect(core.status("acme").rounds[0]).toMatchObject({ status: "aggregating", reported: 2 });
       const next = await shards.close(new Float32Array(4), "m1", 61_000);
       expect(Array.from(next)).toEqual([3.5, 3.5, 3.5, 3.5]);

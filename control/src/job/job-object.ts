@@ -20,7 +20,7 @@ import { JobCore, type ClaimResult } from "./job-core.js";
 import { reply, unwrap, type Reply } from "./reply.js";
 import { SqliteJobStore } from "./sqlite-job-store.js";
 import { aggregatorOf, directoryOf } from "../directory/directory-client.js";
-import { combineShards } from "../aggregation/combine-shards.js";
+import { combineShards, countUncommittedFolds, type ShardPort } from "../aggregation/combine-shards.js";
 import type { Admission, Folded, PartialKey } from "../aggregation/partial-sum.js";
 import { scheduleOf } from "../directory/directory-object.js";
 import { fromStream } from "../http/byte-stream.js";
@@ -155,16 +155,23 @@ export class JobObject extends DurableObject<Env> {
 
   /** Before a round's deadline decides close or retry: counts updates the shards folded whose commit never came. */
   private async countUncommittedFolds(): Promise<void> {
-    const due = this.core.deadlineDecisionDue(Date.now());
-    if (!due) return;
     const jobId = this.core.jobFor(null).id;
     try {
-      const folded = await Promise.all(Array.from({ length: due.shards }, (_, i) => unwrap(aggregatorOf(this.env, jobId, i).folded(due.key))));
-      this.core.reconcile(due.key, folded.flat());
+      await countUncommittedFolds(this.core, Date.now(), (i) => this.shard(jobId, i));
     } catch (error) {
       // The decision then rests on the committed count alone, as it would without shards.
-      console.error(`could not read the shards of round ${due.key.round} before its deadline`, error);
+      console.error("could not read the aggregator shards before the round's deadline", error);
     }
+  }
+
+  /** Aggregator shard `index` of the job, as `combineShards` and `countUncommittedFolds` call it. */
+  private shard(jobId: string, index: number): ShardPort {
+    const stub = aggregatorOf(this.env, jobId, index);
+    return {
+      folded: (key) => unwrap(stub.folded(key)),
+      seal: (key) => unwrap(stub.seal(key)),
+      sum: (key) => unwrap(stub.sum(key)) as Promise<AsyncIterable<Uint8Array>>,
+    };
   }
 
   /**
@@ -174,14 +181,10 @@ export class JobObject extends DurableObject<Env> {
   private async aggregateIfDue(): Promise<void> {
     const pending = this.core.pendingAggregation();
     if (!pending) return;
-    const shard = (i: number) => aggregatorOf(this.env, pending.jobId, i);
     try {
       // The next model is computed in place over the combined sum, inside the message that stores it.
       const next = allocateWeights({ kind: "model", codec: "fp32", tensors: pending.tensors });
-      const total = await combineShards(this.core, pending, (i) => ({
-        seal: (key) => unwrap(shard(i).seal(key)),
-        sum: (key) => unwrap(shard(i).sum(key)) as Promise<AsyncIterable<Uint8Array>>,
-      }), next.values);
+      const total = await combineShards(this.core, pending, (i) => this.shard(pending.jobId, i), next.values);
       const base = await this.models.getStream(pending.baseHash);
       if (!base) throw new Error(`base model ${pending.baseHash} is missing from the model store`);
       const state = await this.core.aggregate(modelValues(base as unknown as AsyncIterable<Uint8Array>, pending.tensors), total);
@@ -194,7 +197,7 @@ export class JobObject extends DurableObject<Env> {
       return;
     }
     // The model is stored: the partial sums are no longer needed (a shard also drops one when the next round's first update arrives).
-    await Promise.allSettled(Array.from({ length: pending.shards }, (_, i) => shard(i).release(pending.key)));
+    await Promise.allSettled(Array.from({ length: pending.shards }, (_, i) => aggregatorOf(this.env, pending.jobId, i).release(pending.key)));
   }
 
   private async run<T>(fn: () => T | Promise<T>): Promise<Reply<T>> {

@@ -6,7 +6,7 @@ import { bodyLimit, uploadLimit } from "../middleware/body-limit/index.js";
 import { intParam } from "../middleware/validate/index.js";
 import { aggregatorOf, jobOf } from "../directory/directory-client.js";
 import { unwrap } from "../job/reply.js";
-import { bodyStream, drain } from "../http/byte-stream.js";
+import { bodyStream } from "../http/byte-stream.js";
 import { jobIdParam } from "./job-id.js";
 
 /** Devices upload a round's delta with the ticket they were given; accepted once. */
@@ -21,10 +21,7 @@ export const updateRoutes = new Hono<AppEnv>().post("/v1/jobs/:id/rounds/:round/
   const clientId = c.get("clientId");
   // The job checks the ticket; the device's aggregator shard reads and folds the delta; the job counts it.
   const job = jobOf(c.env, jobId);
-  const admission = await unwrap(job.admitUpdate({ ticket, clientId, round })).catch(async (refusal: unknown) => {
-    await drain(c.req.raw.body); // refused before the body was needed: receive it all, then answer
-    throw refusal;
-  });
+  const admission = await unwrap(job.admitUpdate({ ticket, clientId, round }));
   const folded = await unwrap(aggregatorOf(c.env, jobId, admission.shard).fold(admission, bodyStream(c.req.raw)));
   const receipt = await unwrap(job.commitUpdate({ ticket, clientId, key: admission.key, folded }));
   return c.json(receipt, 202);

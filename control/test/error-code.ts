@@ -1,0 +1,12 @@
+import { PropiusError } from "@propius/shared";
+
+/** The stable code of the PropiusError `fn` throws; fails the test if it throws nothing or something else. */
+export function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof PropiusError) return error.code;
+    throw error;
+  }
+  throw new Error("expected an error");
+}

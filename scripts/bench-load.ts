@@ -9,6 +9,7 @@ import { OwnerClient } from "@propius/edge-runtime";
 import type { JobSpecInput, TensorSpec } from "@propius/shared";
 import { sampleDevices, type DatasetSizeRecord, type DeviceSpecRecord } from "../control/src/simulator/devices.js";
 import { DEFAULT_DEVICE_MODEL } from "../control/src/simulator/devices.js";
+import { SPEED_ATTRIBUTE } from "../control/src/clients/client-manager.js";
 import { workloadJobs, workloadSchema } from "../control/src/simulator/workload.js";
 import { buildWorkerBundle, stopBundler } from "./lib/bundles.js";
 import { driveDevices, percentile, trivialRate, type LoadDevice } from "./lib/load-driver.js";
@@ -107,7 +108,7 @@ for (const count of counts) for (const policy of policies) {
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
         for (let i = next++; i < count; i = next++) {
-          const attributes = { ...sampled[i].view.attributes, inference_latency: sampled[i].view.speed };
+          const attributes = { ...sampled[i].view.attributes, [SPEED_ATTRIBUTE]: sampled[i].view.speed };
           const response = await fetch(`${plane.url}/v1/clients`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ attributes }) });
           if (response.status !== 201) throw new Error(`enrolment answered ${response.status}: ${await response.text()}`);
           const { token } = (await response.json()) as { token: string };

@@ -2,7 +2,7 @@ import { meetsConstraints, type Attributes, type CheckInReply, type Constraints,
 import type { DeviceView, JobView, Policy, Random, SchedulerView, SupplySample } from "../scheduling/policies/index.js";
 import { slotCapacity } from "../job/round-slots.js";
 import { jitter } from "../scheduling/jitter.js";
-import type { ClientRegistry } from "./client-registry.js";
+import type { Binding, ClientRegistry } from "./client-registry.js";
 
 /** A running job as the directory lists it for scheduling. */
 export interface ScheduledJob {
@@ -100,8 +100,9 @@ export class ClientManager {
     // A device holding a live slot gets the same task again (the job keeps its ticket) and nothing else.
     const held = this.deps.registry.binding(clientId);
     if (held && held.leaseUntil > now) {
-      const result = await this.bind(clientId, held.jobId, now);
+      const result = await this.bind(clientId, held.jobId, now, held);
       if (result.kind === "task") return result.reply;
+      this.deps.registry.setBinding(clientId, null);
       if (result.wait.reason === "already_reported") this.learnTaskTime(held.jobId, (now - held.boundAt) / 1000 / device.speed);
       wait = earlier(wait, result.wait);
       skip.add(held.jobId);
@@ -113,7 +114,7 @@ export class ClientManager {
       const job = view.jobs.find((j) => j.id === accept);
       if (!job || skip.has(accept)) return this.waitReply(wait, "offer_expired", 1_000);
       if (!meetsConstraints(attributes, job.constraints)) return this.waitReply(wait, "ineligible");
-      const result = await this.bind(clientId, job.id, now);
+      const result = await this.bind(clientId, job.id, now, null);
       return result.kind === "task" ? result.reply : this.waitReply(result.wait);
     }
 
@@ -123,7 +124,7 @@ export class ClientManager {
       if (!meetsConstraints(attributes, job.constraints)) continue;
       // Only the device can check private constraints: it chooses from the rest of the order.
       if (hasConstraints(this.scheduled(job.id)?.privateConstraints)) return this.offer(ordered.slice(index), attributes);
-      const result = await this.bind(clientId, job.id, now);
+      const result = await this.bind(clientId, job.id, now, null);
       if (result.kind === "task") return result.reply;
       wait = earlier(wait, result.wait);
     }
@@ -166,16 +167,15 @@ export class ClientManager {
   /**
    * Claims a slot; on success the device holds it until its lease ends. A refusal for a full round
    * is remembered until the job says to try again, so that this shard stops offering the job.
+   * `kept` is the device's binding when it checks in holding one (else null: none is stored).
    */
-  private async bind(clientId: string, jobId: string, now: number): Promise<{ kind: "task"; reply: CheckInReply } | { kind: "wait"; wait: Wait }> {
+  private async bind(clientId: string, jobId: string, now: number, kept: Binding | null): Promise<{ kind: "task"; reply: CheckInReply } | { kind: "wait"; wait: Wait }> {
     const answer = await this.deps.claim(jobId, clientId);
     if (answer.kind === "task") {
-      const kept = this.deps.registry.binding(clientId);
       const boundAt = kept?.jobId === jobId && kept.round === answer.task.round ? kept.boundAt : now;
       this.deps.registry.setBinding(clientId, { jobId, round: answer.task.round, boundAt, leaseUntil: answer.task.deadline });
       return { kind: "task", reply: { status: "task", task: answer.task } };
     }
-    this.deps.registry.setBinding(clientId, null);
     if (answer.reason !== "already_reported") this.fullUntil.set(jobId, now + answer.retryAfterMs);
     return { kind: "wait", wait: { status: "wait", retryAfterMs: answer.retryAfterMs, reason: answer.reason } };
   }

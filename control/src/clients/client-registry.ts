@@ -23,7 +23,6 @@ export interface ClientRegistry {
   upsert(record: ClientRecord): void;
   /** Refreshes `lastSeen`; false when the device is not registered (or was pruned). */
   touch(clientId: string, now: number): boolean;
-  get(clientId: string): ClientRecord | null;
   /** Devices heard from at or after `since`. */
   seenSince(since: number): ClientRecord[];
   binding(clientId: string): Binding | null;

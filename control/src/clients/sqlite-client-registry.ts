@@ -25,11 +25,6 @@ export class SqliteClientRegistry implements ClientRegistry {
     return this.sql.exec("UPDATE clients SET last_seen = ? WHERE id = ? RETURNING id", now, clientId).toArray().length > 0;
   }
 
-  get(clientId: string): ClientRecord | null {
-    const [row] = this.sql.exec("SELECT * FROM clients WHERE id = ?", clientId).toArray();
-    return row ? toRecord(row) : null;
-  }
-
   seenSince(since: number): ClientRecord[] {
     return this.sql.exec("SELECT * FROM clients WHERE last_seen >= ?", since).toArray().map(toRecord);
   }

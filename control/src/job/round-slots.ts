@@ -74,7 +74,7 @@ export function outcomeAtDeadline(reported: number, plan: Pick<SlotPlan, "demand
   return reported >= reportsNeeded(plan) ? "aggregate" : "retry";
 }
 
-export type LedgerClaim = SlotDecision | { kind: "wait"; reason: "selection_closed" | "round_closed"; retryAfterMs: number };
+type LedgerClaim = SlotDecision | { kind: "wait"; reason: "selection_closed" | "round_closed"; retryAfterMs: number };
 export type LedgerReport = "accepted" | "unknown" | "duplicate" | "stale";
 
 /**
@@ -102,11 +102,7 @@ export class RoundSlots {
     this.needed = reportsNeeded(plan);
   }
 
-  get reported(): number {
-    return this.reportedCount;
-  }
-
-  get selectionOpen(): boolean {
+  private get selectionOpen(): boolean {
     return this.selecting && this.status === "open";
   }
 
@@ -170,20 +166,17 @@ export class RoundSlots {
     return outcome;
   }
 
-  /** Drops bound slots whose lease passed before `now`; returns their devices. */
-  expire(now: number): string[] {
-    if (now <= this.nextExpiry) return [];
-    const freed: string[] = [];
+  /** Drops bound slots whose lease passed before `now`. */
+  private expire(now: number): void {
+    if (now <= this.nextExpiry) return;
     let next = Number.POSITIVE_INFINITY;
     for (const [clientId, h] of this.holders) {
       if (h.status !== "bound") continue;
       if (!leaseLive(h, now)) {
         this.holders.delete(clientId);
         this.bound -= 1;
-        freed.push(clientId);
       } else next = Math.min(next, h.leaseUntil);
     }
     this.nextExpiry = next;
-    return freed;
   }
 }

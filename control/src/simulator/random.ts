@@ -1,5 +1,6 @@
-/** Uniform floats in [0, 1) from a seeded generator. */
-export type Random = () => number;
+import type { Random } from "../scheduling/policies/policy.js";
+
+export type { Random };
 
 /**
  * sfc32 (Small Fast Counter): a 128-bit-state PRNG, fast in JavaScript's 32-bit integer arithmetic

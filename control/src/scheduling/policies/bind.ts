@@ -8,7 +8,8 @@ export type CheckInOutcome =
   | { kind: "wait"; refused: number };
 
 /**
- * A device checks in: one binding attempt, the same for the server and the simulator.
+ * A device checks in, in the simulator: one binding attempt. The server (`ClientManager.checkIn`)
+ * follows the same order with asynchronous claims, and turns private constraints into offers.
  *
  * A device that holds a live slot keeps it and is offered nothing else. Otherwise the policy orders
  * the jobs; the device skips those whose private constraints it does not meet, and claims a slot of

@@ -1,3 +1,4 @@
+import { slotCapacity } from "../../job/round-slots.js";
 import type { JobView } from "./policy.js";
 
 /**
@@ -30,7 +31,7 @@ export function fastTierBoundary(job: JobView, speeds: ArrayLike<number>, spanSe
   let fast = 0;
   while (fast < n && speeds[fast] <= boundary) fast += 1;
   if (fast === n) return null;
-  const capacity = Math.ceil(job.demand * job.overCommit);
+  const capacity = slotCapacity(job);
   const q = 1 / job.overCommit;
   const quantile = (count: number) => speeds[Math.min(count - 1, Math.max(0, Math.ceil(q * count) - 1))];
   const costAll = (capacity * spanSeconds) / n + k * quantile(n);

@@ -12,11 +12,11 @@ import { ROOT, startControlPlane } from "./lib/local-control-plane.js";
 import { buildWorkerBundle, stopBundler } from "./lib/bundles.js";
 import { freePort } from "./lib/ports.js";
 import { ensureWebPage } from "./lib/web-page.js";
+import { median } from "./lib/stats.js";
 
 const { values: flags } = parseArgs({ options: { runs: { type: "string", default: "5" } } });
 const runs = Number(flags.runs);
 const say = (line: string) => process.stdout.write(`${line}\n`);
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 await ensureWebPage({ log: say });
 const dir = await mkdtemp(join(tmpdir(), "propius-probe-"));

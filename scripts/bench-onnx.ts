@@ -5,12 +5,13 @@ import { writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { demoModel, demoShard, demoTestSet, mulberry32, CLASSES } from "@propius/edge-runtime/demo";
+import { demoModel, demoShard, demoTestSet, mulberry32 } from "@propius/edge-runtime/demo";
 import { createOnnxSession, evaluateOnnx, exportOnnx, predictOnnx } from "@propius/edge-runtime/onnx";
-import { buildModel, evaluate, initTraining, trainLocal } from "@propius/edge-runtime/training";
+import { buildModel, evaluate, initTraining, labelIndices, trainLocal } from "@propius/edge-runtime/training";
 import * as tf from "@tensorflow/tfjs-core";
 import { encodeWeights } from "@propius/shared";
 import { ROOT } from "./lib/local-control-plane.js";
+import { median } from "./lib/stats.js";
 
 const HELP = `npm run bench:onnx -- [options]
 
@@ -37,7 +38,6 @@ if (batches.some((n) => !Number.isInteger(n) || n < 1) || !(seconds > 0)) {
 }
 
 const loadBefore = loadavg();
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 // A trained model, so that the accuracies mean something: one epoch on the training digits.
 const { topology, weightSpecs, initialWeights } = demoModel();
@@ -48,7 +48,7 @@ const train = await demoShard({ index: 0, shards: 1, seed: 1, primaryFraction: 0
 const { delta } = await trainLocal({ model: source, weights: initialWeights, data: train, plan, random: mulberry32(1) });
 const weights = initialWeights.map((w, i) => w + delta[i]);
 const test = await demoTestSet();
-const labels = Uint8Array.from({ length: test.count }, (_, i) => test.y.subarray(i * CLASSES, (i + 1) * CLASSES).indexOf(1));
+const labels = labelIndices(test);
 
 exportOnnx(source, weights); // warm-up
 const exportTimes = Array.from({ length: 20 }, () => {

@@ -9,13 +9,13 @@ import { parseArgs } from "node:util";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { OwnerClient } from "@propius/edge-runtime";
+import { STRATEGY_NAMES, WEIGHTS_CODECS, type StrategyName, type WeightsCodec } from "@propius/shared";
 import { ROOT, startControlPlane, type RunningControlPlane } from "./lib/local-control-plane.js";
 import { ensureApiKey, ensureDevVars } from "./lib/local-secrets.js";
 import { startDemoClients, stopAll } from "./lib/demo-clients.js";
 import { buildDeviceBundle, buildWorkerBundle, stopBundler } from "./lib/bundles.js";
 import { ensureWebPage } from "./lib/web-page.js";
 import { contributeUrl, openInBrowser } from "./lib/contribute-url.js";
-import type { DemoJobOptions } from "./lib/demo-job.js";
 
 const HELP = `npm start -- [options]
 
@@ -63,14 +63,14 @@ function count(name: string, min: number, max: number): number {
   return value;
 }
 
-const codec = flags.codec as "fp32" | "fp16" | "int8";
-if (!["fp32", "fp16", "int8"].includes(codec)) {
-  process.stderr.write(`--codec must be fp32, fp16 or int8\n\n${HELP}`);
+const codec = flags.codec as WeightsCodec;
+if (!(WEIGHTS_CODECS as readonly string[]).includes(codec)) {
+  process.stderr.write(`--codec must be one of ${WEIGHTS_CODECS.join(", ")}\n\n${HELP}`);
   process.exit(2);
 }
-const strategy = flags.strategy as NonNullable<DemoJobOptions["strategy"]>;
-if (!["fedavg", "fedavgm", "fedadam", "fedyogi", "fedprox", "fedbuff"].includes(strategy)) {
-  process.stderr.write(`--strategy must be fedavg, fedavgm, fedadam, fedyogi, fedprox or fedbuff\n\n${HELP}`);
+const strategy = flags.strategy as StrategyName;
+if (!(STRATEGY_NAMES as readonly string[]).includes(strategy)) {
+  process.stderr.write(`--strategy must be one of ${STRATEGY_NAMES.join(", ")}\n\n${HELP}`);
   process.exit(2);
 }
 const topK = flags["top-k"] === undefined ? undefined : Number(flags["top-k"]);

@@ -21,7 +21,7 @@ async function newestChange(path: string): Promise<number> {
 }
 
 /** Whether the built page is missing or older than any of its sources. */
-export async function webPageIsStale(): Promise<boolean> {
+async function webPageIsStale(): Promise<boolean> {
   const built = await stat(join(WEB_PAGE_DIR, "index.html")).catch(() => undefined);
   if (!built) return true;
   const newest = Math.max(...(await Promise.all(SOURCES.map((s) => newestChange(join(ROOT, s))))));

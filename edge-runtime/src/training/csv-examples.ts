@@ -17,6 +17,12 @@ export interface CsvOptions {
   labelColumn?: string;
 }
 
+/** Whether a CSV file's first line is a header: its first cell is not a number. */
+export function isCsvHeader(line: string): boolean {
+  const first = line.split(",")[0].trim();
+  return first !== "" && Number.isNaN(Number(first));
+}
+
 /**
  * Parses labelled examples from CSV files, one example per line. A first line whose first cell is
  * not a number is a header: the column named `label` (any case) holds the labels, else the first
@@ -33,7 +39,7 @@ export function parseCsvExamples(files: readonly CsvFile[], options: CsvOptions)
     const lines = file.text.split(/\r?\n/);
     const wanted = (options.labelColumn ?? "label").toLowerCase();
     const header = (lines[0] ?? "").split(",").map((c) => c.trim());
-    const hasHeader = header[0] !== "" && Number.isNaN(Number(header[0]));
+    const hasHeader = isCsvHeader(lines[0] ?? "");
     const named = hasHeader ? header.findIndex((c) => c.toLowerCase() === wanted) : -1;
     if (options.labelColumn !== undefined && named === -1) throw new Error(`${file.name}: the job's labels are in a column named '${options.labelColumn}', and this file's first line names no such column`);
     const labelColumn = Math.max(named, 0);

@@ -1,6 +1,6 @@
 /** Local training for edge clients: backend choice, model (de)serialisation, training, evaluation. */
 export { BackendRegistry, initTraining, trainingBackends, type BackendSetup, type InitTrainingOptions } from "./backend.js";
-export { checkLocalData, featureSize, gatherRows, type LocalData } from "./local-data.js";
+export { checkLocalData, featureSize, gatherRows, labelIndices, type LocalData } from "./local-data.js";
 export { buildModel, getFlatWeights, setFlatWeights, weightSpecsOf, type ModelSource } from "./model.js";
 export {
   plannedSteps,
@@ -12,5 +12,5 @@ export {
 } from "./train.js";
 export { evaluate, type EvaluateOptions, type Evaluation } from "./evaluate.js";
 export { benchmarkActiveBackend, probeBackends, type BackendProbe, type ProbeOptions, type ProbeResult } from "./probe.js";
-export { parseCsvExamples, type CsvFile, type CsvOptions } from "./csv-examples.js";
+export { isCsvHeader, parseCsvExamples, type CsvFile, type CsvOptions } from "./csv-examples.js";
 export { checkFitsJob } from "./fits-job.js";

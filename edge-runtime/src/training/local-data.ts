@@ -11,6 +11,13 @@ export interface LocalData {
   numClasses: number;
 }
 
+/** The class of each example (the index of its one-hot label's 1). */
+export function labelIndices(data: Pick<LocalData, "y" | "count" | "numClasses">): Uint8Array {
+  const labels = new Uint8Array(data.count);
+  for (let i = 0; i < data.count; i++) labels[i] = data.y.subarray(i * data.numClasses, (i + 1) * data.numClasses).indexOf(1);
+  return labels;
+}
+
 /** Number of floats in one example's features. */
 export function featureSize(data: Pick<LocalData, "featureShape">): number {
   return data.featureShape.reduce((n, d) => n * d, 1);

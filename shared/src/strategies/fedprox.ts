@@ -14,8 +14,9 @@ export type FedProxStrategy = RoundStrategy<FedProxConfig, FedProxState>;
 /**
  * FedProx (Li et al., 2020): FedAvg on the server; each client adds the proximal term
  * (mu / 2) * ||w - w_global||^2 to its local loss, which keeps local models near the global one
- * when clients' data differ. `configureTrain` sends mu as `proximalMu`; local training adds
- * `proximalGradient` to each step's gradient (with mu = 0 it is plain FedAvg).
+ * when clients' data differ. `configureTrain` sends mu as `proximalMu`; local training
+ * (edge-runtime's `trainLocal`) applies the term as a decoupled step after each optimizer step,
+ * w -= learningRate * `proximalGradient` (with mu = 0 it is plain FedAvg).
  */
 export function fedProx(options: Omit<z.input<typeof fedProxConfigSchema>, "strategy"> = {}): FedProxStrategy {
   const config = fedProxConfigSchema.parse({ ...options, strategy: "fedprox" });

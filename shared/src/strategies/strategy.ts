@@ -20,7 +20,7 @@ export type RoundAggregate = Pick<WeightedSum, "sum" | "weight" | "count">;
 
 /** What a strategy adds to a client's task for a round; empty for most strategies. */
 export interface ClientTrainConfig {
-  /** FedProx: the proximal term's coefficient mu, for local training (see `proximalGradient`). */
+  /** FedProx: the proximal term's coefficient mu, for local training (`trainLocal`'s `proximalMu`). */
   proximalMu?: number;
 }
 

@@ -1,5 +1,5 @@
 import { trainingBackends } from "@propius/edge-runtime/training";
-import { webgpuAdapter } from "./capabilities.js";
+import { webgl2, webgpuAdapter } from "./capabilities.js";
 
 /**
  * Adds the browser's GPU backends to the shared training registry (which already holds wasm and
@@ -12,7 +12,7 @@ export function registerBrowserBackends(): void {
     await import("@tensorflow/tfjs-backend-webgpu");
   });
   trainingBackends.register("webgl", 3, async () => {
-    if (typeof OffscreenCanvas === "undefined" || !new OffscreenCanvas(1, 1).getContext("webgl2")) throw new Error("no WebGL2 context in this worker");
+    if (!webgl2()) throw new Error("no WebGL2 context in this worker");
     await import("@tensorflow/tfjs-backend-webgl");
   });
 }

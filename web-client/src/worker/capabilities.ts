@@ -23,7 +23,8 @@ export async function webgpuAdapter(): Promise<string | null> {
   }
 }
 
-function webgl2(): boolean {
+/** Whether this worker can make a WebGL2 context (through OffscreenCanvas). */
+export function webgl2(): boolean {
   try {
     return typeof OffscreenCanvas !== "undefined" && new OffscreenCanvas(1, 1).getContext("webgl2") !== null;
   } catch {

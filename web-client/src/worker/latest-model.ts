@@ -1,5 +1,5 @@
 import { createOnnxSession, evaluateOnnx, exportOnnx, predictOnnx, type OnnxSession } from "@propius/edge-runtime/onnx";
-import type { LocalData } from "@propius/edge-runtime/training";
+import { labelIndices, type LocalData } from "@propius/edge-runtime/training";
 import type { ModelDefinition } from "@propius/shared";
 import type { ModelEvaluation, Prediction } from "../contract.js";
 
@@ -8,13 +8,6 @@ interface Version {
   round: number;
   model: ModelDefinition;
   weights: Float32Array;
-}
-
-/** The class of each one-hot label. */
-function labelsOf(data: LocalData): Uint8Array {
-  const labels = new Uint8Array(data.count);
-  for (let i = 0; i < data.count; i++) labels[i] = data.y.subarray(i * data.numClasses, (i + 1) * data.numClasses).indexOf(1);
-  return labels;
 }
 
 /**
@@ -29,11 +22,8 @@ export class LatestModel {
   /** Keeps the model a task started from; the next prediction or evaluation uses it. */
   remember(version: Version): void {
     if (this.version && this.version.jobId === version.jobId && this.version.round > version.round) return;
-    this.version = { ...version, weights: version.weights.slice() };
-  }
-
-  get current(): { jobId: string; round: number } | undefined {
-    return this.version && { jobId: this.version.jobId, round: this.version.round };
+    // The weights are the device client's cached copy of the model, which nothing writes to.
+    this.version = version;
   }
 
   private open(): { version: Version; onnx: Promise<OnnxSession> } {
@@ -63,7 +53,7 @@ export class LatestModel {
     const session = await onnx;
     const inputs = session.sampleShape.reduce((n, d) => n * d, 1);
     if (inputs !== test.featureShape[0]) throw new Error(`the model takes ${inputs} inputs; the held-out examples have ${test.featureShape[0]}`);
-    const result = await evaluateOnnx(session, test.x, labelsOf(test), test.count);
+    const result = await evaluateOnnx(session, test.x, labelIndices(test), test.count);
     return { jobId: version.jobId, round: version.round, ...result };
   }
 }

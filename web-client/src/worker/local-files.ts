@@ -1,5 +1,5 @@
 import { describeInputFormat, inputSize, type InputFormat } from "@propius/shared";
-import { parseCsvExamples, type LocalData } from "@propius/edge-runtime/training";
+import { isCsvHeader, parseCsvExamples, type LocalData } from "@propius/edge-runtime/training";
 import type { DataSummary, FileBytes } from "../contract.js";
 
 const isCsv = (file: FileBytes) => file.name.toLowerCase().endsWith(".csv");
@@ -28,7 +28,7 @@ export function summariseFiles(files: readonly FileBytes[]): DataSummary {
   let examples = files.length;
   if (csv.length > 0) {
     const decoder = new TextDecoder();
-    const rows = (f: FileBytes) => decoder.decode(f.bytes).split(/\r?\n/).filter((line, i) => line.trim() && !(i === 0 && Number.isNaN(Number(line.split(",")[0].trim()))));
+    const rows = (f: FileBytes) => decoder.decode(f.bytes).split(/\r?\n/).filter((line, i) => line.trim() && !(i === 0 && isCsvHeader(line)));
     examples = csv.reduce((n, f) => n + rows(f).length, 0);
     if (examples === 0) throw new Error(`the CSV files (${csv.map((f) => f.name).join(", ")}) hold no examples`);
   }
@@ -63,7 +63,6 @@ async function imagePixels(file: FileBytes, width: number, height: number): Prom
  * the format's width x height. Throws, saying why, when the files cannot give that format.
  */
 export async function examplesOf(files: readonly FileBytes[], format: InputFormat): Promise<{ data: LocalData; description: string }> {
-  const count = summariseFiles(files).examples;
   const size = inputSize(format);
   const described = (data: LocalData, from: string) => ({ data, description: `${describeInputFormat(format)}: ${data.count} examples from ${from}` });
   if (files.every(isCsv)) {
@@ -72,6 +71,7 @@ export async function examplesOf(files: readonly FileBytes[], format: InputForma
     const labelColumn = format.kind === "tabular" ? { labelColumn: format.labelColumn } : {};
     return described(parseCsvExamples(texts, { numClasses: format.classes, features: size, ...labelColumn }), plural(files.length, "CSV file"));
   }
+  const count = summariseFiles(files).examples; // images: refuses a set mixed with CSV files
   if (format.kind !== "image") throw new Error(`the job takes rows of ${format.features} features, not images: give CSV files`);
   const x = new Float32Array(count * size);
   const y = new Float32Array(count * format.classes);

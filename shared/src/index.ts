@@ -7,3 +7,4 @@ export * from "./protocol.js";
 export * from "./constraints.js";
 export * from "./strategies/index.js";
 export * from "./input-format.js";
+export * from "./model-layers.js";

@@ -31,7 +31,7 @@ export function demoJobSpec(options: DemoJobOptions): JobSpecInput {
     aggregation: { strategy: options.strategy ?? "fedavg" },
     data: { dataset: "mnist", split: "non-iid, two main digits per device" },
     // What devices turn their own files into: 28 x 28 grey levels, one of ten digits.
-    input: { kind: "image", width: 28, height: 28, classes: 10 },
+    input: { kind: "image", width: 28, height: 28, channels: 1, classes: 10 },
     // Checked by each device on its own data (a demo shard holds about 1,000 digits); the count is never sent.
     ...(options.minExamples === 0 ? {} : { privateConstraints: { dataset_size: { min: options.minExamples ?? 100 } } }),
   };

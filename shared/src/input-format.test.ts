@@ -13,8 +13,8 @@ const spec = (input?: unknown, weightSpecs = mlp(784, 10)) =>
 
 describe("a job spec's input format", () => {
   it("accepts an image or tabular input that agrees with the model, and defaults the label column", () => {
-    const image = jobSpecSchema.parse(spec({ kind: "image", width: 28, height: 28, classes: 10 }));
-    expect(image.input).toEqual({ kind: "image", width: 28, height: 28, classes: 10 });
+    const image = jobSpecSchema.parse(spec({ kind: "image", width: 28, height: 28, channels: 1, classes: 10 }));
+    expect(image.input).toEqual({ kind: "image", width: 28, height: 28, channels: 1, classes: 10 });
     const table = jobSpecSchema.parse(spec({ kind: "tabular", features: 4, classes: 3 }, mlp(4, 3)));
     expect(table.input).toEqual({ kind: "tabular", features: 4, classes: 3, labelColumn: "label" });
   });
@@ -26,9 +26,9 @@ describe("a job spec's input format", () => {
   });
 
   it("refuses an input whose size or classes disagree with the model, saying which", () => {
-    const size = jobSpecSchema.safeParse(spec({ kind: "image", width: 32, height: 32, classes: 10 }));
+    const size = jobSpecSchema.safeParse(spec({ kind: "image", width: 32, height: 32, channels: 1, classes: 10 }));
     expect(size.success).toBe(false);
-    expect(size.error?.issues[0]).toMatchObject({ path: ["input"], message: "the input has 32 x 32 = 1024 pixels per example, but the model's first layer takes 784" });
+    expect(size.error?.issues[0]).toMatchObject({ path: ["input"], message: "the input has 32 x 32 x 1 = 1024 values per example, but the model's first layer takes 784" });
     const classes = jobSpecSchema.safeParse(spec({ kind: "tabular", features: 784, classes: 3 }));
     expect(classes.error?.issues[0]).toMatchObject({ path: ["input"], message: "the input has 3 classes, but the model's last layer has 10 units" });
   });
@@ -38,7 +38,7 @@ describe("a job spec's input format", () => {
       { kind: "audio", classes: 2 },
       { kind: "image", width: 28, classes: 10 },
       { kind: "tabular", features: 0, classes: 2 },
-      { kind: "image", width: 2, height: 2, classes: 2, labels: ["cat"] },
+      { kind: "image", width: 2, height: 2, channels: 1, classes: 2, labels: ["cat"] },
       { kind: "tabular", features: 4, classes: 2, extra: true },
     ]) {
       expect(inputFormatSchema.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
@@ -48,12 +48,12 @@ describe("a job spec's input format", () => {
 
 describe("jobInputFormat", () => {
   it("gives the spec's input when there is one", () => {
-    const input = { kind: "image" as const, width: 4, height: 1, classes: 10, labels: undefined };
+    const input = { kind: "image" as const, width: 4, height: 1, channels: 1, classes: 10, labels: undefined };
     expect(jobInputFormat({ input, model: { weightSpecs: mlp(4, 10) } })).toBe(input);
   });
 
   it("derives an image from a square first layer and a table otherwise", () => {
-    expect(jobInputFormat({ model: { weightSpecs: mlp(784, 10) } })).toEqual({ kind: "image", width: 28, height: 28, classes: 10 });
+    expect(jobInputFormat({ model: { weightSpecs: mlp(784, 10) } })).toEqual({ kind: "image", width: 28, height: 28, channels: 1, classes: 10 });
     expect(jobInputFormat({ model: { weightSpecs: mlp(13, 3) } })).toEqual({ kind: "tabular", features: 13, classes: 3, labelColumn: "label" });
   });
 
@@ -63,7 +63,7 @@ describe("jobInputFormat", () => {
   });
 
   it("describes a format for people", () => {
-    expect(describeInputFormat({ kind: "image", width: 28, height: 28, classes: 10 })).toBe("image 28 x 28, 10 classes");
+    expect(describeInputFormat({ kind: "image", width: 28, height: 28, channels: 1, classes: 10 })).toBe("image 28 x 28 x 1, 10 classes");
     expect(describeInputFormat({ kind: "tabular", features: 4, classes: 3, labelColumn: "species" })).toBe("tabular, 4 features, 3 classes, labels in column 'species'");
   });
 });

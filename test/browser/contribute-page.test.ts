@@ -172,7 +172,7 @@ describe("the contribute page: two browser tabs and two Node devices on one job"
     const job = await createDemoJob(owner, { rounds: 1, clients: 1, minExamples: 0 });
     await page.locator("#start").click();
     await page.waitForFunction(() => document.body.dataset.state === "failed", null, { timeout: 60_000 });
-    const refusal = `this tab's data does not fit job ${job.id} (image 28 x 28, 10 classes): example 1 has 4 features; the job expects 784`;
+    const refusal = `this tab's data does not fit job ${job.id} (image 28 x 28 x 1, 10 classes): example 1 has 4 features; the job expects 784`;
     expect(await page.locator("#status").textContent()).toBe(`stopped by an error: ${refusal}`);
     expect(await page.locator("#data-format").textContent()).toBe(`job ${job.id}: not trained, ${refusal}`);
     const status = await owner.status(job.id);
@@ -193,7 +193,7 @@ describe("the contribute page: two browser tabs and two Node devices on one job"
     const context = JSON.stringify({ shown, errors: tabs[1].errors });
     expect(status.state, context).toBe("done");
     expect(status.rounds.map((r) => [r.round, r.status, r.reported, r.examples]), context).toEqual([[1, "closed", 1, 2]]);
-    expect(await page.locator("#data-format").textContent()).toBe(`job ${job.id}: image 28 x 28, 10 classes: ${used}`);
+    expect(await page.locator("#data-format").textContent()).toBe(`job ${job.id}: image 28 x 28 x 1, 10 classes: ${used}`);
     await page.waitForFunction((id) => [...document.querySelectorAll("#history tbody tr")].some((tr) => tr.textContent?.includes(id)), job.id, { timeout: 30_000 });
     const accepted = (await readPage(page)).history.filter(([, jobId]) => jobId === job.id);
     expect(accepted.map(([, , round, result, examples]) => [round, result, examples])).toEqual([["1", "accepted", "2"]]);

@@ -17,7 +17,7 @@ describe("a job's input format", () => {
 
   it("is refused when it disagrees with the model's first or last layer", async () => {
     const { apiKey } = await createTenant();
-    const response = await api("/v1/jobs", { token: apiKey, json: { ...jobSpec(), input: { kind: "image", width: 28, height: 28, classes: 2 } } });
+    const response = await api("/v1/jobs", { token: apiKey, json: { ...jobSpec(), input: { kind: "image", width: 28, height: 28, channels: 1, classes: 2 } } });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({
       error: { code: "validation_failed", message: "invalid input: the input has 28 x 28 = 784 pixels per example, but the model's first layer takes 2" },

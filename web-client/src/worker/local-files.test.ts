@@ -23,15 +23,15 @@ describe("local files", () => {
   });
 
   it("turns CSV rows into an image job's pixels or a tabular job's features, with its label column", async () => {
-    const image = await examplesOf([file("a.csv", `label,p0,p1,p2,p3\n${row(1)}\n${row(2)}\n`)], { kind: "image", width: 2, height: 2, classes: 3 });
+    const image = await examplesOf([file("a.csv", `label,p0,p1,p2,p3\n${row(1)}\n${row(2)}\n`)], { kind: "image", width: 2, height: 2, channels: 1, classes: 3 });
     expect(image.data).toMatchObject({ count: 2, featureShape: [4], numClasses: 3 });
-    expect(image.description).toBe("image 2 x 2, 3 classes: 2 examples from 1 CSV file");
+    expect(image.description).toBe("image 2 x 2 x 1, 3 classes: 2 examples from 1 CSV file");
     const table = await examplesOf([file("t.csv", "f0,f1,kind\n0.1,0.2,1\n")], { kind: "tabular", features: 2, classes: 2, labelColumn: "kind" });
     expect([...table.data.y]).toEqual([0, 1]);
   });
 
   it("refuses files that cannot fit the job's format, saying why", async () => {
-    await expect(examplesOf([file("a.csv", row(1))], { kind: "image", width: 28, height: 28, classes: 3 })).rejects.toThrow("example 1 has 4 features; the job expects 784");
+    await expect(examplesOf([file("a.csv", row(1))], { kind: "image", width: 28, height: 28, channels: 1, classes: 3 })).rejects.toThrow("example 1 has 4 features; the job expects 784");
     await expect(examplesOf([file("a.csv", `label,a,b,c,d\n${row(1)}`)], { kind: "tabular", features: 4, classes: 3, labelColumn: "y" })).rejects.toThrow(/column named 'y'/);
     await expect(examplesOf([file("1.png", "")], { kind: "tabular", features: 4, classes: 3, labelColumn: "label" })).rejects.toThrow("the job takes rows of 4 features, not images: give CSV files");
   });

@@ -44,7 +44,8 @@ export default defineConfig({
           include: ["control/src/**/*.workers.test.ts"],
           // Shared CI machines stall for seconds at a time; a request is fast when they do not.
           testTimeout: 120_000,
-          // Pre-bundle dependencies: workerd imports each module through Vite, one request per file.
+          // Pre-bundle dependencies: workerd imports each module through Vite, one request per file. The
+          // root zod is the one shared and control use (the pool package keeps its own older copy).
           deps: { optimizer: { ssr: { enabled: true, include: ["hono", "hono/http-exception", "zod"] } } },
         },
       },

@@ -8,3 +8,5 @@ export * from "./constraints.js";
 export * from "./strategies/index.js";
 export * from "./input-format.js";
 export * from "./model-layers.js";
+export * from "./optimizer.js";
+export * from "./strict-object.js";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { strictObject } from "./strict-object.js";
 
 const size = z.number().int().min(1).max(65_536);
 const classes = z.number().int().min(2).max(100_000);
@@ -8,7 +9,7 @@ const classes = z.number().int().min(2).max(100_000);
  * RGBA), one class each; `labels` name the classes in order. Examples are laid out height, width,
  * channels (tfjs' NHWC).
  */
-export const imageInputSchema = z.strictObject({
+export const imageInputSchema = strictObject({
   kind: z.literal("image"),
   width: size,
   height: size,
@@ -18,7 +19,7 @@ export const imageInputSchema = z.strictObject({
 });
 
 /** Rows of `features` numbers and a class index in the column named `labelColumn`. */
-export const tabularInputSchema = z.strictObject({
+export const tabularInputSchema = strictObject({
   kind: z.literal("tabular"),
   features: z.number().int().min(1).max(16_777_216),
   classes,

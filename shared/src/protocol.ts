@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Constraints, ModelDefinition, TrainingPlan } from "./job-spec.js";
+import type { Constraints, JobSpec, ModelDefinition, TrainingPlan } from "./job-spec.js";
 import type { ClientTrainConfig } from "./strategies/strategy.js";
 import type { InputFormat } from "./input-format.js";
 
@@ -133,6 +133,7 @@ export interface JobStatus {
   totalRounds: number;
   modelVersion: number;
   modelHash: string | null;
-  plan: TrainingPlan;
+  /** The whole spec the job runs with, every default filled in. */
+  spec: JobSpec;
   rounds: RoundRecord[];
 }

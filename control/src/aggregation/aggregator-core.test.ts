@@ -7,7 +7,7 @@ import { codeOf } from "../../test/error-code.js";
 
 const weightSpecs = [{ name: "w", shape: [3], dtype: "float32" as const }];
 const round1: PartialKey = { round: 1, attempt: 0 };
-const admit = (ticket: string, key = round1, weightScale = 1): Admission => ({ ticket, key, shard: 0, weightScale, weightSpecs });
+const admit = (ticket: string, key = round1, weightScale = 1, weighting: Admission["weighting"] = "examples"): Admission => ({ ticket, key, shard: 0, weighting, weightScale, weightSpecs });
 const delta = (values: number[], examples = 1) => encodeWeights({ kind: "delta", codec: "fp32", tensors: weightSpecs, meta: { examples, trainLoss: 0.5 } }, Float32Array.from(values));
 
 function setup() {
@@ -24,6 +24,15 @@ describe("AggregatorCore", () => {
     expect(Array.from(store.loadSum(3))).toEqual([10, 12, 14]);
     expect(store.loadPartial()).toMatchObject({ weight: 4, examples: 6, count: 2, sealed: false });
     expect(store.listFolded().map((f) => f.ticket)).toEqual(["t1", "t2"]);
+  });
+
+  it("weighs every update alike when the job's weighting is uniform", () => {
+    const { shard, store } = setup();
+    shard.fold(admit("t1", round1, 1, "uniform"), delta([1, 2, 3], 2));
+    shard.fold(admit("t2", round1, 0.5, "uniform"), delta([4, 4, 4], 40));
+    // 1 x [1, 2, 3] + 0.5 x [4, 4, 4]: the example counts do not weigh
+    expect(Array.from(store.loadSum(3))).toEqual([3, 4, 5]);
+    expect(store.loadPartial()).toMatchObject({ weight: 1.5, examples: 42, count: 2 });
   });
 
   it("folds a ticket once: a retried upload gets the first fold's record and the sum is unchanged", () => {

@@ -38,7 +38,7 @@ export class AggregatorCore {
     const sum = new WeightedSum(meta.length, same ? this.sumOf(meta) : new Float32Array(meta.length), meta.weight, meta.count);
     const folded: Folded = { ticket: admission.ticket, examples, trainLoss: trainLoss ?? null, bytesIn: body.length, bytesDown };
     try {
-      sum.add(values, examples * admission.weightScale);
+      sum.add(values, (admission.weighting === "uniform" ? 1 : examples) * admission.weightScale);
       this.store.transaction(() => {
         if (!same) this.store.clear();
         this.store.savePartial({ ...meta, weight: sum.weight, examples: meta.examples + examples, count: sum.count }, sum.sum);

@@ -30,7 +30,7 @@ const storedPartial = (jobId: string, shard: number) =>
 describe("aggregator shards over HTTP", () => {
   it("folds a round's updates in three shards and closes it with the FedAvg of all of them; the shards then drop their sums", async () => {
     const { apiKey, job } = await runningJob({ rounds: 2, clientsPerRound: 9, overCommit: 1, aggregatorShards: 3 });
-    expect(job.plan.aggregatorShards).toBe(3);
+    expect(job.spec.plan.aggregatorShards).toBe(3);
     const devices = await Promise.all(Array.from({ length: 9 }, () => registerClient()));
     const tasks = [];
     for (const { token } of devices) tasks.push(await taskFor(token, job.id));

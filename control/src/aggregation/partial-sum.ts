@@ -1,4 +1,4 @@
-import type { TensorSpec } from "@propius/shared";
+import type { TensorSpec, Weighting } from "@propius/shared";
 
 /** Which partial sum an update goes into: a round attempt (a server step for FedBuff jobs). */
 export interface PartialKey {
@@ -20,7 +20,9 @@ export interface Admission {
   key: PartialKey;
   /** The shard that folds this device's updates, by a hash of its id. */
   shard: number;
-  /** Multiplies the update's example count into its weight (FedBuff's staleness discount; 1 otherwise). */
+  /** An update weighs its example count (`examples`) or 1 (`uniform`), times `weightScale`. */
+  weighting: Weighting;
+  /** Multiplies the update's weight (FedBuff's staleness discount; 1 otherwise). */
   weightScale: number;
   weightSpecs: TensorSpec[];
 }
@@ -38,7 +40,7 @@ export interface Folded {
 export interface PartialMeta extends PartialKey {
   /** Parameters in the sum. */
   length: number;
-  /** Sum of the weights used (examples x weightScale). */
+  /** Sum of the weights used (examples, or 1 when uniform, x weightScale). */
   weight: number;
   /** Sum of the example counts, undiscounted. */
   examples: number;

@@ -13,6 +13,7 @@ import {
   type JobUpdate,
   type RoundRecord,
   type UpdateReceipt,
+  withDerivedDefaults,
 } from "@propius/shared";
 import type { Deadlines } from "./deadlines.js";
 import type { Assignment, JobRecord, JobStore } from "./job-store.js";
@@ -56,7 +57,8 @@ export class JobCore {
   create(input: { id: string; tenant: string; spec: JobSpec; now: number }): JobRecord {
     if (this.store.loadJob()) throw new PropiusError("conflict", `job ${input.id} already exists`);
     // The shard count is fixed for the job's life: a device's partial sum never moves mid-round.
-    const spec = { ...input.spec, plan: { ...input.spec.plan, aggregatorShards: aggregatorShards(input.spec.plan) } };
+    const derived = withDerivedDefaults(input.spec);
+    const spec = { ...derived, plan: { ...derived.plan, aggregatorShards: aggregatorShards(derived.plan) } };
     const job: JobRecord = {
       id: input.id, tenant: input.tenant, spec, state: "pending_model",
       createdAt: input.now, updatedAt: input.now, round: 0, attempt: 0, modelVersion: 0, modelHash: null,
@@ -169,6 +171,7 @@ export class JobCore {
       ticket: input.ticket,
       key: { round: job.round, attempt: job.attempt },
       shard: shardOf(input.clientId, shardCount(job)),
+      weighting: aggregation.weighting,
       weightScale: aggregation.strategy === "fedbuff" ? stalenessWeight(job.round - assignment.round, aggregation.stalenessExponent) : 1,
       weightSpecs: job.spec.model.weightSpecs,
     };
@@ -275,7 +278,9 @@ export class JobCore {
     const job = this.jobFor(null);
     if (job.spec.aggregation.strategy === "fedbuff") {
       const strategy = createStrategy(job.spec.aggregation) as FedBuffStrategy;
-      const buffer = { strategy: "fedbuff" as const, steps: job.round - 1, examples: total.examples, count: total.count };
+      // The step divides by the buffer's undiscounted weight: its examples, or its updates when they weigh alike.
+      const undiscounted = job.spec.aggregation.weighting === "uniform" ? total.count : total.examples;
+      const buffer = { strategy: "fedbuff" as const, steps: job.round - 1, examples: undiscounted, count: total.count };
       await stepInSlices(total.sum, {}, base, (slice, from) => ({ next: strategy.apply(slice, { ...buffer, sum: total.sum.subarray(from, from + slice.length) }).next, state: {} }));
       return undefined;
     }
@@ -334,7 +339,7 @@ export class JobCore {
       id: job.id, tenant: job.tenant, name: job.spec.name, state: job.state,
       createdAt: job.createdAt, updatedAt: job.updatedAt, currentRound: job.round,
       totalRounds: job.spec.plan.rounds, modelVersion: job.modelVersion, modelHash: job.modelHash,
-      plan: job.spec.plan, rounds: this.store.loadRounds(),
+      spec: job.spec, rounds: this.store.loadRounds(),
     };
   }
 

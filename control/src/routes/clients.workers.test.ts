@@ -39,7 +39,7 @@ describe("device enrolment and check-in", () => {
     expect(newer.job.createdAt).toBeGreaterThan(older.job.createdAt);
     const { token } = await registerClient();
     const task = await taskFor(token, older.job.id);
-    expect(task).toMatchObject({ round: 1, modelHash: older.job.modelHash, plan: older.job.plan });
+    expect(task).toMatchObject({ round: 1, modelHash: older.job.modelHash, plan: older.job.spec.plan });
     expect(task.deadline).toBeGreaterThan(Date.now());
     expect((await taskFor(token, older.job.id)).ticket).toBe(task.ticket);
     expect((await jobStatus(older.apiKey, older.job.id)).rounds[0].bound).toBe(1);

@@ -28,7 +28,13 @@ describe("the job owner's API", () => {
     const job = await expectJson<JobStatus>(response, 201);
     expect(response.headers.get("location")).toBe(`/v1/jobs/${job.id}`);
     expect(job).toMatchObject({ tenant: owner.tenant, name: "tiny", state: "pending_model", currentRound: 0, modelHash: null, rounds: [] });
-    expect(job.plan).toMatchObject({ rounds: 2, clientsPerRound: 2, overCommit: 1.3, minReportFraction: 0.8, optimizer: "sgd" });
+    // The whole effective spec, every default filled in.
+    expect(job.spec.plan).toEqual({
+      rounds: 2, clientsPerRound: 2, overCommit: 1.3, minReportFraction: 0.8, roundDeadlineSeconds: 3600, deltaCodec: "fp32", localEpochs: 1,
+      aggregatorShards: 1, batchSize: 32, learningRate: 0.05, optimizer: { name: "sgd" }, loss: "categoricalCrossentropy", shuffle: true, validationSplit: 0,
+    });
+    expect(job.spec.aggregation).toEqual({ strategy: "fedavg", weighting: "examples", serverLearningRate: 1 });
+    expect(job.spec.model).toEqual(jobSpec().model);
 
     expect(await jobStatus(owner.apiKey, job.id)).toEqual(job);
     const mine = await expectJson<JobList>(api("/v1/jobs", { token: owner.apiKey }));

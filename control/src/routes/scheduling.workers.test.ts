@@ -35,7 +35,7 @@ describe("scheduling through the client managers", () => {
   it("lets the owner change the demand of the rounds to come", async () => {
     const { apiKey, job } = await jobWith({}, { clientsPerRound: 2 });
     const changed = await expectJson<JobStatus>(api(`/v1/jobs/${job.id}`, { method: "PATCH", token: apiKey, json: { clientsPerRound: 5 } }));
-    expect(changed.plan.clientsPerRound).toBe(5);
+    expect(changed.spec.plan.clientsPerRound).toBe(5);
     expect(changed.rounds.map((r) => [r.round, r.demand])).toEqual([[1, 2]]);
   });
 

@@ -1,10 +1,14 @@
 import * as tf from "./tf.js";
-import type { TrainingPlan } from "@propius/shared";
+import type { OptimizerInput, TrainingPlan } from "@propius/shared";
 import { checkLocalData, gatherRows, type LocalData } from "./local-data.js";
 import { buildModel, getFlatWeights, type ModelSource } from "./model.js";
+import { makeOptimizer } from "./optimizer.js";
 
-/** The parts of a job's training plan that local training uses. */
-export type LocalTrainingPlan = Pick<TrainingPlan, "localEpochs" | "localSteps" | "batchSize" | "learningRate" | "optimizer" | "loss">;
+/** The parts of a job's training plan that local training uses (the optimizer by name or in full; shuffling by default). */
+export type LocalTrainingPlan = Pick<TrainingPlan, "localEpochs" | "localSteps" | "batchSize" | "learningRate" | "loss"> & {
+  optimizer: OptimizerInput | TrainingPlan["optimizer"];
+  shuffle?: boolean;
+};
 
 /** Reported after every training step. */
 export interface TrainProgress {
@@ -60,21 +64,11 @@ export function plannedSteps(plan: LocalTrainingPlan, count: number): number {
   return steps;
 }
 
-function makeOptimizer(plan: LocalTrainingPlan): tf.Optimizer {
-  switch (plan.optimizer) {
-    case "sgd":
-      return tf.train.sgd(plan.learningRate);
-    case "adam":
-      return tf.train.adam(plan.learningRate);
-    default:
-      throw new RangeError(`unsupported optimizer '${String(plan.optimizer)}'`);
-  }
-}
-
-/** Shuffled index order, reshuffled at the start of every pass. */
-function shuffledOrder(count: number, random: () => number): Uint32Array {
+/** The order of one pass over the examples: shuffled afresh for every pass, or as stored. */
+function passOrder(count: number, random: () => number, shuffle: boolean): Uint32Array {
   const order = new Uint32Array(count);
   for (let i = 0; i < count; i++) order[i] = i;
+  if (!shuffle) return order;
   for (let i = count - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];
@@ -84,7 +78,7 @@ function shuffledOrder(count: number, random: () => number): Uint32Array {
 
 /**
  * Trains the model on local data from the given weights and returns the weight delta. Batches
- * cycle over freshly shuffled passes of the data until the plan's steps are done (the last batch
+ * cycle over passes of the data (shuffled afresh for each unless the plan says not to) until the plan's steps are done (the last batch
  * of a pass may be smaller). Every tensor it creates is disposed, also on error or abort.
  */
 export async function trainLocal(options: TrainLocalOptions): Promise<TrainResult> {
@@ -97,7 +91,7 @@ export async function trainLocal(options: TrainLocalOptions): Promise<TrainResul
   const sparse = plan.loss === "sparseCategoricalCrossentropy";
 
   const model = await buildModel(options.model, options.weights);
-  const optimizer = makeOptimizer(plan);
+  const optimizer = makeOptimizer(plan.optimizer, plan.learningRate);
   const proximal = proximalStep(model, plan.learningRate * (options.proximalMu ?? 0));
   try {
     model.compile({ optimizer, loss: plan.loss });
@@ -107,7 +101,7 @@ export async function trainLocal(options: TrainLocalOptions): Promise<TrainResul
     let lossSum = 0;
     let step = 0;
     for (let epoch = 1; step < totalSteps; epoch++) {
-      const order = shuffledOrder(data.count, random);
+      const order = passOrder(data.count, random, plan.shuffle ?? true);
       for (let start = 0; start < data.count && step < totalSteps; start += plan.batchSize) {
         signal?.throwIfAborted();
         const rows = order.subarray(start, Math.min(start + plan.batchSize, data.count));

@@ -9,17 +9,18 @@ function message(input: unknown): string {
 
 describe("strategy config schema", () => {
   it("fills in every hyperparameter's default", () => {
-    expect(strategyConfigSchema.parse({ strategy: "fedavg" })).toEqual({ strategy: "fedavg", serverLearningRate: 1 });
-    expect(strategyConfigSchema.parse({ strategy: "fedavgm" })).toEqual({ strategy: "fedavgm", serverLearningRate: 1, momentum: 0.9 });
-    expect(strategyConfigSchema.parse({ strategy: "fedadam" })).toEqual({ strategy: "fedadam", serverLearningRate: 0.1, beta1: 0.9, beta2: 0.99, tau: 1e-3 });
-    expect(strategyConfigSchema.parse({ strategy: "fedyogi" })).toEqual({ strategy: "fedyogi", serverLearningRate: 0.01, beta1: 0.9, beta2: 0.99, tau: 1e-3 });
-    expect(strategyConfigSchema.parse({ strategy: "fedprox" })).toEqual({ strategy: "fedprox", serverLearningRate: 1, proximalMu: 0.01 });
-    expect(strategyConfigSchema.parse({ strategy: "fedbuff" })).toEqual({ strategy: "fedbuff", serverLearningRate: 1, bufferSize: 10, stalenessExponent: 0.5 });
+    expect(strategyConfigSchema.parse({ strategy: "fedavg" })).toEqual({ strategy: "fedavg", weighting: "examples", serverLearningRate: 1 });
+    expect(strategyConfigSchema.parse({ strategy: "fedavgm" })).toEqual({ strategy: "fedavgm", weighting: "examples", serverLearningRate: 1, momentum: 0.9 });
+    expect(strategyConfigSchema.parse({ strategy: "fedadam" })).toEqual({ strategy: "fedadam", weighting: "examples", serverLearningRate: 0.1, beta1: 0.9, beta2: 0.99, tau: 1e-3 });
+    expect(strategyConfigSchema.parse({ strategy: "fedyogi" })).toEqual({ strategy: "fedyogi", weighting: "examples", serverLearningRate: 0.01, beta1: 0.9, beta2: 0.99, tau: 1e-3 });
+    expect(strategyConfigSchema.parse({ strategy: "fedprox" })).toEqual({ strategy: "fedprox", weighting: "examples", serverLearningRate: 1, proximalMu: 0.01 });
+    expect(strategyConfigSchema.parse({ strategy: "fedbuff" })).toEqual({ strategy: "fedbuff", weighting: "examples", serverLearningRate: 1, bufferSize: 10, stalenessExponent: 0.5 });
   });
 
   it("keeps the hyperparameters it is given", () => {
     expect(strategyConfigSchema.parse({ strategy: "fedadam", serverLearningRate: 0.03, beta2: 0.999, tau: 1e-6 })).toEqual({
       strategy: "fedadam",
+      weighting: "examples",
       serverLearningRate: 0.03,
       beta1: 0.9,
       beta2: 0.999,
@@ -47,6 +48,12 @@ describe("strategy config schema", () => {
   });
 
   it("refuses a hyperparameter that belongs to another strategy", () => {
-    expect(message({ strategy: "fedavg", momentum: 0.9 })).toMatch(/Unrecognized key: "momentum"/);
+    expect(message({ strategy: "fedavg", momentum: 0.9 })).toBe(": momentum is not a field (fields: strategy, weighting, serverLearningRate)");
+    expect(message({ strategy: "fedadam", beta_1: 0.9 })).toBe(": beta_1 is not a field; did you mean beta1?");
+  });
+
+  it("weighs updates by examples unless told to weigh them alike", () => {
+    expect(strategyConfigSchema.parse({ strategy: "fedavg", weighting: "uniform" }).weighting).toBe("uniform");
+    expect(message({ strategy: "fedavg", weighting: "equal" })).toBe("weighting: weighting must be one of examples, uniform");
   });
 });

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { strictObject } from "../strict-object.js";
 
 /**
  * The configuration of an aggregation strategy, by name, with its hyperparameters. Every
@@ -37,41 +38,54 @@ const decay = (name: string, fallback: number) =>
     .lt(1, `${name} must be in [0, 1)`)
     .default(fallback);
 
+/**
+ * How a round weighs its updates: by the examples each device trained on (`examples`, FedAvg as
+ * McMahan et al. define it; the default) or each update alike (`uniform`).
+ */
+export const WEIGHTINGS = ["examples", "uniform"] as const;
+export type Weighting = (typeof WEIGHTINGS)[number];
+const weighting = z.enum(WEIGHTINGS, { error: `weighting must be one of ${WEIGHTINGS.join(", ")}` }).default("examples");
+
 const tau = z
   .number({ error: "tau must be a number" })
   .positive("tau must be positive")
   .max(1, "tau must be at most 1")
   .default(1e-3);
 
-export const fedAvgConfigSchema = z.strictObject({
+export const fedAvgConfigSchema = strictObject({
   strategy: z.literal("fedavg"),
+  weighting,
   serverLearningRate: serverLearningRate(1),
 });
 
-export const fedAvgMConfigSchema = z.strictObject({
+export const fedAvgMConfigSchema = strictObject({
   strategy: z.literal("fedavgm"),
+  weighting,
   serverLearningRate: serverLearningRate(1),
   momentum: decay("momentum", 0.9),
 });
 
-export const fedAdamConfigSchema = z.strictObject({
+export const fedAdamConfigSchema = strictObject({
   strategy: z.literal("fedadam"),
+  weighting,
   serverLearningRate: serverLearningRate(0.1),
   beta1: decay("beta1", 0.9),
   beta2: decay("beta2", 0.99),
   tau,
 });
 
-export const fedYogiConfigSchema = z.strictObject({
+export const fedYogiConfigSchema = strictObject({
   strategy: z.literal("fedyogi"),
+  weighting,
   serverLearningRate: serverLearningRate(0.01),
   beta1: decay("beta1", 0.9),
   beta2: decay("beta2", 0.99),
   tau,
 });
 
-export const fedProxConfigSchema = z.strictObject({
+export const fedProxConfigSchema = strictObject({
   strategy: z.literal("fedprox"),
+  weighting,
   serverLearningRate: serverLearningRate(1),
   proximalMu: z
     .number({ error: "proximalMu must be a number" })
@@ -80,8 +94,9 @@ export const fedProxConfigSchema = z.strictObject({
     .default(0.01),
 });
 
-export const fedBuffConfigSchema = z.strictObject({
+export const fedBuffConfigSchema = strictObject({
   strategy: z.literal("fedbuff"),
+  weighting,
   serverLearningRate: serverLearningRate(1),
   bufferSize: z
     .number({ error: "bufferSize must be a number" })

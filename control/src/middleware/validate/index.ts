@@ -24,8 +24,15 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const result = schema.safeParse(value);
   if (!result.success) {
-    const issues = result.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
-    throw new PropiusError("validation_failed", `invalid ${issues[0]?.path || "body"}: ${issues[0]?.message}`, { issues });
+    // An unknown key's message names its own path (`plan.batchsize is not a field; did you mean plan.batchSize?`).
+    const issues = result.error.issues.map((i) =>
+      i.code === "unrecognized_keys" ? { path: [...i.path, ...i.keys.slice(0, 1)].join("."), message: i.message, own: true } : { path: i.path.join("."), message: i.message, own: false },
+    );
+    // A misspelt key usually explains the "missing" field beside it: name it first.
+    issues.sort((a, b) => Number(b.own) - Number(a.own));
+    const first = issues[0];
+    const message = first?.own ? first.message : `invalid ${first?.path || "body"}: ${first?.message}`;
+    throw new PropiusError("validation_failed", issues.length > 1 ? `${message} (and ${issues.length - 1} more)` : message, { issues: issues.map(({ path, message }) => ({ path, message })) });
   }
   return result.data;
 }

@@ -27,7 +27,7 @@ let found: Promise<FoundChromium> | undefined;
  * unpacked once per version into the temp folder. Found once per process.
  */
 export function findChromium(): Promise<FoundChromium> {
-  found ??= locate();
+  found ??= locateChromium();
   found.catch(() => (found = undefined));
   return found;
 }
@@ -38,8 +38,9 @@ export function describeChromium({ path, source, version }: FoundChromium): stri
   return `${version} (${how}, ${path})`;
 }
 
-async function locate(): Promise<FoundChromium> {
-  const chosen = process.env.CHROMIUM_PATH;
+/** `findChromium` without the memory: looks again, reading `CHROMIUM_PATH` from `env`. */
+export async function locateChromium(env: NodeJS.ProcessEnv = process.env): Promise<FoundChromium> {
+  const chosen = env.CHROMIUM_PATH;
   if (chosen) {
     const version = await versionOf(chosen);
     if (!version) throw new PropiusError("not_configured", `CHROMIUM_PATH=${chosen} is not a Chromium that runs (\`${chosen} --version\` failed)`);

@@ -18,13 +18,16 @@ export interface FoundChromium {
 /** Where distributions and Google's package install Chromium, in the order they are tried. */
 export const SYSTEM_CHROMIUMS = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
 
+/** The npm package whose Chromium is used when the machine has none. */
+const SHIPPED = "@sparticuz/chromium";
 const run = promisify(execFile);
 let found: Promise<FoundChromium> | undefined;
 
 /**
  * The Chromium to drive: `CHROMIUM_PATH` if set (it must work), else the first system Chromium
  * that answers `--version`, else the one shipped inside the npm package @sparticuz/chromium,
- * unpacked once per version into the temp folder. Found once per process.
+ * unpacked once per version into the temp folder (`CHROMIUM_PATH=@sparticuz/chromium` picks that
+ * one even where the system has a Chromium). Found once per process.
  */
 export function findChromium(): Promise<FoundChromium> {
   found ??= locateChromium();
@@ -41,6 +44,8 @@ export function describeChromium({ path, source, version }: FoundChromium): stri
 /** `findChromium` without the memory: looks again, reading `CHROMIUM_PATH` from `env`. */
 export async function locateChromium(env: NodeJS.ProcessEnv = process.env): Promise<FoundChromium> {
   const chosen = env.CHROMIUM_PATH;
+  // The package's name in place of a path skips the system's browser: the fresh machine's case.
+  if (chosen === SHIPPED) return shippedChromium();
   if (chosen) {
     const version = await versionOf(chosen);
     if (!version) throw new PropiusError("not_configured", `CHROMIUM_PATH=${chosen} is not a Chromium that runs (\`${chosen} --version\` failed)`);
@@ -51,9 +56,13 @@ export async function locateChromium(env: NodeJS.ProcessEnv = process.env): Prom
     const version = await versionOf(path);
     if (version) return { path, source: "system", version };
   }
+  return shippedChromium();
+}
+
+async function shippedChromium(): Promise<FoundChromium> {
   const path = await unpackShippedChromium();
   const version = await versionOf(path);
-  if (!version) throw new PropiusError("not_configured", `the Chromium unpacked from @sparticuz/chromium at ${path} does not run; set CHROMIUM_PATH to a Chromium`);
+  if (!version) throw new PropiusError("not_configured", `the Chromium unpacked from ${SHIPPED} at ${path} does not run; set CHROMIUM_PATH to a Chromium`);
   return { path, source: "npm", version };
 }
 

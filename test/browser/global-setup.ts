@@ -7,5 +7,5 @@ import { describeChromium, findChromium } from "../../scripts/lib/find-chromium.
 export default async function setup(): Promise<void> {
   const started = Date.now();
   const chromium = await findChromium();
-  process.stdout.write(`browser tests drive ${describeChromium(chromium)}, found in ${Date.now() - started} ms\n`);
+  process.stdout.write(`browser tests drive ${describeChromium(chromium)}, found in ${Date.now() - started} ms (Node ${process.version})\n`);
 }

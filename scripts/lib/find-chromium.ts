@@ -62,7 +62,7 @@ export async function locateChromium(env: NodeJS.ProcessEnv = process.env): Prom
 async function shippedChromium(): Promise<FoundChromium> {
   const path = await unpackShippedChromium();
   const version = await versionOf(path);
-  if (!version) throw new PropiusError("not_configured", `the Chromium unpacked from ${SHIPPED} at ${path} does not run; set CHROMIUM_PATH to a Chromium`);
+  if (!version) throw new PropiusError("not_configured", `the Chromium unpacked from ${SHIPPED} at ${path} does not run: remove ${dirname(path)} to unpack it again, or set CHROMIUM_PATH to a Chromium`);
   return { path, source: "npm", version };
 }
 

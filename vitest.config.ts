@@ -65,6 +65,8 @@ export default defineConfig({
           name: "browser",
           sequence: { groupOrder: 3 },
           include: ["test/browser/**/*.test.ts"],
+          // CHROMIUM_PATH, else a system Chromium, else the npm-shipped one, unpacked once here.
+          globalSetup: ["test/browser/global-setup.ts"],
           fileParallelism: false,
           testTimeout: 600_000,
           hookTimeout: 300_000,

@@ -12,7 +12,7 @@ import { buildDeviceBundle } from "../../scripts/lib/bundles.js";
 import { ensureWebPage } from "../../scripts/lib/web-page.js";
 import { ROOT } from "../../scripts/lib/local-control-plane.js";
 import { TEST_BUILD_DIR, TestControlPlane } from "../integration/helpers.js";
-import { openTab, readPage, type Tab } from "../../scripts/lib/chromium.js";
+import { describeChromium, findChromium, openTab, readPage, webgpuAdapterOf, type Tab } from "../../scripts/lib/chromium.js";
 import type { Page } from "playwright-core";
 import { digitPng, pauseTab, useFiles } from "./tab-actions.js";
 
@@ -82,9 +82,12 @@ describe("the contribute page: two browser tabs and two Node devices on one job"
         expect(page.capabilities).toContain("WASM threadsavailable (not used");
         expect(page.probes.find(([name]) => name === "wasm")?.[1]).toMatch(/^ok/);
       }
-      expect(withGpu.probes.find(([name]) => name === "webgpu")?.[1]).toMatch(/^ok/);
-      expect(withGpu.capabilities).not.toMatch(/WebGPU adapternone/);
-      expect(withoutGpu.probes.find(([name]) => name === "webgpu")?.[1]).toMatch(/failed: no WebGPU adapter/);
+      // WebGPU as this browser gives it, asked in each tab apart from the page's own probe: with
+      // the flag, an adapter where the browser has one; without it, none (the fallback tab).
+      const [gpuAdapter, noFlagAdapter] = await Promise.all(tabs.map((tab) => webgpuAdapterOf(tab.page)));
+      expect(noFlagAdapter, "without --enable-unsafe-webgpu the tab must have no adapter, to test the fallback").toBeNull();
+      const checked = [expectWebgpuAsGiven(withGpu, gpuAdapter, "--enable-unsafe-webgpu"), expectWebgpuAsGiven(withoutGpu, noFlagAdapter, "no flag")];
+      console.log(`browser: ${describeChromium(await findChromium())}\n${checked.join("\n")}`);
 
       await initTraining({ prefer: ["wasm"] });
       const model = demoModel();
@@ -179,6 +182,24 @@ describe("the contribute page: two browser tabs and two Node devices on one job"
     expect(status.rounds.map((r) => [r.round, r.status, r.reported])).toEqual([[1, "open", 0]]);
     await owner.cancel(job.id);
   });
+
+  /**
+   * The page's WebGPU report agrees with the adapter the browser gives in that tab: with one, the
+   * page names it and its webgpu probe trained; with none, the page says none and why its webgpu
+   * probe failed (and trained on the backend it chose, checked above). Says what it checked.
+   */
+  function expectWebgpuAsGiven(page: Awaited<ReturnType<typeof readPage>>, adapter: string | null, flags: string): string {
+    const probe = page.probes.find(([name]) => name === "webgpu")?.[1];
+    const chosen = `chose ${page.backend}, trained rounds 1-${ROUNDS}`;
+    if (adapter !== null) {
+      expect(page.capabilities).toContain(`WebGPU adapter${adapter}WebGL2`);
+      expect(probe).toMatch(/^ok/);
+      return `tab (${flags}): the browser gives WebGPU adapter "${adapter}"; the page names it and its webgpu probe trained ok; ${chosen}`;
+    }
+    expect(page.capabilities).toContain("WebGPU adapternoneWebGL2");
+    expect(probe).toMatch(/^failed: no WebGPU adapter/);
+    return `tab (${flags}): the browser gives no WebGPU adapter; the page reports none and "${probe}"; ${chosen}`;
+  }
 
   /**
    * Creates a 1-round job for one device, starts the tab, and waits until the job is done: the

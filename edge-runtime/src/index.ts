@@ -3,3 +3,4 @@ export * from "./protocol/device-client.js";
 export * from "./protocol/owner-client.js";
 export * from "./task-loop.js";
 export * from "./protocol/reachable.js";
+export * from "./task-failure.js";

@@ -1,6 +1,7 @@
-import { PropiusError, meetsConstraints, type Attributes, type CheckInReply, type JobOffer, type Task } from "@propius/shared";
+import { PropiusError, meetsConstraints, type Attributes, type CheckInReply, type JobOffer, type Task, type TaskFailure } from "@propius/shared";
 import type { DeviceClient } from "./protocol/device-client.js";
 import { sleep } from "./protocol/http.js";
+import { failureOf } from "./task-failure.js";
 
 /** What local training gives back for one task. */
 export interface TrainOutcome {
@@ -20,6 +21,8 @@ export type LoopEvent =
   | { type: "trained"; task: Task; outcome: TrainOutcome; millis: number }
   | { type: "uploaded"; task: Task; bytes: number; reported: number; demand: number }
   | { type: "refused"; task: Task; code: string; message: string }
+  /** The device could not do the task and told the job, which freed its slot; the loop goes on. */
+  | { type: "failed"; task: Task; failure: TaskFailure; reported: boolean }
   | { type: "stopped"; reason: "aborted" | "idle" | "max_tasks"; tasks: number };
 
 export interface LoopOptions {
@@ -108,7 +111,14 @@ async function runTask(client: DeviceClient, trainer: Trainer, task: Task, emit:
     const download = await client.downloadModel(task, signal);
     emit({ type: "downloaded", task, bytes: download.bytes });
     const started = Date.now();
-    const outcome = await trainer(task, download.model.values, signal);
+    let outcome: TrainOutcome;
+    try {
+      outcome = await trainer(task, download.model.values, signal);
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      await reportFailure(client, task, failureOf(error), emit, signal);
+      return false;
+    }
     emit({ type: "trained", task, outcome, millis: Date.now() - started });
     const receipt = await client.uploadUpdate(task, outcome.delta, { examples: outcome.examples, trainLoss: outcome.trainLoss, bytesDown: download.bytes }, signal);
     emit({ type: "uploaded", task, bytes: receipt.bytes, reported: receipt.reported, demand: receipt.demand });
@@ -119,5 +129,16 @@ async function runTask(client: DeviceClient, trainer: Trainer, task: Task, emit:
       return false;
     }
     throw error;
+  }
+}
+
+/** Tells the job the device cannot do `task`; a refusal (the round closed meanwhile) only means nobody waits for it. */
+async function reportFailure(client: DeviceClient, task: Task, failure: TaskFailure, emit: (e: LoopEvent) => void, signal?: AbortSignal): Promise<void> {
+  try {
+    await client.reportFailure(task, failure, signal);
+    emit({ type: "failed", task, failure, reported: true });
+  } catch (error) {
+    if (!(error instanceof PropiusError && REFUSALS.has(error.code))) throw error;
+    emit({ type: "failed", task, failure, reported: false });
   }
 }

@@ -72,6 +72,8 @@ function describe(event: LoopEvent): string {
       return `uploaded delta (${mb(event.bytes)}): ${event.reported}/${event.demand} reported`;
     case "refused":
       return `update refused: ${event.code} (${event.message})`;
+    case "failed":
+      return `could not do the task (${event.failure.code}: ${event.failure.message})${event.reported ? "; told the job, which freed the slot" : ""}`;
     case "stopped":
       return `stopped (${event.reason}) after ${event.tasks} accepted updates`;
   }

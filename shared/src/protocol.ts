@@ -36,6 +36,22 @@ export const roundMetricsSchema = z.object({
   testLoss: z.number().finite().min(0).optional(),
 });
 
+/**
+ * Why a device could not do a task, reported instead of an update so that the job frees its slot
+ * at once: a kernel its training backend lacks, data that does not fit the job's input, memory
+ * that ran out, or any other error while training or evaluating.
+ */
+export const FAILURE_CODES = ["missing_kernel", "data_mismatch", "out_of_memory", "training_error"] as const;
+export type FailureCode = (typeof FAILURE_CODES)[number];
+/** Failures that the same device would meet again on the same job: the job does not bind it again. */
+export const LASTING_FAILURES: readonly FailureCode[] = ["missing_kernel", "data_mismatch"];
+
+export const taskFailureSchema = z.strictObject({
+  code: z.enum(FAILURE_CODES, { error: `code must be one of ${FAILURE_CODES.join(", ")}` }),
+  message: z.string().max(2000).default(""),
+});
+export type TaskFailure = z.output<typeof taskFailureSchema>;
+
 export const createTenantSchema = z.object({
   name: z.string().min(1).max(100).regex(/^[a-z0-9][a-z0-9-]*$/, "lowercase letters, digits and dashes"),
 });
@@ -51,6 +67,8 @@ export interface Task {
   modelHash: string;
   modelUrl: string;
   uploadUrl: string;
+  /** Where the device says it cannot do the task (a `TaskFailure`), with the same ticket. */
+  failureUrl: string;
   model: ModelDefinition;
   plan: TrainingPlan;
   /** Epoch milliseconds after which the update is refused. */
@@ -103,11 +121,15 @@ export type JobState = "pending_model" | "running" | "done" | "cancelled" | "fai
 export interface RoundRecord {
   round: number;
   attempt: number;
-  /** open: binding and collecting; aggregating: demand met, next model being made; retried: too few reports by the deadline. */
-  status: "open" | "aggregating" | "closed" | "retried";
+  /** open: binding and collecting; aggregating: demand met, next model being made; retried: too few reports by the deadline; cancelled: the job was cancelled while it ran. */
+  status: "open" | "aggregating" | "closed" | "retried" | "cancelled";
   demand: number;
   bound: number;
   reported: number;
+  /** Devices that reported they could not do the task, by failure code. */
+  failed: Partial<Record<FailureCode, number>>;
+  /** Bound devices whose lease ran out before the round ended, with neither an update nor a failure. */
+  timedOut: number;
   examples: number;
   trainLoss: number | null;
   testAccuracy: number | null;

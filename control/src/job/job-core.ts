@@ -13,6 +13,8 @@ import {
   type JobUpdate,
   type RoundRecord,
   type UpdateReceipt,
+  type TaskFailure,
+  LASTING_FAILURES,
   withDerivedDefaults,
 } from "@propius/shared";
 import type { Deadlines } from "./deadlines.js";
@@ -27,7 +29,7 @@ export const AGGREGATE_DEADLINE = "aggregate";
 
 export type ClaimResult =
   | { kind: "task"; ticket: string; round: number; modelHash: string; deadline: number; spec: JobSpec }
-  | { kind: "wait"; reason: "job_not_running" | "round_full" | "already_reported" | "aggregating" | "selection_closed"; retryAfterMs: number };
+  | { kind: "wait"; reason: "job_not_running" | "round_full" | "already_reported" | "aggregating" | "selection_closed" | "task_failed"; retryAfterMs: number };
 
 /** The round's partial sums, combined: what the job's strategy turns into the next model. */
 export interface CombinedSum {
@@ -91,11 +93,15 @@ export class JobCore {
     const round = this.currentRound(job);
     const deadline = this.deadlines.get(ROUND_DEADLINE) ?? now;
     if (round.status !== "open") return { kind: "wait", reason: "aggregating", retryAfterMs: 1_000 };
+    // A device that could not run this job's tasks (a missing kernel, data that does not fit) is not bound to it again.
+    if (this.store.findFailures(clientId, LASTING_FAILURES).length > 0) return { kind: "wait", reason: "task_failed", retryAfterMs: 60_000 };
     if (isBuffered(job)) return this.claimBuffered(job, clientId, now);
     const { plan } = job.spec;
     const found = this.store.findAssignment(clientId, job.round, job.attempt);
+    // One that failed for another reason may try again in the next round (or attempt).
+    if (found?.status === "failed") return { kind: "wait", reason: "task_failed", retryAfterMs: Math.min(Math.max(deadline - now, 1_000), 10_000) };
     // A device whose lease ran out without a report holds nothing; it may bind again, for a new lease.
-    const existing = found && (found.status === "reported" || leaseLive(found, now)) ? found : null;
+    const existing = found && (found.status === "reported" || leaseLive(found, now)) ? { ...found, status: found.status } : null;
     if (!existing && plan.selectionTimeoutSeconds !== undefined && now > round.openedAt + plan.selectionTimeoutSeconds * 1000) {
       return { kind: "wait", reason: "selection_closed", retryAfterMs: Math.min(Math.max(deadline - now, 1_000), 10_000) };
     }
@@ -160,6 +166,7 @@ export class JobCore {
       throw new PropiusError("ticket_invalid", "this ticket was not issued to this client for this job and round");
     }
     if (assignment.status === "reported") throw new PropiusError("ticket_used", "an update for this ticket was already accepted");
+    if (assignment.status === "failed") throw new PropiusError("ticket_used", "this task was reported as failed; its slot went to another device");
     const round = this.currentRound(job);
     const { aggregation } = job.spec;
     // An asynchronous job takes updates trained from earlier models too, discounted by staleness.
@@ -197,6 +204,31 @@ export class JobCore {
       this.store.saveRound(updated);
       this.touch(job, now);
       return receipt(job, updated);
+    });
+  }
+
+  /**
+   * A bound device reports it cannot do its task: its slot is free at once for another device, and
+   * the round's record counts the failure by code. A repeat answers as the first did.
+   */
+  reportFailure(input: { ticket: string; clientId: string; round: number; failure: TaskFailure }, now: number): RoundRecord {
+    const job = this.jobFor(null);
+    const assignment = this.store.loadAssignment(input.ticket);
+    if (!assignment || assignment.clientId !== input.clientId || assignment.round !== input.round) {
+      throw new PropiusError("ticket_invalid", "this ticket was not issued to this client for this job and round");
+    }
+    const record = this.store.loadRound(assignment.round, assignment.attempt);
+    if (!record) throw new PropiusError("internal", `no record of round ${assignment.round} attempt ${assignment.attempt}`);
+    if (assignment.status === "failed") return record;
+    if (assignment.status === "reported") throw new PropiusError("ticket_used", "an update for this ticket was already accepted");
+    const { code, message } = input.failure;
+    return this.store.transaction(() => {
+      this.store.saveAssignment({ ...assignment, status: "failed" });
+      this.store.saveFailure({ clientId: input.clientId, round: assignment.round, attempt: assignment.attempt, code, message, at: now });
+      const updated = { ...record, failed: { ...record.failed, [code]: (record.failed?.[code] ?? 0) + 1 } };
+      this.store.saveRound(updated);
+      this.touch(job, now);
+      return updated;
     });
   }
 
@@ -247,7 +279,7 @@ export class JobCore {
         this.startAggregation(round, now);
         this.store.saveRound(round);
       } else {
-        this.store.saveRound({ ...round, status: "retried", closedAt: now });
+        this.store.saveRound({ ...round, status: "retried", closedAt: now, timedOut: this.store.countExpired(round.round, round.attempt, now) });
         this.openRound(job, job.round, job.attempt + 1, now);
       }
     });
@@ -327,6 +359,8 @@ export class JobCore {
     }
     return this.store.transaction(() => {
       job.state = "cancelled";
+      const round = job.round > 0 ? this.store.loadRound(job.round, job.attempt) : null;
+      if (round && (round.status === "open" || round.status === "aggregating")) this.store.saveRound({ ...round, status: "cancelled", closedAt: now });
       this.deadlines.clearAll();
       this.touch(job, now);
       return job;
@@ -359,6 +393,7 @@ export class JobCore {
 
   private startAggregation(round: RoundRecord, now: number): void {
     round.status = "aggregating";
+    round.timedOut = this.store.countExpired(round.round, round.attempt, now);
     this.deadlines.clear(ROUND_DEADLINE);
     this.deadlines.set(AGGREGATE_DEADLINE, now);
   }
@@ -368,7 +403,7 @@ export class JobCore {
     job.round = round;
     job.attempt = attempt;
     this.store.saveRound({
-      round, attempt, status: "open", demand: stepDemand(job), bound: 0, reported: 0, examples: 0,
+      round, attempt, status: "open", demand: stepDemand(job), bound: 0, reported: 0, failed: {}, timedOut: 0, examples: 0,
       trainLoss: null, testAccuracy: null, testLoss: null, bytesIn: 0, bytesOut: 0, openedAt: now, closedAt: null,
       baseModel: job.modelHash!, resultModel: null,
     });

@@ -10,6 +10,7 @@ import {
   type JobStatus,
   type JobUpdate,
   type RoundRecord,
+  type TaskFailure,
   type UpdateReceipt,
 } from "@propius/shared";
 import type { Env } from "../env.js";
@@ -99,6 +100,11 @@ export class JobObject extends DurableObject<Env> {
   /** Counts an update its shard has folded. */
   commitUpdate(input: { ticket: string; clientId: string; key: PartialKey; folded: Folded }): Promise<Reply<UpdateReceipt>> {
     return this.run(() => this.core.commitUpdate(input, Date.now()));
+  }
+
+  /** Frees the slot of a device that cannot do its task, and counts the failure. */
+  reportFailure(input: { ticket: string; clientId: string; round: number; failure: TaskFailure }): Promise<Reply<RoundRecord>> {
+    return this.run(() => this.core.reportFailure(input, Date.now()));
   }
 
   status(tenant: string): Promise<Reply<JobStatus>> {

@@ -1,4 +1,4 @@
-import type { JobSpec, JobState, RoundRecord, StrategyState } from "@propius/shared";
+import type { FailureCode, JobSpec, JobState, RoundRecord, StrategyState } from "@propius/shared";
 
 /** The job as stored: its spec and where it stands. */
 export interface JobRecord {
@@ -21,9 +21,20 @@ export interface Assignment {
   clientId: string;
   round: number;
   attempt: number;
-  status: "bound" | "reported";
+  /** bound: training; reported: its update counted; failed: it reported it could not do the task (its slot is free). */
+  status: "bound" | "reported" | "failed";
   boundAt: number;
   leaseUntil: number;
+}
+
+/** A device's report that it could not do a task. */
+export interface FailureRecord {
+  clientId: string;
+  round: number;
+  attempt: number;
+  code: FailureCode;
+  message: string;
+  at: number;
 }
 
 /**
@@ -40,6 +51,11 @@ export interface JobStore {
   findAssignment(clientId: string, round: number, attempt: number): Assignment | null;
   /** Slots of the attempt held at `now`: reported ones, and bound ones whose lease is live. */
   countHeld(round: number, attempt: number, now: number): number;
+  /** Bound assignments of the attempt whose lease has run out at `now` (no update, no failure). */
+  countExpired(round: number, attempt: number, now: number): number;
+  saveFailure(failure: FailureRecord): void;
+  /** The device's failures on this job with one of `codes`, most recent first. */
+  findFailures(clientId: string, codes: readonly FailureCode[]): FailureRecord[];
   /** Asynchronous jobs: the device's bound assignment whose lease is live at `now`, in any round. */
   findLiveAssignment(clientId: string, now: number): Assignment | null;
   /** Asynchronous jobs: bound assignments whose lease is live at `now`, in any round. */
@@ -58,6 +74,7 @@ export class MemoryJobStore implements JobStore {
   private job: JobRecord | null = null;
   private readonly rounds = new Map<string, RoundRecord>();
   private readonly assignments = new Map<string, Assignment>();
+  private failures: FailureRecord[] = [];
   private strategyState: StrategyState | null = null;
 
   loadJob() {
@@ -97,8 +114,19 @@ export class MemoryJobStore implements JobStore {
   }
   countHeld(round: number, attempt: number, now: number) {
     let n = 0;
-    for (const a of this.assignments.values()) if (a.round === round && a.attempt === attempt && (a.status === "reported" || a.leaseUntil >= now)) n++;
+    for (const a of this.assignments.values()) if (a.round === round && a.attempt === attempt && (a.status === "reported" || (a.status === "bound" && a.leaseUntil >= now))) n++;
     return n;
+  }
+  countExpired(round: number, attempt: number, now: number) {
+    let n = 0;
+    for (const a of this.assignments.values()) if (a.round === round && a.attempt === attempt && a.status === "bound" && a.leaseUntil <= now) n++;
+    return n;
+  }
+  saveFailure(failure: FailureRecord) {
+    this.failures = [...this.failures, { ...failure }];
+  }
+  findFailures(clientId: string, codes: readonly FailureCode[]) {
+    return this.failures.filter((f) => f.clientId === clientId && codes.includes(f.code)).reverse().map((f) => ({ ...f }));
   }
   saveAssignment(assignment: Assignment) {
     this.assignments.set(assignment.ticket, { ...assignment });
@@ -115,6 +143,7 @@ export class MemoryJobStore implements JobStore {
       job: this.job,
       rounds: new Map(this.rounds),
       assignments: new Map(this.assignments),
+      failures: this.failures,
       strategyState: this.strategyState,
     };
     try {
@@ -122,6 +151,7 @@ export class MemoryJobStore implements JobStore {
     } catch (error) {
       this.job = snapshot.job;
       this.strategyState = snapshot.strategyState;
+      this.failures = snapshot.failures;
       this.rounds.clear();
       snapshot.rounds.forEach((v, k) => this.rounds.set(k, v));
       this.assignments.clear();

@@ -60,7 +60,7 @@ export function decideClaim(input: {
 }
 
 /** Whether a report on a bound slot is still in time. */
-export function leaseLive(holder: SlotHolder, now: number): boolean {
+export function leaseLive(holder: Pick<SlotHolder, "leaseUntil">, now: number): boolean {
   return now <= holder.leaseUntil;
 }
 

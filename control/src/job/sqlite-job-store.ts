@@ -1,6 +1,6 @@
-import type { RoundRecord, StrategyState } from "@propius/shared";
+import type { FailureCode, RoundRecord, StrategyState } from "@propius/shared";
 import type { DeadlineStore } from "./deadlines.js";
-import type { Assignment, JobRecord, JobStore } from "./job-store.js";
+import type { Assignment, FailureRecord, JobRecord, JobStore } from "./job-store.js";
 import { applySchema, chunksOf, floatsOf, type SqlPort, type TransactionPort } from "../storage/sql-port.js";
 
 const SCHEMA = `
@@ -12,6 +12,9 @@ CREATE TABLE IF NOT EXISTS assignments (
 CREATE INDEX IF NOT EXISTS assignments_by_round ON assignments (round, attempt, client_id);
 CREATE INDEX IF NOT EXISTS assignments_by_client ON assignments (client_id, status, lease_until);
 CREATE INDEX IF NOT EXISTS assignments_by_lease ON assignments (status, lease_until);
+CREATE TABLE IF NOT EXISTS failures (
+  client_id TEXT NOT NULL, round INTEGER NOT NULL, attempt INTEGER NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (client_id, round, attempt));
 CREATE TABLE IF NOT EXISTS deadlines (name TEXT PRIMARY KEY, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS strategy_chunks (field TEXT NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (field, idx));
 `;
@@ -61,9 +64,21 @@ export class SqliteJobStore implements JobStore, DeadlineStore {
   }
   countHeld(round: number, attempt: number, now: number): number {
     const [row] = this.sql
-      .exec("SELECT COUNT(*) AS n FROM assignments WHERE round = ? AND attempt = ? AND (status = 'reported' OR lease_until >= ?)", round, attempt, now)
+      .exec("SELECT COUNT(*) AS n FROM assignments WHERE round = ? AND attempt = ? AND (status = 'reported' OR (status = 'bound' AND lease_until >= ?))", round, attempt, now)
       .toArray();
     return Number(row.n);
+  }
+  countExpired(round: number, attempt: number, now: number): number {
+    const [row] = this.sql.exec("SELECT COUNT(*) AS n FROM assignments WHERE round = ? AND attempt = ? AND status = 'bound' AND lease_until <= ?", round, attempt, now).toArray();
+    return Number(row.n);
+  }
+  saveFailure(f: FailureRecord): void {
+    this.sql.exec("INSERT OR REPLACE INTO failures (client_id, round, attempt, code, message, at) VALUES (?, ?, ?, ?, ?, ?)", f.clientId, f.round, f.attempt, f.code, f.message, f.at);
+  }
+  findFailures(clientId: string, codes: readonly FailureCode[]): FailureRecord[] {
+    if (codes.length === 0) return [];
+    const rows = this.sql.exec(`SELECT * FROM failures WHERE client_id = ? AND code IN (${codes.map(() => "?").join(", ")}) ORDER BY at DESC`, clientId, ...codes).toArray();
+    return rows.map((r) => ({ clientId: r.client_id as string, round: Number(r.round), attempt: Number(r.attempt), code: r.code as FailureCode, message: r.message as string, at: Number(r.at) }));
   }
   saveAssignment(a: Assignment): void {
     this.sql.exec(

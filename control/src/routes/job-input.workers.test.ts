@@ -20,7 +20,7 @@ describe("a job's input format", () => {
     const response = await api("/v1/jobs", { token: apiKey, json: { ...jobSpec(), input: { kind: "image", width: 28, height: 28, channels: 1, classes: 2 } } });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({
-      error: { code: "validation_failed", message: "invalid input: the input has 28 x 28 = 784 pixels per example, but the model's first layer takes 2" },
+      error: { code: "validation_failed", message: "invalid input: the input has 28 x 28 x 1 = 784 values per example, but the model's first layer takes 2" },
     });
     const classes = await api("/v1/jobs", { token: apiKey, json: { ...jobSpec(), input: { kind: "tabular", features: 2, classes: 5 } } });
     expect(await classes.json()).toMatchObject({ error: { code: "validation_failed", message: "invalid input: the input has 5 classes, but the model's last layer has 2 units" } });

@@ -10,6 +10,7 @@ export function toTask(jobId: string, claim: Extract<ClaimResult, { kind: "task"
     modelHash: claim.modelHash,
     modelUrl: `/v1/models/${claim.modelHash}`,
     uploadUrl: `/v1/jobs/${jobId}/rounds/${claim.round}/updates`,
+    failureUrl: `/v1/jobs/${jobId}/rounds/${claim.round}/failures`,
     model: claim.spec.model,
     plan: claim.spec.plan,
     deadline: claim.deadline,

@@ -6,7 +6,9 @@ import {
   type Attributes,
   type CheckInReply,
   type PingReply,
+  type RoundRecord,
   type Task,
+  type TaskFailure,
   type UpdateMeta,
   type UpdateReceipt,
   type WeightsMessage,
@@ -83,6 +85,12 @@ export class DeviceClient {
       signal,
     );
     return { ...receipt, bytes: body.length };
+  }
+
+  /** Tells the job this device cannot do `task`, so that its slot goes to another device at once. */
+  reportFailure(task: Task, failure: TaskFailure, signal?: AbortSignal): Promise<{ recorded: true; failed: RoundRecord["failed"] }> {
+    const init = jsonInit("POST", failure, this.token());
+    return this.http.json(task.failureUrl, { ...init, headers: { ...(init.headers as Record<string, string>), [TICKET_HEADER]: task.ticket } }, signal);
   }
 
   private token(): string {

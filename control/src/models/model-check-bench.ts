@@ -8,7 +8,9 @@ import { checkModel } from "./model-check.js";
 import { cnn, dense10M, mlp } from "./model-fixtures.js";
 import { loadTfjs } from "./tfjs-runtime.js";
 
-const RUNS = Number(process.env.RUNS ?? 7);
+// The control package is typed for workerd, not Node: read Node's process through globalThis.
+const node = (globalThis as { process?: { env: Record<string, string | undefined>; version: string } }).process;
+const RUNS = Number(node?.env.RUNS ?? 7);
 const LIMIT = { maxBytes: 64 << 20 };
 
 async function timed(run: () => Promise<unknown>): Promise<number> {
@@ -29,7 +31,7 @@ async function bench(name: string, model: ModelDefinition): Promise<string> {
 const load = await timed(loadTfjs);
 const tfjs = await loadTfjs();
 const before = tfjs.core.memory().numTensors;
-console.log(`node ${process.version}, tfjs ${tfjs.core.version_core} on ${tfjs.core.getBackend()}; ${RUNS} runs per model after one warm-up`);
+console.log(`node ${node?.version}, tfjs ${tfjs.core.version_core} on ${tfjs.core.getBackend()}; ${RUNS} runs per model after one warm-up`);
 console.log(`loading tfjs (first check in a process): ${load.toFixed(0)} ms`);
 console.log("model       parameters  median ms  worst ms");
 for (const [name, model] of [["mlp", mlp()], ["cnn-55k", cnn()], ["dense-10M", dense10M()]] as const) console.log(await bench(name, model));

@@ -44,9 +44,14 @@ export default defineConfig({
           include: ["control/src/**/*.workers.test.ts"],
           // Shared CI machines stall for seconds at a time; a request is fast when they do not.
           testTimeout: 120_000,
-          // Pre-bundle dependencies: workerd imports each module through Vite, one request per file. The
+          // Pre-bundle dependencies: workerd imports each module through Vite, one request per file
+          // (tfjs unbundled is hundreds of files: about 20 s to import, under a second bundled). The
           // root zod is the one shared and control use (the pool package keeps its own older copy).
-          deps: { optimizer: { ssr: { enabled: true, include: ["hono", "hono/http-exception", "zod"] } } },
+          deps: {
+            optimizer: {
+              ssr: { enabled: true, include: ["hono", "hono/http-exception", "zod", "@tensorflow/tfjs-core", "@tensorflow/tfjs-backend-cpu", "@tensorflow/tfjs-layers"] },
+            },
+          },
         },
       },
       {

@@ -18,11 +18,14 @@ import type { Env } from "../src/env.js";
 import { directoryOf, jobOf } from "../src/directory/directory-client.js";
 import { unwrap } from "../src/job/reply.js";
 
-/** Helpers for the control plane's workerd tests: one tiny job with a single 2x2 float32 tensor. */
+/** Helpers for the control plane's workerd tests: one tiny job, a dense layer of one 2x2 float32 kernel. */
 export const testEnv = env as unknown as Env;
 export const ADMIN_KEY = "test-admin-key";
 export const TENSORS: TensorSpec[] = [{ name: "dense/kernel", shape: [2, 2], dtype: "float32" }];
-export const TOPOLOGY = { class_name: "Sequential", config: { name: "tiny", layers: [] } };
+export const TOPOLOGY = {
+  class_name: "Sequential",
+  config: { name: "tiny", layers: [{ class_name: "Dense", config: { name: "dense", units: 2, use_bias: false, activation: "softmax", batch_input_shape: [null, 2] } }] },
+};
 export const SEED = Float32Array.of(1, 2, 3, 4);
 
 export interface Call {

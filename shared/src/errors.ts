@@ -7,6 +7,7 @@ export const ERROR_STATUS = {
   invalid_json: 400,
   validation_failed: 400,
   invalid_update: 400,
+  invalid_model: 400,
   unauthorized: 401,
   forbidden: 403,
   ticket_invalid: 403,

@@ -10,6 +10,7 @@ import { randomId } from "../auth/tokens.js";
 import { bodyStream } from "../http/byte-stream.js";
 import { jobIdParam } from "./job-id.js";
 import { r2ModelStore } from "../models/model-store.js";
+import { checkModel } from "../models/model-check.js";
 
 /** The job owner's API: create, inspect, change, seed, evaluate, download and cancel jobs. */
 export const jobRoutes = new Hono<AppEnv>()
@@ -20,7 +21,10 @@ export const jobRoutes = new Hono<AppEnv>()
   .use("/v1/jobs/:id/cancel", ownerAuth())
   .use("/v1/jobs/:id/rounds/:round/metrics", ownerAuth())
   .post("/v1/jobs", bodyLimit(JSON_BODY_LIMIT), async (c) => {
-    const spec = await readJson(c, jobSpecSchema);
+    const parsed = await readJson(c, jobSpecSchema);
+    // Checked here, not in the job's object: the build's CPU is the creating request's, in the Worker.
+    const { input } = await checkModel(parsed.model, parsed.input, { maxBytes: uploadLimit(c.env) });
+    const spec = { ...parsed, input };
     const id = `job_${randomId(12)}`;
     const status = await unwrap(jobOf(c.env, id).create({ id, tenant: c.get("tenant"), spec }));
     return c.json(status, 201, { location: `/v1/jobs/${id}` });

@@ -8,6 +8,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DeviceClient, OwnerClient } from "@propius/edge-runtime";
+import { linearModel } from "@propius/edge-runtime/demo";
 import { WeightedSum, type JobSpecInput, type Task } from "@propius/shared";
 import { buildWorkerBundle, stopBundler } from "./lib/bundles.js";
 import { ROOT, startControlPlane } from "./lib/local-control-plane.js";
@@ -67,7 +68,7 @@ for (const size of sizes) for (const shards of shardCounts) {
     const { apiKey } = await OwnerClient.createTenant({ baseUrl: plane.url, adminKey: ADMIN_KEY, name: "bench" });
     const owner = new OwnerClient({ baseUrl: plane.url, apiKey });
     const spec: JobSpecInput = {
-      name: `aggregate-${size}`, model: { format: "tfjs-layers", topology: { class_name: "Sequential" }, weightSpecs: [{ name: "w", shape: [size], dtype: "float32" }] },
+      name: `aggregate-${size}`, model: linearModel(size / 10, 10),
       plan: { rounds: 2, clientsPerRound: updates, overCommit: 1, roundDeadlineSeconds: 3_600, localSteps: 1, aggregatorShards: shards },
     };
     const job = await owner.setInitialModel(await owner.createJob(spec), spec, new Float32Array(size));

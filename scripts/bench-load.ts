@@ -6,6 +6,7 @@ import { cpus, freemem, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { OwnerClient } from "@propius/edge-runtime";
+import { linearModel } from "@propius/edge-runtime/demo";
 import type { JobSpecInput, TensorSpec } from "@propius/shared";
 import { sampleDevices, type DatasetSizeRecord, type DeviceSpecRecord } from "../control/src/simulator/devices.js";
 import { DEFAULT_DEVICE_MODEL } from "../control/src/simulator/devices.js";
@@ -58,7 +59,8 @@ const readJson = async <T>(path: string) => JSON.parse(await readFile(path, "utf
 const workload = workloadSchema.parse(await readJson(args.workload));
 const specs = await readJson<DeviceSpecRecord[]>(join(ROOT, "data/device-specs.json"));
 const sizes = await readJson<DatasetSizeRecord[]>(join(ROOT, "data/client-dataset-sizes.json"));
-const tensors: TensorSpec[] = [{ name: "dense/kernel", shape: [16, 16], dtype: "float32" }];
+const model = linearModel(16, 16);
+const tensors: TensorSpec[] = model.weightSpecs;
 const script = await buildWorkerBundle();
 await stopBundler();
 
@@ -93,7 +95,7 @@ for (const count of counts) for (const policy of policies) {
     const owner = new OwnerClient({ baseUrl: plane.url, apiKey });
     for (const job of workloadJobs(workload)) {
       const spec: JobSpecInput = {
-        name: job.id, model: { format: "tfjs-layers", topology: { class_name: "Sequential" }, weightSpecs: tensors },
+        name: job.id, model,
         plan: { rounds: 100_000, clientsPerRound: job.demand, overCommit: job.overCommit, roundDeadlineSeconds: job.reportTimeoutS, localSteps: 1 },
         constraints: job.constraints, privateConstraints: job.privateConstraints,
       };

@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeviceClient, type OwnerClient } from "@propius/edge-runtime";
 import { PropiusError, type JobSpecInput, type Task } from "@propius/shared";
+import { linearModel } from "@propius/edge-runtime/demo";
 import { TestControlPlane } from "./helpers.js";
 
-const weightSpecs = [{ name: "dense/kernel", shape: [2, 3], dtype: "float32" as const }];
+const model = linearModel(2, 3);
+const { weightSpecs } = model;
 const spec: JobSpecInput = {
   name: "restart",
-  model: { format: "tfjs-layers", topology: { class_name: "Sequential" }, weightSpecs },
+  model,
   plan: { rounds: 2, clientsPerRound: 3, overCommit: 1, roundDeadlineSeconds: 600, localEpochs: 1 },
 };
 const base = Float32Array.from([0, 1, 2, 3, 4, 5]);

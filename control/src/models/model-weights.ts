@@ -1,6 +1,6 @@
 import type * as TfLayers from "@tensorflow/tfjs-layers";
 import type { TensorSpec } from "@propius/shared";
-import { closestName } from "./closest-name.js";
+import { closestName } from "@propius/shared";
 import { invalidModel, showLayer, showShape } from "./model-error.js";
 import type { ScannedLayer } from "./topology-scan.js";
 

@@ -1,5 +1,5 @@
 import { SUPPORTED_LAYERS, SUPPORTED_MODEL_CLASSES, isSupportedLayer } from "@propius/shared";
-import { closestName } from "./closest-name.js";
+import { closestName } from "@propius/shared";
 import { invalidModel, showLayer } from "./model-error.js";
 
 /** Deeper than any layers model (a layer's initializer config sits at depth 6): deeper is junk. */

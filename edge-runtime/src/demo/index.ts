@@ -5,3 +5,4 @@ export { splitByLabel, DEFAULT_PRIMARY_FRACTION, DEFAULT_TEST_SIZE, type ShardSp
 export { demoShard, demoTestSet, describeShard, type DemoShardOptions, type ShardInfo } from "./demo-data.js";
 export { demoModel, demoPlan, DEMO_INIT_SEED, HIDDEN_UNITS, type DemoModel } from "./model.js";
 export { simulateFedAvg, type RoundReport, type SimulationOptions, type SimulationResult } from "./simulation.js";
+export { linearModel } from "./linear-model.js";

@@ -52,6 +52,16 @@ export const taskFailureSchema = z.strictObject({
 });
 export type TaskFailure = z.output<typeof taskFailureSchema>;
 
+/** A device's evaluation of a job's model on the examples it held out from training. */
+export const evaluationReportSchema = z.strictObject({
+  examples: z.number().int().min(1).max(1_000_000_000),
+  /** Mean loss over those examples. */
+  loss: z.number().finite().min(0),
+  /** Fraction of those examples classified right. */
+  accuracy: z.number().min(0).max(1),
+});
+export type EvaluationReport = z.output<typeof evaluationReportSchema>;
+
 export const createTenantSchema = z.object({
   name: z.string().min(1).max(100).regex(/^[a-z0-9][a-z0-9-]*$/, "lowercase letters, digits and dashes"),
 });
@@ -69,6 +79,9 @@ export interface Task {
   uploadUrl: string;
   /** Where the device says it cannot do the task (a `TaskFailure`), with the same ticket. */
   failureUrl: string;
+  /** train (default): train from the model and upload the delta; evaluate: evaluate the model on held-out examples and post an `EvaluationReport` to `evaluationUrl`. */
+  kind?: "train" | "evaluate";
+  evaluationUrl?: string;
   model: ModelDefinition;
   plan: TrainingPlan;
   /** Epoch milliseconds after which the update is refused. */
@@ -142,6 +155,25 @@ export interface RoundRecord {
   /** Hash of the model the round started from, and of the one it produced. */
   baseModel: string;
   resultModel: string | null;
+  /** The devices' evaluation of the round's result, when the job asks for federated evaluation. */
+  evaluation?: EvaluationRecord;
+}
+
+/** Federated evaluation of the model a round produced, by devices on their held-out examples. */
+export interface EvaluationRecord {
+  status: "open" | "closed";
+  /** The model evaluated: the round's result. */
+  model: string;
+  demand: number;
+  bound: number;
+  reported: number;
+  failed: Partial<Record<FailureCode, number>>;
+  examples: number;
+  /** Example-weighted over the reports; null until one arrived. */
+  accuracy: number | null;
+  loss: number | null;
+  openedAt: number;
+  closedAt: number | null;
 }
 
 export interface JobStatus {

@@ -27,6 +27,16 @@ export interface Assignment {
   leaseUntil: number;
 }
 
+/** One device asked to evaluate the result of `round`; the ticket is its key. */
+export interface EvaluationAssignment {
+  ticket: string;
+  clientId: string;
+  round: number;
+  status: "bound" | "reported" | "failed";
+  boundAt: number;
+  leaseUntil: number;
+}
+
 /** A device's report that it could not do a task. */
 export interface FailureRecord {
   clientId: string;
@@ -54,6 +64,11 @@ export interface JobStore {
   /** Bound assignments of the attempt whose lease has run out at `now` (no update, no failure). */
   countExpired(round: number, attempt: number, now: number): number;
   saveFailure(failure: FailureRecord): void;
+  loadEvaluationAssignment(ticket: string): EvaluationAssignment | null;
+  findEvaluationAssignment(clientId: string, round: number): EvaluationAssignment | null;
+  saveEvaluationAssignment(assignment: EvaluationAssignment): void;
+  /** Evaluation slots of `round` held at `now`: reported ones, and bound ones whose lease is live. */
+  countEvaluationsHeld(round: number, now: number): number;
   /** The device's failures on this job with one of `codes`, most recent first. */
   findFailures(clientId: string, codes: readonly FailureCode[]): FailureRecord[];
   /** Asynchronous jobs: the device's bound assignment whose lease is live at `now`, in any round. */
@@ -75,6 +90,7 @@ export class MemoryJobStore implements JobStore {
   private readonly rounds = new Map<string, RoundRecord>();
   private readonly assignments = new Map<string, Assignment>();
   private failures: FailureRecord[] = [];
+  private evaluations = new Map<string, EvaluationAssignment>();
   private strategyState: StrategyState | null = null;
 
   loadJob() {
@@ -122,6 +138,22 @@ export class MemoryJobStore implements JobStore {
     for (const a of this.assignments.values()) if (a.round === round && a.attempt === attempt && a.status === "bound" && a.leaseUntil <= now) n++;
     return n;
   }
+  loadEvaluationAssignment(ticket: string) {
+    const a = this.evaluations.get(ticket);
+    return a ? { ...a } : null;
+  }
+  findEvaluationAssignment(clientId: string, round: number) {
+    for (const a of this.evaluations.values()) if (a.clientId === clientId && a.round === round) return { ...a };
+    return null;
+  }
+  saveEvaluationAssignment(assignment: EvaluationAssignment) {
+    this.evaluations = new Map(this.evaluations).set(assignment.ticket, { ...assignment });
+  }
+  countEvaluationsHeld(round: number, now: number) {
+    let n = 0;
+    for (const a of this.evaluations.values()) if (a.round === round && (a.status === "reported" || (a.status === "bound" && a.leaseUntil >= now))) n++;
+    return n;
+  }
   saveFailure(failure: FailureRecord) {
     this.failures = [...this.failures, { ...failure }];
   }
@@ -144,6 +176,7 @@ export class MemoryJobStore implements JobStore {
       rounds: new Map(this.rounds),
       assignments: new Map(this.assignments),
       failures: this.failures,
+      evaluations: this.evaluations,
       strategyState: this.strategyState,
     };
     try {
@@ -152,6 +185,7 @@ export class MemoryJobStore implements JobStore {
       this.job = snapshot.job;
       this.strategyState = snapshot.strategyState;
       this.failures = snapshot.failures;
+      this.evaluations = snapshot.evaluations;
       this.rounds.clear();
       snapshot.rounds.forEach((v, k) => this.rounds.set(k, v));
       this.assignments.clear();

@@ -1,6 +1,6 @@
 import type { FailureCode, RoundRecord, StrategyState } from "@propius/shared";
 import type { DeadlineStore } from "./deadlines.js";
-import type { Assignment, FailureRecord, JobRecord, JobStore } from "./job-store.js";
+import type { Assignment, EvaluationAssignment, FailureRecord, JobRecord, JobStore } from "./job-store.js";
 import { applySchema, chunksOf, floatsOf, type SqlPort, type TransactionPort } from "../storage/sql-port.js";
 
 const SCHEMA = `
@@ -15,6 +15,9 @@ CREATE INDEX IF NOT EXISTS assignments_by_lease ON assignments (status, lease_un
 CREATE TABLE IF NOT EXISTS failures (
   client_id TEXT NOT NULL, round INTEGER NOT NULL, attempt INTEGER NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, at INTEGER NOT NULL,
   PRIMARY KEY (client_id, round, attempt));
+CREATE TABLE IF NOT EXISTS evaluations (
+  ticket TEXT PRIMARY KEY, client_id TEXT NOT NULL, round INTEGER NOT NULL, status TEXT NOT NULL, bound_at INTEGER NOT NULL, lease_until INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS evaluations_by_round ON evaluations (round, client_id);
 CREATE TABLE IF NOT EXISTS deadlines (name TEXT PRIMARY KEY, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS strategy_chunks (field TEXT NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (field, idx));
 `;
@@ -70,6 +73,24 @@ export class SqliteJobStore implements JobStore, DeadlineStore {
   }
   countExpired(round: number, attempt: number, now: number): number {
     const [row] = this.sql.exec("SELECT COUNT(*) AS n FROM assignments WHERE round = ? AND attempt = ? AND status = 'bound' AND lease_until <= ?", round, attempt, now).toArray();
+    return Number(row.n);
+  }
+  loadEvaluationAssignment(ticket: string): EvaluationAssignment | null {
+    const [row] = this.sql.exec("SELECT * FROM evaluations WHERE ticket = ?", ticket).toArray();
+    return row ? toEvaluation(row) : null;
+  }
+  findEvaluationAssignment(clientId: string, round: number): EvaluationAssignment | null {
+    const [row] = this.sql.exec("SELECT * FROM evaluations WHERE round = ? AND client_id = ?", round, clientId).toArray();
+    return row ? toEvaluation(row) : null;
+  }
+  saveEvaluationAssignment(a: EvaluationAssignment): void {
+    this.sql.exec(
+      "INSERT OR REPLACE INTO evaluations (ticket, client_id, round, status, bound_at, lease_until) VALUES (?, ?, ?, ?, ?, ?)",
+      a.ticket, a.clientId, a.round, a.status, a.boundAt, a.leaseUntil,
+    );
+  }
+  countEvaluationsHeld(round: number, now: number): number {
+    const [row] = this.sql.exec("SELECT COUNT(*) AS n FROM evaluations WHERE round = ? AND (status = 'reported' OR (status = 'bound' AND lease_until >= ?))", round, now).toArray();
     return Number(row.n);
   }
   saveFailure(f: FailureRecord): void {
@@ -143,5 +164,12 @@ function toAssignment(row: Record<string, unknown>): Assignment {
   return {
     ticket: row.ticket as string, clientId: row.client_id as string, round: Number(row.round), attempt: Number(row.attempt),
     status: row.status as Assignment["status"], boundAt: Number(row.bound_at), leaseUntil: Number(row.lease_until),
+  };
+}
+
+function toEvaluation(row: Record<string, unknown>): EvaluationAssignment {
+  return {
+    ticket: row.ticket as string, clientId: row.client_id as string, round: Number(row.round),
+    status: row.status as EvaluationAssignment["status"], boundAt: Number(row.bound_at), leaseUntil: Number(row.lease_until),
   };
 }

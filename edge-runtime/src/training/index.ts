@@ -14,3 +14,4 @@ export { evaluate, type EvaluateOptions, type Evaluation } from "./evaluate.js";
 export { benchmarkActiveBackend, probeBackends, type BackendProbe, type ProbeOptions, type ProbeResult } from "./probe.js";
 export { isCsvHeader, parseCsvExamples, type CsvFile, type CsvOptions } from "./csv-examples.js";
 export { checkFitsJob } from "./fits-job.js";
+export { modelExampleShape } from "./example-shape.js";

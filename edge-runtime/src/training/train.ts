@@ -1,5 +1,6 @@
 import * as tf from "./tf.js";
 import type { TrainingPlan } from "@propius/shared";
+import { modelExampleShape } from "./example-shape.js";
 import { checkLocalData, gatherRows, type LocalData } from "./local-data.js";
 import { buildModel, getFlatWeights, type ModelSource } from "./model.js";
 
@@ -85,7 +86,8 @@ function shuffledOrder(count: number, random: () => number): Uint32Array {
 /**
  * Trains the model on local data from the given weights and returns the weight delta. Batches
  * cycle over freshly shuffled passes of the data until the plan's steps are done (the last batch
- * of a pass may be smaller). Every tensor it creates is disposed, also on error or abort.
+ * of a pass may be smaller). Each batch takes the shape of the model's input layer (see
+ * `modelExampleShape`). Every tensor it creates is disposed, also on error or abort.
  */
 export async function trainLocal(options: TrainLocalOptions): Promise<TrainResult> {
   const started = performance.now();
@@ -97,6 +99,13 @@ export async function trainLocal(options: TrainLocalOptions): Promise<TrainResul
   const sparse = plan.loss === "sparseCategoricalCrossentropy";
 
   const model = await buildModel(options.model, options.weights);
+  let exampleShape: number[];
+  try {
+    exampleShape = modelExampleShape(model, data);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
   const optimizer = makeOptimizer(plan);
   const proximal = proximalStep(model, plan.learningRate * (options.proximalMu ?? 0));
   try {
@@ -113,7 +122,7 @@ export async function trainLocal(options: TrainLocalOptions): Promise<TrainResul
         const rows = order.subarray(start, Math.min(start + plan.batchSize, data.count));
         const batch = gatherRows(data, rows);
         const [xs, ys] = tf.tidy(() => {
-          const x = tf.tensor(batch.x, [rows.length, ...data.featureShape]);
+          const x = tf.tensor(batch.x, [rows.length, ...exampleShape]);
           const y = tf.tensor2d(batch.y, [rows.length, data.numClasses]);
           return [x, sparse ? tf.cast(tf.expandDims(tf.argMax(y, -1), 1), "float32") : y];
         });

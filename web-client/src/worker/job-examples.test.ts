@@ -26,6 +26,6 @@ describe("a tab's examples for each job", () => {
   it("gives the demo shard only to jobs of its own size and classes", async () => {
     const demo = new DemoExamples({ x: new Float32Array(4), y: Float32Array.of(0, 1), count: 1, featureShape: [4], numClasses: 2 }, "demo shard 1 of 2");
     expect((await demo.forTask({ jobId: "job_d", model: dense(4, 2) })).description).toBe("image 2 x 2 x 1, 2 classes: demo shard 1 of 2");
-    await expect(demo.forTask({ jobId: "job_e", model: dense(9, 2) })).rejects.toThrow("data of 4 values and 2 classes per example (the demo digits) does not fit job job_e (image 3 x 3 x 1, 2 classes)");
+    await expect(demo.forTask({ jobId: "job_e", model: dense(9, 2) })).rejects.toThrow("data of 4 values and 2 classes per example (the demo digits) does not fit job job_e (image 3 x 3 x 1, 2 classes: [3, 3, 1] = 9 values)");
   });
 });

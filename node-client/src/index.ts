@@ -4,3 +4,4 @@ export { classOfFolders, imageFolderExamples, type ClassFolder } from "./image-f
 export { decodeImage, type DecodedImage } from "./image-decode.js";
 export { loadCredentials, saveCredentials } from "./credentials.js";
 export { fileDigitsCache, defaultCacheDir } from "./digits-cache.js";
+export { writeDigitFolder, type DigitFolderOptions, type WrittenDigit } from "./digit-folder.js";

@@ -1,7 +1,7 @@
 import { readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { describeInputFormat } from "@propius/shared";
-import { ConvertedExamples, countCsvExamples, csvExamplesOf, type CsvFile } from "@propius/edge-runtime/training";
+import { describeInputFormat, type InputFormat } from "@propius/shared";
+import { ConvertedExamples, countCsvExamples, csvExamplesOf, type Converted, type CsvFile } from "@propius/edge-runtime/training";
 import { imageFolderExamples, type ClassFolder } from "./image-folder.js";
 
 const IMAGE = /\.(png|jpe?g)$/i;
@@ -14,7 +14,7 @@ export class DataFolder extends ConvertedExamples {
   private constructor(
     count: number,
     dir: string,
-    convert: ConstructorParameters<typeof ConvertedExamples>[2],
+    convert: (format: InputFormat) => Promise<Converted>,
     /** What the folder holds, for people: `2 class folders (cat, dog), 40 images`. */
     readonly summary: string,
   ) {
@@ -49,7 +49,7 @@ export class DataFolder extends ConvertedExamples {
     const files: CsvFile[] = await Promise.all(names.map(async (name) => ({ name: join(dir, name), text: await readFile(join(dir, name), "utf8") })));
     const count = countCsvExamples(files);
     if (count === 0) throw new Error(`the CSV files in ${dir} (${names.join(", ")}) hold no examples`);
-    const convert = async (format: Parameters<typeof csvExamplesOf>[1]) => {
+    const convert = async (format: InputFormat): Promise<Converted> => {
       const data = csvExamplesOf(files, format);
       return { data, description: `${describeInputFormat(format)}: ${data.count} examples from ${plural(files.length, "CSV file")}` };
     };

@@ -47,7 +47,10 @@ export async function runDevice(options: DeviceOptions): Promise<{ tasks: number
   const trainer: Trainer = async (task, weights, signal) => {
     // Data that cannot fit the job's input format stops the device, rather than training nonsense.
     const { data, description } = await options.examples.forTask(task);
-    if (!told.has(task.jobId)) told.add(task.jobId), options.log(`examples for job ${task.jobId}: ${description}`);
+    if (!told.has(task.jobId)) {
+      told.add(task.jobId);
+      options.log(`examples for job ${task.jobId}: ${description}`);
+    }
     const result = await trainLocal({ model: task.model, weights, data, plan: task.plan, signal, proximalMu: task.train?.proximalMu });
     return { delta: result.delta, examples: result.examples, trainLoss: result.trainLoss };
   };

@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { demoShard, describeShard, useDigitsCache } from "@propius/edge-runtime/demo";
-import type { LocalData } from "@propius/edge-runtime/training";
-import { loadCsvFolder } from "./csv-data.js";
+import { FixedExamples, type ExampleSource } from "@propius/edge-runtime/training";
+import { DataFolder } from "./data-folder.js";
 import { runDevice } from "./device.js";
 import { defaultCacheDir, fileDigitsCache } from "./digits-cache.js";
 
@@ -12,8 +12,12 @@ Usage:
   propius-node --url <control-plane-url> (--demo-shard <i> | --data <folder>) [options]
 
 Data (one of):
-  --data <folder>         train on the *.csv files in <folder> (label,feature1,feature2,...)
-  --classes <n>           number of classes in --data labels (default 10)
+  --data <folder>         train on your own files, turned into each job's input format:
+                            <folder>/<class>/*.png|*.jpg|*.jpeg  one sub-folder of images per class,
+                              named as in the job's input.labels, or by class index (0, 1, ...);
+                              resized to the job's width x height and channels (grey, RGB, RGBA)
+                            <folder>/*.csv  one example per line (label,feature1,feature2,...; a
+                              tabular job's labels in the column its labelColumn names)
   --demo-shard <i>        train on shard <i> of the demo's non-IID MNIST split
   --demo-shards <n>       number of demo shards (default 8)
   --devices <n>           run n devices in this process, on demo shards i..i+n-1 (default 1);
@@ -66,7 +70,7 @@ async function main(): Promise<void> {
     parsed = parseArgs({
       options: {
         url: { type: "string", default: "http://127.0.0.1:8787" },
-        data: { type: "string" }, classes: { type: "string" },
+        data: { type: "string" },
         "demo-shard": { type: "string" }, "demo-shards": { type: "string" }, devices: { type: "string" }, seed: { type: "string" },
         cache: { type: "string" }, state: { type: "string" }, backend: { type: "string" },
         attr: { type: "string", multiple: true }, "private-attr": { type: "string", multiple: true },
@@ -90,9 +94,9 @@ async function main(): Promise<void> {
   const maxIdle = positiveInt(parsed["max-idle"], "--max-idle");
   const waitSeconds = positiveInt(parsed.wait, "--wait", 0)!;
   const state = resolve(parsed.state ?? ".propius/device");
-  const run = (data: LocalData, stateDir: string, log: (line: string) => void) =>
+  const run = (examples: ExampleSource, stateDir: string, log: (line: string) => void) =>
     runDevice({
-      url: parsed.url!, stateDir, data,
+      url: parsed.url!, stateDir, examples,
       attributes: parseAttributes(parsed.attr ?? [], "--attr"), privateAttributes: parseAttributes(parsed["private-attr"] ?? [], "--private-attr"),
       backend: parsed.backend,
       maxTasks: positiveInt(parsed["max-tasks"], "--max-tasks"), maxIdleMs: maxIdle === undefined ? undefined : maxIdle * 1000,
@@ -101,7 +105,10 @@ async function main(): Promise<void> {
 
   if (index === undefined) {
     if (devices !== 1) fail("--devices needs --demo-shard: devices in one process train on different shards");
-    await run(await loadCsvFolder(resolve(parsed.data!), positiveInt(parsed.classes, "--classes", 10)!), state, logger(""));
+    const folder = await DataFolder.open(resolve(parsed.data!));
+    const log = logger("");
+    log(`data in ${resolve(parsed.data!)}: ${folder.summary}`);
+    await run(folder, state, log);
     return;
   }
   if (devices < 1) fail("--devices must be at least 1");
@@ -112,8 +119,9 @@ async function main(): Promise<void> {
     hosted.map(async (shard) => {
       const log = logger(devices === 1 ? "" : `[shard ${shard}] `);
       const data = await demoShard({ index: shard, shards, seed });
-      log((await describeShard({ index: shard, shards, seed })).summary);
-      await run(data, devices === 1 ? state : join(state, `shard-${shard}`), log);
+      const { summary } = await describeShard({ index: shard, shards, seed });
+      log(summary);
+      await run(new FixedExamples(data, "the demo digits", summary), devices === 1 ? state : join(state, `shard-${shard}`), log);
     }),
   );
 }

@@ -1,13 +1,14 @@
 import { cpus, totalmem } from "node:os";
 import { DeviceClient, runTaskLoop, waitUntilReachable, type LoopEvent, type Trainer } from "@propius/edge-runtime";
-import { checkFitsJob, initTraining, trainLocal, type LocalData } from "@propius/edge-runtime/training";
+import { initTraining, trainLocal, type ExampleSource } from "@propius/edge-runtime/training";
 import type { Attributes } from "@propius/shared";
 import { loadCredentials, saveCredentials } from "./credentials.js";
 
 export interface DeviceOptions {
   url: string;
   stateDir: string;
-  data: LocalData;
+  /** The device's examples, turned into each job's input format when its first task arrives. */
+  examples: ExampleSource;
   /** Extra operator-defined attributes, reported at check-in. */
   attributes?: Attributes;
   /** Extra private attributes, checked on the device against jobs' private constraints and never sent. */
@@ -27,8 +28,8 @@ export function probeAttributes(backend: string): Attributes {
 }
 
 /** What only the device knows and keeps: the size of its local dataset. */
-export function privateAttributesOf(data: LocalData): Attributes {
-  return { dataset_size: data.count };
+export function privateAttributesOf(examples: Pick<ExampleSource, "count">): Attributes {
+  return { dataset_size: examples.count };
 }
 
 /** Runs one Node device: enrol (or reuse its enrolment), then the shared task loop with tfjs training. */
@@ -37,15 +38,20 @@ export async function runDevice(options: DeviceOptions): Promise<{ tasks: number
   if (options.waitMs) await waitUntilReachable(options.url, { timeoutMs: options.waitMs, intervalMs: 500, signal: options.signal });
   const client = new DeviceClient({ baseUrl: options.url, credentials: await loadCredentials(options.stateDir, options.url) });
   const attributes = { ...probeAttributes(backend), ...options.attributes };
-  const privateAttributes = { ...privateAttributesOf(options.data), ...options.privateAttributes };
+  const privateAttributes = { ...privateAttributesOf(options.examples), ...options.privateAttributes };
   if (!client.credentials) {
     await saveCredentials(options.stateDir, options.url, await client.register(attributes));
   }
-  options.log(`device ${client.credentials!.clientId} on ${backend}, ${options.data.count} local examples, control plane ${options.url}`);
+  options.log(`device ${client.credentials!.clientId} on ${backend}, ${options.examples.count} local examples, control plane ${options.url}`);
+  const told = new Set<string>();
   const trainer: Trainer = async (task, weights, signal) => {
-    // Data of another shape than the job's input stops the device, rather than training nonsense.
-    checkFitsJob(task, options.data);
-    const result = await trainLocal({ model: task.model, weights, data: options.data, plan: task.plan, signal, proximalMu: task.train?.proximalMu });
+    // Data that cannot fit the job's input format stops the device, rather than training nonsense.
+    const { data, description } = await options.examples.forTask(task);
+    if (!told.has(task.jobId)) {
+      told.add(task.jobId);
+      options.log(`examples for job ${task.jobId}: ${description}`);
+    }
+    const result = await trainLocal({ model: task.model, weights, data, plan: task.plan, signal, proximalMu: task.train?.proximalMu });
     return { delta: result.delta, examples: result.examples, trainLoss: result.trainLoss };
   };
   return runTaskLoop({

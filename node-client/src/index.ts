@@ -1,4 +1,7 @@
 export { runDevice, probeAttributes, privateAttributesOf, type DeviceOptions } from "./device.js";
-export { loadCsvFolder } from "./csv-data.js";
+export { DataFolder } from "./data-folder.js";
+export { classOfFolders, imageFolderExamples, type ClassFolder } from "./image-folder.js";
+export { decodeImage, type DecodedImage } from "./image-decode.js";
 export { loadCredentials, saveCredentials } from "./credentials.js";
 export { fileDigitsCache, defaultCacheDir } from "./digits-cache.js";
+export { writeDigitFolder, type DigitFolderOptions, type WrittenDigit } from "./digit-folder.js";

@@ -1,3 +1,4 @@
+import { exampleShape, inputSize, type InputFormat } from "@propius/shared";
 import type { LocalData } from "./local-data.js";
 
 /** One CSV file's text and its name (for error messages). */
@@ -64,4 +65,20 @@ export function parseCsvExamples(files: readonly CsvFile[], options: CsvOptions)
     y[i * numClasses + labels[i]] = 1;
   });
   return { x, y, count: labels.length, featureShape: [size], numClasses };
+}
+
+/** Examples in CSV files (non-blank lines but a header), told before any job says their format. */
+export function countCsvExamples(files: readonly CsvFile[]): number {
+  return files.reduce((n, f) => n + f.text.split(/\r?\n/).filter((line, i) => line.trim() && !(i === 0 && isCsvHeader(line))).length, 0);
+}
+
+/**
+ * CSV files as examples of one job's input format: rows of the format's values (an image's
+ * height x width x channels, or a table's features), shaped as the format's examples; a tabular
+ * job's labels come from its `labelColumn`, which every file's header must name.
+ */
+export function csvExamplesOf(files: readonly CsvFile[], format: InputFormat): LocalData {
+  const labelColumn = format.kind === "tabular" ? { labelColumn: format.labelColumn } : {};
+  const data = parseCsvExamples(files, { numClasses: format.classes, features: inputSize(format), ...labelColumn });
+  return { ...data, featureShape: exampleShape(format) };
 }

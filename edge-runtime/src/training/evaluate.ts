@@ -1,4 +1,5 @@
 import * as tf from "./tf.js";
+import { modelExampleShape } from "./example-shape.js";
 import { checkLocalData, featureSize, type LocalData } from "./local-data.js";
 import { buildModel, type ModelSource } from "./model.js";
 
@@ -24,7 +25,7 @@ const EPSILON = 1e-7;
 
 /**
  * Evaluates a classifier whose outputs are class probabilities (softmax) on labelled data,
- * in batches. Every tensor it creates is disposed.
+ * in batches shaped as the model's input layer takes them. Every tensor it creates is disposed.
  */
 export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
   const { data } = options;
@@ -36,13 +37,14 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
 
   const model = await buildModel(options.model, options.weights);
   try {
+    const exampleShape = modelExampleShape(model, data);
     let lossSum = 0;
     let correct = 0;
     for (let start = 0; start < data.count; start += batchSize) {
       const end = Math.min(start + batchSize, data.count);
       const n = end - start;
       const [loss, hits] = tf.tidy(() => {
-        const x = tf.tensor(data.x.subarray(start * size, end * size), [n, ...data.featureShape]);
+        const x = tf.tensor(data.x.subarray(start * size, end * size), [n, ...exampleShape]);
         const y = tf.tensor2d(data.y.subarray(start * classes, end * classes), [n, classes]);
         const p = model.predict(x) as tf.Tensor2D;
         const crossEntropy = tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, EPSILON, 1 - EPSILON)))));

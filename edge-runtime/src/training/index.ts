@@ -12,5 +12,8 @@ export {
 } from "./train.js";
 export { evaluate, type EvaluateOptions, type Evaluation } from "./evaluate.js";
 export { benchmarkActiveBackend, probeBackends, type BackendProbe, type ProbeOptions, type ProbeResult } from "./probe.js";
-export { isCsvHeader, parseCsvExamples, type CsvFile, type CsvOptions } from "./csv-examples.js";
+export { countCsvExamples, csvExamplesOf, isCsvHeader, parseCsvExamples, type CsvFile, type CsvOptions } from "./csv-examples.js";
+export { classIndexOf, imageToExample, type ImageFormat } from "./image-examples.js";
+export { ConvertedExamples, FixedExamples, formatKey, type Converted, type ExampleSource, type JobExamples, type TaskInput } from "./example-source.js";
 export { checkFitsJob } from "./fits-job.js";
+export { modelExampleShape } from "./example-shape.js";

@@ -1,5 +1,6 @@
 import * as tf from "./tf.js";
 import type { OptimizerInput, TrainingPlan } from "@propius/shared";
+import { modelExampleShape } from "./example-shape.js";
 import { checkLocalData, gatherRows, type LocalData } from "./local-data.js";
 import { buildModel, getFlatWeights, type ModelSource } from "./model.js";
 import { makeOptimizer } from "./optimizer.js";
@@ -78,8 +79,10 @@ function passOrder(count: number, random: () => number, shuffle: boolean): Uint3
 
 /**
  * Trains the model on local data from the given weights and returns the weight delta. Batches
- * cycle over passes of the data (shuffled afresh for each unless the plan says not to) until the plan's steps are done (the last batch
- * of a pass may be smaller). Every tensor it creates is disposed, also on error or abort.
+ * cycle over passes of the data (shuffled afresh for each unless the plan says not to) until the
+ * plan's steps are done (the last batch of a pass may be smaller). Each batch takes the shape of
+ * the model's input layer (see `modelExampleShape`). Every tensor it creates is disposed, also on
+ * error or abort.
  */
 export async function trainLocal(options: TrainLocalOptions): Promise<TrainResult> {
   const started = performance.now();
@@ -91,6 +94,13 @@ export async function trainLocal(options: TrainLocalOptions): Promise<TrainResul
   const sparse = plan.loss === "sparseCategoricalCrossentropy";
 
   const model = await buildModel(options.model, options.weights);
+  let exampleShape: number[];
+  try {
+    exampleShape = modelExampleShape(model, data);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
   const optimizer = makeOptimizer(plan.optimizer, plan.learningRate);
   const proximal = proximalStep(model, plan.learningRate * (options.proximalMu ?? 0));
   try {
@@ -107,7 +117,7 @@ export async function trainLocal(options: TrainLocalOptions): Promise<TrainResul
         const rows = order.subarray(start, Math.min(start + plan.batchSize, data.count));
         const batch = gatherRows(data, rows);
         const [xs, ys] = tf.tidy(() => {
-          const x = tf.tensor(batch.x, [rows.length, ...data.featureShape]);
+          const x = tf.tensor(batch.x, [rows.length, ...exampleShape]);
           const y = tf.tensor2d(batch.y, [rows.length, data.numClasses]);
           return [x, sparse ? tf.cast(tf.expandDims(tf.argMax(y, -1), 1), "float32") : y];
         });

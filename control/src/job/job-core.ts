@@ -14,22 +14,25 @@ import {
   type RoundRecord,
   type UpdateReceipt,
   type TaskFailure,
+  type EvaluationReport,
   LASTING_FAILURES,
   withDerivedDefaults,
 } from "@propius/shared";
 import type { Deadlines } from "./deadlines.js";
-import type { Assignment, JobRecord, JobStore } from "./job-store.js";
+import type { Assignment, EvaluationAssignment, JobRecord, JobStore } from "./job-store.js";
 import type { Admission, Folded, PartialKey } from "../aggregation/partial-sum.js";
 import { aggregatorShards, shardOf } from "../aggregation/shards.js";
 import { decideClaim, demandMet, leaseLive, outcomeAtDeadline, slotCapacity } from "./round-slots.js";
+import { addFailure, addReport, closeEvaluation, evaluationCapacity, evaluationComplete, evaluationDue, openEvaluation } from "./evaluation.js";
 
 /** Deadline names multiplexed onto the job's alarm. */
 export const ROUND_DEADLINE = "round";
 export const AGGREGATE_DEADLINE = "aggregate";
+export const EVALUATION_DEADLINE = "evaluation";
 
 export type ClaimResult =
-  | { kind: "task"; ticket: string; round: number; modelHash: string; deadline: number; spec: JobSpec }
-  | { kind: "wait"; reason: "job_not_running" | "round_full" | "already_reported" | "aggregating" | "selection_closed" | "task_failed"; retryAfterMs: number };
+  | { kind: "task"; ticket: string; round: number; modelHash: string; deadline: number; spec: JobSpec; evaluate?: true }
+  | { kind: "wait"; reason: "job_not_running" | "round_full" | "already_reported" | "aggregating" | "evaluating" | "selection_closed" | "task_failed"; retryAfterMs: number };
 
 /** The round's partial sums, combined: what the job's strategy turns into the next model. */
 export interface CombinedSum {
@@ -90,11 +93,14 @@ export class JobCore {
   claim(clientId: string, now: number): ClaimResult {
     const job = this.store.loadJob();
     if (!job || job.state !== "running") return { kind: "wait", reason: "job_not_running", retryAfterMs: 10_000 };
-    const round = this.currentRound(job);
-    const deadline = this.deadlines.get(ROUND_DEADLINE) ?? now;
-    if (round.status !== "open") return { kind: "wait", reason: "aggregating", retryAfterMs: 1_000 };
     // A device that could not run this job's tasks (a missing kernel, data that does not fit) is not bound to it again.
     if (this.store.findFailures(clientId, LASTING_FAILURES).length > 0) return { kind: "wait", reason: "task_failed", retryAfterMs: 60_000 };
+    const evaluation = this.claimEvaluation(job, clientId, now);
+    if (evaluation) return evaluation;
+    const round = this.currentRound(job);
+    const deadline = this.deadlines.get(ROUND_DEADLINE) ?? now;
+    if (round.status === "closed") return { kind: "wait", reason: "evaluating", retryAfterMs: 1_000 };
+    if (round.status !== "open") return { kind: "wait", reason: "aggregating", retryAfterMs: 1_000 };
     if (isBuffered(job)) return this.claimBuffered(job, clientId, now);
     const { plan } = job.spec;
     const found = this.store.findAssignment(clientId, job.round, job.attempt);
@@ -122,6 +128,88 @@ export class JobCore {
       if (!found) this.store.saveRound({ ...round, bound: round.bound + 1 });
     });
     return this.task(job, ticket, decision.leaseUntil);
+  }
+
+  /**
+   * An evaluation task, when the job evaluates a round's result and this device may take part:
+   * it has not evaluated that model yet, is not training in the round that runs beside it, and the
+   * evaluation has room (its demand times the over-commit). A device bound to it gets it again.
+   */
+  private claimEvaluation(job: JobRecord, clientId: string, now: number): ClaimResult | null {
+    const open = this.openEvaluation(job);
+    if (!open) return null;
+    const { record, evaluation } = open;
+    const mine = this.store.findEvaluationAssignment(clientId, record.round);
+    if (mine) return mine.status === "bound" && leaseLive(mine, now) ? this.evaluationTask(job, record.round, evaluation.model, mine.ticket, mine.leaseUntil) : null;
+    if (job.round !== record.round) {
+      const training = this.store.findAssignment(clientId, job.round, job.attempt);
+      if (training && training.status !== "failed" && (training.status === "reported" || leaseLive(training, now))) return null;
+    }
+    if (this.store.countEvaluationsHeld(record.round, now) >= evaluationCapacity(evaluation, job.spec.plan.overCommit)) return null;
+    const leaseUntil = this.deadlines.get(EVALUATION_DEADLINE) ?? now;
+    const ticket = this.options.newTicket();
+    this.store.transaction(() => {
+      this.store.saveEvaluationAssignment({ ticket, clientId, round: record.round, status: "bound", boundAt: now, leaseUntil });
+      this.store.saveRound({ ...record, evaluation: { ...evaluation, bound: evaluation.bound + 1 } });
+    });
+    return this.evaluationTask(job, record.round, evaluation.model, ticket, leaseUntil);
+  }
+
+  /** A device's evaluation of a round's result; the evaluation closes when its demand has reported. A repeat answers as the first. */
+  reportEvaluation(input: { ticket: string; clientId: string; round: number; report: EvaluationReport }, now: number): RoundRecord {
+    const job = this.jobFor(null);
+    const assignment = this.store.loadEvaluationAssignment(input.ticket);
+    if (!assignment || assignment.clientId !== input.clientId || assignment.round !== input.round) {
+      throw new PropiusError("ticket_invalid", "this ticket was not issued to this client for this job and round");
+    }
+    const record = this.closedRound(assignment.round);
+    if (assignment.status === "reported") return record;
+    if (assignment.status === "failed") throw new PropiusError("ticket_used", "this task was reported as failed");
+    const open = this.openEvaluation(job);
+    if (!open || open.record.round !== assignment.round || !leaseLive(assignment, now)) {
+      throw new PropiusError("round_closed", `the evaluation of round ${assignment.round} is closed; the report is stale`);
+    }
+    return this.store.transaction(() => {
+      this.store.saveEvaluationAssignment({ ...assignment, status: "reported" });
+      const updated = { ...record, evaluation: addReport(open.evaluation, input.report) };
+      this.store.saveRound(updated);
+      if (evaluationComplete(updated.evaluation)) return this.finishEvaluation(job, updated, now);
+      this.touch(job, now);
+      return updated;
+    });
+  }
+
+  /** The evaluation the job runs now, and the closed round whose result it evaluates. */
+  private openEvaluation(job: JobRecord) {
+    if (!job.evaluating) return null;
+    const record = this.store.loadRound(job.evaluating.round, job.evaluating.attempt);
+    const evaluation = record?.evaluation;
+    return record && evaluation?.status === "open" ? { record, evaluation } : null;
+  }
+
+  /** Closes an evaluation with the reports it has; after the last round's, the job is done. */
+  private finishEvaluation(job: JobRecord, record: RoundRecord, now: number): RoundRecord {
+    const closed = { ...record, evaluation: closeEvaluation(record.evaluation!, now) };
+    this.store.saveRound(closed);
+    job.evaluating = null;
+    this.deadlines.clear(EVALUATION_DEADLINE);
+    if (record.round >= job.spec.plan.rounds) {
+      job.state = "done";
+      this.deadlines.clearAll();
+    }
+    this.touch(job, now);
+    return closed;
+  }
+
+  /** The closed attempt of `round`. */
+  private closedRound(round: number): RoundRecord {
+    const closed = this.store.loadRounds().find((r) => r.round === round && r.status === "closed");
+    if (!closed) throw new PropiusError("internal", `no closed record of round ${round}`);
+    return closed;
+  }
+
+  private evaluationTask(job: JobRecord, round: number, model: string, ticket: string, deadline: number): ClaimResult {
+    return { kind: "task", ticket, round, modelHash: model, deadline, spec: job.spec, evaluate: true };
   }
 
   /**
@@ -213,6 +301,8 @@ export class JobCore {
    */
   reportFailure(input: { ticket: string; clientId: string; round: number; failure: TaskFailure }, now: number): RoundRecord {
     const job = this.jobFor(null);
+    const evaluating = this.store.loadEvaluationAssignment(input.ticket);
+    if (evaluating && evaluating.clientId === input.clientId && evaluating.round === input.round) return this.failEvaluation(job, evaluating, input.failure, now);
     const assignment = this.store.loadAssignment(input.ticket);
     if (!assignment || assignment.clientId !== input.clientId || assignment.round !== input.round) {
       throw new PropiusError("ticket_invalid", "this ticket was not issued to this client for this job and round");
@@ -226,6 +316,20 @@ export class JobCore {
       this.store.saveAssignment({ ...assignment, status: "failed" });
       this.store.saveFailure({ clientId: input.clientId, round: assignment.round, attempt: assignment.attempt, code, message, at: now });
       const updated = { ...record, failed: { ...record.failed, [code]: (record.failed?.[code] ?? 0) + 1 } };
+      this.store.saveRound(updated);
+      this.touch(job, now);
+      return updated;
+    });
+  }
+
+  private failEvaluation(job: JobRecord, assignment: EvaluationAssignment, failure: TaskFailure, now: number): RoundRecord {
+    const record = this.closedRound(assignment.round);
+    if (assignment.status === "failed") return record;
+    if (assignment.status === "reported") throw new PropiusError("ticket_used", "an evaluation for this ticket was already accepted");
+    return this.store.transaction(() => {
+      this.store.saveEvaluationAssignment({ ...assignment, status: "failed" });
+      this.store.saveFailure({ clientId: assignment.clientId, round: assignment.round, attempt: -1, code: failure.code, message: failure.message, at: now });
+      const updated = record.evaluation ? { ...record, evaluation: addFailure(record.evaluation, failure.code) } : record;
       this.store.saveRound(updated);
       this.touch(job, now);
       return updated;
@@ -263,6 +367,7 @@ export class JobCore {
   /** Runs the deadlines due at `now`; returns the job when its round attempt changed (a retry), else null. */
   onAlarm(now: number): JobRecord | null {
     const due = this.deadlines.takeDue(now);
+    if (due.includes(EVALUATION_DEADLINE)) this.closeEvaluationAtDeadline(now);
     const job = this.store.loadJob();
     if (!job || job.state !== "running" || !due.includes(ROUND_DEADLINE)) return null;
     const round = this.currentRound(job);
@@ -284,6 +389,13 @@ export class JobCore {
       }
     });
     return outcome === "retry" ? job : null;
+  }
+
+  /** An evaluation's deadline: it closes with the reports it has (its accuracy stays null if none came). */
+  private closeEvaluationAtDeadline(now: number): void {
+    const job = this.store.loadJob();
+    const open = job && job.state === "running" ? this.openEvaluation(job) : null;
+    if (job && open) this.store.transaction(() => this.finishEvaluation(job, open.record, now));
   }
 
   /** The round attempt waiting to be aggregated: its shards' partial sums are to be sealed and combined. */
@@ -329,10 +441,26 @@ export class JobCore {
     if (job.round !== round || record.status !== "aggregating") throw new PropiusError("conflict", `round ${round} is not aggregating`);
     return this.store.transaction(() => {
       if (strategyState) this.store.saveStrategyState(strategyState);
-      this.store.saveRound({ ...record, status: "closed", closedAt: now, resultModel: resultHash });
+      const closed: RoundRecord = { ...record, status: "closed", closedAt: now, resultModel: resultHash };
       this.deadlines.clear(AGGREGATE_DEADLINE);
       job.modelHash = resultHash;
       job.modelVersion += 1;
+      const evaluate = evaluationDue(job.spec, round) && !isBuffered(job);
+      if (evaluate) {
+        // One evaluation at a time: one still open (its devices slower than a round) closes with what it has.
+        const earlier = this.openEvaluation(job);
+        if (earlier) this.finishEvaluation(job, earlier.record, now);
+        closed.evaluation = openEvaluation(job.spec, resultHash, now);
+        job.evaluating = { round, attempt: record.attempt };
+        this.deadlines.set(EVALUATION_DEADLINE, now + job.spec.evaluation!.deadlineSeconds * 1000);
+      }
+      this.store.saveRound(closed);
+      if (round >= job.spec.plan.rounds && evaluate) {
+        // The job is done when its last model has been evaluated.
+        this.deadlines.clear(ROUND_DEADLINE);
+        this.touch(job, now);
+        return job;
+      }
       if (round >= job.spec.plan.rounds) {
         job.state = "done";
         this.deadlines.clearAll();

@@ -11,6 +11,7 @@ import {
   type JobUpdate,
   type RoundRecord,
   type TaskFailure,
+  type EvaluationReport,
   type UpdateReceipt,
 } from "@propius/shared";
 import type { Env } from "../env.js";
@@ -102,6 +103,21 @@ export class JobObject extends DurableObject<Env> {
     return this.run(() => this.core.commitUpdate(input, Date.now()));
   }
 
+  /** Adds a device's evaluation of a round's result; the last model's evaluation finishes the job. */
+  reportEvaluation(input: { ticket: string; clientId: string; round: number; report: EvaluationReport }): Promise<Reply<RoundRecord>> {
+    return this.run(async () => {
+      const record = this.core.reportEvaluation(input, Date.now());
+      await this.publishIfDone();
+      return record;
+    });
+  }
+
+  /** Tells the directory a job finished outside a round's close (its last evaluation closed). */
+  private async publishIfDone(): Promise<void> {
+    const job = this.core.jobFor(null);
+    if (job.state === "done") await directoryOf(this.env).setJobState(job.id, job.state, job.round, job.attempt);
+  }
+
   /** Frees the slot of a device that cannot do its task, and counts the failure. */
   reportFailure(input: { ticket: string; clientId: string; round: number; failure: TaskFailure }): Promise<Reply<RoundRecord>> {
     return this.run(() => this.core.reportFailure(input, Date.now()));
@@ -152,7 +168,9 @@ export class JobObject extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     await this.countUncommittedFolds();
+    const before = this.core.jobFor(null).state;
     const retried = this.core.onAlarm(Date.now());
+    if (before !== "done") await this.publishIfDone();
     // A retried attempt is news for the scheduler (tier matching never reserves one for fast devices).
     if (retried) await directoryOf(this.env).setJobState(retried.id, retried.state, retried.round, retried.attempt);
     await this.aggregateIfDue();

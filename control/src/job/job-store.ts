@@ -13,6 +13,8 @@ export interface JobRecord {
   attempt: number;
   modelVersion: number;
   modelHash: string | null;
+  /** The round attempt whose result devices are evaluating now, if any (see evaluation.ts). */
+  evaluating?: { round: number; attempt: number } | null;
 }
 
 /** One device bound to one round attempt; the ticket is its key. */

@@ -1,5 +1,5 @@
 import { Hono, type Context } from "hono";
-import { PropiusError, TICKET_HEADER, WEIGHTS_MEDIA_TYPE, taskFailureSchema } from "@propius/shared";
+import { PropiusError, TICKET_HEADER, WEIGHTS_MEDIA_TYPE, evaluationReportSchema, taskFailureSchema } from "@propius/shared";
 import type { AppEnv } from "../http/app-env.js";
 import { clientAuth } from "../middleware/auth/index.js";
 import { JSON_BODY_LIMIT, bodyLimit, uploadLimit } from "../middleware/body-limit/index.js";
@@ -18,7 +18,8 @@ function ticketOf(c: Context<AppEnv>): string {
 
 /**
  * What a device sends back for its task, with the ticket it was given: the round's delta (accepted
- * once), or the reason it could not do the task (its slot is freed at once).
+ * once), its evaluation of a round's model, or the reason it could not do the task (its slot is
+ * freed at once).
  */
 export const updateRoutes = new Hono<AppEnv>()
   .post("/v1/jobs/:id/rounds/:round/updates", clientAuth(), bodyLimit(uploadLimit), async (c) => {
@@ -43,4 +44,12 @@ export const updateRoutes = new Hono<AppEnv>()
     const failure = await readJson(c, taskFailureSchema);
     const record = await unwrap(jobOf(c.env, jobId).reportFailure({ ticket, clientId: c.get("clientId"), round, failure }));
     return c.json({ recorded: true, jobId, round: record.round, failed: record.failed }, 202);
+  })
+  .post("/v1/jobs/:id/rounds/:round/evaluations", clientAuth(), bodyLimit(JSON_BODY_LIMIT), async (c) => {
+    const jobId = jobIdParam(c);
+    const round = intParam(c, "round");
+    const ticket = ticketOf(c);
+    const report = await readJson(c, evaluationReportSchema);
+    const record = await unwrap(jobOf(c.env, jobId).reportEvaluation({ ticket, clientId: c.get("clientId"), round, report }));
+    return c.json({ recorded: true, jobId, round: record.round, evaluation: record.evaluation }, 202);
   });

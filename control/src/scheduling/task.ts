@@ -11,6 +11,7 @@ export function toTask(jobId: string, claim: Extract<ClaimResult, { kind: "task"
     modelUrl: `/v1/models/${claim.modelHash}`,
     uploadUrl: `/v1/jobs/${jobId}/rounds/${claim.round}/updates`,
     failureUrl: `/v1/jobs/${jobId}/rounds/${claim.round}/failures`,
+    ...(claim.evaluate ? { kind: "evaluate" as const, evaluationUrl: `/v1/jobs/${jobId}/rounds/${claim.round}/evaluations` } : {}),
     model: claim.spec.model,
     plan: claim.spec.plan,
     deadline: claim.deadline,

@@ -140,16 +140,19 @@ async function main(): Promise<void> {
     onLine: (i, line) => (flags.verbose || /error|refused|propius-node:/i.test(line)) && say(`  [device ${i}] ${line}`),
   });
   say(`started ${clients} Node devices in ${processes} process${processes === 1 ? "" : "es"} (non-IID MNIST shards, seed ${seed})`);
-  say("round  devices  train-loss  test-acc  elapsed  up(MB)  down(MB)");
+  say("round  devices  train-loss  fed-acc  test-acc  elapsed  up(MB)  down(MB)");
 
   let accuracy = 0;
-  const final = await followJob(owner, job.id, ({ round, testAccuracy }) => {
+  let federated: number | null = null;
+  const final = await followJob(owner, job.id, ({ round, testAccuracy, federatedAccuracy }) => {
     accuracy = testAccuracy;
-    say(`${String(round.round).padStart(5)}  ${String(round.reported).padStart(7)}  ${(round.trainLoss ?? NaN).toFixed(4).padStart(10)}  ${testAccuracy.toFixed(4).padStart(8)}  ${elapsed().padStart(6)}s  ${mb(round.bytesIn).padStart(6)}  ${mb(round.bytesOut).padStart(8)}`);
+    federated = federatedAccuracy ?? federated;
+    const fed = federatedAccuracy === null ? "-" : federatedAccuracy.toFixed(4);
+    say(`${String(round.round).padStart(5)}  ${String(round.reported).padStart(7)}  ${(round.trainLoss ?? NaN).toFixed(4).padStart(10)}  ${fed.padStart(7)}  ${testAccuracy.toFixed(4).padStart(8)}  ${elapsed().padStart(6)}s  ${mb(round.bytesIn).padStart(6)}  ${mb(round.bytesOut).padStart(8)}`);
   });
   const closed = final.rounds.filter((r) => r.status === "closed").length;
   if (final.state !== "done") say(`the job ended ${final.state}`);
-  say(`summary: rounds=${closed} clients=${clients}${tabs ? ` tabs=${tabs}` : ""} accuracy=${accuracy.toFixed(4)} seconds=${elapsed()}`);
+  say(`summary: rounds=${closed} clients=${clients}${tabs ? ` tabs=${tabs}` : ""} accuracy=${accuracy.toFixed(4)} federated_accuracy=${federated === null ? "-" : (federated as number).toFixed(4)} seconds=${elapsed()}`);
   if (flags.json) {
     const { writeFile } = await import("node:fs/promises");
     await writeFile(resolve(flags.json), `${JSON.stringify(final, null, 2)}\n`);

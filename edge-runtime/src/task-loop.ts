@@ -1,4 +1,4 @@
-import { PropiusError, meetsConstraints, type Attributes, type CheckInReply, type JobOffer, type Task, type TaskFailure } from "@propius/shared";
+import { PropiusError, meetsConstraints, type Attributes, type CheckInReply, type EvaluationReport, type JobOffer, type Task, type TaskFailure } from "@propius/shared";
 import type { DeviceClient } from "./protocol/device-client.js";
 import { sleep } from "./protocol/http.js";
 import { failureOf } from "./task-failure.js";
@@ -13,6 +13,9 @@ export interface TrainOutcome {
 /** Trains a task's model, starting from `weights`, on the device's own data. */
 export type Trainer = (task: Task, weights: Float32Array, signal?: AbortSignal) => Promise<TrainOutcome>;
 
+/** Evaluates an evaluation task's model (`weights`) on the examples the device holds out from training. */
+export type Evaluator = (task: Task, weights: Float32Array, signal?: AbortSignal) => Promise<EvaluationReport>;
+
 export type LoopEvent =
   | { type: "wait"; retryAfterMs: number; reason: string }
   | { type: "offer"; offers: number; accepted: string | null }
@@ -20,6 +23,7 @@ export type LoopEvent =
   | { type: "downloaded"; task: Task; bytes: number }
   | { type: "trained"; task: Task; outcome: TrainOutcome; millis: number }
   | { type: "uploaded"; task: Task; bytes: number; reported: number; demand: number }
+  | { type: "evaluated"; task: Task; report: EvaluationReport; millis: number }
   | { type: "refused"; task: Task; code: string; message: string }
   /** The device could not do the task and told the job, which freed its slot; the loop goes on. */
   | { type: "failed"; task: Task; failure: TaskFailure; reported: boolean }
@@ -28,6 +32,8 @@ export type LoopEvent =
 export interface LoopOptions {
   client: DeviceClient;
   trainer: Trainer;
+  /** Runs the job's evaluation tasks; a device without one reports them as failed (training_error). */
+  evaluator?: Evaluator;
   /** Public attributes, reported at check-in. */
   attributes?: Attributes;
   /** Private attributes (for example the number of local examples): checked here against a job's private constraints, never sent. */
@@ -69,7 +75,7 @@ export async function runTaskLoop(options: LoopOptions): Promise<{ tasks: number
       emit({ type: "task", task });
       const pings = keepAlive(client, options.pingIntervalMs ?? 30_000, signal);
       try {
-        if (await runTask(client, trainer, task, emit, signal)) tasks += 1;
+        if (await runTask(client, options, task, emit, signal)) tasks += 1;
       } finally {
         clearInterval(pings);
       }
@@ -106,11 +112,17 @@ function keepAlive(client: DeviceClient, intervalMs: number, signal?: AbortSigna
   return setInterval(() => void client.ping(signal).catch(() => undefined), intervalMs);
 }
 
-async function runTask(client: DeviceClient, trainer: Trainer, task: Task, emit: (e: LoopEvent) => void, signal?: AbortSignal): Promise<boolean> {
+/** Runs one task: trains and uploads, or evaluates and reports; true when an update was accepted. */
+async function runTask(client: DeviceClient, options: LoopOptions, task: Task, emit: (e: LoopEvent) => void, signal?: AbortSignal): Promise<boolean> {
+  const { trainer } = options;
   try {
     const download = await client.downloadModel(task, signal);
     emit({ type: "downloaded", task, bytes: download.bytes });
     const started = Date.now();
+    if (task.kind === "evaluate") {
+      await runEvaluation(client, options.evaluator, task, download.model.values, emit, signal);
+      return false;
+    }
     let outcome: TrainOutcome;
     try {
       outcome = await trainer(task, download.model.values, signal);
@@ -130,6 +142,20 @@ async function runTask(client: DeviceClient, trainer: Trainer, task: Task, emit:
     }
     throw error;
   }
+}
+
+async function runEvaluation(client: DeviceClient, evaluator: Evaluator | undefined, task: Task, weights: Float32Array, emit: (e: LoopEvent) => void, signal?: AbortSignal): Promise<void> {
+  const started = Date.now();
+  let report: EvaluationReport;
+  try {
+    if (!evaluator) throw new Error("this device does not evaluate models");
+    report = await evaluator(task, weights, signal);
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    return reportFailure(client, task, failureOf(error), emit, signal);
+  }
+  await client.reportEvaluation(task, report, signal);
+  emit({ type: "evaluated", task, report, millis: Date.now() - started });
 }
 
 /** Tells the job the device cannot do `task`; a refusal (the round closed meanwhile) only means nobody waits for it. */

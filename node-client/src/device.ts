@@ -1,7 +1,7 @@
 import { cpus, totalmem } from "node:os";
-import { DeviceClient, runTaskLoop, waitUntilReachable, type LoopEvent, type Trainer } from "@propius/edge-runtime";
-import { initTraining, trainLocal, type ExampleSource } from "@propius/edge-runtime/training";
-import type { Attributes } from "@propius/shared";
+import { DeviceClient, TaskFailureError, runTaskLoop, waitUntilReachable, type Evaluator, type LoopEvent, type Trainer } from "@propius/edge-runtime";
+import { evaluate, initTraining, splitHoldout, trainLocal, type ExampleSource } from "@propius/edge-runtime/training";
+import type { Attributes, Task } from "@propius/shared";
 import { loadCredentials, saveCredentials } from "./credentials.js";
 
 export interface DeviceOptions {
@@ -44,18 +44,34 @@ export async function runDevice(options: DeviceOptions): Promise<{ tasks: number
   }
   options.log(`device ${client.credentials!.clientId} on ${backend}, ${options.examples.count} local examples, control plane ${options.url}`);
   const told = new Set<string>();
-  const trainer: Trainer = async (task, weights, signal) => {
-    // Data that cannot fit the job's input format stops the device, rather than training nonsense.
-    const { data, description } = await options.examples.forTask(task);
+  /** The task's examples in its job's format, split as its plan holds some out for evaluation. */
+  const examplesFor = async (task: Task) => {
+    let converted;
+    try {
+      converted = await options.examples.forTask(task);
+    } catch (error) {
+      // The job is told, frees the slot and does not bind this device again; the device goes on to other jobs.
+      throw new TaskFailureError("data_mismatch", error instanceof Error ? error.message : String(error));
+    }
     if (!told.has(task.jobId)) {
       told.add(task.jobId);
-      options.log(`examples for job ${task.jobId}: ${description}`);
+      options.log(`examples for job ${task.jobId}: ${converted.description}`);
     }
-    const result = await trainLocal({ model: task.model, weights, data, plan: task.plan, signal, proximalMu: task.train?.proximalMu });
+    return splitHoldout(converted.data, task.plan.validationSplit ?? 0);
+  };
+  const trainer: Trainer = async (task, weights, signal) => {
+    const { train } = await examplesFor(task);
+    const result = await trainLocal({ model: task.model, weights, data: train, plan: task.plan, signal, proximalMu: task.train?.proximalMu });
     return { delta: result.delta, examples: result.examples, trainLoss: result.trainLoss };
   };
+  const evaluator: Evaluator = async (task, weights) => {
+    const { heldOut } = await examplesFor(task);
+    if (!heldOut) throw new TaskFailureError("data_mismatch", `too few examples to hold any out for evaluation (${options.examples.count})`);
+    const result = await evaluate({ model: task.model, weights, data: heldOut });
+    return { examples: result.examples, loss: result.loss, accuracy: result.accuracy };
+  };
   return runTaskLoop({
-    client, trainer, attributes, privateAttributes, signal: options.signal, maxTasks: options.maxTasks, maxIdleMs: options.maxIdleMs,
+    client, trainer, evaluator, attributes, privateAttributes, signal: options.signal, maxTasks: options.maxTasks, maxIdleMs: options.maxIdleMs,
     onEvent: (event) => options.log(describe(event)),
   });
 }
@@ -78,6 +94,8 @@ function describe(event: LoopEvent): string {
       return `uploaded delta (${mb(event.bytes)}): ${event.reported}/${event.demand} reported`;
     case "refused":
       return `update refused: ${event.code} (${event.message})`;
+    case "evaluated":
+      return `evaluated model ${event.task.modelHash.slice(0, 12)} on ${event.report.examples} held-out examples in ${(event.millis / 1000).toFixed(1)}s: accuracy ${event.report.accuracy.toFixed(4)}, loss ${event.report.loss.toFixed(4)}`;
     case "failed":
       return `could not do the task (${event.failure.code}: ${event.failure.message})${event.reported ? "; told the job, which freed the slot" : ""}`;
     case "stopped":

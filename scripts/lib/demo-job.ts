@@ -16,6 +16,8 @@ export interface DemoJobOptions {
   strategy?: "fedavg" | "fedavgm" | "fedadam" | "fedyogi" | "fedprox" | "fedbuff";
   /** Examples a device must hold to take the job, checked on the device (default 100; 0: any). */
   minExamples?: number;
+  /** Devices evaluate every round's model on their held-out digits (default true). */
+  federatedEvaluation?: boolean;
 }
 
 /** The demo job's spec: the MNIST classifier, FedAvg, `clients` devices per round. */
@@ -30,6 +32,8 @@ export function demoJobSpec(options: DemoJobOptions): JobSpecInput {
     },
     aggregation: { strategy: options.strategy ?? "fedavg" },
     data: { dataset: "mnist", split: "non-iid, two main digits per device" },
+    // Devices evaluate every round's model on the digits they hold out from training (plan.validationSplit).
+    ...(options.federatedEvaluation === false ? {} : { evaluation: { everyRounds: 1 } }),
     // What devices turn their own files into: 28 x 28 grey levels, one of ten digits.
     input: { kind: "image", width: 28, height: 28, channels: 1, classes: 10 },
     // Checked by each device on its own data (a demo shard holds about 1,000 digits); the count is never sent.
@@ -54,11 +58,14 @@ export interface RoundProgress {
   round: RoundRecord;
   testAccuracy: number;
   testLoss: number;
+  /** The devices' example-weighted accuracy on their held-out digits, when the job asks for it. */
+  federatedAccuracy: number | null;
 }
 
 /**
  * The job owner's side of a run: watches the job, evaluates every new model version on the
- * held-out test set, records the figures on the job, and reports each closed round.
+ * held-out test set, records the figures on the job, and reports each closed round once the
+ * devices' evaluation of it (if any) has closed too.
  */
 export async function followJob(
   owner: OwnerClient,
@@ -71,14 +78,14 @@ export async function followJob(
   const evaluated = new Set<number>();
   for (;;) {
     const status = await owner.status(jobId, options.signal);
-    const closed = status.rounds.filter((r) => r.status === "closed" && !evaluated.has(r.round));
+    const closed = status.rounds.filter((r) => r.status === "closed" && !evaluated.has(r.round) && r.evaluation?.status !== "open");
     for (const round of closed) {
       const weights = await owner.weights(jobId, round.resultModel!);
       const spec = demoModel();
       const result = await evaluate({ model: { topology: spec.topology, weightSpecs: spec.weightSpecs }, weights, data: test });
       const recorded = await owner.recordMetrics(jobId, round.round, { testAccuracy: result.accuracy, testLoss: result.loss });
       evaluated.add(round.round);
-      onRound({ round: recorded, testAccuracy: result.accuracy, testLoss: result.loss }, status);
+      onRound({ round: { ...recorded, evaluation: round.evaluation }, testAccuracy: result.accuracy, testLoss: result.loss, federatedAccuracy: round.evaluation?.accuracy ?? null }, status);
     }
     if (status.state !== "running" && status.state !== "pending_model" && closed.length === 0) return owner.status(jobId);
     await new Promise((r) => setTimeout(r, options.pollMs ?? 1000));

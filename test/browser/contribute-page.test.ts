@@ -167,19 +167,20 @@ describe("the contribute page: two browser tabs and two Node devices on one job"
     await trainOneRound(page, "2 examples from 2 images scaled to 28 x 28");
   });
 
-  it("refuses a job whose input format the user's files cannot fit, and stops rather than upload", async () => {
+  it("tells a job whose input format the user's files cannot fit that it cannot do its task, uploads nothing, and goes on", async () => {
     const { page } = tabs[1];
     await pauseTab(page);
     await useFiles(page, [{ name: "short.csv", mimeType: "text/csv", buffer: Buffer.from("label,a,b,c,d\n1,0,0.5,1,0\n") }]);
     expect(await page.locator("#data").textContent()).toBe("your files: 1 CSV file, 1 example");
     const job = await createDemoJob(owner, { rounds: 1, clients: 1, minExamples: 0 });
     await page.locator("#start").click();
-    await page.waitForFunction(() => document.body.dataset.state === "failed", null, { timeout: 60_000 });
+    await page.waitForFunction(() => (document.querySelector("#status")?.textContent ?? "").startsWith("could not do"), null, { timeout: 60_000 });
     const refusal = `this tab's data does not fit job ${job.id} (image 28 x 28 x 1, 10 classes): example 1 has 4 features; the job expects 784`;
-    expect(await page.locator("#status").textContent()).toBe(`stopped by an error: ${refusal}`);
+    expect(await page.locator("#status").textContent()).toBe(`could not do round 1 of job ${job.id} (data_mismatch), told the job: ${refusal}`);
     expect(await page.locator("#data-format").textContent()).toBe(`job ${job.id}: not trained, ${refusal}`);
+    // The job freed the tab's slot and counts the failure; nothing was uploaded.
     const status = await owner.status(job.id);
-    expect(status.rounds.map((r) => [r.round, r.status, r.reported])).toEqual([[1, "open", 0]]);
+    expect(status.rounds.map((r) => [r.round, r.status, r.reported, r.failed])).toEqual([[1, "open", 0, { data_mismatch: 1 }]]);
     await owner.cancel(job.id);
   });
 

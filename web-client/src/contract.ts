@@ -64,6 +64,8 @@ export type ContributionEvent =
   | { type: "trained"; examples: number; trainLoss: number; millis: number; samplesPerSecond: number }
   | { type: "uploaded"; jobId: string; round: number; bytes: number; reported: number; demand: number; examples: number; trainLoss: number }
   | { type: "refused"; jobId: string; round: number; code: string; message: string }
+  /** The tab could not do the task and (when `reported`) told the job, which freed its slot; the tab goes on. */
+  | { type: "failed"; jobId: string; round: number; code: string; message: string; reported: boolean }
   | { type: "evaluated"; evaluation: ModelEvaluation }
   | { type: "evaluation_failed"; message: string }
   | { type: "stopped"; reason: string; tasks: number }

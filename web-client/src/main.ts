@@ -72,6 +72,10 @@ function onEvent(event: ContributionEvent): void {
     }
     case "evaluation_failed":
       return text("evaluation", `not evaluated: ${event.message}`);
+    case "failed":
+      store.update((s) => s.history.push({ at: Date.now(), jobId: event.jobId, round: event.round, status: `failed: ${event.code}`, examples: 0, trainLoss: NaN, bytesUp: 0, bytesDown, backend }));
+      showHistory(store.state.history);
+      return setState("contributing", `could not do round ${event.round} of job ${event.jobId} (${event.code})${event.reported ? ", told the job" : ""}: ${event.message}`);
     case "stopped":
       return;
     case "error":

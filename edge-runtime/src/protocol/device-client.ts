@@ -9,6 +9,7 @@ import {
   type RoundRecord,
   type Task,
   type TaskFailure,
+  type EvaluationReport,
   type UpdateMeta,
   type UpdateReceipt,
   type WeightsMessage,
@@ -87,10 +88,19 @@ export class DeviceClient {
     return { ...receipt, bytes: body.length };
   }
 
+  /** Sends the device's evaluation of an evaluation task's model. */
+  reportEvaluation(task: Task, report: EvaluationReport, signal?: AbortSignal): Promise<{ recorded: true; evaluation?: RoundRecord["evaluation"] }> {
+    if (!task.evaluationUrl) throw new Error(`task of job ${task.jobId} round ${task.round} is not an evaluation`);
+    return this.http.json(task.evaluationUrl, this.withTicket(jsonInit("POST", report, this.token()), task), signal);
+  }
+
   /** Tells the job this device cannot do `task`, so that its slot goes to another device at once. */
   reportFailure(task: Task, failure: TaskFailure, signal?: AbortSignal): Promise<{ recorded: true; failed: RoundRecord["failed"] }> {
-    const init = jsonInit("POST", failure, this.token());
-    return this.http.json(task.failureUrl, { ...init, headers: { ...(init.headers as Record<string, string>), [TICKET_HEADER]: task.ticket } }, signal);
+    return this.http.json(task.failureUrl, this.withTicket(jsonInit("POST", failure, this.token()), task), signal);
+  }
+
+  private withTicket(init: RequestInit, task: Task): RequestInit {
+    return { ...init, headers: { ...(init.headers as Record<string, string>), [TICKET_HEADER]: task.ticket } };
   }
 
   private token(): string {

@@ -1,5 +1,5 @@
-import { DeviceClient, runTaskLoop, type LoopEvent, type Trainer } from "@propius/edge-runtime";
-import { initTraining, plannedSteps, trainLocal, type LocalData } from "@propius/edge-runtime/training";
+import { DeviceClient, TaskFailureError, runTaskLoop, type Evaluator, type LoopEvent, type Trainer } from "@propius/edge-runtime";
+import { evaluate, initTraining, plannedSteps, splitHoldout, trainLocal, type LocalData } from "@propius/edge-runtime/training";
 import { PropiusError, type Attributes, type Task } from "@propius/shared";
 import type { Capabilities, ContributionEvent, StartOptions } from "../contract.js";
 import type { ExampleSource } from "./job-examples.js";
@@ -48,14 +48,26 @@ export async function contribute(options: ContributionOptions): Promise<void> {
     emit({ type: "registered", credentials: await client.register(attributes) });
   });
   let lastTrained = { examples: 0, trainLoss: NaN };
-  const trainer: Trainer = async (task, weights, abort) => {
-    // Turned into the job's format when its first task arrives; data that cannot fit stops the tab.
+  /** The task's examples in its job's format (turned when its first task arrives), split as its plan holds some out. */
+  const examplesFor = async (task: Task) => {
+    // Data that cannot fit: the job is told (it frees the slot and binds the tab to it no more); the tab goes on.
     const prepared = await examples.forTask(task).catch((error: unknown) => {
-      emit({ type: "examples_refused", jobId: task.jobId, message: error instanceof Error ? error.message : String(error) });
-      throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      emit({ type: "examples_refused", jobId: task.jobId, message });
+      throw new TaskFailureError("data_mismatch", message);
     });
-    const { data } = prepared;
     emit({ type: "examples", jobId: task.jobId, description: prepared.description });
+    return splitHoldout(prepared.data, task.plan.validationSplit ?? 0);
+  };
+  const evaluator: Evaluator = async (task, weights) => {
+    const { heldOut } = await examplesFor(task);
+    if (!heldOut) throw new TaskFailureError("data_mismatch", `too few examples to hold any out for evaluation (${examples.count})`);
+    await initTraining({ prefer: [options.backend], wasmPaths: options.wasmPaths });
+    const result = await evaluate({ model: task.model, weights, data: heldOut });
+    return { examples: result.examples, loss: result.loss, accuracy: result.accuracy };
+  };
+  const trainer: Trainer = async (task, weights, abort) => {
+    const { train: data } = await examplesFor(task);
     options.latest.remember({ jobId: task.jobId, round: task.round, model: task.model, weights });
     // The backend the probe chose; it falls back to the next one should it stop working.
     await initTraining({ prefer: [options.backend], wasmPaths: options.wasmPaths });
@@ -77,7 +89,7 @@ export async function contribute(options: ContributionOptions): Promise<void> {
     if (summary) emit(summary);
     if (event.type === "uploaded") void evaluateLatest(options, event.task);
   };
-  await runTaskLoop({ client, trainer, attributes, privateAttributes: { dataset_size: examples.count }, signal, onEvent });
+  await runTaskLoop({ client, trainer, evaluator, attributes, privateAttributes: { dataset_size: examples.count }, signal, onEvent });
 }
 
 /** Evaluates the model the last task started from on the held-out examples, beside the task loop. */
@@ -102,6 +114,8 @@ function summarise(event: LoopEvent, count: number, trained: { examples: number;
       return { type: "uploaded", jobId: event.task.jobId, round: event.task.round, bytes: event.bytes, reported: event.reported, demand: event.demand, ...trained };
     case "refused":
       return { type: "refused", jobId: event.task.jobId, round: event.task.round, code: event.code, message: event.message };
+    case "failed":
+      return { type: "failed", jobId: event.task.jobId, round: event.task.round, code: event.failure.code, message: event.failure.message, reported: event.reported };
     case "stopped":
       return { type: "stopped", reason: event.reason, tasks: event.tasks };
     default:

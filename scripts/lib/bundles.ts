@@ -36,8 +36,11 @@ export async function buildWorkerBundle(outDir = BUILD_DIR): Promise<string> {
     format: "esm",
     target: "es2022",
     conditions: ["workerd", "worker", "browser"],
-    mainFields: ["module", "main"],
+    // As wrangler resolves for Workers: the "browser" field maps Node-only imports (tfjs-core's node-fetch, util) away.
+    mainFields: ["browser", "module", "main"],
     external: ["node:*", "cloudflare:*"],
+    // tfjs-core's Node platform (never chosen in workerd) requires "util" by its bare name; workerd has it as node:util.
+    alias: { util: "node:util" },
     legalComments: "none",
     logLevel: "warning",
   });

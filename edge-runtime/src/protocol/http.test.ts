@@ -80,3 +80,14 @@ describe("sleep", () => {
     expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
   });
 });
+
+describe("a control plane that cannot be reached", () => {
+  it("is named, with the reason, rather than 'fetch failed'", async () => {
+    // A server that has stopped: its port refuses connections.
+    const { url } = await serve(() => {});
+    await close?.();
+    close = undefined;
+    const http = new Http({ baseUrl: url, attempts: 2, backoffMs: 1 });
+    await expect(http.json("/v1/health")).rejects.toThrow(`could not reach the control plane at ${url} (connection refused: is the control plane running at that address?; 2 attempts)`);
+  });
+});

@@ -60,7 +60,7 @@ export class Http {
         lastError = await toError(response);
       } catch (error) {
         if (signal?.aborted) throw error;
-        lastError = error;
+        lastError = unreachable(this.url(path), error, this.attempts);
       }
     }
     throw lastError;
@@ -79,6 +79,18 @@ export class Http {
     if (!response.ok) throw await toError(response);
     return new Uint8Array(await response.arrayBuffer());
   }
+}
+
+/**
+ * A request that never got an answer, said so with the address and the cause: Node's fetch says
+ * only "fetch failed" and keeps the reason (connection refused, host not found) in `cause`.
+ */
+function unreachable(url: string, error: unknown, attempts: number): Error {
+  if (!(error instanceof Error)) return new Error(`could not reach ${url}: ${String(error)}`);
+  const cause = error.cause instanceof Error ? error.cause : null;
+  const code = (cause as { code?: string } | null)?.code;
+  const why = error.name === "TimeoutError" ? "no answer in time" : code === "ECONNREFUSED" ? "connection refused: is the control plane running at that address?" : (cause?.message ?? error.message);
+  return new Error(`could not reach the control plane at ${new URL(url).origin} (${why}; ${attempts} attempt${attempts === 1 ? "" : "s"})`, { cause: error });
 }
 
 export async function toError(response: Response): Promise<PropiusError> {

@@ -39,16 +39,24 @@ const HELP = `npm start -- [options]
   -h, --help         this help
 `;
 
-const { values: flags } = parseArgs({
-  options: {
+function parseFlags() {
+  try {
+    return parseArgs({ options: FLAGS }).values;
+  } catch (error) {
+    process.stderr.write(`start: ${(error as Error).message}\n\n${HELP}`);
+    process.exit(2);
+  }
+}
+
+const FLAGS = {
     rounds: { type: "string", default: "10" }, clients: { type: "string", default: "8" }, processes: { type: "string" },
     tabs: { type: "string", default: "0" }, open: { type: "boolean" },
     seed: { type: "string", default: "1" }, port: { type: "string", default: "8787" }, codec: { type: "string", default: "fp32" }, strategy: { type: "string", default: "fedavg" },
     "top-k": { type: "string" }, json: { type: "string" },
     state: { type: "string", default: ".propius" }, "keep-running": { type: "boolean" },
     verbose: { type: "boolean" }, help: { type: "boolean", short: "h" },
-  },
-});
+} as const;
+const flags = parseFlags();
 if (flags.help) {
   process.stdout.write(HELP);
   process.exit(0);
@@ -113,6 +121,7 @@ async function main(): Promise<void> {
   if (built.built) say(`built the contribute page in ${built.seconds.toFixed(1)} s`);
   say(`starting the control plane (wrangler dev, state in ${flags.state}/state) ...`);
   const starting = startControlPlane({ port, script, persistTo: join(stateDir, "state"), envFile: devVars, logFile: join(stateDir, "wrangler.log") });
+  starting.catch(() => {}); // awaited below; a refusal (a port in use) is reported there
   // Meanwhile: the device bundle, and the decoded digits that devices and the owner's evaluation share.
   const deviceEntry = buildDeviceBundle();
   const { createDemoJob, followJob, warmDigits } = await import("./lib/demo-job.js");

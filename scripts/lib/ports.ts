@@ -11,3 +11,12 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** Whether something already listens on `port` at 127.0.0.1 (so that a server started there would fail). */
+export async function portInUse(port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", (error: NodeJS.ErrnoException) => (error.code === "EADDRINUSE" ? resolve(true) : reject(error)));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(false)));
+  });
+}

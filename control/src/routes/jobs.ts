@@ -51,7 +51,8 @@ export const jobRoutes = new Hono<AppEnv>()
       format: "layers-model",
       generatedBy: "propius-edge",
       modelTopology: model.spec.topology,
-      weightsManifest: [{ paths: [`weights.bin?hash=${model.hash}`], weights: model.spec.weightSpecs }],
+      // tfjs' loader appends model.json's own query to each weights path: a hash asked for is there already.
+      weightsManifest: [{ paths: [c.req.query("hash") === undefined ? `weights.bin?hash=${model.hash}` : "weights.bin"], weights: model.spec.weightSpecs }],
       propius: { version: model.version, hash: model.hash },
     });
   })

@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { SELF } from "cloudflare:test";
+import { io } from "@tensorflow/tfjs-core";
 import type { JobStatus } from "@propius/shared";
 import {
   ADMIN_KEY,
@@ -74,6 +76,18 @@ describe("the job owner's API", () => {
     expect(weights.headers.get("content-type")).toBe("application/octet-stream");
     expect(weights.headers.get("etag")).toBe(`"${seeded.modelHash}"`);
     expect(await weightsOf(weights)).toEqual(Array.from(SEED));
+  });
+
+  it("serves a version by hash to tfjs' own loader, which joins model.json's query to the weights path", async () => {
+    const { apiKey } = await createTenant();
+    const { id } = await createJob(apiKey);
+    const seeded = await seedModel(apiKey, id);
+    const authorized = (input: RequestInfo | URL, init?: RequestInit) => SELF.fetch(input, { ...init, headers: { authorization: `Bearer ${apiKey}` } });
+    for (const query of [`?hash=${seeded.modelHash}`, ""]) {
+      const artifacts = await io.http(`http://control/v1/jobs/${id}/model/model.json${query}`, { fetchFunc: authorized }).load!();
+      const values = new Float32Array(io.CompositeArrayBuffer.join(artifacts.weightData));
+      expect(Array.from(values), query || "no hash").toEqual(Array.from(SEED));
+    }
   });
 
   it("seeds the model from raw little-endian float32 bytes", async () => {

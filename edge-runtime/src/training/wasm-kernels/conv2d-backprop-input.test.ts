@@ -1,6 +1,7 @@
 import * as tf from "../tf.js";
 import { describe, expect, it } from "vitest";
 import { difference, onCpuAndWasm, randomValues, RELATIVE_TOLERANCE } from "./cpu-reference.js";
+import { scratch } from "./wasm-heap.js";
 
 type Shape4 = [number, number, number, number];
 type Pad = "same" | "valid" | number;
@@ -51,5 +52,21 @@ describe("Conv2DBackpropInput on wasm", () => {
     );
     const { maxAbsDiff, maxMagnitude } = difference(cpu, wasm);
     expect(maxAbsDiff).toBeLessThanOrEqual(RELATIVE_TOLERANCE * maxMagnitude);
+  });
+
+  it("gives the same result when the batch goes through in groups of images", async () => {
+    const xShape: Shape4 = [5, 6, 6, 2];
+    const filterShape: Shape4 = [3, 3, 2, 3];
+    const dyShape = [5, 6, 6, 3];
+    const [filter, dy] = [randomValues(filterShape, 8), randomValues(dyShape, 9)];
+    const saved = scratch.floats;
+    scratch.floats = 2 * 6 * 6 * 18; // two images per group: groups of 2, 2 and 1
+    try {
+      const { cpu, wasm } = await onCpuAndWasm(() => tf.engine().runKernel("Conv2DBackpropInput", { dy: tf.tensor(dy, dyShape), filter: tf.tensor(filter, filterShape) }, { strides: [1, 1], pad: "same", dataFormat: "NHWC", inputShape: xShape }) as tf.Tensor);
+      const { maxAbsDiff, maxMagnitude } = difference(cpu, wasm);
+      expect(maxAbsDiff).toBeLessThanOrEqual(RELATIVE_TOLERANCE * maxMagnitude);
+    } finally {
+      scratch.floats = saved;
+    }
   });
 });

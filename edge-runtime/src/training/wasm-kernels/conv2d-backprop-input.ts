@@ -8,7 +8,7 @@ import {
   type TensorInfo,
 } from "@tensorflow/tfjs-core";
 import { channelsToFirst, channelsToLast } from "./layout.js";
-import { allocate, heapF32, matMul, release, withShape, type WasmBackend } from "./wasm-heap.js";
+import { allocate, heapF32, imagesPerGroup, matMul, release, rowsOf, type WasmBackend } from "./wasm-heap.js";
 
 /**
  * The gradient of a 2-D convolution with respect to its input. It replaces tfjs-backend-wasm
@@ -16,7 +16,8 @@ import { allocate, heapF32, matMul, release, withShape, type WasmBackend } from 
  * With M output positions, K = filterHeight x filterWidth x inChannels filter taps and the
  * filter seen as W[K, outC]: cols[M, K] = dy[M, outC] x WT[outC, K] runs in XNNPACK through the
  * backend's BatchMatMul (a transposed copy of the small filter keeps it on the fast path), and
- * one pass then adds each column back onto the input pixel that its tap read (col2im).
+ * one pass then adds each column back onto the input pixel that its tap read (col2im). Large
+ * batches go through in groups of images (see `scratch` in wasm-heap.ts).
  */
 export function conv2dBackpropInput(args: { inputs: Conv2DBackpropInputInputs; backend: WasmBackend; attrs: Conv2DBackpropInputAttrs }): TensorInfo {
   const { inputs, backend, attrs } = args;
@@ -28,21 +29,27 @@ export function conv2dBackpropInput(args: { inputs: Conv2DBackpropInputInputs; b
     backend_util.convertConv2DDataFormat(dataFormat),
   );
   const channelsLast = conv.dataFormat === "channelsLast";
-  const positions = conv.batchSize * conv.outHeight * conv.outWidth;
+  const pixels = conv.outHeight * conv.outWidth;
   const taps = conv.filterHeight * conv.filterWidth * conv.inChannels;
   const filterT = allocate(backend, [1, conv.outChannels, taps]);
-  const dyRows = channelsLast ? undefined : allocate(backend, [1, positions, conv.outChannels]);
   transpose(heapF32(backend, filter), heapF32(backend, filterT), taps, conv.outChannels);
-  if (dyRows) channelsToLast(heapF32(backend, dy), heapF32(backend, dyRows), conv.batchSize, conv.outChannels, conv.outHeight * conv.outWidth);
-  const cols = matMul(backend, dyRows ?? withShape(dy, [1, positions, conv.outChannels]), filterT);
+  const dyRows = channelsLast ? dy : allocate(backend, [conv.batchSize * pixels, conv.outChannels]);
+  if (dyRows !== dy) channelsToLast(heapF32(backend, dy), heapF32(backend, dyRows), conv.batchSize, conv.outChannels, pixels);
+  const dx = allocate(backend, [conv.batchSize, conv.inHeight, conv.inWidth, conv.inChannels]);
+  heapF32(backend, dx).fill(0);
+  const group = imagesPerGroup(taps * pixels, conv.batchSize);
+  for (let first = 0; first < conv.batchSize; first += group) {
+    const images = Math.min(group, conv.batchSize - first);
+    const { rows, copied } = rowsOf(backend, dyRows, first * pixels, images * pixels, conv.outChannels);
+    const cols = matMul(backend, rows, filterT);
+    if (copied) release(backend, rows);
+    addColumnsBack(heapF32(backend, cols), heapF32(backend, dx), conv, first, images);
+    release(backend, cols);
+  }
   release(backend, filterT);
-  if (dyRows) release(backend, dyRows);
-  const dxShape = [conv.batchSize, conv.inHeight, conv.inWidth, conv.inChannels];
-  const dx = allocate(backend, dxShape);
-  const dxFirst = channelsLast ? undefined : allocate(backend, conv.inShape);
-  addColumnsBack(heapF32(backend, cols), heapF32(backend, dx), conv);
-  release(backend, cols);
-  if (!dxFirst) return dx;
+  if (dyRows !== dy) release(backend, dyRows);
+  if (channelsLast) return dx;
+  const dxFirst = allocate(backend, conv.inShape);
   channelsToFirst(heapF32(backend, dx), heapF32(backend, dxFirst), conv.batchSize, conv.inChannels, conv.inHeight * conv.inWidth);
   release(backend, dx);
   return dxFirst;
@@ -55,15 +62,17 @@ function transpose(from: Float32Array, to: Float32Array, rows: number, columns: 
   }
 }
 
-/** dx (NHWC) = the sum, over output positions m and taps (fy, fx), of cols[m][fy, fx, :] at the pixel the tap read. */
-function addColumnsBack(cols: Float32Array, dx: Float32Array, conv: backend_util.Conv2DInfo): void {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = conv;
+/**
+ * Adds onto dx (NHWC) for images [first, first + images), over their output positions m and the
+ * taps (fy, fx), the column cols[m][fy, fx, :] at the pixel the tap read.
+ */
+function addColumnsBack(cols: Float32Array, dx: Float32Array, conv: backend_util.Conv2DInfo, first: number, images: number): void {
+  const { inHeight, inWidth, inChannels, outHeight, outWidth, strideHeight, strideWidth, filterHeight, filterWidth } = conv;
   const top = conv.padInfo.top;
   const left = conv.padInfo.left;
   const taps = filterHeight * filterWidth * inChannels;
-  dx.fill(0);
   let m = 0; // offset of the current position's row in cols
-  for (let n = 0; n < batchSize; n++) {
+  for (let n = first; n < first + images; n++) {
     const image = n * inHeight * inWidth * inChannels;
     for (let oy = 0; oy < outHeight; oy++) {
       for (let ox = 0; ox < outWidth; ox++, m += taps) {

@@ -49,3 +49,29 @@ export function runWasmKernel(name: string, backend: WasmBackend, inputs: Record
 export function matMul(backend: WasmBackend, a: TensorInfo, b: TensorInfo): TensorInfo {
   return runWasmKernel("BatchMatMul", backend, { a, b }, { transposeA: false, transposeB: false });
 }
+
+/**
+ * Largest scratch buffer (in floats; 16 MiB by default) a kernel here allocates at once. Column
+ * buffers grow with batch x image size x filter taps, so kernels work through the batch in groups
+ * of images that fit: a large model then needs more matrix products, not a heap of gigabytes.
+ * Tests lower it to send small inputs through several groups.
+ */
+export const scratch = { floats: 1 << 22 };
+
+/** Images per group when each image needs `floatsPerImage` of scratch (at least one). */
+export function imagesPerGroup(floatsPerImage: number, batchSize: number): number {
+  return Math.max(1, Math.min(batchSize, Math.floor(scratch.floats / Math.max(1, floatsPerImage))));
+}
+
+/**
+ * Rows [first, first + count) of a row-major matrix tensor with `width` columns, as a
+ * [1, count, width] tensor: the tensor itself when that is all of it, else a copy (a tensor on
+ * part of another's memory cannot be freed on its own).
+ */
+export function rowsOf(backend: WasmBackend, matrix: TensorInfo, first: number, count: number, width: number): { rows: TensorInfo; copied: boolean } {
+  const total = matrix.shape.reduce((n, d) => n * d, 1) / width;
+  if (first === 0 && count === total) return { rows: withShape(matrix, [1, count, width]), copied: false };
+  const rows = allocate(backend, [1, count, width]);
+  heapF32(backend, rows).set(heapF32(backend, matrix).subarray(first * width, (first + count) * width));
+  return { rows, copied: true };
+}

@@ -111,7 +111,7 @@ await writeFile(`${args.out}.md`, [
   `Measured by \`npm run bench:cnn\` on ${date.slice(0, 10)}: ${machine}, all in one Node process.`,
   `\`trainLocal\` (sgd, batch ${batch}) on ${fmt(count)} real MNIST digits from their starting weights: the demo CNN`,
   `(28x28x1 -> Conv2D 16 3x3 -> Conv2D 32 3x3 -> MaxPooling2D 3x3 -> Dropout -> Flatten -> Dense 24 -> Dense 10, ${fmt(cnn.initialWeights.length)} parameters)`,
-  `and, as a check, the demo MLP (784-128-10, ${fmt(mlp.initialWeights.length)} parameters).`,
+  `and, as a check, the demo MLP (784-128-10, ${fmt(mlp.initialWeights.length)} parameters), whose step runs none of the registered kernels (no convolution, no pooling).`,
   `The wasm backend is tfjs-backend-wasm 4.22 with the kernels of \`edge-runtime/src/training/wasm-kernels\` registered;`,
   "cpu is tfjs-backend-cpu 4.22 (pure JavaScript).",
   `Each figure is the median of ${repeats} runs (min-max in brackets) after one warm-up run; the backends take turns run by run, so that other work on a shared machine weighs on each alike.`,

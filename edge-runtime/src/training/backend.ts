@@ -127,6 +127,8 @@ async function setupWasm(options: InitTrainingOptions): Promise<void> {
   tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
   const paths = options.wasmPaths ?? (await nodeWasmDirectory());
   if (paths !== undefined) wasm.setWasmPaths(paths);
+  // Kernels that training convolutions needs and the package lacks (see wasm-kernels/).
+  (await import("./wasm-kernels/index.js")).registerWasmTrainingKernels();
 }
 
 /** The registry `initTraining` uses: `wasm` (priority 2) and pure-JS `cpu` (priority 1). */

@@ -16,6 +16,7 @@ import { startDemoClients, stopAll } from "./lib/demo-clients.js";
 import { buildDeviceBundle, buildWorkerBundle, stopBundler } from "./lib/bundles.js";
 import { ensureWebPage } from "./lib/web-page.js";
 import { contributeUrl, openInBrowser } from "./lib/contribute-url.js";
+import { DEMO_MODELS, type DemoModelName } from "./lib/demo-models.js";
 
 const HELP = `npm start -- [options]
 
@@ -29,6 +30,8 @@ const HELP = `npm start -- [options]
   --codec <c>        how devices encode their deltas: fp32, fp16 or int8 (default fp32)
   --top-k <f>        devices send only this fraction of their delta's entries, the largest (0 < f < 1)
   --json <file>      also write the finished job's status (every round's figures) to <file>
+  --model <m>        the classifier: mlp (784-128-10, default) or cnn (two Conv2D layers,
+                     max pooling, dropout, two dense layers; 28 x 28 x 1 images)
   --strategy <s>     how the job aggregates: fedavg, fedavgm, fedadam, fedyogi, fedprox or fedbuff
                      (asynchronous: a round is a server step of 10 updates; default fedavg, the
                      others with their default hyperparameters)
@@ -52,7 +55,7 @@ const FLAGS = {
     rounds: { type: "string", default: "10" }, clients: { type: "string", default: "8" }, processes: { type: "string" },
     tabs: { type: "string", default: "0" }, open: { type: "boolean" },
     seed: { type: "string", default: "1" }, port: { type: "string", default: "8787" }, codec: { type: "string", default: "fp32" }, strategy: { type: "string", default: "fedavg" },
-    "top-k": { type: "string" }, json: { type: "string" },
+    "top-k": { type: "string" }, json: { type: "string" }, model: { type: "string", default: "mlp" },
     state: { type: "string", default: ".propius" }, "keep-running": { type: "boolean" },
     verbose: { type: "boolean" }, help: { type: "boolean", short: "h" },
 } as const;
@@ -79,6 +82,11 @@ if (!(WEIGHTS_CODECS as readonly string[]).includes(codec)) {
 const strategy = flags.strategy as StrategyName;
 if (!(STRATEGY_NAMES as readonly string[]).includes(strategy)) {
   process.stderr.write(`--strategy must be one of ${STRATEGY_NAMES.join(", ")}\n\n${HELP}`);
+  process.exit(2);
+}
+const model = flags.model as DemoModelName;
+if (!(DEMO_MODELS as readonly string[]).includes(model)) {
+  process.stderr.write(`--model must be one of ${DEMO_MODELS.join(", ")}\n\n${HELP}`);
   process.exit(2);
 }
 const topK = flags["top-k"] === undefined ? undefined : Number(flags["top-k"]);
@@ -136,7 +144,7 @@ async function main(): Promise<void> {
   say(key.created ? `created the local API key (tenant ${key.tenant}), stored in ${flags.state}/api-key.json:\n  ${key.apiKey}` : `using the local API key in ${flags.state}/api-key.json (tenant ${key.tenant})`);
   const owner = new OwnerClient({ baseUrl: controlPlane.url, apiKey: key.apiKey });
 
-  const job = await createDemoJob(owner, { rounds, clients: clients + tabs, deltaCodec: codec, deltaTopK: topK, strategy });
+  const job = await createDemoJob(owner, { rounds, clients: clients + tabs, deltaCodec: codec, deltaTopK: topK, strategy, model });
   say(`job ${job.id}: ${job.name}, ${rounds} rounds, ${clients + tabs} devices per round, ${strategy}, ${codec}${topK ? ` top-${topK}` : ""} deltas`);
   const pageUrls = tabs === 0 ? [contributeUrl(controlPlane.url, { shards: clients, seed })] : Array.from({ length: tabs }, (_, i) => contributeUrl(controlPlane!.url, { shard: clients + i, shards: clients + tabs, seed }));
   say(tabs === 0 ? `contribute page: ${pageUrls[0]}  (a tab that opens it joins the pool; --tabs makes the job wait for tabs)` : `contribute page, one URL per tab (the job waits for ${tabs} tab${tabs === 1 ? "" : "s"} every round):`);

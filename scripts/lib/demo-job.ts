@@ -1,5 +1,6 @@
 import { OwnerClient } from "@propius/edge-runtime";
-import { demoModel, demoPlan, demoTestSet, loadDigits, useDigitsCache } from "@propius/edge-runtime/demo";
+import { demoCnnModel, demoModel, demoPlan, demoTestSet, loadDigits, useDigitsCache, type DemoModel } from "@propius/edge-runtime/demo";
+import type { DemoModelName } from "./demo-models.js";
 import { fileDigitsCache } from "@propius/node-client";
 import { evaluate, initTraining } from "@propius/edge-runtime/training";
 import type { JobSpecInput, JobStatus, RoundRecord } from "@propius/shared";
@@ -18,17 +19,29 @@ export interface DemoJobOptions {
   minExamples?: number;
   /** Devices evaluate every round's model on their held-out digits (default true). */
   federatedEvaluation?: boolean;
+  /** The classifier: the 784-128-10 MLP (default) or the two-conv-layer CNN on 28 x 28 x 1 images. */
+  model?: DemoModelName;
 }
 
 /** The demo job's spec: the MNIST classifier, FedAvg, `clients` devices per round. */
+
+/** The demo's models, by name, with what their plan changes from the MLP's. */
+const MODELS: Record<DemoModelName, { model: () => DemoModel; plan: Partial<JobSpecInput["plan"]> }> = {
+  mlp: { model: () => demoModel(), plan: {} },
+  // SGD with momentum converges in fewer rounds for the CNN; a fresh momentum buffer each task.
+  cnn: { model: () => demoCnnModel(), plan: { learningRate: 0.05, optimizer: { name: "momentum", momentum: 0.9 } } },
+};
+
 export function demoJobSpec(options: DemoJobOptions): JobSpecInput {
-  const model = demoModel();
+  const choice = MODELS[options.model ?? "mlp"];
+  const model = choice.model();
   return {
-    name: `mnist-demo-${options.clients}x${options.rounds}`,
+    name: `mnist-${options.model ?? "mlp"}-demo-${options.clients}x${options.rounds}`,
     model: { format: "tfjs-layers", topology: model.topology, weightSpecs: model.weightSpecs },
     plan: {
       ...demoPlan(), rounds: options.rounds, clientsPerRound: options.clients, overCommit: 1,
       minReportFraction: 0.75, roundDeadlineSeconds: options.roundDeadlineSeconds ?? 300, deltaCodec: options.deltaCodec ?? "fp32", deltaTopK: options.deltaTopK,
+      ...choice.plan,
     },
     aggregation: { strategy: options.strategy ?? "fedavg" },
     data: { dataset: "mnist", split: "non-iid, two main digits per device" },
@@ -51,7 +64,7 @@ export async function warmDigits(cacheDir: string): Promise<void> {
 export async function createDemoJob(owner: OwnerClient, options: DemoJobOptions): Promise<JobStatus> {
   const spec = demoJobSpec(options);
   const created = await owner.createJob(spec);
-  return owner.setInitialModel(created, spec, demoModel().initialWeights);
+  return owner.setInitialModel(created, spec, MODELS[options.model ?? "mlp"].model().initialWeights);
 }
 
 export interface RoundProgress {
@@ -81,8 +94,7 @@ export async function followJob(
     const closed = status.rounds.filter((r) => r.status === "closed" && !evaluated.has(r.round) && r.evaluation?.status !== "open");
     for (const round of closed) {
       const weights = await owner.weights(jobId, round.resultModel!);
-      const spec = demoModel();
-      const result = await evaluate({ model: { topology: spec.topology, weightSpecs: spec.weightSpecs }, weights, data: test });
+      const result = await evaluate({ model: status.spec.model, weights, data: test });
       const recorded = await owner.recordMetrics(jobId, round.round, { testAccuracy: result.accuracy, testLoss: result.loss });
       evaluated.add(round.round);
       onRound({ round: { ...recorded, evaluation: round.evaluation }, testAccuracy: result.accuracy, testLoss: result.loss, federatedAccuracy: round.evaluation?.accuracy ?? null }, status);

@@ -86,6 +86,11 @@ export class DirectoryObject extends DurableObject<Env> {
     else this.ctx.storage.sql.exec("UPDATE jobs SET state = ?, round = ?, attempt = ? WHERE id = ?", state, round, attempt, id);
   }
 
+  /** Forgets a deleted job. */
+  async untrackJob(id: string): Promise<void> {
+    this.ctx.storage.sql.exec("DELETE FROM jobs WHERE id = ?", id);
+  }
+
   async setJobSchedule(id: string, schedule: JobSchedule): Promise<void> {
     this.ctx.storage.sql.exec("UPDATE jobs SET schedule = ? WHERE id = ?", JSON.stringify(schedule), id);
   }

@@ -40,16 +40,21 @@ export interface ModelPointer {
  * the R2 model store. Every method answers with a Reply so error codes survive RPC.
  */
 export class JobObject extends DurableObject<Env> {
-  private readonly core: JobCore;
+  private core: JobCore;
   private readonly models: ModelStore;
   private alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    const store = new SqliteJobStore(ctx.storage.sql, ctx.storage);
-    const deadlines = new Deadlines(store, { schedule: (at) => (this.alarmAt = at) });
-    this.core = new JobCore(store, deadlines, { newTicket: randomToken });
+    this.core = this.openCore();
     this.models = r2ModelStore(env.MODELS);
+  }
+
+  /** The state machine over this object's SQLite storage (its tables created if missing). */
+  private openCore(): JobCore {
+    const store = new SqliteJobStore(this.ctx.storage.sql, this.ctx.storage);
+    const deadlines = new Deadlines(store, { schedule: (at) => (this.alarmAt = at) });
+    return new JobCore(store, deadlines, { newTicket: randomToken });
   }
 
   create(input: { id: string; tenant: string; spec: JobSpec }): Promise<Reply<JobStatus>> {
@@ -163,6 +168,27 @@ export class JobObject extends DurableObject<Env> {
       const job = this.core.cancel(Date.now());
       await directoryOf(this.env).setJobState(job.id, job.state);
       return this.core.status(tenant);
+    });
+  }
+
+  /**
+   * Deletes a job that has ended (done, cancelled or failed): its record, rounds and strategy state,
+   * its aggregator shards' sums and its directory entry. Model blobs stay in the model store: they
+   * are content-addressed and another job may hold the same version.
+   */
+  delete(tenant: string): Promise<Reply<{ deleted: true; id: string }>> {
+    return this.run(async () => {
+      const job = this.core.jobFor(tenant);
+      if (job.state === "running" || job.state === "pending_model") throw new PropiusError("job_not_running", `the job is ${job.state}: cancel it before deleting it`);
+      const shards = job.spec.plan.aggregatorShards ?? 1;
+      await Promise.allSettled(Array.from({ length: shards }, (_, i) => aggregatorOf(this.env, job.id, i).release({ round: Number.MAX_SAFE_INTEGER, attempt: 0 })));
+      await directoryOf(this.env).untrackJob(job.id);
+      await this.ctx.storage.deleteAlarm();
+      await this.ctx.storage.deleteAll();
+      this.alarmAt = undefined;
+      // Empty tables again: the object answers job_not_found from now on.
+      this.core = this.openCore();
+      return { deleted: true as const, id: job.id };
     });
   }
 

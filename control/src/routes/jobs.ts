@@ -63,6 +63,7 @@ export const jobRoutes = new Hono<AppEnv>()
     const values = bytes.subarray(bytes.length - parameterCount(model.spec.weightSpecs) * 4);
     return c.body(values.slice().buffer, 200, { "content-type": "application/octet-stream", etag: `"${model.hash}"` });
   })
+  .delete("/v1/jobs/:id", async (c) => c.json(await unwrap(jobOf(c.env, jobIdParam(c)).delete(c.get("tenant")))))
   .post("/v1/jobs/:id/cancel", async (c) => c.json(await unwrap(jobOf(c.env, jobIdParam(c)).cancel(c.get("tenant")))))
   .post("/v1/jobs/:id/rounds/:round/metrics", bodyLimit(JSON_BODY_LIMIT), async (c) => {
     const id = jobIdParam(c);

@@ -11,6 +11,7 @@ import {
   cancelRunningJobs,
   createJob,
   createTenant,
+  expectError,
   expectJson,
   jobSpec,
   jobStatus,
@@ -122,5 +123,29 @@ describe("the job owner's API", () => {
     const { apiKey } = await createTenant();
     const { id } = await createJob(apiKey);
     expect(await expectJson(api(`/v1/jobs/${id}/cancel`, { method: "POST", token: apiKey }))).toMatchObject({ state: "cancelled" });
+  });
+});
+
+describe("deleting a job", () => {
+  it("deletes an ended job and its listing, and refuses a running one or another tenant's", async () => {
+    const { apiKey } = await createTenant();
+    const other = await createTenant();
+    const { id } = await createJob(apiKey);
+    await seedModel(apiKey, id);
+    await expectError(api(`/v1/jobs/${id}`, { method: "DELETE", token: apiKey }), 409, "job_not_running");
+    await expectJson(api(`/v1/jobs/${id}/cancel`, { method: "POST", token: apiKey }));
+    await expectError(api(`/v1/jobs/${id}`, { method: "DELETE", token: other.apiKey }), 404, "job_not_found");
+    expect(await expectJson(api(`/v1/jobs/${id}`, { method: "DELETE", token: apiKey }))).toEqual({ deleted: true, id });
+    await expectError(api(`/v1/jobs/${id}`, { token: apiKey }), 404, "job_not_found");
+    await expectError(api(`/v1/jobs/${id}`, { method: "DELETE", token: apiKey }), 404, "job_not_found");
+    expect(await expectJson(api("/v1/jobs", { token: apiKey }))).toEqual({ jobs: [] });
+  });
+
+  it("shows a cancelled job's last round as cancelled", async () => {
+    const { apiKey } = await createTenant();
+    const { id } = await createJob(apiKey);
+    await seedModel(apiKey, id);
+    const cancelled = await expectJson<JobStatus>(api(`/v1/jobs/${id}/cancel`, { method: "POST", token: apiKey }));
+    expect(cancelled.rounds.map((r) => [r.round, r.status])).toEqual([[1, "cancelled"]]);
   });
 });

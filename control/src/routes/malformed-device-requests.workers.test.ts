@@ -72,6 +72,13 @@ const update = (change: { token?: string; ticket?: string | null; path?: string;
     body: change.body ?? good(),
   });
 };
+/** c2's report on its task of round 1 (a failure, or an evaluation), spoilt by `change`. */
+const report = (kind: "failures" | "evaluations", change: { ticket?: string; json?: unknown; type?: string; body?: string } = {}) =>
+  api(`/v1/jobs/${w.job.id}/rounds/1/${kind}`, {
+    token: w.c2.token,
+    headers: { [TICKET_HEADER]: change.ticket ?? w.c2.task.ticket },
+    ...(change.body !== undefined ? { type: change.type ?? "application/json", body: change.body } : { json: change.json ?? (kind === "failures" ? { code: "training_error", message: "x" } : { examples: 1, loss: 0.1, accuracy: 0.5 }) }),
+  });
 const checkin = (call: Call) => api("/v1/checkin", { token: w.fresh.token, json: { attributes: {} }, ...call });
 const ping = (call: Call) => api("/v1/ping", { token: w.fresh.token, json: {}, ...call });
 const enrol = (call: Call) => api("/v1/clients", call);
@@ -117,6 +124,16 @@ const cases: Case[] = [
   ["POST /v1/ping: mistyped attributes", 400, "validation_failed", () => ping({ json: { attributes: 7 } })],
   ["POST /v1/ping: body over 1 MiB", 413, "payload_too_large", () => ping({ json: undefined, type: "application/json", body: oversized(1 << 20) })],
 
+  ["failures: an unknown code", 400, "validation_failed", () => report("failures", { json: { code: "tired", message: "" } })],
+  ["failures: a field it does not take", 400, "validation_failed", () => report("failures", { json: { code: "training_error", mesage: "x" } })],
+  ["failures: bad JSON", 400, "invalid_json", () => report("failures", { body: "{" })],
+  ["failures: text/plain", 415, "unsupported_media_type", () => report("failures", { type: "text/plain", body: "{}" })],
+  ["failures: a ticket never issued", 403, "ticket_invalid", () => report("failures", { ticket: "A".repeat(24) })],
+  ["failures: a ticket already reported", 409, "ticket_used", () => api(`/v1/jobs/${w.job.id}/rounds/1/failures`, { token: w.c1.token, headers: { [TICKET_HEADER]: w.c1.task.ticket }, json: { code: "training_error", message: "" } })],
+  ["evaluations: a training ticket", 403, "ticket_invalid", () => report("evaluations")],
+  ["evaluations: accuracy above 1", 400, "validation_failed", () => report("evaluations", { json: { examples: 1, loss: 0.1, accuracy: 2 } })],
+  ["evaluations: no examples", 400, "validation_failed", () => report("evaluations", { json: { examples: 0, loss: 0.1, accuracy: 0.5 } })],
+  ["evaluations: a negative loss", 400, "validation_failed", () => report("evaluations", { json: { examples: 1, loss: -1, accuracy: 0.5 } })],
   ["updates: missing Authorization", 401, "unauthorized", () => api(w.c2.task.uploadUrl, { type: WEIGHTS_MEDIA_TYPE, headers: { [TICKET_HEADER]: w.c2.task.ticket }, body: good() })],
   ["updates: an API key instead of a client token", 401, "unauthorized", () => update({ token: w.owner.apiKey })],
   ["updates: a token signed with another secret", 401, "unauthorized", () => update({ token: w.forged })],

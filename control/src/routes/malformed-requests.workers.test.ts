@@ -71,6 +71,7 @@ const OWNER_ROUTES: { route: string; method: string; path: (id: string) => strin
   { route: "GET /v1/jobs/:id/model/model.json", method: "GET", path: (id) => `/v1/jobs/${id}/model/model.json` },
   { route: "GET /v1/jobs/:id/model/weights.bin", method: "GET", path: (id) => `/v1/jobs/${id}/model/weights.bin` },
   { route: "POST /v1/jobs/:id/cancel", method: "POST", path: (id) => `/v1/jobs/${id}/cancel` },
+  { route: "DELETE /v1/jobs/:id", method: "DELETE", path: (id) => `/v1/jobs/${id}`, job: () => w.cancelled.id },
   { route: "POST /v1/jobs/:id/rounds/:round/metrics", method: "POST", path: (id) => `/v1/jobs/${id}/rounds/1/metrics`, call: () => ({ json: { testAccuracy: 0.5 } }) },
 ];
 

@@ -1,7 +1,7 @@
-import { parameterCount, type TensorSpec } from "@propius/shared";
+import type { TensorSpec } from "@propius/shared";
 import { CLASSES } from "./mnist.js";
 import { DEMO_INIT_SEED, type DemoModel } from "./model.js";
-import { mulberry32 } from "./random.js";
+import { glorotWeights } from "./glorot.js";
 
 /**
  * The demo's convolutional classifier for 28 x 28 x 1 digits (54,226 parameters):
@@ -65,31 +65,10 @@ const cnnWeightSpecs = (): TensorSpec[] => [
 ];
 
 /**
- * Glorot's fan-in and fan-out of a kernel, as tfjs computes them: a Dense kernel [in, out] has
- * (in, out); a convolution kernel [h, w, in, out] has (h w in, h w out).
- */
-function fans(shape: readonly number[]): [number, number] {
-  const receptive = shape.slice(0, -2).reduce((n, d) => n * d, 1);
-  return [receptive * shape[shape.length - 2], receptive * shape[shape.length - 1]];
-}
-
-/**
  * The demo CNN with deterministic initial weights: Glorot-uniform kernels
  * (U(-l, l), l = sqrt(6 / (fanIn + fanOut))) drawn from a seeded PRNG, zero biases.
  */
 export function demoCnnModel(seed = DEMO_INIT_SEED): DemoModel {
   const weightSpecs = cnnWeightSpecs();
-  const initialWeights = new Float32Array(parameterCount(weightSpecs));
-  const random = mulberry32(seed);
-  let offset = 0;
-  for (const { shape } of weightSpecs) {
-    const size = shape.reduce((n, d) => n * d, 1);
-    if (shape.length >= 2) {
-      const [fanIn, fanOut] = fans(shape);
-      const limit = Math.sqrt(6 / (fanIn + fanOut));
-      for (let i = 0; i < size; i++) initialWeights[offset + i] = (2 * random() - 1) * limit;
-    }
-    offset += size;
-  }
-  return { topology: cnnTopology(), weightSpecs, initialWeights };
+  return { topology: cnnTopology(), weightSpecs, initialWeights: glorotWeights(weightSpecs, seed) };
 }

@@ -1,6 +1,6 @@
-import { parameterCount, type JobSpecInput, type TensorSpec } from "@propius/shared";
+import type { JobSpecInput, TensorSpec } from "@propius/shared";
 import { CLASSES, PIXELS } from "./mnist.js";
-import { mulberry32 } from "./random.js";
+import { glorotWeights } from "./glorot.js";
 
 /** The demo classifier: a multilayer perceptron 784 -> HIDDEN_UNITS (relu) -> 10 (softmax). */
 export const HIDDEN_UNITS = 128;
@@ -62,17 +62,7 @@ const demoWeightSpecs = (): TensorSpec[] => [
  */
 export function demoModel(seed = DEMO_INIT_SEED): DemoModel {
   const weightSpecs = demoWeightSpecs();
-  const initialWeights = new Float32Array(parameterCount(weightSpecs));
-  const random = mulberry32(seed);
-  let offset = 0;
-  for (const { shape } of weightSpecs) {
-    const size = shape.reduce((n, d) => n * d, 1);
-    if (shape.length === 2) {
-      const limit = Math.sqrt(6 / (shape[0] + shape[1]));
-      for (let i = 0; i < size; i++) initialWeights[offset + i] = (2 * random() - 1) * limit;
-    }
-    offset += size;
-  }
+  const initialWeights = glorotWeights(weightSpecs, seed);
   return { topology: demoTopology(), weightSpecs, initialWeights };
 }
 

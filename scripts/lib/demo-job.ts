@@ -1,5 +1,5 @@
 import { OwnerClient } from "@propius/edge-runtime";
-import { demoModel, demoPlan, demoTestSet, loadDigits, useDigitsCache } from "@propius/edge-runtime/demo";
+import { demoAggregation, demoModel, demoPlan, demoTestSet, loadDigits, useDigitsCache } from "@propius/edge-runtime/demo";
 import { fileDigitsCache } from "@propius/node-client";
 import { evaluate, initTraining } from "@propius/edge-runtime/training";
 import type { JobSpecInput, JobStatus, RoundRecord } from "@propius/shared";
@@ -12,13 +12,13 @@ export interface DemoJobOptions {
   deltaCodec?: "fp32" | "fp16" | "int8";
   /** Devices send only this fraction of their delta's entries, the largest (default: all). */
   deltaTopK?: number;
-  /** How the job aggregates (default fedavg), with the strategy's default hyperparameters. */
+  /** How the job aggregates, with the strategy's default hyperparameters (default: the demo's, `demoAggregation()`). */
   strategy?: "fedavg" | "fedavgm" | "fedadam" | "fedyogi" | "fedprox" | "fedbuff";
   /** Examples a device must hold to take the job, checked on the device (default 100; 0: any). */
   minExamples?: number;
 }
 
-/** The demo job's spec: the MNIST classifier, FedAvg, `clients` devices per round. */
+/** The demo job's spec: the MNIST classifier, the demo's plan and aggregation, `clients` devices per round. */
 export function demoJobSpec(options: DemoJobOptions): JobSpecInput {
   const model = demoModel();
   return {
@@ -28,7 +28,7 @@ export function demoJobSpec(options: DemoJobOptions): JobSpecInput {
       ...demoPlan(), rounds: options.rounds, clientsPerRound: options.clients, overCommit: 1,
       minReportFraction: 0.75, roundDeadlineSeconds: options.roundDeadlineSeconds ?? 300, deltaCodec: options.deltaCodec ?? "fp32", deltaTopK: options.deltaTopK,
     },
-    aggregation: { strategy: options.strategy ?? "fedavg" },
+    aggregation: options.strategy === undefined ? demoAggregation() : { strategy: options.strategy },
     data: { dataset: "mnist", split: "non-iid, two main digits per device" },
     // What devices turn their own files into: 28 x 28 grey levels, one of ten digits.
     input: { kind: "image", width: 28, height: 28, classes: 10 },

@@ -33,8 +33,8 @@ const HELP = `npm start -- [options]
   --model <m>        the classifier: mlp (784-128-10, default) or cnn (two Conv2D layers,
                      max pooling, dropout, two dense layers; 28 x 28 x 1 images)
   --strategy <s>     how the job aggregates: fedavg, fedavgm, fedadam, fedyogi, fedprox or fedbuff
-                     (asynchronous: a round is a server step of 10 updates; default fedavg, the
-                     others with their default hyperparameters)
+                     (asynchronous: a round is a server step of 10 updates), with the strategy's
+                     default hyperparameters (default: the demo's, fedavgm with momentum 0.5)
   --port <n>         port of the control plane (default 8787)
   --state <dir>      local state: secrets, keys, Durable Objects, R2 (default .propius)
   --keep-running     leave the control plane running after the job
@@ -54,7 +54,7 @@ function parseFlags() {
 const FLAGS = {
     rounds: { type: "string", default: "10" }, clients: { type: "string", default: "8" }, processes: { type: "string" },
     tabs: { type: "string", default: "0" }, open: { type: "boolean" },
-    seed: { type: "string", default: "1" }, port: { type: "string", default: "8787" }, codec: { type: "string", default: "fp32" }, strategy: { type: "string", default: "fedavg" },
+    seed: { type: "string", default: "1" }, port: { type: "string", default: "8787" }, codec: { type: "string", default: "fp32" }, strategy: { type: "string" },
     "top-k": { type: "string" }, json: { type: "string" }, model: { type: "string", default: "mlp" },
     state: { type: "string", default: ".propius" }, "keep-running": { type: "boolean" },
     verbose: { type: "boolean" }, help: { type: "boolean", short: "h" },
@@ -79,8 +79,8 @@ if (!(WEIGHTS_CODECS as readonly string[]).includes(codec)) {
   process.stderr.write(`--codec must be one of ${WEIGHTS_CODECS.join(", ")}\n\n${HELP}`);
   process.exit(2);
 }
-const strategy = flags.strategy as StrategyName;
-if (!(STRATEGY_NAMES as readonly string[]).includes(strategy)) {
+const strategy = flags.strategy as StrategyName | undefined;
+if (strategy !== undefined && !(STRATEGY_NAMES as readonly string[]).includes(strategy)) {
   process.stderr.write(`--strategy must be one of ${STRATEGY_NAMES.join(", ")}\n\n${HELP}`);
   process.exit(2);
 }
@@ -145,7 +145,7 @@ async function main(): Promise<void> {
   const owner = new OwnerClient({ baseUrl: controlPlane.url, apiKey: key.apiKey });
 
   const job = await createDemoJob(owner, { rounds, clients: clients + tabs, deltaCodec: codec, deltaTopK: topK, strategy, model });
-  say(`job ${job.id}: ${job.name}, ${rounds} rounds, ${clients + tabs} devices per round, ${strategy}, ${codec}${topK ? ` top-${topK}` : ""} deltas`);
+  say(`job ${job.id}: ${job.name}, ${rounds} rounds, ${clients + tabs} devices per round, ${job.spec.aggregation.strategy}, ${codec}${topK ? ` top-${topK}` : ""} deltas`);
   const pageUrls = tabs === 0 ? [contributeUrl(controlPlane.url, { shards: clients, seed })] : Array.from({ length: tabs }, (_, i) => contributeUrl(controlPlane!.url, { shard: clients + i, shards: clients + tabs, seed }));
   say(tabs === 0 ? `contribute page: ${pageUrls[0]}  (a tab that opens it joins the pool; --tabs makes the job wait for tabs)` : `contribute page, one URL per tab (the job waits for ${tabs} tab${tabs === 1 ? "" : "s"} every round):`);
   if (tabs > 0) for (const url of pageUrls) say(`  ${url}`);

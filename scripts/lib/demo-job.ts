@@ -1,5 +1,5 @@
 import { OwnerClient } from "@propius/edge-runtime";
-import { demoCnnModel, demoModel, demoPlan, demoTestSet, loadDigits, useDigitsCache, type DemoModel } from "@propius/edge-runtime/demo";
+import { demoAggregation, demoCnnModel, demoModel, demoPlan, demoTestSet, loadDigits, useDigitsCache, type DemoModel } from "@propius/edge-runtime/demo";
 import type { DemoModelName } from "./demo-models.js";
 import { fileDigitsCache } from "@propius/node-client";
 import { evaluate, initTraining } from "@propius/edge-runtime/training";
@@ -13,7 +13,7 @@ export interface DemoJobOptions {
   deltaCodec?: "fp32" | "fp16" | "int8";
   /** Devices send only this fraction of their delta's entries, the largest (default: all). */
   deltaTopK?: number;
-  /** How the job aggregates (default fedavg), with the strategy's default hyperparameters. */
+  /** How the job aggregates, with the strategy's default hyperparameters (default: the demo's, `demoAggregation()`). */
   strategy?: "fedavg" | "fedavgm" | "fedadam" | "fedyogi" | "fedprox" | "fedbuff";
   /** Examples a device must hold to take the job, checked on the device (default 100; 0: any). */
   minExamples?: number;
@@ -23,15 +23,14 @@ export interface DemoJobOptions {
   model?: DemoModelName;
 }
 
-/** The demo job's spec: the MNIST classifier, FedAvg, `clients` devices per round. */
-
-/** The demo's models, by name, with what their plan changes from the MLP's. */
-const MODELS: Record<DemoModelName, { model: () => DemoModel; plan: Partial<JobSpecInput["plan"]> }> = {
-  mlp: { model: () => demoModel(), plan: {} },
-  // SGD with momentum converges in fewer rounds for the CNN; a fresh momentum buffer each task.
-  cnn: { model: () => demoCnnModel(), plan: { learningRate: 0.05, optimizer: { name: "momentum", momentum: 0.9 } } },
+/** The demo's models, by name, with what their plan and aggregation change from the MLP's. */
+const MODELS: Record<DemoModelName, { model: () => DemoModel; plan: Partial<JobSpecInput["plan"]>; aggregation: () => JobSpecInput["aggregation"] }> = {
+  mlp: { model: () => demoModel(), plan: {}, aggregation: demoAggregation },
+  // SGD with momentum converges in fewer rounds for the CNN (a fresh momentum buffer each task); plain FedAvg on the server.
+  cnn: { model: () => demoCnnModel(), plan: { learningRate: 0.05, localEpochs: 1, optimizer: { name: "momentum", momentum: 0.9 } }, aggregation: () => ({ strategy: "fedavg" }) },
 };
 
+/** The demo job's spec: the MNIST classifier, the demo's plan and aggregation, `clients` devices per round. */
 export function demoJobSpec(options: DemoJobOptions): JobSpecInput {
   const choice = MODELS[options.model ?? "mlp"];
   const model = choice.model();
@@ -43,7 +42,7 @@ export function demoJobSpec(options: DemoJobOptions): JobSpecInput {
       minReportFraction: 0.75, roundDeadlineSeconds: options.roundDeadlineSeconds ?? 300, deltaCodec: options.deltaCodec ?? "fp32", deltaTopK: options.deltaTopK,
       ...choice.plan,
     },
-    aggregation: { strategy: options.strategy ?? "fedavg" },
+    aggregation: options.strategy === undefined ? choice.aggregation() : { strategy: options.strategy },
     data: { dataset: "mnist", split: "non-iid, two main digits per device" },
     // Devices evaluate every round's model on the digits they hold out from training (plan.validationSplit).
     ...(options.federatedEvaluation === false ? {} : { evaluation: { everyRounds: 1 } }),

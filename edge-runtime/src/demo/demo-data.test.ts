@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { demoShard, demoTestSet, describeShard } from "./demo-data.js";
+import { demoShard, demoTestSet, demoTrainingSet, describeShard } from "./demo-data.js";
 import { loadDigits } from "./mnist.js";
 
 const labelsOf = (y: Float32Array) => Array.from({ length: y.length / 10 }, (_, i) => y.subarray(i * 10, i * 10 + 10).indexOf(1));
@@ -32,7 +32,7 @@ describe("MNIST demo data", { timeout: 300_000 }, () => {
     const counts = new Array(10).fill(0);
     for (const label of labelsOf(shard.y)) counts[label] += 1;
     expect(counts).toEqual(info.classCounts);
-    expect(info.summary).toMatch(/^shard 2\/8 \(seed 1\): \d+ digits, 80% digits \d\+\d; per digit 0:\d+/);
+    expect(info.summary).toMatch(/^shard 2\/8 \(seed 1\): \d+ digits, \d+% digits \d\+\d; per digit 0:\d+/);
   });
 
   it("keeps the test set fixed and apart from the shards", async () => {
@@ -45,6 +45,16 @@ describe("MNIST demo data", { timeout: 300_000 }, () => {
     expect(shared.length).toBeLessThan(3); // only images that MNIST itself holds twice could match
     const again = await demoTestSet();
     expect(imageKeys(again.x, again.count)).toEqual(imageKeys(test.x, test.count));
+  });
+
+  it("shares out all 8,000 training digits: the shards of a split together are the training set", async () => {
+    const train = await demoTrainingSet();
+    expect(train.count).toBe(8000);
+    const shards = await Promise.all(Array.from({ length: 8 }, (_, index) => demoShard({ index, shards: 8, seed: 1 })));
+    expect(shards.reduce((n, shard) => n + shard.count, 0)).toBe(8000);
+    const sorted = (keys: number[]) => keys.sort((a, b) => a - b);
+    const fromShards = sorted(shards.flatMap((shard) => imageKeys(shard.x, shard.count)));
+    expect(fromShards).toEqual(sorted(imageKeys(train.x, train.count)));
   });
 
   it("rejects a shard index out of range", async () => {

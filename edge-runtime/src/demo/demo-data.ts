@@ -16,7 +16,7 @@ export interface ShardInfo {
   primaryClasses: [number, number];
   /** Samples per digit 0-9. */
   classCounts: number[];
-  /** One line, e.g. "shard 2/8 (seed 1): 842 digits, 80% digits 3+7; per digit 0:21 1:21 …". */
+  /** One line, e.g. "shard 2/8 (seed 1): 1000 digits, 80% digits 0+3; per digit 0:401 1:63 …". */
   summary: string;
 }
 
@@ -63,6 +63,15 @@ export async function demoShard(options: DemoShardOptions): Promise<LocalData> {
 export async function demoTestSet(options: { testSize?: number } = {}): Promise<LocalData> {
   const { digits, split } = await splitFor({ shards: 1, seed: 0, testSize: options.testSize ?? DEFAULT_TEST_SIZE });
   return toLocalData(digits, split.test);
+}
+
+/**
+ * Every training digit (the 8,000 outside the test set by default), the union of the shards of
+ * any partition: what a centralized baseline trains on.
+ */
+export async function demoTrainingSet(options: { testSize?: number } = {}): Promise<LocalData> {
+  const { digits, split } = await splitFor({ shards: 1, seed: 0, testSize: options.testSize ?? DEFAULT_TEST_SIZE });
+  return toLocalData(digits, split.shards[0].rows);
 }
 
 /** Describes a shard's class mix without copying its data. */

@@ -66,14 +66,18 @@ export function demoModel(seed = DEMO_INIT_SEED): DemoModel {
   return { topology: demoTopology(), weightSpecs, initialWeights };
 }
 
-/** The demo job's training plan, as a plan input: `trainingPlanSchema` fills in the other defaults. */
+/**
+ * The demo job's training plan, as a plan input: `trainingPlanSchema` fills in the other defaults.
+ * Ten rounds give few server steps, so each round does more: three local passes at learning rate
+ * 0.4 (with server momentum, `demoAggregation()`); see docs/demo-benchmark.md for what was tried.
+ */
 export function demoPlan(): JobSpecInput["plan"] {
   return {
     rounds: 10,
     clientsPerRound: 8,
-    localEpochs: 1,
+    localEpochs: 3,
     batchSize: 32,
-    learningRate: 0.2,
+    learningRate: 0.4,
     optimizer: "sgd",
     loss: "categoricalCrossentropy",
   };

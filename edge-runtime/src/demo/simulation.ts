@@ -1,8 +1,9 @@
-import { applyFedAvg, trainingPlanSchema, WeightedSum } from "@propius/shared";
+import { createStrategy, trainingPlanSchema, WeightedSum, type StrategyConfigInput } from "@propius/shared";
 import { evaluate } from "../training/evaluate.js";
 import type { LocalTrainingPlan } from "../training/train.js";
 import { trainLocal } from "../training/train.js";
 import { demoShard, demoTestSet } from "./demo-data.js";
+import { demoAggregation } from "./aggregation.js";
 import { demoModel, demoPlan } from "./model.js";
 import { mulberry32 } from "./random.js";
 
@@ -15,8 +16,12 @@ export interface SimulationOptions {
   clients?: number;
   /** Number of shards the training digits are split into (default: `clients`). */
   shards?: number;
+  /** Share of each shard from its two primary classes (default: the demo split's 0.8; 0.1 is IID). */
+  primaryFraction?: number;
   /** Local training plan (default: the demo plan). */
   plan?: LocalTrainingPlan;
+  /** How the server turns a round's updates into the next model (default: the demo job's). */
+  aggregation?: StrategyConfigInput;
   /** Called after each round. */
   onRound?: (report: RoundReport) => void;
 }
@@ -41,9 +46,9 @@ export interface SimulationResult {
 }
 
 /**
- * Runs the demo job's federated averaging in this process: each round, every client trains
- * from the global weights on its shard, and the global model moves by the example-weighted mean
- * delta. Deterministic for a given seed and backend.
+ * Runs the demo job's federated training in this process: each round, every client trains from
+ * the global weights on its shard, and the job's strategy (the demo's by default: FedAvgM on the
+ * example-weighted mean delta) makes the next global model. Deterministic for a given seed and backend.
  */
 export async function simulateFedAvg(options: SimulationOptions = {}): Promise<SimulationResult> {
   const defaults = trainingPlanSchema.parse(demoPlan());
@@ -52,25 +57,29 @@ export async function simulateFedAvg(options: SimulationOptions = {}): Promise<S
   const clients = options.clients ?? defaults.clientsPerRound;
   const shards = options.shards ?? clients;
   const plan = options.plan ?? defaults;
+  const strategy = createStrategy(options.aggregation ?? demoAggregation());
+  if (strategy.mode !== "rounds") throw new RangeError(`the simulation runs synchronous rounds; ${strategy.name} has none`);
   const model = demoModel();
   const testSet = await demoTestSet();
-  const data = await Promise.all(Array.from({ length: clients }, (_, index) => demoShard({ index, shards, seed })));
+  const data = await Promise.all(Array.from({ length: clients }, (_, index) => demoShard({ index, shards, seed, primaryFraction: options.primaryFraction })));
 
   let weights = model.initialWeights;
+  let state = strategy.initialState(weights.length);
   const reports: RoundReport[] = [];
   for (let round = 1; round <= rounds; round++) {
     const started = performance.now();
     const sum = new WeightedSum(weights.length);
+    const { proximalMu } = strategy.configureTrain(round);
     let trainMillis = 0;
     let lossSum = 0;
     for (let client = 0; client < clients; client++) {
       const random = mulberry32(seed * 1_000_003 + round * 1_009 + client);
-      const result = await trainLocal({ model, weights, data: data[client], plan, random });
+      const result = await trainLocal({ model, weights, data: data[client], plan, random, proximalMu });
       sum.add(result.delta, result.examples);
       trainMillis += result.millis;
       lossSum += result.trainLoss * result.examples;
     }
-    weights = applyFedAvg(weights, sum);
+    ({ next: weights, state } = strategy.aggregateTrain(weights, sum, state));
     const test = await evaluate({ model, weights, data: testSet });
     const report = {
       round,

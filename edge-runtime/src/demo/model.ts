@@ -73,9 +73,9 @@ export function demoModel(seed = DEMO_INIT_SEED): DemoModel {
  */
 export function demoPlan(): JobSpecInput["plan"] {
   return {
-    rounds: 10,
+    rounds: 15,
     clientsPerRound: 8,
-    localEpochs: 3,
+    localEpochs: 2,
     batchSize: 32,
     learningRate: 0.4,
     optimizer: "sgd",

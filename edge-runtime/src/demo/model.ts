@@ -68,8 +68,9 @@ export function demoModel(seed = DEMO_INIT_SEED): DemoModel {
 
 /**
  * The demo job's training plan, as a plan input: `trainingPlanSchema` fills in the other defaults.
- * Ten rounds give few server steps, so each round does more: three local passes at learning rate
- * 0.4 (with server momentum, `demoAggregation()`); see docs/demo-benchmark.md for what was tried.
+ * Fifteen rounds of two local passes at learning rate 0.4, with server momentum
+ * (`demoAggregation()`): the non-IID split is limited by server steps more than by local work;
+ * see docs/demo-benchmark.md for what was tried.
  */
 export function demoPlan(): JobSpecInput["plan"] {
   return {

@@ -40,8 +40,8 @@ export function demoJobSpec(options: DemoJobOptions): JobSpecInput {
     plan: {
       ...demoPlan(), rounds: options.rounds, clientsPerRound: options.clients, overCommit: 1,
       minReportFraction: 0.75, roundDeadlineSeconds: options.roundDeadlineSeconds ?? 300, deltaCodec: options.deltaCodec ?? "fp32", deltaTopK: options.deltaTopK,
-      // A twentieth of each shard (about 50 digits) is held out for the federation's evaluation, unless that is off.
-      validationSplit: options.federatedEvaluation === false ? 0 : 0.05,
+      // A fiftieth of each shard (about 20 digits, 160 in all) is held out for the federation's evaluation, unless that is off.
+      validationSplit: options.federatedEvaluation === false ? 0 : 0.02,
       ...choice.plan,
     },
     aggregation: options.strategy === undefined ? choice.aggregation() : { strategy: options.strategy },

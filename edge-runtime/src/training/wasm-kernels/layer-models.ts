@@ -98,7 +98,15 @@ export const LAYER_MODELS: LayerModel[] = [
 
 /** The model with tfjs' random initial weights (the same on every backend for one seed of the caller's making). */
 export async function layerModelSource(spec: LayerModel): Promise<{ model: ModelSource; weights: Float32Array }> {
-  const built = tf.sequential({ layers: [tf.layers.inputLayer({ inputShape: spec.inputShape }), ...spec.layers()] });
+  // tfjs' initializers draw their seeds from Math.random: seeded here, every run starts from the same weights.
+  const unseeded = Math.random;
+  Math.random = mulberry32(17);
+  let built: tf.Sequential;
+  try {
+    built = tf.sequential({ layers: [tf.layers.inputLayer({ inputShape: spec.inputShape }), ...spec.layers()] });
+  } finally {
+    Math.random = unseeded;
+  }
   const model = { topology: built.toJSON(null, false) as Record<string, unknown>, weightSpecs: weightSpecsOf(built) };
   const weights = await getFlatWeights(built);
   built.dispose();

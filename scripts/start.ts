@@ -17,6 +17,7 @@ import { buildDeviceBundle, buildWorkerBundle, stopBundler } from "./lib/bundles
 import { ensureWebPage } from "./lib/web-page.js";
 import { contributeUrl, openInBrowser } from "./lib/contribute-url.js";
 import { DEMO_MODELS, type DemoModelName } from "./lib/demo-models.js";
+import { portInUse } from "./lib/ports.js";
 
 const HELP = `npm start -- [options]
 
@@ -127,6 +128,8 @@ async function main(): Promise<void> {
   const script = await buildWorkerBundle();
   const built = await page;
   if (built.built) say(`built the contribute page in ${built.seconds.toFixed(1)} s`);
+  // Said here in one line: wrangler would only exit, its reason in its log.
+  if (await portInUse(port)) throw new Error(`port ${port} is in use (another npm start or wrangler dev?): stop it, or pick another port, for example npm start -- --port ${port === 65535 ? 8788 : port + 1}`);
   say(`starting the control plane (wrangler dev, state in ${flags.state}/state) ...`);
   const starting = startControlPlane({ port, script, persistTo: join(stateDir, "state"), envFile: devVars, logFile: join(stateDir, "wrangler.log") });
   starting.catch(() => {}); // awaited below; a refusal (a port in use) is reported there

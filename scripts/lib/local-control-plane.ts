@@ -1,4 +1,3 @@
-import { portInUse } from "./ports.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
@@ -41,9 +40,6 @@ export interface RunningControlPlane {
 
 /** Starts the control plane under `wrangler dev` (embedded workerd, local storage) and waits until it answers. */
 export async function startControlPlane(options: ControlPlaneOptions): Promise<RunningControlPlane> {
-  if (await portInUse(options.port)) {
-    throw new Error(`port ${options.port} is in use (another npm start or wrangler dev?): stop it, or pick another port, for example npm start -- --port ${options.port === 65535 ? 8788 : options.port + 1}`);
-  }
   const logFile = options.logFile ?? join(dirname(resolve(options.persistTo)), "wrangler.log");
   await mkdir(dirname(logFile), { recursive: true });
   const args = [

@@ -120,6 +120,17 @@ await writeFile(`${args.out}.md`, [
   `The federated runs are \`npm start\` with its defaults and fresh state (first start: the API key is created, the digits decoded): wall time from launch to exit, so building the bundles and starting \`wrangler dev\` count. Each device shuffles with its own unseeded generator, so runs differ a little.`,
   "Timings are of a shared machine (2 cores, other work running): on a quiet one they are lower.",
   "",
+  ...(ratio >= 0.99
+    ? []
+    : [
+        "## Why it falls short of 0.99",
+        "",
+        `The target is a federated accuracy of at least 0.99 x ${pct(centralAccuracy)} = ${pct(0.99 * centralAccuracy)}; the median run gives ${pct(fedAccuracy)}. ` +
+          "Three things stand between them, each measured: the non-IID split (mostly two classes per device) costs the most, as the IID reference below shows at equal work; " +
+          `the server takes only ${plan.rounds} steps, to keep \`npm start\` short (the simulated 15-round configuration below, with no digit held out, reaches 0.9917); ` +
+          "and the job's devices hold a fiftieth of their digits out of training for federated evaluation, which the simulation does not. Runs differ by about 0.1 point (unseeded shuffling on each device).",
+        "",
+      ]),
   "## What was tried",
   "",
   triedDate ? `Simulated in one process with \`simulateFedAvg\` on ${triedDate.slice(0, 10)} (split seed ${seed}; the same shards, local training, strategies and test set as the job, clients one after another; \`npm run bench:demo -- --sweep\` runs them all again): test accuracy after the last round, and the client training it costs in passes over the 8,000 digits, which sets \`npm start\`'s training time. The last column is against this run's centralized figure, at the demo's learning rate: a configuration of another learning rate has its own centralized figure.` : "Not simulated yet: run `npm run bench:demo -- --sweep`.",

@@ -1,22 +1,10 @@
 import * as tf from "../tf.js";
 import { describe, expect, it } from "vitest";
-import { difference, onCpuAndWasm, randomValues, RELATIVE_TOLERANCE } from "./cpu-reference.js";
+import { CONV_CASES, difference, onCpuAndWasm, randomValues, RELATIVE_TOLERANCE, type ConvCase, type Shape4 } from "./cpu-reference.js";
 import { scratch } from "./wasm-heap.js";
 
-type Shape4 = [number, number, number, number];
-type Pad = "same" | "valid" | number;
-
-/** [x shape, filter shape, strides, padding]: odd and even sizes, 1x1 to 5x5 filters, strides 1-3, one and many channels. */
-const CASES: [Shape4, Shape4, [number, number], Pad][] = [
-  [[2, 7, 7, 3], [3, 3, 3, 4], [1, 1], "same"],
-  [[2, 8, 9, 2], [3, 2, 2, 5], [2, 2], "same"],
-  [[3, 9, 8, 2], [3, 3, 2, 3], [2, 1], "valid"],
-  [[1, 6, 6, 1], [5, 5, 1, 2], [3, 3], "same"],
-  [[4, 10, 10, 4], [1, 1, 4, 6], [1, 1], "valid"],
-  [[2, 12, 11, 8], [3, 3, 8, 16], [1, 2], "same"],
-  [[2, 9, 9, 3], [3, 3, 3, 2], [1, 1], 1],
-  [[1, 28, 28, 1], [3, 3, 1, 16], [1, 1], "valid"],
-];
+/** [x shape, filter shape, strides, padding]: the shared cases and the demo CNN's first layer. */
+const CASES: ConvCase[] = [...CONV_CASES, [[1, 28, 28, 1], [3, 3, 1, 16], [1, 1], "valid"]];
 
 describe("Conv2DBackpropFilter on wasm", () => {
   it.each(CASES)("matches the cpu kernel for x %j, filter %j, strides %j, padding %j", async (xShape, filterShape, strides, pad) => {

@@ -1,22 +1,10 @@
 import * as tf from "../tf.js";
 import { describe, expect, it } from "vitest";
-import { difference, onCpuAndWasm, randomValues, RELATIVE_TOLERANCE } from "./cpu-reference.js";
+import { CONV_CASES, difference, onCpuAndWasm, randomValues, RELATIVE_TOLERANCE, type ConvCase, type Shape4 } from "./cpu-reference.js";
 import { scratch } from "./wasm-heap.js";
 
-type Shape4 = [number, number, number, number];
-type Pad = "same" | "valid" | number;
-
-/** [input shape, filter shape, strides, padding], as for the filter gradient. */
-const CASES: [Shape4, Shape4, [number, number], Pad][] = [
-  [[2, 7, 7, 3], [3, 3, 3, 4], [1, 1], "same"],
-  [[2, 8, 9, 2], [3, 2, 2, 5], [2, 2], "same"],
-  [[3, 9, 8, 2], [3, 3, 2, 3], [2, 1], "valid"],
-  [[1, 6, 6, 1], [5, 5, 1, 2], [3, 3], "same"],
-  [[4, 10, 10, 4], [1, 1, 4, 6], [1, 1], "valid"],
-  [[2, 12, 11, 8], [3, 3, 8, 16], [1, 2], "same"],
-  [[2, 9, 9, 3], [3, 3, 3, 2], [1, 1], 1],
-  [[2, 26, 26, 16], [3, 3, 16, 32], [1, 1], "valid"],
-];
+/** [input shape, filter shape, strides, padding]: the shared cases and the demo CNN's second layer. */
+const CASES: ConvCase[] = [...CONV_CASES, [[2, 26, 26, 16], [3, 3, 16, 32], [1, 1], "valid"]];
 
 describe("Conv2DBackpropInput on wasm", () => {
   it.each(CASES)("matches the cpu kernel for input %j, filter %j, strides %j, padding %j", async (inputShape, filterShape, strides, pad) => {

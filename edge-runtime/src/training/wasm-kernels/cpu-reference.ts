@@ -40,3 +40,18 @@ export function difference(reference: Float32Array, other: Float32Array): { maxA
 
 /** The kernels' stated tolerance: max |wasm - cpu| <= 1e-4 x max |cpu|. */
 export const RELATIVE_TOLERANCE = 1e-4;
+
+export type Shape4 = [number, number, number, number];
+/** [input shape, filter shape, strides, padding] of a convolution. */
+export type ConvCase = [Shape4, Shape4, [number, number], "same" | "valid" | number];
+
+/** Convolutions both gradient kernels are checked on: odd and even sizes, 1x1 to 5x5 filters, strides 1-3, one and many channels, explicit padding. */
+export const CONV_CASES: ConvCase[] = [
+  [[2, 7, 7, 3], [3, 3, 3, 4], [1, 1], "same"],
+  [[2, 8, 9, 2], [3, 2, 2, 5], [2, 2], "same"],
+  [[3, 9, 8, 2], [3, 3, 2, 3], [2, 1], "valid"],
+  [[1, 6, 6, 1], [5, 5, 1, 2], [3, 3], "same"],
+  [[4, 10, 10, 4], [1, 1, 4, 6], [1, 1], "valid"],
+  [[2, 12, 11, 8], [3, 3, 8, 16], [1, 2], "same"],
+  [[2, 9, 9, 3], [3, 3, 3, 2], [1, 1], 1],
+];

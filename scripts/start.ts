@@ -21,7 +21,7 @@ import { portInUse } from "./lib/ports.js";
 
 const HELP = `npm start -- [options]
 
-  --rounds <n>       rounds of the demo job (default 10)
+  --rounds <n>       rounds of the demo job (default 15)
   --clients <n>      Node devices, and devices per round (default 8)
   --tabs <n>         browser tabs the job also waits for every round (default 0): their
                      contribute-page URLs are printed, each with its own demo shard
@@ -53,7 +53,7 @@ function parseFlags() {
 }
 
 const FLAGS = {
-    rounds: { type: "string", default: "10" }, clients: { type: "string", default: "8" }, processes: { type: "string" },
+    rounds: { type: "string", default: "15" }, clients: { type: "string", default: "8" }, processes: { type: "string" },
     tabs: { type: "string", default: "0" }, open: { type: "boolean" },
     seed: { type: "string", default: "1" }, port: { type: "string", default: "8787" }, codec: { type: "string", default: "fp32" }, strategy: { type: "string" },
     "top-k": { type: "string" }, json: { type: "string" }, model: { type: "string", default: "mlp" },

@@ -52,9 +52,9 @@ describe("demoModel", () => {
 });
 
 describe("demoPlan", () => {
-  it("is a valid training plan for 10 rounds of 8 clients", () => {
+  it("is a valid training plan for 15 rounds of 8 clients", () => {
     const plan = trainingPlanSchema.parse(demoPlan());
-    expect(plan.rounds).toBe(10);
+    expect(plan.rounds).toBe(15);
     expect(plan.clientsPerRound).toBe(8);
   });
 });

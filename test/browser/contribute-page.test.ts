@@ -173,10 +173,21 @@ describe("the contribute page: two browser tabs and two Node devices on one job"
     await useFiles(page, [{ name: "short.csv", mimeType: "text/csv", buffer: Buffer.from("label,a,b,c,d\n1,0,0.5,1,0\n") }]);
     expect(await page.locator("#data").textContent()).toBe("your files: 1 CSV file, 1 example");
     const job = await createDemoJob(owner, { rounds: 1, clients: 1, minExamples: 0 });
+    // Every status line the tab shows is kept as it appears: the tab goes on at once, and its next check-in replaces the line.
+    await page.evaluate(() => {
+      const status = document.querySelector("#status")!;
+      const shown: string[] = [];
+      Object.assign(window, { shownStatuses: shown });
+      new MutationObserver(() => shown.push(status.textContent ?? "")).observe(status, { childList: true, characterData: true, subtree: true });
+    });
     await page.locator("#start").click();
-    await page.waitForFunction(() => (document.querySelector("#status")?.textContent ?? "").startsWith("could not do"), null, { timeout: 60_000 });
+    const said = await page.waitForFunction(
+      () => (window as unknown as { shownStatuses: string[] }).shownStatuses.find((line) => line.startsWith("could not do")) ?? null,
+      null,
+      { timeout: 60_000 },
+    );
     const refusal = `this tab's data does not fit job ${job.id} (image 28 x 28 x 1, 10 classes): example 1 has 4 features; the job expects 784`;
-    expect(await page.locator("#status").textContent()).toBe(`could not do round 1 of job ${job.id} (data_mismatch), told the job: ${refusal}`);
+    expect(await said.jsonValue()).toBe(`could not do round 1 of job ${job.id} (data_mismatch), told the job: ${refusal}`);
     expect(await page.locator("#data-format").textContent()).toBe(`job ${job.id}: not trained, ${refusal}`);
     // The job freed the tab's slot and counts the failure; nothing was uploaded.
     const status = await owner.status(job.id);

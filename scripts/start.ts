@@ -139,7 +139,7 @@ async function main(): Promise<void> {
   const cacheDir = join(stateDir, "cache");
   const digits = warmDigits(cacheDir);
   // Awaited below; until then a failure must not surface as an unhandled rejection.
-  for (const pending of [starting, deviceEntry, digits]) pending.catch(() => {});
+  for (const pending of [deviceEntry, digits]) pending.catch(() => {});
   controlPlane = await starting;
   say(`control plane: ${controlPlane.url}  (log: ${flags.state}/wrangler.log)`);
 

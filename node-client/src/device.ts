@@ -1,6 +1,6 @@
 import { cpus, totalmem } from "node:os";
-import { DeviceClient, TaskFailureError, runTaskLoop, waitUntilReachable, type Evaluator, type LoopEvent, type Trainer } from "@propius/edge-runtime";
-import { evaluate, initTraining, splitHoldout, trainLocal, type ExampleSource } from "@propius/edge-runtime/training";
+import { DeviceClient, runTaskLoop, waitUntilReachable, type Evaluator, type LoopEvent, type Trainer } from "@propius/edge-runtime";
+import { evaluateHeldOut, initTraining, splitHoldout, trainLocal, type ExampleSource } from "@propius/edge-runtime/training";
 import type { Attributes, Task } from "@propius/shared";
 import { loadCredentials, saveCredentials } from "./credentials.js";
 
@@ -46,13 +46,8 @@ export async function runDevice(options: DeviceOptions): Promise<{ tasks: number
   const told = new Set<string>();
   /** The task's examples in its job's format, split as its plan holds some out for evaluation. */
   const examplesFor = async (task: Task) => {
-    let converted;
-    try {
-      converted = await options.examples.forTask(task);
-    } catch (error) {
-      // The job is told, frees the slot and does not bind this device again; the device goes on to other jobs.
-      throw new TaskFailureError("data_mismatch", error instanceof Error ? error.message : String(error));
-    }
+    // Examples that cannot fit throw a data_mismatch failure: the job is told, frees the slot and binds this device no more.
+    const converted = await options.examples.forTask(task);
     if (!told.has(task.jobId)) {
       told.add(task.jobId);
       options.log(`examples for job ${task.jobId}: ${converted.description}`);
@@ -64,12 +59,7 @@ export async function runDevice(options: DeviceOptions): Promise<{ tasks: number
     const result = await trainLocal({ model: task.model, weights, data: train, plan: task.plan, signal, proximalMu: task.train?.proximalMu });
     return { delta: result.delta, examples: result.examples, trainLoss: result.trainLoss };
   };
-  const evaluator: Evaluator = async (task, weights) => {
-    const { heldOut } = await examplesFor(task);
-    if (!heldOut) throw new TaskFailureError("data_mismatch", `too few examples to hold any out for evaluation (${options.examples.count})`);
-    const result = await evaluate({ model: task.model, weights, data: heldOut });
-    return { examples: result.examples, loss: result.loss, accuracy: result.accuracy };
-  };
+  const evaluator: Evaluator = async (task, weights) => evaluateHeldOut(task, weights, (await examplesFor(task)).heldOut);
   return runTaskLoop({
     client, trainer, evaluator, attributes, privateAttributes, signal: options.signal, maxTasks: options.maxTasks, maxIdleMs: options.maxIdleMs,
     onEvent: (event) => options.log(describe(event)),

@@ -1,4 +1,5 @@
 import { Hono, type Context } from "hono";
+import type { z } from "zod";
 import { PropiusError, TICKET_HEADER, WEIGHTS_MEDIA_TYPE, evaluationReportSchema, taskFailureSchema } from "@propius/shared";
 import type { AppEnv } from "../http/app-env.js";
 import { clientAuth } from "../middleware/auth/index.js";
@@ -38,18 +39,21 @@ export const updateRoutes = new Hono<AppEnv>()
     return c.json(receipt, 202);
   })
   .post("/v1/jobs/:id/rounds/:round/failures", clientAuth(), bodyLimit(JSON_BODY_LIMIT), async (c) => {
-    const jobId = jobIdParam(c);
-    const round = intParam(c, "round");
-    const ticket = ticketOf(c);
-    const failure = await readJson(c, taskFailureSchema);
-    const record = await unwrap(jobOf(c.env, jobId).reportFailure({ ticket, clientId: c.get("clientId"), round, failure }));
+    const { jobId, task, body } = await reportOf(c, taskFailureSchema);
+    const record = await unwrap(jobOf(c.env, jobId).reportFailure({ ...task, failure: body }));
     return c.json({ recorded: true, jobId, round: record.round, failed: record.failed }, 202);
   })
   .post("/v1/jobs/:id/rounds/:round/evaluations", clientAuth(), bodyLimit(JSON_BODY_LIMIT), async (c) => {
-    const jobId = jobIdParam(c);
-    const round = intParam(c, "round");
-    const ticket = ticketOf(c);
-    const report = await readJson(c, evaluationReportSchema);
-    const record = await unwrap(jobOf(c.env, jobId).reportEvaluation({ ticket, clientId: c.get("clientId"), round, report }));
+    const { jobId, task, body } = await reportOf(c, evaluationReportSchema);
+    const record = await unwrap(jobOf(c.env, jobId).reportEvaluation({ ...task, report: body }));
     return c.json({ recorded: true, jobId, round: record.round, evaluation: record.evaluation }, 202);
   });
+
+/** A device's JSON report on its task: the job, and the ticket, client, round and body it names. */
+async function reportOf<S extends z.ZodType>(c: Context<AppEnv>, schema: S) {
+  const jobId = jobIdParam(c);
+  const round = intParam(c, "round");
+  const ticket = ticketOf(c);
+  const body = await readJson(c, schema);
+  return { jobId, task: { ticket, clientId: c.get("clientId"), round }, body };
+}

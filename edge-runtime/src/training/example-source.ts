@@ -1,6 +1,7 @@
 import { describeInputFormat, jobInputFormat, type InputFormat, type Task } from "@propius/shared";
 import { checkFitsJob } from "./fits-job.js";
 import type { LocalData } from "./local-data.js";
+import { TaskFailureError } from "../task-failure.js";
 
 /** A device's examples in one job's input format, and what was used, for people. */
 export interface JobExamples {
@@ -61,7 +62,7 @@ export class ConvertedExamples implements ExampleSource {
       return { data, format, description };
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      throw new Error(`${this.what} does not fit job ${task.jobId}${format ? ` (${describeInputFormat(format)})` : ""}: ${reason}`);
+      throw new TaskFailureError("data_mismatch", `${this.what} does not fit job ${task.jobId}${format ? ` (${describeInputFormat(format)})` : ""}: ${reason}`);
     }
   }
 }

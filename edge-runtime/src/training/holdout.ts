@@ -1,4 +1,8 @@
+import type { EvaluationReport } from "@propius/shared";
+import { TaskFailureError } from "../task-failure.js";
+import { evaluate } from "./evaluate.js";
 import { gatherRows, type LocalData } from "./local-data.js";
+import type { ModelSource } from "./model.js";
 
 /** A device's examples split into those it trains on and those it holds out for evaluation. */
 export interface HoldoutSplit {
@@ -26,4 +30,14 @@ export function splitHoldout(data: LocalData, fraction: number): HoldoutSplit {
 function subset(data: LocalData, rows: number[]): LocalData {
   const { x, y } = gatherRows(data, rows);
   return { x, y, count: rows.length, featureShape: data.featureShape, numClasses: data.numClasses };
+}
+
+/**
+ * A device's evaluation of an evaluation task's model on its held-out examples, as the job takes
+ * it; a `data_mismatch` failure when it holds none out (too few examples, or a split of 0).
+ */
+export async function evaluateHeldOut(task: { model: ModelSource }, weights: Float32Array, heldOut: LocalData | null): Promise<EvaluationReport> {
+  if (!heldOut) throw new TaskFailureError("data_mismatch", "too few examples to hold any out for evaluation");
+  const result = await evaluate({ model: task.model, weights, data: heldOut });
+  return { examples: result.examples, loss: result.loss, accuracy: result.accuracy };
 }

@@ -17,4 +17,4 @@ export { classIndexOf, imageToExample, type ImageFormat } from "./image-examples
 export { ConvertedExamples, FixedExamples, formatKey, type Converted, type ExampleSource, type JobExamples, type TaskInput } from "./example-source.js";
 export { checkFitsJob } from "./fits-job.js";
 export { modelExampleShape } from "./example-shape.js";
-export { splitHoldout, type HoldoutSplit } from "./holdout.js";
+export { evaluateHeldOut, splitHoldout, type HoldoutSplit } from "./holdout.js";

@@ -1,5 +1,5 @@
-import { DeviceClient, TaskFailureError, runTaskLoop, type Evaluator, type LoopEvent, type Trainer } from "@propius/edge-runtime";
-import { evaluate, initTraining, plannedSteps, splitHoldout, trainLocal, type LocalData } from "@propius/edge-runtime/training";
+import { DeviceClient, runTaskLoop, type Evaluator, type LoopEvent, type Trainer } from "@propius/edge-runtime";
+import { evaluateHeldOut, initTraining, plannedSteps, splitHoldout, trainLocal, type LocalData } from "@propius/edge-runtime/training";
 import { PropiusError, type Attributes, type Task } from "@propius/shared";
 import type { Capabilities, ContributionEvent, StartOptions } from "../contract.js";
 import type { ExampleSource } from "./job-examples.js";
@@ -50,21 +50,18 @@ export async function contribute(options: ContributionOptions): Promise<void> {
   let lastTrained = { examples: 0, trainLoss: NaN };
   /** The task's examples in its job's format (turned when its first task arrives), split as its plan holds some out. */
   const examplesFor = async (task: Task) => {
-    // Data that cannot fit: the job is told (it frees the slot and binds the tab to it no more); the tab goes on.
+    // Data that cannot fit throws a data_mismatch failure: the job is told (it frees the slot and binds the tab to it no more); the tab goes on.
     const prepared = await examples.forTask(task).catch((error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      emit({ type: "examples_refused", jobId: task.jobId, message });
-      throw new TaskFailureError("data_mismatch", message);
+      emit({ type: "examples_refused", jobId: task.jobId, message: error instanceof Error ? error.message : String(error) });
+      throw error;
     });
     emit({ type: "examples", jobId: task.jobId, description: prepared.description });
     return splitHoldout(prepared.data, task.plan.validationSplit ?? 0);
   };
   const evaluator: Evaluator = async (task, weights) => {
     const { heldOut } = await examplesFor(task);
-    if (!heldOut) throw new TaskFailureError("data_mismatch", `too few examples to hold any out for evaluation (${examples.count})`);
     await initTraining({ prefer: [options.backend], wasmPaths: options.wasmPaths });
-    const result = await evaluate({ model: task.model, weights, data: heldOut });
-    return { examples: result.examples, loss: result.loss, accuracy: result.accuracy };
+    return evaluateHeldOut(task, weights, heldOut);
   };
   const trainer: Trainer = async (task, weights, abort) => {
     const { train: data } = await examplesFor(task);

@@ -1,75 +1,167 @@
-import { PropiusError, WeightedSum, parameterCount } from "@propius/shared";
+import { PropiusError, parameterCount, type UpdateReceipt } from "@propius/shared";
+import type { Tickets } from "../auth/tickets.js";
 import type { AggregatorStore } from "./aggregator-store.js";
-import { decodeDelta } from "./delta-input.js";
+import { addDecoded, decodeDeltaStream } from "./delta-stream.js";
 import { compareKeys, emptyPartial, type Admission, type Folded, type PartialKey, type PartialMeta, type SealedPartial } from "./partial-sum.js";
+import type { FoldRecord, JobDescription, JobPort, Upload } from "./shard-ports.js";
+
+/** A fold waiting for its group's one write and one count at the job. */
+interface Waiting {
+  record: FoldRecord;
+  resolve(receipt: UpdateReceipt): void;
+  reject(error: unknown): void;
+}
 
 /**
- * One aggregator shard of a job, free of any platform import: it folds the updates the job has
- * admitted into a weighted partial sum, one round attempt at a time, and hands the sum over when
- * the job seals it. Memory is the sum (cached between updates) plus the update being folded; no
- * update is kept. Every fold is written through the injected store before it is acknowledged.
+ * One aggregator shard of a job, free of any platform import. An upload reaches it in one call
+ * (`submit`): the shard checks the signed ticket by itself, decodes the body as it streams in into
+ * a scratch buffer (nothing is added until the whole body has proved good, so a refused upload
+ * leaves the sum bit for bit as it was), adds it to the partial sum in one pass, and acknowledges it
+ * once the sum is durable and the job has counted it.
  *
- * Accepted once: a ticket is folded at most once per key (a repeat returns the first fold's
- * record), and a fold either lands in the sum the job will seal or is refused. Sealing a key the
- * shard has not seen records it too, so no update can slip in after the job has taken the sums.
+ * Group commit: folds that complete while an earlier group is being written and counted wait
+ * together; the next write stores the partial sum once for all of them and one call to the job
+ * counts them all. Decoding is one upload at a time, so memory is the sum plus one scratch buffer
+ * (the other uploads wait, unread, in their streams).
+ *
+ * Accepted once: a ticket is folded at most once per key (a retried upload is reported to the job
+ * as a repeat), and a fold either lands in the sum the job will seal or is refused. Sealing a key
+ * the shard has not seen records it too, so no update can slip in after the job has taken the sums.
  */
 export class AggregatorCore {
-  /** The sum of the stored partial, kept between folds so that a fold does not read it back. */
-  private cached: { key: PartialKey; sum: Float32Array } | null = null;
+  /** The partial sum as stored plus the folds of the group not yet written. */
+  private live: { meta: PartialMeta; sum: Float32Array; replaces: boolean } | null = null;
+  private scratch: Float32Array | null = null;
+  private described: JobDescription | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private waiting: Waiting[] = [];
+  private flushing: Promise<void> | null = null;
 
-  constructor(private readonly store: AggregatorStore) {}
+  constructor(
+    private readonly store: AggregatorStore,
+    private readonly job: JobPort,
+    private readonly tickets: Tickets,
+  ) {}
 
-  /**
-   * Checks an update before its body is read: refuses a sealed or superseded key, and returns the
-   * record of an earlier fold of the same ticket (a retried upload), else null.
-   */
-  earlierFold(admission: Admission): Folded | null {
-    return this.earlierIn(this.store.loadPartial(), admission);
+  /** One upload into shard `shard`: checked, decoded as it arrives, folded, written with its group, counted. */
+  async submit(upload: Upload, shard: number, now: number): Promise<UpdateReceipt> {
+    const claims = this.tickets.verify(upload.ticket);
+    if (!claims || claims.jobId !== upload.jobId || claims.clientId !== upload.clientId || claims.round !== upload.round || claims.shard !== shard) {
+      throw new PropiusError("ticket_invalid", "this ticket was not issued to this client for this job and round");
+    }
+    const job = (this.described ??= await this.job.describe(upload.jobId));
+    const admission: Admission = job.buffered
+      ? await this.job.admit(upload.jobId, upload)
+      : { ticket: claims.id, key: { round: claims.round, attempt: claims.attempt }, shard, weighting: job.weighting, weightScale: 1, weightSpecs: job.weightSpecs };
+    if (!job.buffered && now > claims.leaseUntil) throw new PropiusError("round_closed", `round ${claims.round} is closed; the update is stale`);
+    const { counted } = await this.turn(() => this.fold(admission, upload));
+    return counted;
   }
 
-  /** Folds one update's delta into the partial sum of its key (a repeat returns the first fold's record). */
-  fold(admission: Admission, body: Uint8Array): Folded {
-    const current = this.store.loadPartial();
-    const earlier = this.earlierIn(current, admission);
-    if (earlier) return earlier;
-    const same = current !== null && compareKeys(current, admission.key) === 0;
-    const { values, examples, trainLoss, bytesDown } = decodeDelta(admission.weightSpecs, body);
-    const meta = same ? current : emptyPartial(admission.key, parameterCount(admission.weightSpecs));
-    const sum = new WeightedSum(meta.length, same ? this.sumOf(meta) : new Float32Array(meta.length), meta.weight, meta.count);
-    const folded: Folded = { ticket: admission.ticket, examples, trainLoss: trainLoss ?? null, bytesIn: body.length, bytesDown };
-    try {
-      sum.add(values, (admission.weighting === "uniform" ? 1 : examples) * admission.weightScale);
-      this.store.transaction(() => {
-        if (!same) this.store.clear();
-        this.store.savePartial({ ...meta, weight: sum.weight, examples: meta.examples + examples, count: sum.count }, sum.sum);
-        this.store.saveFolded(folded);
-      });
-    } catch (error) {
-      this.cached = null; // the cached sum may hold part of this fold; read the stored one next time
-      throw error;
+  /** Inside the shard's turn: refuses a stale key, decodes and adds the body, and joins the next group (without waiting for it). */
+  private async fold(admission: Admission, upload: Upload): Promise<{ counted: Promise<UpdateReceipt> }> {
+    if (this.waitingFor(admission.ticket)) await this.idle();
+    const earlier = this.earlierIn(this.current(), admission);
+    const record = (folded: Folded, repeat: boolean): FoldRecord => ({ clientId: upload.clientId, key: admission.key, folded, repeat });
+    if (earlier) return this.enqueue(record(earlier, true));
+    const n = parameterCount(admission.weightSpecs);
+    if (!this.scratch || this.scratch.length !== n) this.scratch = new Float32Array(n);
+    const delta = await decodeDeltaStream(admission.weightSpecs, upload.body, this.scratch);
+    const live = await this.liveFor(admission.key, n);
+    const weight = (admission.weighting === "uniform" ? 1 : delta.examples) * admission.weightScale;
+    addDecoded(live.sum, delta, weight);
+    live.meta = { ...live.meta, weight: live.meta.weight + weight, examples: live.meta.examples + delta.examples, count: live.meta.count + 1 };
+    return this.enqueue(record({ ticket: admission.ticket, examples: delta.examples, trainLoss: delta.trainLoss ?? null, bytesIn: delta.bytesIn, bytesDown: delta.bytesDown }, false));
+  }
+
+  /** Joins the next group; the answer comes once the group is written and counted. */
+  private enqueue(record: FoldRecord): { counted: Promise<UpdateReceipt> } {
+    const counted = new Promise<UpdateReceipt>((resolve, reject) => this.waiting.push({ record, resolve, reject }));
+    counted.catch(() => undefined); // the caller awaits it as soon as its turn ends; no unhandled rejection meanwhile
+    this.flushing ??= this.flush().finally(() => (this.flushing = null));
+    // Wrapped so that the turn ends now and does not wait for the count (a bare promise would be adopted).
+    return { counted };
+  }
+
+  /** Writes and counts the waiting folds, a group at a time, until none wait. */
+  private async flush(): Promise<void> {
+    while (this.waiting.length > 0) {
+      const group = this.waiting.splice(0);
+      const fresh = group.filter((w) => !w.record.repeat).map((w) => w.record.folded);
+      try {
+        if (fresh.length > 0) this.write(fresh);
+      } catch (error) {
+        // The sum in memory holds folds that were not written: read the stored one next time.
+        this.live = null;
+        for (const w of group) w.reject(error);
+        continue;
+      }
+      try {
+        const answers = await this.job.commitFolds(this.described!.jobId, group.map((w) => w.record));
+        group.forEach((w, i) => {
+          const answer = answers[i];
+          if (answer.ok) w.resolve(answer.value);
+          else w.reject(new PropiusError(answer.error.code, answer.error.message, answer.error.details));
+        });
+      } catch (error) {
+        // Written but not counted: the job counts them when it reads the shard at its deadline or seal.
+        for (const w of group) w.reject(error);
+      }
     }
-    this.cached = { key: admission.key, sum: sum.sum };
-    return folded;
+  }
+
+  /** One write of the partial sum, with the group's fold records. */
+  private write(folded: Folded[]): void {
+    const live = this.live!;
+    this.store.transaction(() => {
+      if (live.replaces) this.store.clear();
+      this.store.savePartial(live.meta, live.sum);
+      for (const f of folded) this.store.saveFolded(f);
+    });
+    live.replaces = false;
+  }
+
+  /** The live partial sum for `key`: the stored one, or a new one (replacing an older key's) when this is its first fold. */
+  private async liveFor(key: PartialKey, length: number): Promise<{ meta: PartialMeta; sum: Float32Array; replaces: boolean }> {
+    const current = this.current();
+    if (current && compareKeys(current, key) === 0) {
+      if (!this.live || compareKeys(this.live.meta, key) !== 0) this.live = { meta: current, sum: this.store.loadSum(current.length), replaces: false };
+      return this.live;
+    }
+    // A newer key: the older one was sealed or discarded by the job. Its last group is written first.
+    await this.idle();
+    this.live = { meta: emptyPartial(key, length), sum: new Float32Array(length), replaces: true };
+    return this.live;
+  }
+
+  /** The partial this shard holds: the live one, else the stored one. */
+  private current(): PartialMeta | null {
+    return this.live?.meta ?? this.store.loadPartial();
   }
 
   /**
    * Seals the key and returns its partial (empty if no update reached this shard): later updates
-   * for it are refused as stale. Sealing again returns the same partial.
+   * for it are refused as stale. Sealing again returns the same partial. Waits for the folds in
+   * progress to be written and counted first.
    */
-  seal(key: PartialKey): SealedPartial {
-    const current = this.store.loadPartial();
-    if (current && compareKeys(current, key) > 0) throw new PropiusError("conflict", `round ${key.round} attempt ${key.attempt} was superseded here`);
-    if (current && compareKeys(current, key) === 0) {
-      if (!current.sealed) this.store.savePartial({ ...current, sealed: true });
-      return { meta: { ...current, sealed: true }, folded: this.store.listFolded() };
-    }
-    const meta = { ...emptyPartial(key, 0), sealed: true };
-    this.store.transaction(() => (this.store.clear(), this.store.savePartial(meta, new Float32Array(0))));
-    this.cached = null;
-    return { meta, folded: [] };
+  seal(key: PartialKey): Promise<SealedPartial> {
+    return this.turn(async () => {
+      await this.idle();
+      const current = this.store.loadPartial();
+      if (current && compareKeys(current, key) > 0) throw new PropiusError("conflict", `round ${key.round} attempt ${key.attempt} was superseded here`);
+      if (current && compareKeys(current, key) === 0) {
+        if (!current.sealed) this.store.savePartial({ ...current, sealed: true });
+        if (this.live && compareKeys(this.live.meta, key) === 0) this.live.meta = { ...this.live.meta, sealed: true };
+        return { meta: { ...current, sealed: true }, folded: this.store.listFolded() };
+      }
+      const meta = { ...emptyPartial(key, 0), sealed: true };
+      this.store.transaction(() => (this.store.clear(), this.store.savePartial(meta, new Float32Array(0))));
+      this.live = null;
+      return { meta, folded: [] };
+    });
   }
 
-  /** The updates folded into the partial sum of `key` so far (none if this shard holds another). */
+  /** The updates folded (and written) into the partial sum of `key` so far (none if this shard holds another). */
   folded(key: PartialKey): Folded[] {
     const current = this.store.loadPartial();
     return current && compareKeys(current, key) === 0 ? this.store.listFolded() : [];
@@ -79,16 +171,19 @@ export class AggregatorCore {
   sumChunks(key: PartialKey): Iterable<Uint8Array> {
     const current = this.store.loadPartial();
     if (!current || compareKeys(current, key) !== 0 || !current.sealed) throw new PropiusError("conflict", `round ${key.round} attempt ${key.attempt} is not sealed here`);
-    if (this.cached && compareKeys(this.cached.key, key) === 0) return byteChunks(this.cached.sum);
+    if (this.live && compareKeys(this.live.meta, key) === 0) return byteChunks(this.live.sum);
     return this.store.sumChunks();
   }
 
   /** Drops the partial of `key` (or an earlier one) once the job has stored the model it produced. */
-  release(key: PartialKey): void {
-    const current = this.store.loadPartial();
-    if (!current || compareKeys(current, key) > 0) return;
-    this.store.transaction(() => this.store.clear());
-    this.cached = null;
+  release(key: PartialKey): Promise<void> {
+    return this.turn(async () => {
+      await this.idle();
+      const current = this.store.loadPartial();
+      if (!current || compareKeys(current, key) > 0) return;
+      this.store.transaction(() => this.store.clear());
+      this.live = null;
+    });
   }
 
   /** Refuses a sealed or superseded key; returns the ticket's earlier fold into `current`, if any. */
@@ -101,9 +196,20 @@ export class AggregatorCore {
     return order === 0 ? this.store.loadFolded(admission.ticket) : null;
   }
 
-  private sumOf(meta: PartialMeta): Float32Array {
-    if (this.cached && compareKeys(this.cached.key, meta) === 0) return this.cached.sum;
-    return this.store.loadSum(meta.length);
+  private waitingFor(ticket: string): boolean {
+    return this.waiting.some((w) => w.record.folded.ticket === ticket);
+  }
+
+  /** Resolves once no group is waiting or being written. */
+  private async idle(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  /** Runs `fn` after the shard's earlier turns (decodes, seals, releases): one at a time. */
+  private turn<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 }
 

@@ -1,38 +1,38 @@
 import { DurableObject } from "cloudflare:workers";
+import type { UpdateReceipt } from "@propius/shared";
 import type { Env } from "../env.js";
-import { reply, type Reply } from "../job/reply.js";
-import { drain, fromStream } from "../http/byte-stream.js";
+import { reply, unwrap, type Reply } from "../job/reply.js";
+import { drain } from "../http/byte-stream.js";
+import { secret } from "../middleware/auth/index.js";
+import { tickets } from "../auth/tickets.js";
+import { jobOf } from "../directory/directory-client.js";
 import { AggregatorCore } from "./aggregator-core.js";
 import { SqliteAggregatorStore } from "./sqlite-aggregator-store.js";
-import type { Admission, Folded, PartialKey, SealedPartial } from "./partial-sum.js";
+import type { PartialKey, SealedPartial, Folded } from "./partial-sum.js";
+import type { JobPort, Upload } from "./shard-ports.js";
 
 /**
  * One aggregator shard of one job: a thin Durable Object adapter over AggregatorCore with SQLite
- * storage. Updates are read and folded one at a time, so memory is the partial sum plus one
- * update however many devices upload at once (the others wait, unread, in their streams).
+ * storage, and the job reached over RPC. Uploads are decoded one at a time, so memory is the
+ * partial sum plus one scratch buffer however many devices upload at once (the others wait,
+ * unread, in their streams).
  */
 export class AggregatorObject extends DurableObject<Env> {
   private readonly core: AggregatorCore;
-  private folding: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.core = new AggregatorCore(new SqliteAggregatorStore(ctx.storage.sql, ctx.storage));
+    const job: JobPort = {
+      describe: (jobId) => unwrap(jobOf(env, jobId).describe()),
+      admit: (jobId, input) => unwrap(jobOf(env, jobId).admitUpdate(input)),
+      commitFolds: (jobId, records) => jobOf(env, jobId).commitFolds(records),
+    };
+    this.core = new AggregatorCore(new SqliteAggregatorStore(ctx.storage.sql, ctx.storage), job, tickets(secret(env.PROPIUS_TOKEN_SECRET, "PROPIUS_TOKEN_SECRET")));
   }
 
-  fold(admission: Admission, body: ReadableStream<Uint8Array>): Promise<Reply<Folded>> {
-    const turn = this.folding.then(() =>
-      reply(async () => {
-        try {
-          return this.core.earlierFold(admission) ?? this.core.fold(admission, await fromStream(body));
-        } finally {
-          // Refused or repeated before reading: the body is not needed, but is received to its end (see `drain`).
-          if (!body.locked) await drain(body);
-        }
-      }),
-    );
-    this.folding = turn.catch(() => undefined);
-    return turn;
+  /** One device's upload (see `submitUpdate`): the receipt once its fold is durable and counted. */
+  submit(upload: Omit<Upload, "body">, shard: number, body: ReadableStream<Uint8Array>): Promise<Reply<UpdateReceipt>> {
+    return reply(() => this.core.submit({ ...upload, body: readToEnd(body) }, shard, Date.now())).finally(() => drain(body.locked ? null : body));
   }
 
   folded(key: PartialKey): Promise<Reply<Folded[]>> {
@@ -59,5 +59,30 @@ export class AggregatorObject extends DurableObject<Env> {
 
   release(key: PartialKey): Promise<Reply<void>> {
     return reply(() => this.core.release(key));
+  }
+}
+
+/**
+ * A body's chunks as they arrive. When the reader stops early (a refused upload) the rest is still
+ * received to its end: answering while the client is still sending breaks the connection (see `drain`).
+ */
+async function* readToEnd(body: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
+  const reader = body.getReader();
+  let done = false;
+  try {
+    for (;;) {
+      const next = await reader.read();
+      if (next.done) return void (done = true);
+      yield next.value;
+    }
+  } finally {
+    if (!done) {
+      try {
+        while (!(await reader.read()).done);
+      } catch {
+        // the client went away: nothing left to drain
+      }
+    }
+    reader.releaseLock();
   }
 }

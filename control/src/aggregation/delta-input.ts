@@ -1,19 +1,22 @@
-import { PropiusError, decodeWeightsView, firstNonFinite, sameManifest, type TensorSpec } from "@propius/shared";
+import { PropiusError, sameManifest, type TensorSpec, type WeightsHeader } from "@propius/shared";
+
+/** What an update's header says of its training: examples (its weight), train loss and bytes downloaded. */
+export interface DeltaMeta {
+  examples: number;
+  trainLoss: number | undefined;
+  bytesDown: number;
+}
 
 /**
- * Decodes an uploaded delta and checks it against the job's tensors before any value is used: a
- * delta (not a model), the job's manifest, finite values, and its metadata (example count, train
- * loss, bytes downloaded). Every refusal is `invalid_update`.
+ * Checks an uploaded delta's header against the job's tensors before any value is read: a delta
+ * (not a model), the job's manifest, and its metadata (example count, train loss, bytes
+ * downloaded). Every refusal is `invalid_update`.
  */
-export function decodeDelta(weightSpecs: TensorSpec[], body: Uint8Array) {
-  // fp32 values are a view of the body: a fold holds one copy of the update, not two.
-  const { header, values } = decodeWeightsView(body);
+export function checkDeltaHeader(weightSpecs: TensorSpec[], header: WeightsHeader): DeltaMeta {
   if (header.kind !== "delta") throw new PropiusError("invalid_update", "expected a delta, got a full model");
   if (!sameManifest(header.tensors, weightSpecs)) {
     throw new PropiusError("invalid_update", "the delta's tensors do not match the job's model", { expected: weightSpecs.map((t) => `${t.name}${JSON.stringify(t.shape)}`) });
   }
-  const bad = firstNonFinite(values);
-  if (bad >= 0) throw new PropiusError("invalid_update", `the delta holds a non-finite value at index ${bad}`);
   const examples = header.meta?.examples;
   if (typeof examples !== "number" || !Number.isInteger(examples) || examples < 1 || examples > 1e9) {
     throw new PropiusError("invalid_update", "meta.examples must be a positive integer");
@@ -26,5 +29,5 @@ export function decodeDelta(weightSpecs: TensorSpec[], body: Uint8Array) {
   if (typeof bytesDown !== "number" || !Number.isInteger(bytesDown) || bytesDown < 0) {
     throw new PropiusError("invalid_update", "meta.bytesDown must be a non-negative integer");
   }
-  return { values, examples, trainLoss: trainLoss as number | undefined, bytesDown };
+  return { examples, trainLoss: trainLoss as number | undefined, bytesDown };
 }

@@ -19,6 +19,9 @@ import {
   withDerivedDefaults,
 } from "@propius/shared";
 import type { Deadlines } from "./deadlines.js";
+import type { Tickets } from "../auth/tickets.js";
+import type { FoldRecord, JobDescription } from "../aggregation/shard-ports.js";
+import type { Reply } from "./reply.js";
 import type { Assignment, EvaluationAssignment, JobRecord, JobStore } from "./job-store.js";
 import type { Admission, Folded, PartialKey } from "../aggregation/partial-sum.js";
 import { aggregatorShards, shardOf } from "../aggregation/shards.js";
@@ -43,7 +46,10 @@ export interface CombinedSum {
 }
 
 export interface JobCoreOptions {
+  /** A new random ticket id. */
   newTicket: () => string;
+  /** Signs training tickets, so that the device's aggregator shard can check an upload by itself. */
+  tickets: Tickets;
 }
 
 /**
@@ -121,13 +127,13 @@ export class JobCore {
     });
     // The round can close at any report; a device that has done its part is wanted in the next one.
     if (decision.kind === "wait") return decision;
-    if (decision.kind === "keep") return this.task(job, existing!.ticket, existing!.leaseUntil);
-    const ticket = found?.ticket ?? this.options.newTicket();
+    if (decision.kind === "keep") return this.task(job, existing!);
+    const assignment: Assignment = { ticket: found?.ticket ?? this.options.newTicket(), clientId, round: job.round, attempt: job.attempt, status: "bound", boundAt: now, leaseUntil: decision.leaseUntil };
     this.store.transaction(() => {
-      this.store.saveAssignment({ ticket, clientId, round: job.round, attempt: job.attempt, status: "bound", boundAt: now, leaseUntil: decision.leaseUntil });
+      this.store.saveAssignment(assignment);
       if (!found) this.store.saveRound({ ...round, bound: round.bound + 1 });
     });
-    return this.task(job, ticket, decision.leaseUntil);
+    return this.task(job, assignment);
   }
 
   /**
@@ -220,18 +226,18 @@ export class JobCore {
   private claimBuffered(job: JobRecord, clientId: string, now: number): ClaimResult {
     const { plan } = job.spec;
     const live = this.store.findLiveAssignment(clientId, now);
-    if (live) return this.task({ ...job, round: live.round, modelHash: this.store.loadRound(live.round, live.attempt)?.baseModel ?? job.modelHash }, live.ticket, live.leaseUntil);
+    if (live) return this.task({ ...job, modelHash: this.store.loadRound(live.round, live.attempt)?.baseModel ?? job.modelHash }, live);
     if (this.store.countLive(now) >= slotCapacity({ demand: plan.clientsPerRound, overCommit: plan.overCommit })) {
       return { kind: "wait", reason: "round_full", retryAfterMs: 2_000 };
     }
     const leaseUntil = now + (plan.leaseSeconds ?? plan.roundDeadlineSeconds) * 1000;
-    const ticket = this.options.newTicket();
+    const assignment: Assignment = { ticket: this.options.newTicket(), clientId, round: job.round, attempt: job.attempt, status: "bound", boundAt: now, leaseUntil };
     const round = this.currentRound(job);
     this.store.transaction(() => {
-      this.store.saveAssignment({ ticket, clientId, round: job.round, attempt: job.attempt, status: "bound", boundAt: now, leaseUntil });
+      this.store.saveAssignment(assignment);
       this.store.saveRound({ ...round, bound: round.bound + 1 });
     });
-    return this.task(job, ticket, leaseUntil);
+    return this.task(job, assignment);
   }
 
   /** Changes the demand of the rounds that open from now on; the current round keeps its own. */
@@ -249,10 +255,7 @@ export class JobCore {
    */
   admitUpdate(input: { ticket: string; clientId: string; round: number }, now: number): Admission {
     const job = this.jobFor(null);
-    const assignment = this.store.loadAssignment(input.ticket);
-    if (!assignment || assignment.clientId !== input.clientId || assignment.round !== input.round) {
-      throw new PropiusError("ticket_invalid", "this ticket was not issued to this client for this job and round");
-    }
+    const assignment = this.assignmentOf(input);
     if (assignment.status === "reported") throw new PropiusError("ticket_used", "an update for this ticket was already accepted");
     if (assignment.status === "failed") throw new PropiusError("ticket_used", "this task was reported as failed; its slot went to another device");
     const round = this.currentRound(job);
@@ -263,7 +266,7 @@ export class JobCore {
       throw new PropiusError("round_closed", `round ${assignment.round} is closed; the update is stale`);
     }
     return {
-      ticket: input.ticket,
+      ticket: assignment.ticket,
       key: { round: job.round, attempt: job.attempt },
       shard: shardOf(input.clientId, shardCount(job)),
       weighting: aggregation.weighting,
@@ -273,26 +276,45 @@ export class JobCore {
   }
 
   /**
-   * Counts an update its shard has folded under `key`, and closes the round when demand is met. A
-   * repeat, or an update the round's seal already counted, answers as the first time did.
+   * Counts a group of updates an aggregator shard has folded and written in one write, in one
+   * transaction, and closes the round when demand is met: one answer per update. An update the
+   * round's seal or deadline already counted answers as the first time did; a retried upload of
+   * one counted before is `ticket_used`; a fold into an attempt the job discarded is `round_closed`.
    */
-  commitUpdate(input: { ticket: string; clientId: string; key: PartialKey; folded: Folded }, now: number): UpdateReceipt {
+  commitFolds(records: FoldRecord[], now: number): Reply<UpdateReceipt>[] {
     const job = this.jobFor(null);
-    const assignment = this.store.loadAssignment(input.ticket);
+    return this.store.transaction(() => {
+      const answers = records.map((r): Reply<UpdateReceipt> => {
+        try {
+          return { ok: true, value: this.commitOne(job, r, now) };
+        } catch (error) {
+          if (error instanceof PropiusError) return { ok: false, ...error.toBody() };
+          throw error;
+        }
+      });
+      this.touch(job, now);
+      return answers;
+    });
+  }
+
+  private commitOne(job: JobRecord, input: FoldRecord, now: number): UpdateReceipt {
+    const assignment = this.store.loadAssignment(input.folded.ticket);
     const record = this.store.loadRound(input.key.round, input.key.attempt);
     if (!assignment || assignment.clientId !== input.clientId || !record) {
       throw new PropiusError("ticket_invalid", "this ticket was not issued to this client for this job and round");
     }
-    if (assignment.status === "reported") return receipt(job, record);
+    if (assignment.status === "reported") {
+      if (input.repeat) throw new PropiusError("ticket_used", "an update for this ticket was already accepted");
+      return receipt(job, record);
+    }
+    // A device that reported it could not do the task gave its slot away; its late update is not counted.
+    if (assignment.status === "failed") throw new PropiusError("ticket_used", "this task was reported as failed; its slot went to another device");
     // The fold landed in a partial sum the job discarded (a retried attempt) or will never take.
     if (job.state !== "running" || record.status === "retried") throw new PropiusError("round_closed", `round ${record.round} is closed; the update is stale`);
-    return this.store.transaction(() => {
-      const updated = this.count(record, assignment, input.folded);
-      if (updated.status === "open" && demandMet(updated.reported, updated)) this.startAggregation(updated, now);
-      this.store.saveRound(updated);
-      this.touch(job, now);
-      return receipt(job, updated);
-    });
+    const updated = this.count(record, assignment, input.folded);
+    if (updated.status === "open" && demandMet(updated.reported, updated)) this.startAggregation(updated, now);
+    this.store.saveRound(updated);
+    return receipt(job, updated);
   }
 
   /**
@@ -303,10 +325,7 @@ export class JobCore {
     const job = this.jobFor(null);
     const evaluating = this.store.loadEvaluationAssignment(input.ticket);
     if (evaluating && evaluating.clientId === input.clientId && evaluating.round === input.round) return this.failEvaluation(job, evaluating, input.failure, now);
-    const assignment = this.store.loadAssignment(input.ticket);
-    if (!assignment || assignment.clientId !== input.clientId || assignment.round !== input.round) {
-      throw new PropiusError("ticket_invalid", "this ticket was not issued to this client for this job and round");
-    }
+    const assignment = this.assignmentOf(input);
     const record = this.store.loadRound(assignment.round, assignment.attempt);
     if (!record) throw new PropiusError("internal", `no record of round ${assignment.round} attempt ${assignment.attempt}`);
     if (assignment.status === "failed") return record;
@@ -346,7 +365,8 @@ export class JobCore {
       if (!record) throw new PropiusError("internal", `no record of round ${key.round} attempt ${key.attempt}`);
       for (const f of folded) {
         const assignment = this.store.loadAssignment(f.ticket);
-        if (assignment && assignment.status !== "reported") record = this.count(record, assignment, f);
+        // A failed task's late fold is in the sum but not counted (see commitOne).
+        if (assignment && assignment.status === "bound") record = this.count(record, assignment, f);
       }
       this.store.saveRound(record);
     });
@@ -546,8 +566,26 @@ export class JobCore {
     return round;
   }
 
-  private task(job: JobRecord, ticket: string, deadline: number): ClaimResult {
-    return { kind: "task", ticket, round: job.round, modelHash: job.modelHash!, deadline, spec: job.spec };
+  /** A training task, with its ticket signed: the claims name the assignment, its lease and the device's shard. */
+  private task(job: JobRecord, a: Pick<Assignment, "ticket" | "clientId" | "round" | "attempt" | "leaseUntil">): ClaimResult {
+    const ticket = this.options.tickets.sign({ id: a.ticket, jobId: job.id, clientId: a.clientId, round: a.round, attempt: a.attempt, leaseUntil: a.leaseUntil, shard: shardOf(a.clientId, shardCount(job)) });
+    return { kind: "task", ticket, round: a.round, modelHash: job.modelHash!, deadline: a.leaseUntil, spec: job.spec };
+  }
+
+  /** The training assignment a device's ticket names, if the ticket is this job's, the device's and the round's. */
+  private assignmentOf(input: { ticket: string; clientId: string; round: number }): Assignment {
+    const claims = this.options.tickets.verify(input.ticket);
+    const assignment = claims && this.store.loadAssignment(claims.id);
+    if (!assignment || assignment.clientId !== input.clientId || assignment.round !== input.round) {
+      throw new PropiusError("ticket_invalid", "this ticket was not issued to this client for this job and round");
+    }
+    return assignment;
+  }
+
+  /** What an aggregator shard needs to know of the job, once: its tensors, its weighting, and whether it is buffered. */
+  describe(): JobDescription {
+    const job = this.jobFor(null);
+    return { jobId: job.id, weightSpecs: job.spec.model.weightSpecs, weighting: job.spec.aggregation.weighting, buffered: isBuffered(job) };
   }
 
   private touch(job: JobRecord, now: number): void {

@@ -22,8 +22,12 @@ import { JobCore, type ClaimResult } from "./job-core.js";
 import { reply, unwrap, type Reply } from "./reply.js";
 import { SqliteJobStore } from "./sqlite-job-store.js";
 import { aggregatorOf, directoryOf } from "../directory/directory-client.js";
-import { combineShards, countUncommittedFolds, type ShardPort } from "../aggregation/combine-shards.js";
-import type { Admission, Folded, PartialKey } from "../aggregation/partial-sum.js";
+import { countUncommittedFolds, type ShardPort } from "../aggregation/combine-shards.js";
+import { closeRound } from "../aggregation/round-close.js";
+import type { Admission } from "../aggregation/partial-sum.js";
+import type { FoldRecord, JobDescription } from "../aggregation/shard-ports.js";
+import { lazyTickets } from "../auth/tickets.js";
+import { secret } from "../middleware/auth/index.js";
 import { scheduleOf } from "../directory/directory-object.js";
 import { fromStream } from "../http/byte-stream.js";
 
@@ -54,7 +58,7 @@ export class JobObject extends DurableObject<Env> {
   private openCore(): JobCore {
     const store = new SqliteJobStore(this.ctx.storage.sql, this.ctx.storage);
     const deadlines = new Deadlines(store, { schedule: (at) => (this.alarmAt = at) });
-    return new JobCore(store, deadlines, { newTicket: randomToken });
+    return new JobCore(store, deadlines, { newTicket: randomToken, tickets: lazyTickets(() => secret(this.env.PROPIUS_TOKEN_SECRET, "PROPIUS_TOKEN_SECRET")) });
   }
 
   create(input: { id: string; tenant: string; spec: JobSpec }): Promise<Reply<JobStatus>> {
@@ -98,14 +102,21 @@ export class JobObject extends DurableObject<Env> {
     return this.run(() => this.core.claim(clientId, Date.now()));
   }
 
-  /** Checks an upload's ticket; the answer tells the Worker which aggregator shard folds it. */
+  /** What an aggregator shard learns of the job once: its tensors, weighting and mode. */
+  describe(): Promise<Reply<JobDescription>> {
+    return this.run(() => this.core.describe());
+  }
+
+  /** Buffered (FedBuff) jobs: the leave to fold an update into the current server step, with its staleness discount. */
   admitUpdate(input: { ticket: string; clientId: string; round: number }): Promise<Reply<Admission>> {
     return this.run(() => this.core.admitUpdate(input, Date.now()));
   }
 
-  /** Counts an update its shard has folded. */
-  commitUpdate(input: { ticket: string; clientId: string; key: PartialKey; folded: Folded }): Promise<Reply<UpdateReceipt>> {
-    return this.run(() => this.core.commitUpdate(input, Date.now()));
+  /** Counts a group of updates a shard has folded and written in one write; one answer each. */
+  async commitFolds(records: FoldRecord[]): Promise<Reply<UpdateReceipt>[]> {
+    const answers = await this.run(() => this.core.commitFolds(records, Date.now()));
+    if (answers.ok) return answers.value;
+    return records.map(() => answers);
   }
 
   /** Adds a device's evaluation of a round's result; the last model's evaluation finishes the job. */
@@ -224,30 +235,27 @@ export class JobObject extends DurableObject<Env> {
     };
   }
 
-  /**
-   * Closes the pending round: combines its shards' partial sums, applies the job's strategy to the
-   * base model, stores the next version, then lets the shards drop their sums.
-   */
+  /** Closes the pending round (see `closeRound`), and tells the scheduler the round the job runs now. */
   private async aggregateIfDue(): Promise<void> {
     const pending = this.core.pendingAggregation();
     if (!pending) return;
     try {
-      // The next model is computed in place over the combined sum, inside the message that stores it.
-      const next = allocateWeights({ kind: "model", codec: "fp32", tensors: pending.tensors });
-      const total = await combineShards(this.core, pending, (i) => this.shard(pending.jobId, i), next.values);
-      const base = await this.models.getStream(pending.baseHash);
-      if (!base) throw new Error(`base model ${pending.baseHash} is missing from the model store`);
-      const state = await this.core.aggregate(modelValues(base as unknown as AsyncIterable<Uint8Array>, pending.tensors), total);
-      const hash = await this.models.put(next.bytes);
-      const job = this.core.completeAggregation(pending.key.round, hash, Date.now(), state);
-      await directoryOf(this.env).setJobState(job.id, job.state, job.round, job.attempt);
+      const closed = await closeRound(this.core, {
+        shard: (i) => this.shard(pending.jobId, i),
+        baseModel: async (hash) => {
+          const base = await this.models.getStream(hash);
+          if (!base) throw new Error(`base model ${hash} is missing from the model store`);
+          return modelValues(base as unknown as AsyncIterable<Uint8Array>, pending.tensors);
+        },
+        storeModel: (bytes) => this.models.put(bytes),
+        release: (i, key) => unwrap(aggregatorOf(this.env, pending.jobId, i).release(key)),
+        now: () => Date.now(),
+      });
+      if (closed) await directoryOf(this.env).setJobState(closed.job.id, closed.job.state, closed.job.round, closed.job.attempt);
     } catch (error) {
       console.error(`aggregation of round ${pending.key.round} failed; retrying`, error);
       this.core.deferAggregation(Date.now() + AGGREGATION_RETRY_MS);
-      return;
     }
-    // The model is stored: the partial sums are no longer needed (a shard also drops one when the next round's first update arrives).
-    await Promise.allSettled(Array.from({ length: pending.shards }, (_, i) => aggregatorOf(this.env, pending.jobId, i).release(pending.key)));
   }
 
   private async run<T>(fn: () => T | Promise<T>): Promise<Reply<T>> {

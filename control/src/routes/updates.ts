@@ -7,13 +7,18 @@ import { JSON_BODY_LIMIT, bodyLimit, uploadLimit } from "../middleware/body-limi
 import { intParam, readJson } from "../middleware/validate/index.js";
 import { aggregatorOf, jobOf } from "../directory/directory-client.js";
 import { unwrap } from "../job/reply.js";
-import { bodyStream } from "../http/byte-stream.js";
+import { bodyStream, drain } from "../http/byte-stream.js";
+import { submitUpdate } from "../aggregation/submit-update.js";
+import { TICKET_PATTERN } from "../auth/tickets.js";
+import type { Upload } from "../aggregation/shard-ports.js";
+
 import { jobIdParam } from "./job-id.js";
 
 /** The task's ticket, from its header. */
 function ticketOf(c: Context<AppEnv>): string {
   const ticket = c.req.header(TICKET_HEADER);
-  if (!ticket || !/^[A-Za-z0-9_-]{8,64}$/.test(ticket)) throw new PropiusError("ticket_invalid", `send the task's ticket in the ${TICKET_HEADER} header`);
+  // A training ticket is signed (`tk.<claims>.<signature>`, see auth/tickets.ts); an evaluation ticket is an id the job keeps.
+  if (!ticket || !(/^[A-Za-z0-9_-]{8,64}$/.test(ticket) || TICKET_PATTERN.test(ticket))) throw new PropiusError("ticket_invalid", `send the task's ticket in the ${TICKET_HEADER} header`);
   return ticket;
 }
 
@@ -31,12 +36,17 @@ export const updateRoutes = new Hono<AppEnv>()
       throw new PropiusError("unsupported_media_type", `send the delta as ${WEIGHTS_MEDIA_TYPE}`);
     }
     const clientId = c.get("clientId");
-    // The job checks the ticket; the device's aggregator shard reads and folds the delta; the job counts it.
-    const job = jobOf(c.env, jobId);
-    const admission = await unwrap(job.admitUpdate({ ticket, clientId, round }));
-    const folded = await unwrap(aggregatorOf(c.env, jobId, admission.shard).fold(admission, bodyStream(c.req.raw)));
-    const receipt = await unwrap(job.commitUpdate({ ticket, clientId, key: admission.key, folded }));
-    return c.json(receipt, 202);
+    const body = bodyStream(c.req.raw);
+    // One object call: the device's aggregator shard checks the ticket, folds the body as it arrives, and has the job count it.
+    const shards = (index: number) => ({
+      submit: ({ body: stream, ...upload }: Upload<ReadableStream<Uint8Array>>, shard: number) => unwrap(aggregatorOf(c.env, jobId, index).submit(upload, shard, stream)),
+    });
+    try {
+      return c.json(await submitUpdate(shards, { jobId, ticket, clientId, round, body }), 202);
+    } finally {
+      // Refused before the shard was called: the body is received to its end all the same (see `drain`).
+      if (!body.locked) await drain(body);
+    }
   })
   .post("/v1/jobs/:id/rounds/:round/failures", clientAuth(), bodyLimit(JSON_BODY_LIMIT), async (c) => {
     const { jobId, task, body } = await reportOf(c, taskFailureSchema);

@@ -1,0 +1,40 @@
+import type { TensorSpec, UpdateReceipt, Weighting } from "@propius/shared";
+import type { Reply } from "../job/reply.js";
+import type { Admission, Folded, PartialKey } from "./partial-sum.js";
+
+/** What an aggregator shard learns of its job once, and caches: enough to check and weigh an update by itself. */
+export interface JobDescription {
+  jobId: string;
+  weightSpecs: TensorSpec[];
+  weighting: Weighting;
+  /** Asynchronous (FedBuff): the job's current server step and the staleness discount come from the job. */
+  buffered: boolean;
+}
+
+/** One folded update as the shard reports it to the job: the job counts it once and answers its receipt. */
+export interface FoldRecord {
+  clientId: string;
+  key: PartialKey;
+  folded: Folded;
+  /** The shard had folded this ticket before (a retried upload): counted already, it is `ticket_used`. */
+  repeat: boolean;
+}
+
+/** The job as an aggregator shard calls it: over RPC in the Durable Object, directly in tests. */
+export interface JobPort {
+  describe(jobId: string): Promise<JobDescription>;
+  /** Buffered jobs only: the job's leave to fold into its current step, with the staleness discount. */
+  admit(jobId: string, input: { ticket: string; clientId: string; round: number }): Promise<Admission>;
+  /** Counts a group of folded updates, written to the shard's storage in one write: one answer each. */
+  commitFolds(jobId: string, records: FoldRecord[]): Promise<Reply<UpdateReceipt>[]>;
+}
+
+/** An upload as the Worker hands it to the shard: the task's ticket, the device, and the body as it arrives. */
+export interface Upload<Body = AsyncIterable<Uint8Array>> {
+  jobId: string;
+  ticket: string;
+  clientId: string;
+  round: number;
+  /** The body as it arrives: a request stream in the Worker, its chunks in the shard. */
+  body: Body;
+}

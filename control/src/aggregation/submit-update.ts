@@ -1,0 +1,25 @@
+import { PropiusError, type UpdateReceipt } from "@propius/shared";
+import { ticketShard } from "../auth/tickets.js";
+import type { Upload } from "./shard-ports.js";
+
+/** An aggregator shard as the Worker calls it: over RPC in production, in process in tests. */
+export interface UploadPort<Body> {
+  submit(upload: Upload<Body>, shard: number): Promise<UpdateReceipt>;
+}
+
+/**
+ * A device's upload, end to end, in one object call: the Worker routes it by the ticket's shard
+ * (read unverified: the shard checks the signature, the device, the round and the lease itself)
+ * to the device's aggregator shard with the body as it streams in. The shard decodes and folds
+ * it, writes the partial sum once for every fold of its group, has the job count the group in one
+ * call, and answers with the receipt (see AggregatorCore.submit).
+ *
+ *   Worker --submit(ticket, body stream)--> shard --commitFolds(group)--> job
+ *
+ * Before: admitUpdate (job) -> fold (shard, whole body read first, whole sum written) -> commitUpdate (job).
+ */
+export async function submitUpdate<Body>(shards: (index: number) => UploadPort<Body>, upload: Upload<Body>): Promise<UpdateReceipt> {
+  const shard = ticketShard(upload.ticket);
+  if (shard === null) throw new PropiusError("ticket_invalid", "this ticket was not issued to this client for this job and round");
+  return shards(shard).submit(upload, shard);
+}

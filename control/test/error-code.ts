@@ -10,3 +10,14 @@ export function codeOf(fn: () => unknown): string {
   }
   throw new Error("expected an error");
 }
+
+/** The stable code of the PropiusError `fn`'s promise rejects with; fails the test if it resolves or rejects with something else. */
+export async function asyncCodeOf(fn: () => Promise<unknown>): Promise<string> {
+  try {
+    await fn();
+  } catch (error) {
+    if (error instanceof PropiusError) return error.code;
+    throw error;
+  }
+  throw new Error("expected an error");
+}

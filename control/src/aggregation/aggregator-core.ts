@@ -175,13 +175,14 @@ export class AggregatorCore {
     return this.store.sumChunks();
   }
 
-  /** Drops the partial of `key` (or an earlier one) once the job has stored the model it produced. */
+  /** Drops the partial sum of `key` (or an earlier one) once the job has stored the model it produced. */
   release(key: PartialKey): Promise<void> {
     return this.turn(async () => {
       await this.idle();
       const current = this.store.loadPartial();
       if (!current || compareKeys(current, key) > 0) return;
-      this.store.transaction(() => this.store.clear());
+      // The sum goes; the key stays, sealed, so that a late upload for it is refused as stale rather than folded anew.
+      this.store.transaction(() => (this.store.clear(), this.store.savePartial({ ...emptyPartial(current, 0), sealed: true }, new Float32Array(0))));
       this.live = null;
     });
   }

@@ -10,6 +10,8 @@ import { submitUpdate } from "./submit-update.js";
 
 /** The secret the in-process job and shards sign and check tickets with. */
 export const IN_PROCESS_SECRET = "in-process-ticket-secret";
+/** Tickets signed with IN_PROCESS_SECRET: what a job in process mints and its in-process shards check. */
+export const inProcessTickets = signedTickets(IN_PROCESS_SECRET);
 
 /**
  * A job's aggregator shards in one process, over memory stores, with the job called directly: the
@@ -22,10 +24,12 @@ export class InProcessAggregation {
   /** Object calls made, by callee and method (the Worker's call to a shard counts as `shard.submit`). */
   readonly calls = new Map<string, number>();
   clock = 0;
+  /** How many of the next group commits fail on the way to the job (as if the shard's call to it were lost). */
+  lostCommits = 0;
 
   constructor(
     private readonly job: JobCore,
-    readonly tickets: Tickets = signedTickets(IN_PROCESS_SECRET),
+    readonly tickets: Tickets = inProcessTickets,
   ) {}
 
   shard(index: number): AggregatorCore {
@@ -47,7 +51,11 @@ export class InProcessAggregation {
     return {
       describe: async () => (this.count("job.describe"), this.job.describe()),
       admit: async (_jobId, input) => (this.count("job.admitUpdate"), this.job.admitUpdate(input, this.clock)),
-      commitFolds: async (_jobId, records) => (this.count("job.commitFolds"), this.job.commitFolds(records, this.clock)),
+      commitFolds: async (_jobId, records) => {
+        this.count("job.commitFolds");
+        if (this.lostCommits > 0 && this.lostCommits--) throw new Error("the call to the job was lost");
+        return this.job.commitFolds(records, this.clock);
+      },
     };
   }
 

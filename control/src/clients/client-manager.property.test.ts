@@ -3,7 +3,7 @@ import { PropiusError, encodeWeights, jobSpecSchema, type Attributes, type Check
 import { Deadlines, MemoryDeadlineStore } from "../job/deadlines.js";
 import { JobCore } from "../job/job-core.js";
 import { MemoryJobStore } from "../job/job-store.js";
-import { InProcessAggregation } from "../aggregation/in-process-aggregation.js";
+import { InProcessAggregation, inProcessTickets } from "../aggregation/in-process-aggregation.js";
 import { POLICY_NAMES, createPolicy, type PolicyName } from "../scheduling/policies/index.js";
 import { toTask } from "../scheduling/task.js";
 import { randomInt, seededRandom, type Random } from "../simulator/random.js";
@@ -48,7 +48,7 @@ async function run(policy: PolicyName, seed: number, steps: number): Promise<num
   const jobs = Array.from({ length: 4 }, (_, i) => {
     const spec = jobSpecSchema.parse(randomSpec(random, i));
     const store = new MemoryJobStore();
-    const core = new JobCore(store, new Deadlines(new MemoryDeadlineStore(), { schedule: () => {} }), { newTicket: () => `t${Math.floor(random() * 2 ** 48)}` });
+    const core = new JobCore(store, new Deadlines(new MemoryDeadlineStore(), { schedule: () => {} }), { newTicket: () => `t${Math.floor(random() * 2 ** 48)}`, tickets: inProcessTickets });
     const id = `job_prop${seed}x${i}000`;
     core.create({ id, tenant: "t", spec, now: now + i });
     core.setInitialModel("base", now + i);
@@ -127,7 +127,7 @@ async function run(policy: PolicyName, seed: number, steps: number): Promise<num
     } else if (action < 8 && device.task) {
       const { core, shards } = jobOf(device.task.jobId);
       try {
-        shards.submit({ ticket: device.task.ticket, clientId: device.id, round: device.task.round, body: delta }, now);
+        await shards.submit({ ticket: device.task.ticket, clientId: device.id, round: device.task.round, body: delta }, now);
       } catch (error) {
         if (!(error instanceof PropiusError)) throw error; // stale or refused: the device moves on
       }

@@ -3,7 +3,7 @@ import { encodeWeights, jobSpecSchema, type Attributes, type CheckInReply, type 
 import { Deadlines, MemoryDeadlineStore } from "../job/deadlines.js";
 import { JobCore } from "../job/job-core.js";
 import { MemoryJobStore } from "../job/job-store.js";
-import { InProcessAggregation } from "../aggregation/in-process-aggregation.js";
+import { InProcessAggregation, inProcessTickets } from "../aggregation/in-process-aggregation.js";
 import { createPolicy, type PolicyName } from "../scheduling/policies/index.js";
 import { toTask } from "../scheduling/task.js";
 import { ClientManager, type ClaimAnswer, type ScheduledJob } from "./client-manager.js";
@@ -22,7 +22,7 @@ function world(jobs: { id: string; demand?: number; constraints?: JobSpecInput["
       plan: { rounds: 3, clientsPerRound: job.demand ?? 2, overCommit: 1, roundDeadlineSeconds: 60, localEpochs: 1 },
       constraints: job.constraints, privateConstraints: job.privateConstraints,
     } satisfies JobSpecInput);
-    const core = new JobCore(new MemoryJobStore(), new Deadlines(new MemoryDeadlineStore(), { schedule: () => {} }), { newTicket: () => crypto.randomUUID() });
+    const core = new JobCore(new MemoryJobStore(), new Deadlines(new MemoryDeadlineStore(), { schedule: () => {} }), { newTicket: () => crypto.randomUUID(), tickets: inProcessTickets });
     core.create({ id: job.id, tenant: "t", spec, now: i });
     core.setInitialModel("base", i);
     cores.set(job.id, core);
@@ -45,7 +45,7 @@ function world(jobs: { id: string; demand?: number; constraints?: JobSpecInput["
   const report = (clientId: string, reply: CheckInReply) => {
     if (reply.status !== "task") throw new Error(`expected a task, got ${JSON.stringify(reply)}`);
     const body = encodeWeights({ kind: "delta", codec: "fp32", tensors, meta: { examples: 1 } }, Float32Array.of(1, 1));
-    new InProcessAggregation(cores.get(reply.task.jobId)!).submit({ ticket: reply.task.ticket, clientId, round: reply.task.round, body }, clock);
+    return new InProcessAggregation(cores.get(reply.task.jobId)!).submit({ ticket: reply.task.ticket, clientId, round: reply.task.round, body }, clock);
   };
   return { manager, registry, calls, checkIn, report, advance: (ms: number) => (clock += ms), now: () => clock };
 }
@@ -72,7 +72,7 @@ describe("ClientManager", () => {
   it("moves a device that has reported on to the next job that wants it", async () => {
     const w = world([{ id: "job_aaaaaaaa", demand: 2 }, { id: "job_bbbbbbbb" }]);
     const task = await w.checkIn("c1");
-    w.report("c1", task);
+    await w.report("c1", task);
     expect(jobOf(await w.checkIn("c1"))).toBe("job_bbbbbbbb");
   });
 
@@ -128,7 +128,7 @@ describe("ClientManager", () => {
     expect((await w.manager.view(w.now())).jobs[0].secondsPerSpeedUnit).toBeUndefined();
     const task = await w.checkIn("slow", { inference_latency: 4 });
     w.advance(20_000);
-    w.report("slow", task);
+    await w.report("slow", task);
     expect(jobOf(await w.checkIn("slow", { inference_latency: 4 }))).toBe("job_bbbbbbbb");
     expect((await w.manager.view(w.now())).jobs[0].secondsPerSpeedUnit).toBe(5);
   });

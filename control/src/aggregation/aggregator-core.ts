@@ -46,10 +46,11 @@ export class AggregatorCore {
   /** One upload into shard `shard`: checked, decoded as it arrives, folded, written with its group, counted. */
   async submit(upload: Upload, shard: number, now: number): Promise<UpdateReceipt> {
     const claims = this.tickets.verify(upload.ticket);
-    if (!claims || claims.jobId !== upload.jobId || claims.clientId !== upload.clientId || claims.round !== upload.round || claims.shard !== shard) {
+    // Learnt once; for a job that does not exist this is where `job_not_found` comes from.
+    const job = claims && (this.described ??= await this.job.describe(upload.jobId));
+    if (!claims || !job || claims.jobId !== upload.jobId || claims.clientId !== upload.clientId || claims.round !== upload.round || claims.shard !== shard) {
       throw new PropiusError("ticket_invalid", "this ticket was not issued to this client for this job and round");
     }
-    const job = (this.described ??= await this.job.describe(upload.jobId));
     const admission: Admission = job.buffered
       ? await this.job.admit(upload.jobId, upload)
       : { ticket: claims.id, key: { round: claims.round, attempt: claims.attempt }, shard, weighting: job.weighting, weightScale: 1, weightSpecs: job.weightSpecs };

@@ -284,15 +284,22 @@ export class JobCore {
   commitFolds(records: FoldRecord[], now: number): Reply<UpdateReceipt>[] {
     const job = this.jobFor(null);
     return this.store.transaction(() => {
+      const before = job.updatedAt;
+      let counted = false;
       const answers = records.map((r): Reply<UpdateReceipt> => {
         try {
-          return { ok: true, value: this.commitOne(job, r, now) };
+          const reported = this.store.loadAssignment(r.folded.ticket)?.status === "reported";
+          const value = this.commitOne(job, r, now);
+          counted ||= !reported;
+          return { ok: true, value };
         } catch (error) {
           if (error instanceof PropiusError) return { ok: false, ...error.toBody() };
           throw error;
         }
       });
-      this.touch(job, now);
+      // Nothing counted (every update refused or counted before): the job is left as it was.
+      if (counted) this.touch(job, now);
+      else job.updatedAt = before;
       return answers;
     });
   }

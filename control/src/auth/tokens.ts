@@ -30,8 +30,28 @@ export async function issueClientToken(secret: string, clientId: string): Promis
   return `ct_${clientId}.${await sign(secret, clientId)}`;
 }
 
-/** The client id a token was issued to, or null when the token is malformed or forged. */
+/** Tokens this isolate has verified, by secret: a device sends the same token on every request. */
+const verified = new Map<string, Map<string, string>>();
+const VERIFIED_LIMIT = 10_000;
+
+/**
+ * The client id a token was issued to, or null when the token is malformed or forged. A token
+ * verified once is remembered (tokens do not expire; a new secret starts a new memo), so the HMAC
+ * runs once per device and isolate rather than on every request.
+ */
 export async function verifyClientToken(secret: string, token: string): Promise<string | null> {
+  let memo = verified.get(secret);
+  const known = memo?.get(token);
+  if (known !== undefined) return known;
+  const clientId = await checkClientToken(secret, token);
+  if (clientId === null) return null;
+  if (!memo) verified.set(secret, (memo = new Map()));
+  if (memo.size >= VERIFIED_LIMIT) memo.delete(memo.keys().next().value!);
+  memo.set(token, clientId);
+  return clientId;
+}
+
+async function checkClientToken(secret: string, token: string): Promise<string | null> {
   const match = /^ct_([A-Za-z0-9_-]{8,64})\.([A-Za-z0-9_-]{43})$/.exec(token);
   if (!match) return null;
   const [, clientId, signature] = match;

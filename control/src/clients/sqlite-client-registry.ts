@@ -8,21 +8,39 @@ const SCHEMA = [
   "CREATE TABLE IF NOT EXISTS bindings (client_id TEXT PRIMARY KEY, job_id TEXT NOT NULL, round INTEGER NOT NULL, bound_at INTEGER NOT NULL, lease_until INTEGER NOT NULL)",
 ];
 
-/** A client manager's registry over its Durable Object's SQLite database. */
+/**
+ * A client manager's registry over its Durable Object's SQLite database. A device checks in often
+ * with the same attributes: its row is rewritten only when they change or when its stored
+ * `last_seen` is `refreshMs` old, so the TTL and the supply window see it late by at most that.
+ */
 export class SqliteClientRegistry implements ClientRegistry {
-  constructor(private readonly sql: SqlPort) {
+  /** What this object last wrote per device: its attributes (JSON) and `last_seen`. */
+  private readonly written = new Map<string, { attributes: string; lastSeen: number }>();
+
+  constructor(
+    private readonly sql: SqlPort,
+    private readonly refreshMs = 30_000,
+  ) {
     for (const statement of SCHEMA) sql.exec(statement);
   }
 
   upsert(record: ClientRecord): void {
+    const attributes = JSON.stringify(record.attributes);
+    const last = this.written.get(record.clientId);
+    if (last && last.attributes === attributes && record.lastSeen - last.lastSeen < this.refreshMs) return;
+    if (this.written.size >= 100_000) this.written.clear();
+    this.written.set(record.clientId, { attributes, lastSeen: record.lastSeen });
     this.sql.exec(
       "INSERT INTO clients (id, attributes, last_seen) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET attributes = excluded.attributes, last_seen = excluded.last_seen",
-      record.clientId, JSON.stringify(record.attributes), record.lastSeen,
+      record.clientId, attributes, record.lastSeen,
     );
   }
 
   touch(clientId: string, now: number): boolean {
-    return this.sql.exec("UPDATE clients SET last_seen = ? WHERE id = ? RETURNING id", now, clientId).toArray().length > 0;
+    const known = this.sql.exec("UPDATE clients SET last_seen = ? WHERE id = ? RETURNING id", now, clientId).toArray().length > 0;
+    const last = this.written.get(clientId);
+    if (last) last.lastSeen = now;
+    return known;
   }
 
   seenSince(since: number): ClientRecord[] {
@@ -47,7 +65,9 @@ export class SqliteClientRegistry implements ClientRegistry {
 
   prune(before: number): number {
     this.sql.exec("DELETE FROM bindings WHERE client_id IN (SELECT id FROM clients WHERE last_seen < ?)", before);
-    return this.sql.exec("DELETE FROM clients WHERE last_seen < ? RETURNING id", before).toArray().length;
+    const pruned = this.sql.exec("DELETE FROM clients WHERE last_seen < ? RETURNING id", before).toArray();
+    for (const row of pruned) this.written.delete(row.id as string);
+    return pruned.length;
   }
 }
 

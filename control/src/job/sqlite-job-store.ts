@@ -2,6 +2,7 @@ import type { FailureCode, RoundRecord, StrategyState } from "@propius/shared";
 import type { DeadlineStore } from "./deadlines.js";
 import type { Assignment, EvaluationAssignment, FailureRecord, JobRecord, JobStore } from "./job-store.js";
 import { applySchema, chunksOf, floatsOf, type SqlPort, type TransactionPort } from "../storage/sql-port.js";
+import { RowCache } from "../storage/row-cache.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -22,8 +23,14 @@ CREATE TABLE IF NOT EXISTS deadlines (name TEXT PRIMARY KEY, at INTEGER NOT NULL
 CREATE TABLE IF NOT EXISTS strategy_chunks (field TEXT NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (field, idx));
 `;
 
-/** JobStore and DeadlineStore over a Durable Object's SQLite database. */
+/**
+ * JobStore and DeadlineStore over a Durable Object's SQLite database. The job record, round records
+ * and a device's failures are read on every claim: they are kept parsed in memory as well (the
+ * object is the only writer of its database), and undone with a transaction that fails.
+ */
 export class SqliteJobStore implements JobStore, DeadlineStore {
+  private readonly cache = new RowCache<object>();
+
   constructor(
     private readonly sql: SqlPort,
     private readonly tx: TransactionPort,
@@ -32,21 +39,25 @@ export class SqliteJobStore implements JobStore, DeadlineStore {
   }
 
   loadJob(): JobRecord | null {
-    return this.getMeta<JobRecord>("job");
+    return this.cache.get("job", () => this.getMeta<JobRecord>("job")) as JobRecord | null;
   }
   saveJob(job: JobRecord): void {
     this.setMeta("job", job);
+    this.cache.set("job", job);
   }
 
   loadRounds(): RoundRecord[] {
     return this.sql.exec("SELECT record FROM rounds ORDER BY round, attempt").toArray().map((r) => JSON.parse(r.record as string));
   }
   loadRound(round: number, attempt: number): RoundRecord | null {
-    const [row] = this.sql.exec("SELECT record FROM rounds WHERE round = ? AND attempt = ?", round, attempt).toArray();
-    return row ? JSON.parse(row.record as string) : null;
+    return this.cache.get(`round:${round}/${attempt}`, () => {
+      const [row] = this.sql.exec("SELECT record FROM rounds WHERE round = ? AND attempt = ?", round, attempt).toArray();
+      return row ? JSON.parse(row.record as string) : null;
+    }) as RoundRecord | null;
   }
   saveRound(record: RoundRecord): void {
     this.sql.exec("INSERT OR REPLACE INTO rounds (round, attempt, record) VALUES (?, ?, ?)", record.round, record.attempt, JSON.stringify(record));
+    this.cache.set(`round:${record.round}/${record.attempt}`, record);
   }
 
   loadAssignment(ticket: string): Assignment | null {
@@ -95,11 +106,16 @@ export class SqliteJobStore implements JobStore, DeadlineStore {
   }
   saveFailure(f: FailureRecord): void {
     this.sql.exec("INSERT OR REPLACE INTO failures (client_id, round, attempt, code, message, at) VALUES (?, ?, ?, ?, ?, ?)", f.clientId, f.round, f.attempt, f.code, f.message, f.at);
+    this.cache.forget(`failures:${f.clientId}`);
   }
   findFailures(clientId: string, codes: readonly FailureCode[]): FailureRecord[] {
     if (codes.length === 0) return [];
-    const rows = this.sql.exec(`SELECT * FROM failures WHERE client_id = ? AND code IN (${codes.map(() => "?").join(", ")}) ORDER BY at DESC`, clientId, ...codes).toArray();
-    return rows.map((r) => ({ clientId: r.client_id as string, round: Number(r.round), attempt: Number(r.attempt), code: r.code as FailureCode, message: r.message as string, at: Number(r.at) }));
+    // Every failure of the device, most recent first, read once: most devices have none.
+    const { records } = this.cache.get(`failures:${clientId}`, () => {
+      const rows = this.sql.exec("SELECT * FROM failures WHERE client_id = ? ORDER BY at DESC", clientId).toArray();
+      return { records: rows.map((r) => ({ clientId: r.client_id as string, round: Number(r.round), attempt: Number(r.attempt), code: r.code as FailureCode, message: r.message as string, at: Number(r.at) })) };
+    }) as { records: FailureRecord[] };
+    return records.filter((f) => codes.includes(f.code)).map((f) => ({ ...f }));
   }
   saveAssignment(a: Assignment): void {
     this.sql.exec(
@@ -138,7 +154,7 @@ export class SqliteJobStore implements JobStore, DeadlineStore {
   }
 
   transaction<T>(fn: () => T): T {
-    return this.tx.transactionSync(fn);
+    return this.cache.transaction(() => this.tx.transactionSync(fn));
   }
 
   all(): Map<string, number> {

@@ -3,6 +3,7 @@ import { PropiusError, WEIGHTS_MEDIA_TYPE } from "@propius/shared";
 import type { AppEnv } from "../http/app-env.js";
 import { clientOrOwnerAuth } from "../middleware/auth/index.js";
 import { HASH_PATTERN, r2ModelStore } from "../models/model-store.js";
+import { hotModels } from "../models/hot-models.js";
 
 /** Model versions by content address: immutable, so cacheable forever and revalidated by ETag. */
 export const modelRoutes = new Hono<AppEnv>().get("/v1/models/:hash", clientOrOwnerAuth(), async (c) => {
@@ -11,7 +12,8 @@ export const modelRoutes = new Hono<AppEnv>().get("/v1/models/:hash", clientOrOw
   const etag = `"${hash}"`;
   const headers = { etag, "cache-control": "private, max-age=31536000, immutable" };
   if ((c.req.header("if-none-match") ?? "").split(",").some((t) => t.trim() === etag)) return c.body(null, 304, headers);
-  const bytes = await r2ModelStore(c.env.MODELS).get(hash);
+  // Every device of a round asks for the same version: it is served from the isolate's memory.
+  const bytes = await hotModels.get(r2ModelStore(c.env.MODELS), hash);
   if (!bytes) throw new PropiusError("model_not_found", "no model with that hash");
-  return c.body(bytes.slice().buffer, 200, { ...headers, "content-type": WEIGHTS_MEDIA_TYPE });
+  return c.body(bytes as Uint8Array<ArrayBuffer>, 200, { ...headers, "content-type": WEIGHTS_MEDIA_TYPE });
 });

@@ -25,7 +25,7 @@ function setup(weighting: "examples" | "uniform" = "examples") {
     commitFolds: async (_id, records) => {
       groups.push({ records, writesBefore: store.sumWrites });
       await new Promise((resolve) => setTimeout(resolve, 5));
-      return records.map((r) => ({ ok: true as const, value: { accepted: true, jobId: "job_1", round: r.key.round, reported: 1, demand: 1 } satisfies UpdateReceipt }));
+      return { answers: records.map((r) => ({ ok: true as const, value: { accepted: true, jobId: "job_1", round: r.key.round, reported: 1, demand: 1 } satisfies UpdateReceipt })), closed: false };
     },
   };
   const shard = new AggregatorCore(store, job, signer);

@@ -98,7 +98,8 @@ export class AggregatorCore {
         continue;
       }
       try {
-        const answers = await this.job.commitFolds(this.described!.jobId, group.map((w) => w.record));
+        const { answers, closed } = await this.job.commitFolds(this.described!.jobId, group.map((w) => w.record));
+        if (closed) this.sealLive(group[0].record.key);
         group.forEach((w, i) => {
           const answer = answers[i];
           if (answer.ok) w.resolve(answer.value);
@@ -109,6 +110,18 @@ export class AggregatorCore {
         for (const w of group) w.reject(error);
       }
     }
+  }
+
+  /**
+   * The job says the attempt `key` takes no more updates: the shard refuses the next ones at once,
+   * as its seal would. Folds already added to the live sum (the next group's) are still written
+   * and counted; the mark is stored with the next write, or now if none is waiting.
+   */
+  private sealLive(key: PartialKey): void {
+    if (!this.live || compareKeys(this.live.meta, key) !== 0 || this.live.meta.sealed) return;
+    this.live.meta = { ...this.live.meta, sealed: true };
+    const stored = this.store.loadPartial();
+    if (this.waiting.length === 0 && stored && compareKeys(stored, key) === 0) this.store.savePartial({ ...stored, sealed: true });
   }
 
   /** One write of the partial sum, with the group's fold records. */

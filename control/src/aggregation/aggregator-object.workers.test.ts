@@ -19,10 +19,25 @@ import { tickets } from "../auth/tickets.js";
 import { ROUND_DEADLINE } from "../job/job-core.js";
 import { SqliteJobStore } from "../job/sqlite-job-store.js";
 import { SqliteAggregatorStore } from "./sqlite-aggregator-store.js";
+import type { JobPort } from "./shard-ports.js";
 
 afterEach(cancelRunningJobs);
 
 const shardStub = (jobId: string, shard: number) => testEnv.AGGREGATORS.get(testEnv.AGGREGATORS.idFromName(`${jobId}/aggregator-${shard}`));
+/**
+ * Makes the shard's next call to its job fail, as a lost message would (the fault is injected at
+ * the RPC edge of the running object: its own state and sequence are the production ones).
+ * Returns what puts the call back.
+ */
+function loseNextCommit(instance: unknown): () => void {
+  const port = (instance as { core: { job: JobPort } }).core.job;
+  const commitFolds = port.commitFolds;
+  port.commitFolds = () => {
+    port.commitFolds = commitFolds;
+    return Promise.reject(new Error("the call to the job was lost"));
+  };
+  return () => void (port.commitFolds = commitFolds);
+}
 const storedPartial = (jobId: string, shard: number) =>
   runInDurableObject(shardStub(jobId, shard), (_, state) => new SqliteAggregatorStore(state.storage.sql, state.storage).loadPartial());
 
@@ -52,18 +67,13 @@ describe("aggregator shards over HTTP", () => {
     const taskA = await taskFor(a.token, job.id);
     const taskB = await taskFor(b.token, job.id);
     expect((await uploadDelta(a.token, taskA, delta([2, 2, 2, 2]))).status).toBe(202);
-    // b's fold is in its shard's storage, and the job never heard of it (as if the shard's call to the job were lost).
+    // b's upload is folded and written by its shard, and the shard's call to the job is lost on the way.
     const claims = tickets("test-token-secret").verify(taskB.ticket)!;
-    const folded = await runInDurableObject(shardStub(job.id, claims.shard), (_, state) => {
-      const store = new SqliteAggregatorStore(state.storage.sql, state.storage);
-      const meta = store.loadPartial() ?? { round: 1, attempt: 0, length: 4, weight: 0, examples: 0, count: 0, sealed: false };
-      const sum = meta.count > 0 ? store.loadSum(4) : new Float32Array(4);
-      for (let i = 0; i < 4; i++) sum[i] += 3 * 4;
-      const record = { ticket: claims.id, examples: 3, trainLoss: null, bytesIn: 1, bytesDown: 0 };
-      store.transaction(() => (store.savePartial({ ...meta, weight: meta.weight + 3, examples: meta.examples + 3, count: meta.count + 1 }, sum), store.saveFolded(record)));
-      return record;
-    });
-    expect(folded.ticket).toBe(claims.id);
+    const restore = await runInDurableObject(shardStub(job.id, claims.shard), (instance) => loseNextCommit(instance));
+    const lost = await uploadDelta(b.token, taskB, delta([4, 4, 4, 4], { examples: 3 }));
+    await runInDurableObject(shardStub(job.id, claims.shard), () => restore());
+    expect(lost.status).toBe(500);
+    expect((await storedPartial(job.id, claims.shard))?.count).toBe(claims.shard === tickets("test-token-secret").verify(taskA.ticket)!.shard ? 2 : 1);
     expect((await jobStatus(apiKey, job.id)).rounds[0]).toMatchObject({ reported: 1 });
 
     await runInDurableObject(jobStub(job.id), (_, state) => new SqliteJobStore(state.storage.sql, state.storage).put(ROUND_DEADLINE, Date.now() - 1));

@@ -20,13 +20,19 @@ export interface FoldRecord {
   repeat: boolean;
 }
 
+/** The job's answer to a group: one per update, and whether the group's round attempt stopped taking updates (its demand is met). */
+export interface CommittedGroup {
+  answers: Reply<UpdateReceipt>[];
+  closed: boolean;
+}
+
 /** The job as an aggregator shard calls it: over RPC in the Durable Object, directly in tests. */
 export interface JobPort {
   describe(jobId: string): Promise<JobDescription>;
   /** Buffered jobs only: the job's leave to fold into its current step, with the staleness discount. */
   admit(jobId: string, input: { ticket: string; clientId: string; round: number }): Promise<Admission>;
   /** Counts a group of folded updates, written to the shard's storage in one write: one answer each. */
-  commitFolds(jobId: string, records: FoldRecord[]): Promise<Reply<UpdateReceipt>[]>;
+  commitFolds(jobId: string, records: FoldRecord[]): Promise<CommittedGroup>;
 }
 
 /** An upload as the Worker hands it to the shard: the task's ticket, the device, and the body as it arrives. */

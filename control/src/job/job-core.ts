@@ -20,7 +20,7 @@ import {
 } from "@propius/shared";
 import type { Deadlines } from "./deadlines.js";
 import type { Tickets } from "../auth/tickets.js";
-import type { FoldRecord, JobDescription } from "../aggregation/shard-ports.js";
+import type { CommittedGroup, FoldRecord, JobDescription } from "../aggregation/shard-ports.js";
 import type { Reply } from "./reply.js";
 import type { Assignment, EvaluationAssignment, JobRecord, JobStore } from "./job-store.js";
 import type { Admission, Folded, PartialKey } from "../aggregation/partial-sum.js";
@@ -281,7 +281,7 @@ export class JobCore {
    * round's seal or deadline already counted answers as the first time did; a retried upload of
    * one counted before is `ticket_used`; a fold into an attempt the job discarded is `round_closed`.
    */
-  commitFolds(records: FoldRecord[], now: number): Reply<UpdateReceipt>[] {
+  commitFolds(records: FoldRecord[], now: number): CommittedGroup {
     const job = this.jobFor(null);
     return this.store.transaction(() => {
       const before = job.updatedAt;
@@ -300,7 +300,9 @@ export class JobCore {
       // Nothing counted (every update refused or counted before): the job is left as it was.
       if (counted) this.touch(job, now);
       else job.updatedAt = before;
-      return answers;
+      // The shard seals the attempt at once when it stops taking updates, before the job's seal arrives.
+      const closed = records.some((r) => this.store.loadRound(r.key.round, r.key.attempt)?.status !== "open");
+      return { answers, closed };
     });
   }
 
@@ -314,8 +316,8 @@ export class JobCore {
       if (input.repeat) throw new PropiusError("ticket_used", "an update for this ticket was already accepted");
       return receipt(job, record);
     }
-    // A device that reported it could not do the task gave its slot away; its late update is not counted.
-    if (assignment.status === "failed") throw new PropiusError("ticket_used", "this task was reported as failed; its slot went to another device");
+    // A device that reported it could not do the task and then delivered all the same: its update is in
+    // the shard's sum, so it counts (as the seal would count it), though its slot went to another device.
     // The fold landed in a partial sum the job discarded (a retried attempt) or will never take.
     if (job.state !== "running" || record.status === "retried") throw new PropiusError("round_closed", `round ${record.round} is closed; the update is stale`);
     const updated = this.count(record, assignment, input.folded);

@@ -25,7 +25,7 @@ import { aggregatorOf, directoryOf } from "../directory/directory-client.js";
 import { countUncommittedFolds, type ShardPort } from "../aggregation/combine-shards.js";
 import { closeRound } from "../aggregation/round-close.js";
 import type { Admission } from "../aggregation/partial-sum.js";
-import type { FoldRecord, JobDescription } from "../aggregation/shard-ports.js";
+import type { CommittedGroup, FoldRecord, JobDescription } from "../aggregation/shard-ports.js";
 import { lazyTickets } from "../auth/tickets.js";
 import { secret } from "../middleware/auth/index.js";
 import { scheduleOf } from "../directory/directory-object.js";
@@ -113,10 +113,10 @@ export class JobObject extends DurableObject<Env> {
   }
 
   /** Counts a group of updates a shard has folded and written in one write; one answer each. */
-  async commitFolds(records: FoldRecord[]): Promise<Reply<UpdateReceipt>[]> {
-    const answers = await this.run(() => this.core.commitFolds(records, Date.now()));
-    if (answers.ok) return answers.value;
-    return records.map(() => answers);
+  async commitFolds(records: FoldRecord[]): Promise<CommittedGroup> {
+    const group = await this.run(() => this.core.commitFolds(records, Date.now()));
+    if (group.ok) return group.value;
+    return { answers: records.map(() => group), closed: false };
   }
 
   /** Adds a device's evaluation of a round's result; the last model's evaluation finishes the job. */

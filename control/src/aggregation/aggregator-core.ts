@@ -5,6 +5,11 @@ import { addDecoded, decodeDeltaStream } from "./delta-stream.js";
 import { compareKeys, emptyPartial, type Admission, type Folded, type PartialKey, type PartialMeta, type SealedPartial } from "./partial-sum.js";
 import type { FoldRecord, JobDescription, JobPort, Upload } from "./shard-ports.js";
 
+/** A group takes at most this many folds, ... */
+const MAX_GROUP = 16;
+/** ... and waits at most this long for uploads on their way in before it is written. */
+const MAX_GROUP_WAIT_MS = 50;
+
 /** A fold waiting for its group's one write and one count at the job. */
 interface Waiting {
   record: FoldRecord;
@@ -36,6 +41,11 @@ export class AggregatorCore {
   private queue: Promise<unknown> = Promise.resolve();
   private waiting: Waiting[] = [];
   private flushing: Promise<void> | null = null;
+  /** Uploads between `submit` and joining a group: the group being formed waits for them. */
+  private inFlight = 0;
+  /** How many wait for the shard to be idle (a seal, a release, a newer key): the group is written as it is. */
+  private urgent = 0;
+  private wake: (() => void) | null = null;
 
   constructor(
     private readonly store: AggregatorStore,
@@ -55,8 +65,14 @@ export class AggregatorCore {
       ? await this.job.admit(upload.jobId, upload)
       : { ticket: claims.id, key: { round: claims.round, attempt: claims.attempt }, shard, weighting: job.weighting, weightScale: 1, weightSpecs: job.weightSpecs };
     if (!job.buffered && now > claims.leaseUntil) throw new PropiusError("round_closed", `round ${claims.round} is closed; the update is stale`);
-    const { counted } = await this.turn(() => this.fold(admission, upload));
-    return counted;
+    this.inFlight += 1;
+    try {
+      const { counted } = await this.turn(() => this.fold(admission, upload));
+      return counted;
+    } finally {
+      this.inFlight -= 1;
+      this.nudge();
+    }
   }
 
   /** Inside the shard's turn: refuses a stale key, decodes and adds the body, and joins the next group (without waiting for it). */
@@ -84,9 +100,20 @@ export class AggregatorCore {
     return { counted };
   }
 
-  /** Writes and counts the waiting folds, a group at a time, until none wait. */
+  /**
+   * Writes and counts the waiting folds, a group at a time, until none wait. A group is written
+   * once no other upload is on its way into the shard (or it is full, or has waited long enough),
+   * so that devices uploading at once share one write of the sum and one call to the job.
+   */
   private async flush(): Promise<void> {
     while (this.waiting.length > 0) {
+      const until = Date.now() + MAX_GROUP_WAIT_MS;
+      while (this.inFlight > 0 && this.urgent === 0 && this.waiting.length < MAX_GROUP && Date.now() < until) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.max(1, until - Date.now()));
+          this.wake = () => (clearTimeout(timer), resolve());
+        });
+      }
       const group = this.waiting.splice(0);
       const fresh = group.filter((w) => !w.record.repeat).map((w) => w.record.folded);
       try {
@@ -215,9 +242,22 @@ export class AggregatorCore {
     return this.waiting.some((w) => w.record.folded.ticket === ticket);
   }
 
-  /** Resolves once no group is waiting or being written. */
+  /** Resolves once no group is waiting or being written (the one being formed is written at once). */
   private async idle(): Promise<void> {
-    while (this.flushing) await this.flushing;
+    this.urgent += 1;
+    this.nudge();
+    try {
+      while (this.flushing) await this.flushing;
+    } finally {
+      this.urgent -= 1;
+    }
+  }
+
+  /** Wakes the group being formed to look again at what is in flight. */
+  private nudge(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
   }
 
   /** Runs `fn` after the shard's earlier turns (decodes, seals, releases): one at a time. */

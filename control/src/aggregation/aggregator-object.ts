@@ -30,8 +30,13 @@ export class AggregatorObject extends DurableObject<Env> {
     this.core = new AggregatorCore(new SqliteAggregatorStore(ctx.storage.sql, ctx.storage), job, tickets(secret(env.PROPIUS_TOKEN_SECRET, "PROPIUS_TOKEN_SECRET")));
   }
 
-  /** One device's upload (see `submitUpdate`): the receipt once its fold is durable and counted. */
-  submit(upload: Omit<Upload, "body">, shard: number, body: ReadableStream<Uint8Array>): Promise<Reply<UpdateReceipt>> {
+  /**
+   * One device's upload (see `submitUpdate`): the receipt once its fold is durable and counted. The
+   * body comes read whole (the Worker read it while the shard folded others), or as a stream when
+   * it is too large for one call.
+   */
+  submit(upload: Omit<Upload, "body">, shard: number, body: Uint8Array | ReadableStream<Uint8Array>): Promise<Reply<UpdateReceipt>> {
+    if (body instanceof Uint8Array) return reply(() => this.core.submit({ ...upload, body: [body] }, shard, Date.now()));
     return reply(() => this.core.submit({ ...upload, body: readToEnd(body) }, shard, Date.now())).finally(() => drain(body.locked ? null : body));
   }
 

@@ -60,6 +60,8 @@ class DeltaReader {
   private scales: Float32Array | null = null;
   private indices: Uint32Array | null = null;
   private values: Float32Array;
+  /** Dense fp32 values read in place, when one chunk held them all at an aligned offset (no copy). */
+  private inPlace: Float32Array | null = null;
   /** Tensor ends in the flat vector, and the tensor of the current entry (int8 scales are per tensor). */
   private readonly ends: number[];
   private tensor = 0;
@@ -93,7 +95,7 @@ class DeltaReader {
       fail(this.header ? `weights data is ${got} bytes; the manifest needs ${this.expectedPayload}` : "the weights message ends inside its header", this.header ? { bytes: got, expected: this.expectedPayload } : undefined);
     }
     const sparse = this.indices !== null;
-    return { ...this.meta!, values: sparse ? this.values : this.scratch, indices: this.indices ?? undefined, bytesIn: this.bytesIn };
+    return { ...this.meta!, values: sparse ? this.values : (this.inPlace ?? this.scratch), indices: this.indices ?? undefined, bytesIn: this.bytesIn };
   }
 
   /** Collects the preamble and the JSON header; returns where the chunk's remaining bytes start. */
@@ -171,10 +173,13 @@ class DeltaReader {
   /** Decodes `count` whole elements of section `s` starting at byte `at` of the chunk. */
   private many(s: Section, chunk: Uint8Array, view: DataView, at: number, count: number): void {
     if (s.kind === "values" && this.header!.codec === "fp32" && !this.indices) {
-      // Dense fp32: one byte copy into the scratch (aligned whatever the chunk's offset), then the finiteness check.
+      // Dense fp32: the values where they lie when one chunk holds them all, aligned (a body read
+      // whole); else one byte copy into the scratch (aligned whatever the chunk's offset). Then the finiteness check.
       const from = this.element;
-      new Uint8Array(this.scratch.buffer, this.scratch.byteOffset + from * 4, count * 4).set(chunk.subarray(at, at + count * 4));
-      const v = this.scratch;
+      const whole = from === 0 && count === this.n && (chunk.byteOffset + at) % 4 === 0;
+      if (whole) this.inPlace = new Float32Array(chunk.buffer, chunk.byteOffset + at, count);
+      else new Uint8Array(this.scratch.buffer, this.scratch.byteOffset + from * 4, count * 4).set(chunk.subarray(at, at + count * 4));
+      const v = this.inPlace ?? this.scratch;
       for (let i = from; i < from + count; i++) if (!Number.isFinite(v[i])) fail(`the delta holds a non-finite value at index ${i}`);
       this.advance(count);
       return;

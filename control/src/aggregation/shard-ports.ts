@@ -36,7 +36,7 @@ export interface JobPort {
 }
 
 /** An upload as the Worker hands it to the shard: the task's ticket, the device, and the body as it arrives. */
-export interface Upload<Body = AsyncIterable<Uint8Array>> {
+export interface Upload<Body = AsyncIterable<Uint8Array> | Iterable<Uint8Array>> {
   jobId: string;
   ticket: string;
   clientId: string;

@@ -58,13 +58,14 @@ describe("a device that cannot do its task", () => {
     expect(core.status("acme").rounds[0].failed).toEqual({ data_mismatch: 1, out_of_memory: 1 });
   });
 
-  it("answers a repeated report as the first, and refuses its update afterwards", async () => {
+  it("answers a repeated failure report as the first; an update the device sends all the same counts once, as its shard folded it", async () => {
     const { core, shards } = setup();
     const a = task(core.claim("a", 1));
     const failure = { code: "training_error" as const, message: "loss is NaN" };
     core.reportFailure({ ticket: a.ticket, clientId: "a", round: 1, failure }, 2);
     expect(core.reportFailure({ ticket: a.ticket, clientId: "a", round: 1, failure }, 3).failed).toEqual({ training_error: 1 });
-    expect(await asyncCodeOf(() => shards.submit({ ticket: a.ticket, clientId: "a", round: 1, body: delta() }, 4))).toBe("ticket_used");
+    expect(await shards.submit({ ticket: a.ticket, clientId: "a", round: 1, body: delta() }, 4)).toMatchObject({ accepted: true, reported: 1 });
+    expect(await asyncCodeOf(() => shards.submit({ ticket: a.ticket, clientId: "a", round: 1, body: delta() }, 5))).toBe("ticket_used");
     expect(codeOf(() => core.reportFailure({ ticket: a.ticket, clientId: "b", round: 1, failure }, 4))).toBe("ticket_invalid");
   });
 

@@ -14,6 +14,9 @@ import type { Upload } from "../aggregation/shard-ports.js";
 
 import { jobIdParam } from "./job-id.js";
 
+/** Uploads up to this size are read whole by the Worker and passed in one call (RPC arguments may be 32 MiB). */
+const WHOLE_BODY_BYTES = 16 << 20;
+
 /** The task's ticket, from its header. */
 function ticketOf(c: Context<AppEnv>): string {
   const ticket = c.req.header(TICKET_HEADER);
@@ -36,16 +39,18 @@ export const updateRoutes = new Hono<AppEnv>()
       throw new PropiusError("unsupported_media_type", `send the delta as ${WEIGHTS_MEDIA_TYPE}`);
     }
     const clientId = c.get("clientId");
-    const body = bodyStream(c.req.raw);
-    // One object call: the device's aggregator shard checks the ticket, folds the body as it arrives, and has the job count it.
+    // Read here, in the Worker, while the shard folds other uploads: a slow device's upload then holds
+    // up nobody, and the shard decodes from memory. A body too large for one call is streamed to it.
+    const body = Number(c.req.header("content-length")) <= WHOLE_BODY_BYTES ? new Uint8Array(await c.req.arrayBuffer()) : bodyStream(c.req.raw);
+    // One object call: the device's aggregator shard checks the ticket, folds the body, and has the job count it.
     const shards = (index: number) => ({
-      submit: ({ body: stream, ...upload }: Upload<ReadableStream<Uint8Array>>, shard: number) => unwrap(aggregatorOf(c.env, jobId, index).submit(upload, shard, stream)),
+      submit: ({ body: bytes, ...upload }: Upload<Uint8Array | ReadableStream<Uint8Array>>, shard: number) => unwrap(aggregatorOf(c.env, jobId, index).submit(upload, shard, bytes)),
     });
     try {
       return c.json(await submitUpdate(shards, { jobId, ticket, clientId, round, body }), 202);
     } finally {
       // Refused before the shard was called: the body is received to its end all the same (see `drain`).
-      if (!body.locked) await drain(body);
+      if (body instanceof ReadableStream && !body.locked) await drain(body);
     }
   })
   .post("/v1/jobs/:id/rounds/:round/failures", clientAuth(), bodyLimit(JSON_BODY_LIMIT), async (c) => {

@@ -38,6 +38,8 @@ export class AggregatorCore {
   private live: { meta: PartialMeta; sum: Float32Array; replaces: boolean } | null = null;
   private scratch: Float32Array | null = null;
   private described: JobDescription | null = null;
+  /** The one request for the description, shared by the uploads that arrive before it is answered. */
+  private describing: Promise<JobDescription> | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private waiting: Waiting[] = [];
   private flushing: Promise<void> | null = null;
@@ -57,7 +59,7 @@ export class AggregatorCore {
   async submit(upload: Upload, shard: number, now: number): Promise<UpdateReceipt> {
     const claims = this.tickets.verify(upload.ticket);
     // Learnt once; for a job that does not exist this is where `job_not_found` comes from.
-    const job = claims && (this.described ??= await this.job.describe(upload.jobId));
+    const job = claims && (this.described ?? (await this.describe(upload.jobId)));
     if (!claims || !job || claims.jobId !== upload.jobId || claims.clientId !== upload.clientId || claims.round !== upload.round || claims.shard !== shard) {
       throw new PropiusError("ticket_invalid", "this ticket was not issued to this client for this job and round");
     }
@@ -73,6 +75,18 @@ export class AggregatorCore {
       this.inFlight -= 1;
       this.nudge();
     }
+  }
+
+  /** Asks the job for its description once; a failed request is asked again by the next upload. */
+  private describe(jobId: string): Promise<JobDescription> {
+    this.describing ??= this.job.describe(jobId).then(
+      (description) => (this.described = description),
+      (error: unknown) => {
+        this.describing = null;
+        throw error;
+      },
+    );
+    return this.describing;
   }
 
   /** Inside the shard's turn: refuses a stale key, decodes and adds the body, and joins the next group (without waiting for it). */

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DeviceClient, OwnerClient } from "@propius/edge-runtime";
 import { linearModel } from "@propius/edge-runtime/demo";
-import { WeightedSum, type JobSpecInput, type Task } from "@propius/shared";
+import { WeightedSum, encodeWeights, type JobSpecInput, type Task } from "@propius/shared";
 import { buildWorkerBundle, stopBundler } from "./lib/bundles.js";
 import { ROOT, startControlPlane } from "./lib/local-control-plane.js";
 import { freePort } from "./lib/ports.js";
@@ -89,6 +89,8 @@ for (const size of sizes) for (const shards of shardCounts) {
     // wrangler runs two workerd processes, a proxy and the one that runs the Worker and its objects.
     const workerds = workerdPids(plane.process.pid!);
     const startKb = new Map(workerds.map((pid) => [pid, memoryKb(pid, "VmRSS")]));
+    const transport = await transportCeiling(plane.url, apiKey, job.id, encodedSize(tasks[0], size), concurrency);
+    const cpuStart = cpuMs(workerds);
     process.stdout.write(`${size.toLocaleString("en")} parameters, ${shards} shard${shards > 1 ? "s" : ""}: ${updates} updates of ${mb(size * 4).toFixed(1)} MB ...`);
 
     networkRetries = 0;
@@ -106,6 +108,7 @@ for (const size of sizes) for (const shards of shardCounts) {
       }
     }));
     const uploadSeconds = (performance.now() - started) / 1000;
+    const cpuPerUpload = (cpuMs(workerds) - cpuStart) / updates;
     let status = await owner.status(job.id);
     while (status.rounds[0].status !== "closed") {
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -134,13 +137,16 @@ for (const size of sizes) for (const shards of shardCounts) {
       roundSeconds: round(roundSeconds, 1),
       ceilingUpdatesPerSecond: round(updates / ceilingSeconds, 1),
       ceilingMegabytesPerSecond: round(mb(size * 4 * updates) / ceilingSeconds, 1),
+      ratio: round(mb(bytes) / uploadSeconds / (mb(size * 4 * updates) / ceilingSeconds), 3),
+      transportMegabytesPerSecond: round(transport, 1),
+      workerdCpuMsPerUpload: round(cpuPerUpload, 1),
       workerdPeakMB: peakKb === null ? null : round(peakKb / 1024, 0),
       workerdGrowthMB: grown ? round((grown.peak - grown.start) / 1024, 0) : null,
       liveBoundMB: round(mb(liveBound(size * 4, shards, concurrency)), 0),
       networkRetries,
     };
     rows.push(row);
-    console.log(` ${row.updatesPerSecond} updates/s, ${row.megabytesPerSecond} MB/s (in-process sum: ${row.ceilingMegabytesPerSecond} MB/s); round closed after ${row.roundSeconds} s; workerd peak ${row.workerdPeakMB ?? "?"} MB (+${row.workerdGrowthMB ?? "?"} MB over the run; live data by the code at most ${row.liveBoundMB} MB); uploads retried after a network error: ${networkRetries}`);
+    console.log(` ${row.updatesPerSecond} updates/s, ${row.megabytesPerSecond} MB/s (in-process sum: ${row.ceilingMegabytesPerSecond} MB/s, ratio ${row.ratio}; the same bytes into a job object that only reads them: ${row.transportMegabytesPerSecond} MB/s); workerd CPU ${row.workerdCpuMsPerUpload} ms per upload; round closed after ${row.roundSeconds} s; workerd peak ${row.workerdPeakMB ?? "?"} MB (+${row.workerdGrowthMB ?? "?"} MB over the run; live data by the code at most ${row.liveBoundMB} MB); uploads retried after a network error: ${networkRetries}`);
   } catch (error) {
     // The control plane's own account of a failure is in its log, which goes with the folder below.
     const log = readFileSync(join(dir, "wrangler.log"), "utf8").trim().split("\n").slice(-20).join("\n");
@@ -159,15 +165,16 @@ await writeFile(`${args.out}.md`, [
   "",
   `Measured by \`npm run bench:aggregation\` on ${new Date().toISOString().slice(0, 10)}: ${machine}; client and workerd on one machine, loopback.`,
   `Each run: a fresh control plane, one job whose round closes at the last of ${updates} updates (fp32 deltas of the whole model, ${concurrency} uploads in flight).`,
-  "The job checks each upload's ticket; the device's aggregator shard (by a hash of its id) folds the delta into its partial sum, durable before the upload is acknowledged; at the last, the job combines the shards' sums as they stream in, applies FedAvg and stores the next model.",
+  "An upload is one object call: the Worker reads the body and hands it to the device's aggregator shard (named in the job-signed ticket), which checks the ticket by itself, decodes the delta where it lies and adds it to its partial sum; uploads that arrive together are written with one write of the sum and counted by one call to the job, durable before they are acknowledged. At the last, the job seals the shards, combines their sums as they stream in, applies FedAvg and stores the next model.",
+  "The ratio is the upload MB/s over the in-process sum's (target: at least 0.3 at 1M parameters). The transport column is a ceiling of another kind, measured just before the uploads in the same run: the same number of bytes, as many in flight, PUT to the job's model route, which reads the body into the job's object and refuses it (`model_already_set`): the cost of getting the bytes into an object under `wrangler dev` (its proxy and workerd), with no decoding, summing or writing. workerd CPU is the user + system time of both workerd processes (proxy and Worker) during the uploads, from /proc, per upload.",
   "The in-process ceiling is the same weighted sum over the same deltas in this Node process. workerd's peak is the peak resident memory of the workerd process that runs the Worker (wrangler also runs a proxy workerd), all objects together: locally every object lives in that one process. Growth is that peak less its resident memory when the uploads began.",
   "The live-data bound counts, from the code, what the objects hold at once with N bytes per model: a shard folding an fp32 upload 2N (its sum and the upload), an idle shard N (its sum), the job at close N (the combined sum, computed over into the next model as the base model streams in from R2): the larger of min(S, in flight) x 2N + the other shards' N, while updates are folded, and S x N + N, at close. Growth above it is garbage not yet collected (every upload's body is a fresh buffer) and the runtime's own buffers.",
   "",
   "Uploads that fail at the network level are retried, as devices do (their tickets count once); the last column counts those retries.",
   "",
-  "| parameters | shards | MB per update | updates/s | MB/s | round closed after (s) | in-process sum MB/s | workerd peak RSS (MB) | growth (MB) | live-data bound (MB) | network retries |",
-  "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-  ...rows.map((r) => `| ${(r.parameters ?? 0).toLocaleString("en")} | ${r.shards} | ${r.updateMB} | ${r.updatesPerSecond} | ${r.megabytesPerSecond} | ${r.roundSeconds} | ${r.ceilingMegabytesPerSecond} | ${r.workerdPeakMB ?? "-"} | ${r.workerdGrowthMB ?? "-"} | ${r.liveBoundMB} | ${r.networkRetries} |`),
+  "| parameters | shards | MB per update | updates/s | MB/s | in-process sum MB/s | ratio | transport MB/s | workerd CPU ms/upload | round closed after (s) | workerd peak RSS (MB) | growth (MB) | live-data bound (MB) | network retries |",
+  "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ...rows.map((r) => `| ${(r.parameters ?? 0).toLocaleString("en")} | ${r.shards} | ${r.updateMB} | ${r.updatesPerSecond} | ${r.megabytesPerSecond} | ${r.ceilingMegabytesPerSecond} | ${r.ratio} | ${r.transportMegabytesPerSecond} | ${r.workerdCpuMsPerUpload} | ${r.roundSeconds} | ${r.workerdPeakMB ?? "-"} | ${r.workerdGrowthMB ?? "-"} | ${r.liveBoundMB} | ${r.networkRetries} |`),
   "",
 ].join("\n"));
 console.log(`wrote ${args.out}.md and ${args.out}.json`);
@@ -176,6 +183,44 @@ console.log(`wrote ${args.out}.md and ${args.out}.json`);
 function liveBound(model: number, shards: number, inFlight: number): number {
   const folding = Math.min(shards, inFlight);
   return Math.max(folding * 2 * model + (shards - folding) * model, shards * model + model);
+}
+
+/** User + system CPU milliseconds of processes so far, from /proc (clock ticks of 10 ms). */
+function cpuMs(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process is gone
+    }
+  }
+  return ticks * 10;
+}
+
+/** The bytes of one update as a device encodes it (fp32 delta of `size` values with its header). */
+function encodedSize(task: Task, size: number): number {
+  return encodeWeights({ kind: "delta", codec: "fp32", tensors: task.model.weightSpecs, meta: { examples: 10 } }, new Float32Array(size)).length;
+}
+
+/**
+ * MB/s of bodies of `bytes` PUT to the job's model route (`concurrency` in flight, 20 bodies), which
+ * reads each into the job's object and refuses it: the cost of bringing the bytes into an object.
+ */
+async function transportCeiling(url: string, apiKey: string, jobId: string, bytes: number, concurrency: number): Promise<number> {
+  const body = new Uint8Array(bytes);
+  const count = 20;
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    for (let i = next++; i < count; i = next++) {
+      const response = await fetch(`${url}/v1/jobs/${jobId}/model`, { method: "PUT", headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/octet-stream" }, body });
+      const answer = (await response.json()) as { error?: { code: string } };
+      if (answer.error?.code !== "model_already_set") throw new Error(`the transport ceiling expected model_already_set, got ${JSON.stringify(answer).slice(0, 200)}`);
+    }
+  }));
+  return mb(bytes * count) / ((performance.now() - started) / 1000);
 }
 
 function round(value: number, digits: number): number {

@@ -3,6 +3,7 @@ import { PROTOCOL_VERSION } from "@propius/shared";
 import type { AppEnv } from "./http/app-env.js";
 import { notFound, onError } from "./http/on-error.js";
 import { clientRoutes } from "./routes/clients.js";
+import { connectRoutes } from "./routes/connect.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { modelRoutes } from "./routes/models.js";
 import { tenantRoutes } from "./routes/tenants.js";
@@ -16,6 +17,7 @@ export function createApp() {
     .route("/", updateRoutes)
     .route("/", jobRoutes)
     .route("/", clientRoutes)
+    .route("/", connectRoutes)
     .route("/", modelRoutes)
     .notFound(notFound)
     .onError(onError);

@@ -4,3 +4,4 @@ export * from "./protocol/owner-client.js";
 export * from "./task-loop.js";
 export * from "./protocol/reachable.js";
 export * from "./task-failure.js";
+export * from "./protocol/push-session.js";

@@ -1,6 +1,7 @@
 import { PropiusError, meetsConstraints, type Attributes, type CheckInReply, type EvaluationReport, type JobOffer, type Task, type TaskFailure } from "@propius/shared";
 import type { DeviceClient } from "./protocol/device-client.js";
-import { sleep } from "./protocol/http.js";
+import type { WebSocketConnector } from "./protocol/push-session.js";
+import { CheckInChannel, type ChannelEvent } from "./check-in-channel.js";
 import { failureOf } from "./task-failure.js";
 
 /** What local training gives back for one task. */
@@ -17,7 +18,8 @@ export type Trainer = (task: Task, weights: Float32Array, signal?: AbortSignal) 
 export type Evaluator = (task: Task, weights: Float32Array, signal?: AbortSignal) => Promise<EvaluationReport>;
 
 export type LoopEvent =
-  | { type: "wait"; retryAfterMs: number; reason: string }
+  | { type: "wait"; retryAfterMs: number; reason: string; via: "push" | "poll" }
+  | ChannelEvent
   | { type: "offer"; offers: number; accepted: string | null }
   | { type: "task"; task: Task }
   | { type: "downloaded"; task: Task; bytes: number }
@@ -46,6 +48,11 @@ export interface LoopOptions {
   maxTasks?: number;
   /** Stop after waiting this long without a task. */
   maxIdleMs?: number;
+  /**
+   * Opens WebSockets: the device then waits for tasks on a push connection and is handed one the
+   * moment its shard has it; without it (or while a connection cannot be held) it polls over HTTP.
+   */
+  push?: WebSocketConnector;
 }
 
 /** Errors the server gives for an update that can no longer count; the device moves on. */
@@ -56,22 +63,29 @@ const REFUSALS = new Set(["round_closed", "ticket_used", "ticket_invalid", "job_
  * the task, download its model version, train locally, upload the delta, and repeat.
  */
 export async function runTaskLoop(options: LoopOptions): Promise<{ tasks: number }> {
-  const { client, trainer, signal } = options;
+  const { client, signal } = options;
   const emit = options.onEvent ?? (() => {});
+  const channel = new CheckInChannel(client, options.push, emit);
   let tasks = 0;
   let idleSince = Date.now();
+  /** A reply pushed while the device waited, taken instead of the next check-in. */
+  let pushed: CheckInReply | null = null;
   const stop = (reason: "aborted" | "idle" | "max_tasks") => (emit({ type: "stopped", reason, tasks }), { tasks });
   try {
     while (!signal?.aborted) {
       if (options.maxTasks !== undefined && tasks >= options.maxTasks) return stop("max_tasks");
-      const reply = await checkIn(options, emit);
+      const reply = await settle(pushed ?? (await channel.checkIn(options.attributes ?? {}, undefined, signal)), channel, options, emit);
+      pushed = null;
       if (reply.status === "wait") {
-        if (options.maxIdleMs !== undefined && Date.now() - idleSince >= options.maxIdleMs) return stop("idle");
-        emit({ type: "wait", retryAfterMs: reply.retryAfterMs, reason: reply.reason });
-        await sleep(reply.retryAfterMs, signal);
+        const idle = Date.now() - idleSince;
+        if (options.maxIdleMs !== undefined && idle >= options.maxIdleMs) return stop("idle");
+        const waitMs = options.maxIdleMs === undefined ? reply.retryAfterMs : Math.min(reply.retryAfterMs, options.maxIdleMs - idle);
+        emit({ type: "wait", retryAfterMs: reply.retryAfterMs, reason: reply.reason, via: channel.pushing ? "push" : "poll" });
+        pushed = await channel.wait(waitMs, signal);
         continue;
       }
       const { task } = reply;
+      channel.taken();
       emit({ type: "task", task });
       const pings = keepAlive(client, options.pingIntervalMs ?? 30_000, signal);
       try {
@@ -83,6 +97,8 @@ export async function runTaskLoop(options: LoopOptions): Promise<{ tasks: number
     }
   } catch (error) {
     if (!signal?.aborted) throw error;
+  } finally {
+    channel.close();
   }
   return stop("aborted");
 }
@@ -92,16 +108,13 @@ export function chooseOffer(offers: readonly JobOffer[], privateAttributes: Attr
   return offers.find((offer) => meetsConstraints(privateAttributes, offer.privateConstraints)) ?? null;
 }
 
-/** Checks in; an offer is answered at once, by accepting the first job the device qualifies for. */
-async function checkIn(options: LoopOptions, emit: (e: LoopEvent) => void): Promise<Exclude<CheckInReply, { status: "offer" }>> {
-  const { client, signal } = options;
-  const attributes = options.attributes ?? {};
-  const reply = await client.checkIn(attributes, { signal });
+/** Answers an offer at once, by accepting the first job the device qualifies for. */
+async function settle(reply: CheckInReply, channel: CheckInChannel, options: LoopOptions, emit: (e: LoopEvent) => void): Promise<Exclude<CheckInReply, { status: "offer" }>> {
   if (reply.status !== "offer") return reply;
   const chosen = chooseOffer(reply.offers, options.privateAttributes ?? {});
   emit({ type: "offer", offers: reply.offers.length, accepted: chosen?.jobId ?? null });
   if (!chosen) return { status: "wait", retryAfterMs: reply.retryAfterMs, reason: "private_constraints_unmet" };
-  const answer = await client.checkIn(attributes, { accept: chosen.jobId, signal });
+  const answer = await channel.checkIn(options.attributes ?? {}, chosen.jobId, options.signal);
   // A second offer means the job filled up in between: wait rather than go round in circles.
   return answer.status === "offer" ? { status: "wait", retryAfterMs: answer.retryAfterMs, reason: "offer_taken" } : answer;
 }

@@ -37,6 +37,8 @@ Options:
   --max-idle <seconds>    stop after waiting this long without a task
   --wait <seconds>        wait up to this long for the control plane to answer before enrolling,
                           for a device started alongside it (default 0: enrol at once)
+  --poll                  check in over HTTP only (by default a waiting device holds a push
+                          connection and gets its next task the moment a round opens)
   --quiet                 print only errors
   -h, --help              show this help
 `;
@@ -75,7 +77,7 @@ async function main(): Promise<void> {
         cache: { type: "string" }, state: { type: "string" }, backend: { type: "string" },
         attr: { type: "string", multiple: true }, "private-attr": { type: "string", multiple: true },
         "max-tasks": { type: "string" }, "max-idle": { type: "string" }, wait: { type: "string" },
-        quiet: { type: "boolean" }, help: { type: "boolean", short: "h" },
+        poll: { type: "boolean" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" },
       },
     }).values;
   } catch (error) {
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
       attributes: parseAttributes(parsed.attr ?? [], "--attr"), privateAttributes: parseAttributes(parsed["private-attr"] ?? [], "--private-attr"),
       backend: parsed.backend,
       maxTasks: positiveInt(parsed["max-tasks"], "--max-tasks"), maxIdleMs: maxIdle === undefined ? undefined : maxIdle * 1000,
-      waitMs: waitSeconds * 1000, signal: controller.signal, log,
+      waitMs: waitSeconds * 1000, poll: parsed.poll, signal: controller.signal, log,
     });
 
   if (index === undefined) {

@@ -3,6 +3,7 @@ import { DeviceClient, runTaskLoop, waitUntilReachable, type Evaluator, type Loo
 import { evaluateHeldOut, initTraining, splitHoldout, trainLocal, type ExampleSource } from "@propius/edge-runtime/training";
 import type { Attributes, Task } from "@propius/shared";
 import { loadCredentials, saveCredentials } from "./credentials.js";
+import { nodeWebSocket } from "./web-socket.js";
 
 export interface DeviceOptions {
   url: string;
@@ -18,6 +19,8 @@ export interface DeviceOptions {
   maxIdleMs?: number;
   /** How long to wait for the control plane to answer before enrolling (default 0: not at all). */
   waitMs?: number;
+  /** Check in over HTTP only, without a push connection. */
+  poll?: boolean;
   signal?: AbortSignal;
   log: (line: string) => void;
 }
@@ -62,6 +65,7 @@ export async function runDevice(options: DeviceOptions): Promise<{ tasks: number
   const evaluator: Evaluator = async (task, weights) => evaluateHeldOut(task, weights, (await examplesFor(task)).heldOut);
   return runTaskLoop({
     client, trainer, evaluator, attributes, privateAttributes, signal: options.signal, maxTasks: options.maxTasks, maxIdleMs: options.maxIdleMs,
+    push: options.poll ? undefined : nodeWebSocket(),
     onEvent: (event) => options.log(describe(event)),
   });
 }
@@ -71,7 +75,9 @@ const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MB`;
 function describe(event: LoopEvent): string {
   switch (event.type) {
     case "wait":
-      return `waiting ${(event.retryAfterMs / 1000).toFixed(1)}s (${event.reason})`;
+      return event.via === "push" ? `waiting for a push (${event.reason})` : `waiting ${(event.retryAfterMs / 1000).toFixed(1)}s (${event.reason})`;
+    case "connection":
+      return event.state === "open" ? "push connection open" : `no push connection (${event.detail ?? "closed"}); checking in over HTTP`;
     case "offer":
       return event.accepted ? `offered ${event.offers} job(s), accepted ${event.accepted}` : `offered ${event.offers} job(s), meets the private constraints of none`;
     case "task":

@@ -8,6 +8,7 @@ export const ERROR_STATUS = {
   validation_failed: 400,
   invalid_update: 400,
   invalid_model: 400,
+  invalid_message: 400,
   unauthorized: 401,
   forbidden: 403,
   ticket_invalid: 403,
@@ -23,7 +24,9 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   unsupported_model: 422,
+  upgrade_required: 426,
   not_configured: 503,
+  push_unavailable: 503,
   internal: 500,
 } as const;
 

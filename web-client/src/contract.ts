@@ -53,7 +53,8 @@ export interface ModelEvaluation {
 /** What the worker reports while it contributes (small, cloneable summaries of the task loop's events). */
 export type ContributionEvent =
   | { type: "registered"; credentials: Credentials }
-  | { type: "waiting"; reason: string; retryAfterMs: number }
+  /** `push`: the tab holds a push connection and gets its next task the moment there is one. */
+  | { type: "waiting"; reason: string; retryAfterMs: number; via: "push" | "poll" }
   | { type: "task"; jobId: string; round: number; steps: number }
   /** The tab's data in the job's input format: which format, and how many examples from what. */
   | { type: "examples"; jobId: string; description: string }
@@ -74,6 +75,8 @@ export type ContributionEvent =
 export interface StartOptions {
   baseUrl: string;
   credentials: Credentials | null;
+  /** Check in over HTTP only, without a push connection (`?poll=1`). */
+  poll?: boolean;
 }
 
 /** The worker's API, called from the page through comlink. */

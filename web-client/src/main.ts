@@ -33,7 +33,7 @@ function onEvent(event: ContributionEvent): void {
       store.update((s) => (s.credentials = event.credentials));
       return setState("contributing", `enrolled as device ${event.credentials.clientId}`);
     case "waiting":
-      return setState("contributing", `waiting for work (${event.reason}); next check-in in ${(event.retryAfterMs / 1000).toFixed(1)} s`);
+      return setState("contributing", event.via === "push" ? `waiting for work (${event.reason}); connected, the next task comes the moment there is one` : `waiting for work (${event.reason}); next check-in in ${(event.retryAfterMs / 1000).toFixed(1)} s`);
     case "task":
       text("job", event.jobId);
       text("round", String(event.round));
@@ -89,7 +89,7 @@ async function start(): Promise<void> {
   [startButton.disabled, pauseButton.disabled] = [true, false];
   setState("contributing", "checking in…");
   try {
-    await worker.start({ baseUrl: controlPlane, credentials: store.state.credentials }, Comlink.proxy(onEvent));
+    await worker.start({ baseUrl: controlPlane, credentials: store.state.credentials, poll: params.get("poll") === "1" }, Comlink.proxy(onEvent));
   } catch (error) {
     setState("failed", `cannot start: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { PropiusError, type Attributes, type CheckInReply } from "@propius/shared";
+import { PUSH_PING, PUSH_PONG, PUSH_PROTOCOL, PropiusError, type Attributes, type CheckInReply } from "@propius/shared";
 import type { Env } from "../env.js";
 import { directoryOf, jobOf } from "../directory/directory-client.js";
 import { reply, unwrap, type Reply } from "../job/reply.js";
@@ -7,51 +7,172 @@ import { toTask } from "../scheduling/task.js";
 import { schedulingPolicy, viewTtlMs } from "../scheduling/config.js";
 import { ClientManager, type ClaimAnswer } from "./client-manager.js";
 import { SqliteClientRegistry } from "./sqlite-client-registry.js";
+import { PushHub, type PushSocket, type Recheck } from "./push-hub.js";
+
+/** The header by which the Worker tells a shard whose (verified) push connection it forwards. */
+export const PUSH_CLIENT_HEADER = "x-propius-client";
+
+/** Push connections one shard holds at most; a device beyond them checks in over HTTP. */
+export const PUSH_SOCKETS_PER_SHARD = 8_192;
+
+/** What a push connection keeps across hibernation (its attachment). */
+interface SocketState {
+  clientId: string;
+  waitingSince: number | null;
+}
 
 /**
- * One client-manager shard: a thin Durable Object adapter over ClientManager, with SQLite storage
- * for the registry and bindings, the directory's job list, and the jobs' atomic claims. Its alarm
- * prunes devices not heard from within the registry's TTL.
+ * One client-manager shard: a thin Durable Object adapter over ClientManager and PushHub, with
+ * SQLite storage for the registry and bindings, the directory's job list, and the jobs' atomic
+ * claims. Push connections are hibernatable WebSockets: a shard with nothing to do leaves memory
+ * while they stay open (keep-alive pings are answered by the platform). Its one alarm runs two
+ * named duties: pruning devices not heard from within the registry's TTL, and rechecking waiting
+ * devices when a wait may end by time alone.
  */
 export class ClientManagerObject extends DurableObject<Env> {
-  private built: ClientManager | undefined;
-  /** Whether the prune alarm is known to be set, so that a check-in need not ask storage. */
-  private pruneScheduled = false;
+  private built: { manager: ClientManager; hub: PushHub } | undefined;
+  /** The alarm as this isolate last set or read it (undefined: not known yet). */
+  private alarmAt: number | null | undefined;
+  private prunedAt = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PUSH_PING, PUSH_PONG));
+  }
 
   checkIn(clientId: string, attributes: Attributes, accept?: string): Promise<Reply<CheckInReply>> {
     return reply(async () => {
-      const answer = await this.manager().checkIn(clientId, attributes, Date.now(), accept);
-      await this.schedulePrune();
+      const answer = await this.parts().manager.checkIn(clientId, attributes, Date.now(), accept);
+      await this.alarmBy(Date.now() + this.parts().manager.attributeTtlMs);
       return answer;
     });
   }
 
   ping(clientId: string, attributes?: Attributes): Promise<Reply<{ known: boolean; ttlMs: number }>> {
-    return reply(() => this.manager().ping(clientId, Date.now(), attributes));
+    return reply(() => this.parts().manager.ping(clientId, Date.now(), attributes));
+  }
+
+  /** A job has news for waiting devices (a round opened, a slot freed): push them what they would check in for. */
+  announce(jobId: string): Promise<Reply<Omit<Recheck, "recheckAt">>> {
+    return reply(async () => {
+      const { waiting, pushed } = await this.recheck(jobId);
+      return { waiting, pushed };
+    });
+  }
+
+  /** A push connection, forwarded by the Worker once it has verified the device's token. */
+  override async fetch(request: Request): Promise<Response> {
+    const clientId = request.headers.get(PUSH_CLIENT_HEADER);
+    if (!clientId || request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response(null, { status: 400 });
+    // One connection per device: a reconnecting device replaces its old one.
+    for (const old of this.ctx.getWebSockets(clientId)) old.close(1000, "replaced by a newer connection");
+    if (this.ctx.getWebSockets().length >= PUSH_SOCKETS_PER_SHARD) {
+      return Response.json(new PropiusError("push_unavailable", "this shard holds as many push connections as it takes; check in over HTTP").toBody(), { status: 503 });
+    }
+    const [client, server] = Object.values(new WebSocketPair());
+    this.ctx.acceptWebSocket(server, [clientId]);
+    server.serializeAttachment({ clientId, waitingSince: null } satisfies SocketState);
+    return new Response(null, { status: 101, webSocket: client, headers: { "sec-websocket-protocol": PUSH_PROTOCOL } });
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    await this.parts().hub.receive(pushSocket(ws), message, Date.now());
+    await this.scheduleRecheck();
+  }
+
+  override async webSocketClose(ws: WebSocket): Promise<void> {
+    closeQuietly(ws, 1000, "closed");
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    closeQuietly(ws, 1011, "connection error");
   }
 
   override async alarm(): Promise<void> {
-    this.manager().prune(Date.now());
-    await this.ctx.storage.setAlarm(Date.now() + this.manager().attributeTtlMs);
-    this.pruneScheduled = true;
+    this.alarmAt = null;
+    const now = Date.now();
+    const { manager } = this.parts();
+    if (now - this.prunedAt >= manager.attributeTtlMs / 2) {
+      manager.prune(now);
+      this.prunedAt = now;
+    }
+    await this.recheck();
+    await this.alarmBy(now + manager.attributeTtlMs);
+  }
+
+  /** Binds waiting devices now (after an announcement, or when a wait is up), and notes when to look again. */
+  private async recheck(announced?: string): Promise<Recheck> {
+    const sockets = this.ctx.getWebSockets().map(pushSocket);
+    const result = await this.parts().hub.recheck(sockets, Date.now(), announced);
+    await this.scheduleRecheck();
+    return result;
+  }
+
+  private async scheduleRecheck(): Promise<void> {
+    const at = this.parts().hub.recheckAt;
+    if (at !== null) await this.alarmBy(at);
+  }
+
+  /** Moves the one alarm earlier to `at` if it is later or unset. */
+  private async alarmBy(at: number): Promise<void> {
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    await this.ctx.storage.setAlarm(at);
+    this.alarmAt = at;
   }
 
   /** Built on first use, inside a reply, so that a configuration error reaches the caller with its code. */
-  private manager(): ClientManager {
-    this.built ??= new ClientManager({
+  private parts(): { manager: ClientManager; hub: PushHub } {
+    if (this.built) return this.built;
+    const manager = new ClientManager({
       registry: new SqliteClientRegistry(this.ctx.storage.sql),
       policy: schedulingPolicy(this.env),
       loadJobs: () => directoryOf(this.env).scheduledJobs(),
       claim: (jobId, clientId) => claim(this.env, jobId, clientId),
       config: { viewTtlMs: viewTtlMs(this.env) },
+      connected: () => this.waitingClients(),
     });
+    this.built = { manager, hub: new PushHub(manager) };
     return this.built;
   }
 
-  private async schedulePrune(): Promise<void> {
-    if (this.pruneScheduled) return;
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + this.manager().attributeTtlMs);
-    this.pruneScheduled = true;
+  private *waitingClients(): Iterable<string> {
+    for (const ws of this.ctx.getWebSockets()) {
+      const state = ws.deserializeAttachment() as SocketState | null;
+      if (state?.waitingSince != null) yield state.clientId;
+    }
+  }
+}
+
+/** A hibernatable WebSocket as the hub sees it; its state lives in the attachment, so it survives the shard leaving memory. */
+function pushSocket(ws: WebSocket): PushSocket {
+  const state = ws.deserializeAttachment() as SocketState;
+  return {
+    clientId: state.clientId,
+    get waitingSince() {
+      return state.waitingSince;
+    },
+    setWaiting(since) {
+      state.waitingSince = since;
+      ws.serializeAttachment(state);
+    },
+    send(message) {
+      // A socket that closed meanwhile has nobody to tell; the device checks in again when it reconnects.
+      try {
+        ws.send(JSON.stringify(message));
+      } catch {
+        /* closed */
+      }
+    },
+    close: (code, reason) => closeQuietly(ws, code, reason),
+  };
+}
+
+function closeQuietly(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason);
+  } catch {
+    /* already closed */
   }
 }
 

@@ -55,6 +55,8 @@ export interface ClientManagerDeps {
   claim: (jobId: string, clientId: string) => Promise<ClaimAnswer>;
   random?: Random;
   config?: Partial<ClientManagerConfig>;
+  /** Devices holding a push connection while they wait: they count as seen now in the supply estimate. */
+  connected?: () => Iterable<string>;
 }
 
 /** A retry time in whole milliseconds, spread by +/- 20 %. */
@@ -129,6 +131,30 @@ export class ClientManager {
       wait = earlier(wait, result.wait);
     }
     return wait ? this.waitReply(wait) : this.idle(view, attributes, now);
+  }
+
+  /** Checks in a device by its registered attributes (a device waiting on a push connection); null when unknown. */
+  async checkInKnown(clientId: string, now: number): Promise<CheckInReply | null> {
+    const record = this.deps.registry.get(clientId);
+    return record ? this.checkIn(clientId, record.attributes, now) : null;
+  }
+
+  /** A job has news (a round opened, a slot freed): forget that it was full and read the list of jobs again. */
+  reopen(jobId: string): void {
+    this.fullUntil.delete(jobId);
+    this.jobs = null;
+  }
+
+  /** Whether any running job may have a slot, by this shard's view. */
+  async hasRoom(now: number): Promise<boolean> {
+    return (await this.view(now)).jobs.some((job) => job.openSlots > 0);
+  }
+
+  /** When the earliest job this shard holds as full said to try again, or null. */
+  reopensAt(now: number): number | null {
+    let at: number | null = null;
+    for (const until of this.fullUntil.values()) if (until > now && (at === null || until < at)) at = until;
+    return at;
   }
 
   /** A device that is busy (training) keeps its place in the supply estimate. */
@@ -229,6 +255,14 @@ export class ClientManager {
       this.recentLoaded = true;
       for (const record of this.deps.registry.seenSince(since)) {
         if (!this.recent.has(record.clientId)) this.recent.set(record.clientId, { view: deviceView(record.clientId, record.attributes), lastSeen: record.lastSeen });
+      }
+    }
+    for (const clientId of this.deps.connected?.() ?? []) {
+      const entry = this.recent.get(clientId);
+      if (entry) entry.lastSeen = now;
+      else {
+        const record = this.deps.registry.get(clientId);
+        if (record) this.recent.set(clientId, { view: deviceView(clientId, record.attributes), lastSeen: now });
       }
     }
     const devices: DeviceView[] = [];

@@ -21,6 +21,8 @@ export interface Binding {
  */
 export interface ClientRegistry {
   upsert(record: ClientRecord): void;
+  /** A registered device's record, or null (never registered, or pruned). */
+  get(clientId: string): ClientRecord | null;
   /** Refreshes `lastSeen`; false when the device is not registered (or was pruned). */
   touch(clientId: string, now: number): boolean;
   /** Devices heard from at or after `since`. */

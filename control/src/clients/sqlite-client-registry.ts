@@ -36,6 +36,11 @@ export class SqliteClientRegistry implements ClientRegistry {
     );
   }
 
+  get(clientId: string): ClientRecord | null {
+    const [row] = this.sql.exec("SELECT * FROM clients WHERE id = ?", clientId).toArray();
+    return row ? toRecord(row) : null;
+  }
+
   touch(clientId: string, now: number): boolean {
     const known = this.sql.exec("UPDATE clients SET last_seen = ? WHERE id = ? RETURNING id", now, clientId).toArray().length > 0;
     const last = this.written.get(clientId);

@@ -30,6 +30,7 @@ import { lazyTickets } from "../auth/tickets.js";
 import { secret } from "../middleware/auth/index.js";
 import { scheduleOf } from "../directory/directory-object.js";
 import { fromStream } from "../http/byte-stream.js";
+import { announceJob } from "../clients/announce.js";
 
 const AGGREGATION_RETRY_MS = 5_000;
 
@@ -94,6 +95,7 @@ export class JobObject extends DurableObject<Env> {
       const hash = await this.models.put(encodeWeights({ kind: "model", codec: "fp32", tensors: specs }, values));
       const updated = this.core.setInitialModel(hash, Date.now());
       await directoryOf(this.env).setJobState(updated.id, updated.state, updated.round, updated.attempt);
+      this.announce();
       return this.core.status(tenant);
     });
   }
@@ -136,7 +138,11 @@ export class JobObject extends DurableObject<Env> {
 
   /** Frees the slot of a device that cannot do its task, and counts the failure. */
   reportFailure(input: { ticket: string; clientId: string; round: number; failure: TaskFailure }): Promise<Reply<RoundRecord>> {
-    return this.run(() => this.core.reportFailure(input, Date.now()));
+    return this.run(() => {
+      const record = this.core.reportFailure(input, Date.now());
+      this.announce();
+      return record;
+    });
   }
 
   status(tenant: string): Promise<Reply<JobStatus>> {
@@ -169,6 +175,7 @@ export class JobObject extends DurableObject<Env> {
       this.core.jobFor(tenant);
       const job = this.core.update(change, Date.now());
       await directoryOf(this.env).setJobSchedule(job.id, scheduleOf(job.spec));
+      this.announce();
       return this.core.status(tenant);
     });
   }
@@ -209,7 +216,10 @@ export class JobObject extends DurableObject<Env> {
     const retried = this.core.onAlarm(Date.now());
     if (before !== "done") await this.publishIfDone();
     // A retried attempt is news for the scheduler (tier matching never reserves one for fast devices).
-    if (retried) await directoryOf(this.env).setJobState(retried.id, retried.state, retried.round, retried.attempt);
+    if (retried) {
+      await directoryOf(this.env).setJobState(retried.id, retried.state, retried.round, retried.attempt);
+      this.announce();
+    }
     await this.aggregateIfDue();
     await this.flushAlarm();
   }
@@ -251,11 +261,23 @@ export class JobObject extends DurableObject<Env> {
         release: (i, key) => unwrap(aggregatorOf(this.env, pending.jobId, i).release(key)),
         now: () => Date.now(),
       });
-      if (closed) await directoryOf(this.env).setJobState(closed.job.id, closed.job.state, closed.job.round, closed.job.attempt);
+      if (closed) {
+        await directoryOf(this.env).setJobState(closed.job.id, closed.job.state, closed.job.round, closed.job.attempt);
+        if (closed.job.state === "running") this.announce();
+      }
     } catch (error) {
       console.error(`aggregation of round ${pending.key.round} failed; retrying`, error);
       this.core.deferAggregation(Date.now() + AGGREGATION_RETRY_MS);
     }
+  }
+
+  /**
+   * Tells the client-manager shards the job has room (a round or evaluation opened, a slot freed),
+   * so that devices waiting on push connections are bound now; the reply does not wait for it.
+   */
+  private announce(): void {
+    const job = this.core.jobFor(null);
+    this.ctx.waitUntil(announceJob(this.env, job.id));
   }
 
   private async run<T>(fn: () => T | Promise<T>): Promise<Reply<T>> {

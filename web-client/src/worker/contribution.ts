@@ -1,4 +1,4 @@
-import { DeviceClient, runTaskLoop, type Evaluator, type LoopEvent, type Trainer } from "@propius/edge-runtime";
+import { DeviceClient, runTaskLoop, type Evaluator, type LoopEvent, type Trainer, type WebSocketLike } from "@propius/edge-runtime";
 import { evaluateHeldOut, initTraining, plannedSteps, splitHoldout, trainLocal, type LocalData } from "@propius/edge-runtime/training";
 import { PropiusError, type Attributes, type Task } from "@propius/shared";
 import type { Capabilities, ContributionEvent, StartOptions } from "../contract.js";
@@ -86,7 +86,8 @@ export async function contribute(options: ContributionOptions): Promise<void> {
     if (summary) emit(summary);
     if (event.type === "uploaded") void evaluateLatest(options, event.task);
   };
-  await runTaskLoop({ client, trainer, evaluator, attributes, privateAttributes: { dataset_size: examples.count }, signal, onEvent });
+  const push = options.poll ? undefined : (url: string, protocols: string[]) => new WebSocket(url, protocols) as unknown as WebSocketLike;
+  await runTaskLoop({ client, trainer, evaluator, attributes, privateAttributes: { dataset_size: examples.count }, signal, onEvent, push });
 }
 
 /** Evaluates the model the last task started from on the held-out examples, beside the task loop. */
@@ -102,7 +103,7 @@ async function evaluateLatest(options: ContributionOptions, task: Task): Promise
 function summarise(event: LoopEvent, count: number, trained: { examples: number; trainLoss: number }): ContributionEvent | null {
   switch (event.type) {
     case "wait":
-      return { type: "waiting", reason: event.reason, retryAfterMs: event.retryAfterMs };
+      return { type: "waiting", reason: event.reason, retryAfterMs: event.retryAfterMs, via: event.via };
     case "task":
       return { type: "task", jobId: event.task.jobId, round: event.task.round, steps: plannedSteps(event.task.plan, count) };
     case "downloaded":

@@ -1,0 +1,24 @@
+import { Hono } from "hono";
+import { PUSH_PROTOCOL, PUSH_TOKEN_PREFIX, PropiusError } from "@propius/shared";
+import type { AppEnv } from "../http/app-env.js";
+import { secret } from "../middleware/auth/index.js";
+import { verifyClientToken } from "../auth/tokens.js";
+import { clientManagerOf } from "../directory/directory-client.js";
+import { PUSH_CLIENT_HEADER } from "../clients/client-manager-object.js";
+
+/**
+ * `GET /v1/connect`: a device's push connection (a WebSocket speaking `propius.v1`), held by its
+ * client-manager shard. Browsers cannot set headers on a WebSocket, so the token may come as a
+ * second subprotocol, `bearer.<token>`, as well as in `Authorization`.
+ */
+export const connectRoutes = new Hono<AppEnv>().get("/v1/connect", async function connect(c) {
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new PropiusError("upgrade_required", "connect with a WebSocket (Upgrade: websocket)");
+  const protocols = (c.req.header("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
+  if (!protocols.includes(PUSH_PROTOCOL)) throw new PropiusError("bad_request", `ask for the subprotocol '${PUSH_PROTOCOL}'`);
+  const token = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1] ?? protocols.find((p) => p.startsWith(PUSH_TOKEN_PREFIX))?.slice(PUSH_TOKEN_PREFIX.length);
+  if (!token) throw new PropiusError("unauthorized", `send the client token as 'Authorization: Bearer <token>' or as the subprotocol '${PUSH_TOKEN_PREFIX}<token>'`);
+  const clientId = await verifyClientToken(secret(c.env.PROPIUS_TOKEN_SECRET, "PROPIUS_TOKEN_SECRET"), token);
+  if (!clientId) throw new PropiusError("unauthorized", "invalid client token");
+  const headers = new Headers({ upgrade: "websocket", [PUSH_CLIENT_HEADER]: clientId });
+  return clientManagerOf(c.env, clientId).fetch(new Request(c.req.url, { headers }));
+});

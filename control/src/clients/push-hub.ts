@@ -76,7 +76,8 @@ export class PushHub {
       const reply = await this.manager.checkInKnown(socket.clientId, now);
       if (reply === null) continue;
       if (reply.status !== "wait") pushed += 1;
-      this.deliver(socket, reply, now);
+      // A device still waiting is told nothing: it went on waiting already.
+      this.deliver(socket, reply, now, undefined, reply.status !== "wait");
     }
     return { waiting: waiting.length, pushed, recheckAt: this.nextRecheck };
   }
@@ -87,7 +88,7 @@ export class PushHub {
   }
 
   /** Sends a reply; a device told to wait is told to stay connected and silent, and the shard notes when to look again. */
-  private deliver(socket: PushSocket, reply: CheckInReply, now: number, id?: number): void {
+  private deliver(socket: PushSocket, reply: CheckInReply, now: number, id?: number, send = true): void {
     if (reply.status === "task") {
       socket.setWaiting(null);
       socket.send({ type: "reply", id, reply });
@@ -97,7 +98,7 @@ export class PushHub {
     if (socket.waitingSince === null) socket.setWaiting(now);
     if (reply.status === "wait") {
       if (!ANNOUNCED_ONLY.has(reply.reason)) this.laterAt(now + reply.retryAfterMs);
-      socket.send({ type: "reply", id, reply: { ...reply, retryAfterMs: PUSH_WAIT_RETRY_MS } });
+      if (send) socket.send({ type: "reply", id, reply: { ...reply, retryAfterMs: PUSH_WAIT_RETRY_MS } });
       return;
     }
     socket.send({ type: "reply", id, reply });

@@ -1,0 +1,94 @@
+import { SELF } from "cloudflare:test";
+import { afterEach, describe, expect, it } from "vitest";
+import { PUSH_PROTOCOL, TICKET_HEADER, type PushMessage, type Task } from "@propius/shared";
+import { api, cancelRunningJobs, createJob, createTenant, expectError, expectJson, registerClient, runningJob, seedModel } from "../../test/fixtures.js";
+
+afterEach(cancelRunningJobs);
+
+/** A device's push connection, with the frames it has been sent in order. */
+async function connect(token: string) {
+  const response = await SELF.fetch("http://control/v1/connect", { headers: { upgrade: "websocket", "sec-websocket-protocol": `${PUSH_PROTOCOL}, bearer.${token}` } });
+  expect(response.status).toBe(101);
+  expect(response.headers.get("sec-websocket-protocol")).toBe(PUSH_PROTOCOL);
+  const ws = response.webSocket!;
+  ws.accept();
+  const frames: string[] = [];
+  const waiters: ((frame: string) => void)[] = [];
+  ws.addEventListener("message", (event) => {
+    const frame = String(event.data);
+    const waiter = waiters.shift();
+    if (waiter) waiter(frame);
+    else frames.push(frame);
+  });
+  const nextFrame = (timeoutMs = 10_000) =>
+    new Promise<string>((resolve, reject) => {
+      const queued = frames.shift();
+      if (queued !== undefined) return resolve(queued);
+      const timer = setTimeout(() => reject(new Error("no frame came")), timeoutMs);
+      waiters.push((frame) => (clearTimeout(timer), resolve(frame)));
+    });
+  const next = async () => JSON.parse(await nextFrame()) as PushMessage;
+  const checkIn = (id: number) => ws.send(JSON.stringify({ type: "checkin", id, attributes: { platform: "test" } }));
+  return { ws, next, nextFrame, checkIn };
+}
+
+const taskOf = (message: PushMessage): Task => {
+  if (message.type !== "reply" || message.reply.status !== "task") throw new Error(`expected a task, got ${JSON.stringify(message)}`);
+  return message.reply.task;
+};
+
+describe("push connections", () => {
+  it("refuses a request that is not a WebSocket upgrade, or without the subprotocol or a valid token", async () => {
+    const { token } = await registerClient();
+    await expectError(api("/v1/connect", { token }), 426, "upgrade_required");
+    await expectError(SELF.fetch("http://control/v1/connect", { headers: { upgrade: "websocket", authorization: `Bearer ${token}` } }), 400, "bad_request");
+    await expectError(SELF.fetch("http://control/v1/connect", { headers: { upgrade: "websocket", "sec-websocket-protocol": PUSH_PROTOCOL } }), 401, "unauthorized");
+    await expectError(SELF.fetch("http://control/v1/connect", { headers: { upgrade: "websocket", "sec-websocket-protocol": `${PUSH_PROTOCOL}, bearer.${token}x` } }), 401, "unauthorized");
+  });
+
+  it("answers check-ins on the socket, and pushes a task the moment a job's first round opens", async () => {
+    const { token } = await registerClient();
+    const device = await connect(token);
+    device.checkIn(1);
+    expect(await device.next()).toMatchObject({ type: "reply", id: 1, reply: { status: "wait", reason: "no_jobs" } });
+    const { apiKey } = await createTenant();
+    const { id } = await createJob(apiKey);
+    await seedModel(apiKey, id);
+    const task = taskOf(await device.next());
+    expect(task).toMatchObject({ jobId: id, round: 1 });
+    // The pushed task is the device's binding: checking in again gives the same ticket.
+    device.checkIn(2);
+    expect(taskOf(await device.next()).ticket).toBe(task.ticket);
+    device.ws.close();
+  });
+
+  it("pushes a slot that a failure report frees to a device waiting on a full round", async () => {
+    const { job } = await runningJob({ clientsPerRound: 1, overCommit: 1 });
+    const [holder, waiter] = [await registerClient(), await registerClient()];
+    const first = await connect(holder.token);
+    first.checkIn(1);
+    const task = taskOf(await first.next());
+    const second = await connect(waiter.token);
+    second.checkIn(1);
+    expect(await second.next()).toMatchObject({ id: 1, reply: { status: "wait", reason: "round_full" } });
+    const failure = { code: "training_error", message: "out of memory" };
+    await expectJson(api(task.failureUrl, { token: holder.token, json: failure, headers: { [TICKET_HEADER]: task.ticket } }), 202);
+    expect(taskOf(await second.next())).toMatchObject({ jobId: job.id, round: 1 });
+    first.ws.close();
+    second.ws.close();
+  });
+
+  it("answers keep-alive pings, and bad frames with a coded error, keeping the connection", async () => {
+    const { token } = await registerClient();
+    const device = await connect(token);
+    device.ws.send("ping");
+    expect(await device.nextFrame()).toBe("pong");
+    device.ws.send("{not json");
+    expect(await device.next()).toMatchObject({ type: "error", error: { code: "invalid_json" } });
+    device.ws.send(JSON.stringify({ type: "checkin", id: 5, attributes: [] }));
+    expect(await device.next()).toMatchObject({ type: "error", id: 5, error: { code: "validation_failed" } });
+    device.checkIn(6);
+    expect(await device.next()).toMatchObject({ type: "reply", id: 6, reply: { status: "wait" } });
+    device.ws.close();
+  });
+});

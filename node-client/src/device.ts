@@ -20,6 +20,8 @@ export interface DeviceOptions {
   waitMs?: number;
   signal?: AbortSignal;
   log: (line: string) => void;
+  /** Receives every task-loop event, with the device's id. */
+  onEvent?: (event: LoopEvent, device: string) => void;
 }
 
 /** What this Node device can tell the scheduler about itself. */
@@ -62,7 +64,7 @@ export async function runDevice(options: DeviceOptions): Promise<{ tasks: number
   const evaluator: Evaluator = async (task, weights) => evaluateHeldOut(task, weights, (await examplesFor(task)).heldOut);
   return runTaskLoop({
     client, trainer, evaluator, attributes, privateAttributes, signal: options.signal, maxTasks: options.maxTasks, maxIdleMs: options.maxIdleMs,
-    onEvent: (event) => options.log(describe(event)),
+    onEvent: (event) => (options.log(describe(event)), options.onEvent?.(event, client.credentials!.clientId)),
   });
 }
 

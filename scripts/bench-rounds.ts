@@ -28,12 +28,16 @@ const HELP = `npm run bench:rounds -- [options]
   --device-args "<a>"   more arguments for every device's command line (split at spaces), e.g. a mode to compare
   --seed <n>            seed of the non-IID data split (default 1, the demo's)
   --out <path>          results: <path>.md and <path>.json (default docs/rounds-benchmark)
+  --keep                keep the run's folder (the devices' event logs, wrangler's log) and print where it is
 `;
+// A value of --device-args starts with "--", which parseArgs takes for a flag unless it is joined with "=".
+const argv = process.argv.slice(2).flatMap((a, i, all) => (a === "--device-args" && i + 1 < all.length ? [`${a}=${all[i + 1]}`] : all[i - 1] === "--device-args" ? [] : [a]));
 const { values: args } = parseArgs({
+  args: argv,
   options: {
     rounds: { type: "string", default: "6" }, clients: { type: "string", default: "8" }, processes: { type: "string" },
     models: { type: "string", default: "mlp,cnn" }, "device-args": { type: "string", default: "" }, seed: { type: "string", default: "1" },
-    out: { type: "string", default: join(ROOT, "docs/rounds-benchmark") }, help: { type: "boolean", short: "h" },
+    out: { type: "string", default: join(ROOT, "docs/rounds-benchmark") }, keep: { type: "boolean" }, help: { type: "boolean", short: "h" },
   },
 });
 if (args.help) {
@@ -68,17 +72,21 @@ try {
     runs.push(run);
     console.log(roundsTable(run));
   }
+} catch (error) {
+  console.error(`the run's folder (event logs, wrangler's log) is kept in ${dir}`);
+  throw error;
 } finally {
   await plane.stop();
 }
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const load = { before: loadBefore.map((l) => Number(l.toFixed(2))), after: loadavg().map((l) => Number(l.toFixed(2))) };
-const command = `npm run bench:rounds -- ${process.argv.slice(2).map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(" ")}`.trim();
+const command = `npm run bench:rounds -- ${argv.map((a) => a.replace(/^([^=]+=)?(.*\s.*)$/, '$1"$2"')).join(" ")}`.trim();
 const date = new Date().toISOString();
 await writeFile(`${args.out}.json`, `${JSON.stringify({ date, machine, load, command, rounds, clients, processes, seed, deviceArgs, runs }, null, 2)}\n`);
 await writeFile(`${args.out}.md`, roundsReport({ date, machine, load, command, clients, processes, seed, deviceArgs, runs }));
 console.log(`load average (1, 5, 15 min) before ${load.before.join(" ")}, after ${load.after.join(" ")}\nwrote ${args.out}.md and ${args.out}.json`);
-await rm(dir, { recursive: true, force: true });
+if (args.keep) console.log(`kept the event logs in ${dir}/events-<model>/`);
+else await rm(dir, { recursive: true, force: true });
 
 /** One demo job of `model` with fresh devices, each process writing its own event log; its rounds' timings. */
 async function runJob(owner: OwnerClient, model: DemoModelName): Promise<ModelRun> {

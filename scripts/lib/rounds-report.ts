@@ -31,7 +31,7 @@ export function roundsTable(run: ModelRun): string {
   const { summary } = run;
   const met = summary.medianRatio <= run.target;
   return [
-    `${LABELS[run.model]}, job ${run.jobId}:`,
+    `Job ${run.jobId} (${run.model}):`,
     "",
     "| round | wall (s) | ceiling (s) | ratio | slowest: download / train / upload (s) | longest training (s) | first / last task after open (s) | close after last upload (s) | evaluating first (s) | idle after upload (s) |",
     "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -54,9 +54,10 @@ export function roundsReport(input: RoundsReportInput): string {
     `The demo job as \`npm start\` runs it (control plane under \`wrangler dev\`, ${input.clients} Node devices in ${input.processes} processes, non-IID MNIST shards, seed ${input.seed}, federated evaluation every round), fresh devices per model${input.deviceArgs.length ? `, every device started with \`${input.deviceArgs.join(" ")}\`` : ", the devices' default options"}.`,
     "",
     "- **wall**: from the round opening to its closing, as the job's round record has them (a retried round from its first attempt); the close comes after aggregation.",
-    "- **ceiling**: the slowest reporting device's own work in the round, from its event log (`--event-log`): task received to upload acknowledged, that is download, training and upload. No protocol can close the round sooner.",
+    "- **ceiling**: the slowest reporting device's own work in the round, from its event log (`--event-log`): task received to upload acknowledged, that is download, training and upload: the round cannot close before that work is done.",
     "- **ratio** = wall / ceiling; the rest of the wall time is the server's and the waiting: the first and the last training task after the round opened (a device told to come back later takes its task only then), the close after the last upload (aggregation), and devices evaluating the previous round's model before taking their training task (the mean over the round's devices).",
     "- **idle after upload**: from a device's acknowledged upload to its next task of any kind (mean over the round's devices that got one).",
+    "- Devices in one process share its thread (as in `npm start`): a device's download, training, upload or evaluation takes longer while the others of its process train, and that counts in its own work.",
     "- Round 1 is shown but left out of the median and p90: it opens before the devices have started and warmed their caches.",
     "",
     "| model | rounds counted | median ratio | p90 ratio | mean idle after upload (s) | median last task after open (s) | target | met |",

@@ -22,7 +22,7 @@ export default defineConfig({
           // Projects run one after another: on a 2-core machine, tfjs training, workerd and
           // wrangler dev running side by side slow each other down far more than they gain.
           sequence: { groupOrder: 0 },
-          include: ["{shared,edge-runtime,control,node-client,web-client}/src/**/*.test.ts"],
+          include: ["{shared,edge-runtime,control,node-client,web-client}/src/**/*.test.ts", "scripts/lib/**/*.test.ts"],
           exclude: ["**/*.workers.test.ts", "**/node_modules/**"],
           // A file takes seconds on a quiet machine; shared CI machines have been 30x slower.
           testTimeout: 180_000,

@@ -5,6 +5,7 @@ import { FixedExamples, type ExampleSource } from "@propius/edge-runtime/trainin
 import { DataFolder } from "./data-folder.js";
 import { runDevice } from "./device.js";
 import { defaultCacheDir, fileDigitsCache } from "./digits-cache.js";
+import { openEventLog } from "./event-log.js";
 
 const HELP = `propius-node: a Node edge device for a Propius Edge control plane
 
@@ -39,6 +40,8 @@ Options:
                           for a device started alongside it (default 0: enrol at once)
   --poll                  check in over HTTP only (by default a waiting device holds a push
                           connection and gets its next task the moment a round opens)
+  --event-log <file>      append one JSON line per task-loop event to <file>: its time (at, epoch ms),
+                          the device's id and, for task events, the job, round, attempt and kind
   --quiet                 print only errors
   -h, --help              show this help
 `;
@@ -77,7 +80,7 @@ async function main(): Promise<void> {
         cache: { type: "string" }, state: { type: "string" }, backend: { type: "string" },
         attr: { type: "string", multiple: true }, "private-attr": { type: "string", multiple: true },
         "max-tasks": { type: "string" }, "max-idle": { type: "string" }, wait: { type: "string" },
-        poll: { type: "boolean" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" },
+        poll: { type: "boolean" }, "event-log": { type: "string" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" },
       },
     }).values;
   } catch (error) {
@@ -96,13 +99,14 @@ async function main(): Promise<void> {
   const maxIdle = positiveInt(parsed["max-idle"], "--max-idle");
   const waitSeconds = positiveInt(parsed.wait, "--wait", 0)!;
   const state = resolve(parsed.state ?? ".propius/device");
+  const eventLog = parsed["event-log"] === undefined ? undefined : openEventLog(resolve(parsed["event-log"]));
   const run = (examples: ExampleSource, stateDir: string, log: (line: string) => void) =>
     runDevice({
       url: parsed.url!, stateDir, examples,
       attributes: parseAttributes(parsed.attr ?? [], "--attr"), privateAttributes: parseAttributes(parsed["private-attr"] ?? [], "--private-attr"),
       backend: parsed.backend,
       maxTasks: positiveInt(parsed["max-tasks"], "--max-tasks"), maxIdleMs: maxIdle === undefined ? undefined : maxIdle * 1000,
-      waitMs: waitSeconds * 1000, poll: parsed.poll, signal: controller.signal, log,
+      waitMs: waitSeconds * 1000, poll: parsed.poll, signal: controller.signal, log, onEvent: eventLog && ((event, device) => eventLog.write(device, event)),
     });
 
   if (index === undefined) {

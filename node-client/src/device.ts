@@ -23,6 +23,8 @@ export interface DeviceOptions {
   poll?: boolean;
   signal?: AbortSignal;
   log: (line: string) => void;
+  /** Receives every task-loop event, with the device's id. */
+  onEvent?: (event: LoopEvent, device: string) => void;
 }
 
 /** What this Node device can tell the scheduler about itself. */
@@ -66,7 +68,7 @@ export async function runDevice(options: DeviceOptions): Promise<{ tasks: number
   return runTaskLoop({
     client, trainer, evaluator, attributes, privateAttributes, signal: options.signal, maxTasks: options.maxTasks, maxIdleMs: options.maxIdleMs,
     push: options.poll ? undefined : nodeWebSocket(),
-    onEvent: (event) => options.log(describe(event)),
+    onEvent: (event) => (options.log(describe(event)), options.onEvent?.(event, client.credentials!.clientId)),
   });
 }
 

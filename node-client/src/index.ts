@@ -5,3 +5,4 @@ export { decodeImage, type DecodedImage } from "./image-decode.js";
 export { loadCredentials, saveCredentials } from "./credentials.js";
 export { fileDigitsCache, defaultCacheDir } from "./digits-cache.js";
 export { writeDigitFolder, type DigitFolderOptions, type WrittenDigit } from "./digit-folder.js";
+export { eventLogLine, openEventLog, parseEventLog, type EventLog, type EventLogLine } from "./event-log.js";

@@ -23,6 +23,8 @@ export interface DemoClientOptions {
    * processes start faster and leave more of a small machine to training.
    */
   processes?: number;
+  /** More arguments for the process that hosts shards `first` to `first + devices - 1`, after the usual ones. */
+  args?: (first: number, devices: number) => string[];
 }
 
 /** Splits `count` devices into `processes` runs of consecutive shards: [first shard, devices]. */
@@ -46,6 +48,7 @@ export function startDemoClients(options: DemoClientOptions): ChildProcess[] {
         "--state", devices === 1 ? join(options.stateDir, `device-${first}`) : options.stateDir,
         ...(options.cacheDir ? ["--cache", options.cacheDir] : []),
         ...(options.maxIdleSeconds ? ["--max-idle", String(options.maxIdleSeconds)] : []),
+        ...(options.args?.(first, devices) ?? []),
       ],
       { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
     );

@@ -72,6 +72,8 @@ export type Attributes = z.output<typeof attributesSchema>;
 export interface Task {
   jobId: string;
   round: number;
+  /** The round's attempt: 0, then 1, 2, ... after a deadline that came with too few reports (absent from older servers). */
+  attempt?: number;
   ticket: string;
   /** Content address (SHA-256, hex) of the model version to start from. */
   modelHash: string;

@@ -131,13 +131,13 @@ describe("JobCore", () => {
     expect(await asyncCodeOf(() => shards.submit({ ticket: b, clientId: "b", round: 1, body: delta([1, 1, 1, 1]) }, 61_000))).toBe("round_closed");
   });
 
-  it("retries a round whose deadline passes with too few reports", async () => {
+  it("retries a round whose deadline passes with too few reports, and names the attempt in its tasks", async () => {
     const { core, deadlines } = setup();
-    claimTicket(core, "a");
+    expect(core.claim("a", 1)).toMatchObject({ kind: "task", round: 1, attempt: 0 });
     core.onAlarm(deadlines.get(ROUND_DEADLINE)!);
     const status = core.status("acme");
     expect(status.rounds.map((r) => [r.round, r.attempt, r.status])).toEqual([[1, 0, "retried"], [1, 1, "open"]]);
-    expect(core.claim("a", 61_000).kind).toBe("task");
+    expect(core.claim("a", 61_000)).toMatchObject({ kind: "task", round: 1, attempt: 1 });
   });
 
   it("opens the next round after aggregation and finishes after the last", async () => {

@@ -34,7 +34,7 @@ export const AGGREGATE_DEADLINE = "aggregate";
 export const EVALUATION_DEADLINE = "evaluation";
 
 export type ClaimResult =
-  | { kind: "task"; ticket: string; round: number; modelHash: string; deadline: number; spec: JobSpec; evaluate?: true }
+  | { kind: "task"; ticket: string; round: number; attempt: number; modelHash: string; deadline: number; spec: JobSpec; evaluate?: true }
   | { kind: "wait"; reason: "job_not_running" | "round_full" | "already_reported" | "aggregating" | "evaluating" | "selection_closed" | "task_failed"; retryAfterMs: number };
 
 /** The round's partial sums, combined: what the job's strategy turns into the next model. */
@@ -146,7 +146,7 @@ export class JobCore {
     if (!open) return null;
     const { record, evaluation } = open;
     const mine = this.store.findEvaluationAssignment(clientId, record.round);
-    if (mine) return mine.status === "bound" && leaseLive(mine, now) ? this.evaluationTask(job, record.round, evaluation.model, mine.ticket, mine.leaseUntil) : null;
+    if (mine) return mine.status === "bound" && leaseLive(mine, now) ? this.evaluationTask(job, record, evaluation.model, mine.ticket, mine.leaseUntil) : null;
     if (job.round !== record.round) {
       const training = this.store.findAssignment(clientId, job.round, job.attempt);
       if (training && training.status !== "failed" && (training.status === "reported" || leaseLive(training, now))) return null;
@@ -158,7 +158,7 @@ export class JobCore {
       this.store.saveEvaluationAssignment({ ticket, clientId, round: record.round, status: "bound", boundAt: now, leaseUntil });
       this.store.saveRound({ ...record, evaluation: { ...evaluation, bound: evaluation.bound + 1 } });
     });
-    return this.evaluationTask(job, record.round, evaluation.model, ticket, leaseUntil);
+    return this.evaluationTask(job, record, evaluation.model, ticket, leaseUntil);
   }
 
   /** A device's evaluation of a round's result; the evaluation closes when its demand has reported. A repeat answers as the first. */
@@ -214,8 +214,8 @@ export class JobCore {
     return closed;
   }
 
-  private evaluationTask(job: JobRecord, round: number, model: string, ticket: string, deadline: number): ClaimResult {
-    return { kind: "task", ticket, round, modelHash: model, deadline, spec: job.spec, evaluate: true };
+  private evaluationTask(job: JobRecord, { round, attempt }: RoundRecord, model: string, ticket: string, deadline: number): ClaimResult {
+    return { kind: "task", ticket, round, attempt, modelHash: model, deadline, spec: job.spec, evaluate: true };
   }
 
   /**
@@ -578,7 +578,7 @@ export class JobCore {
   /** A training task, with its ticket signed: the claims name the assignment, its lease and the device's shard. */
   private task(job: JobRecord, a: Pick<Assignment, "ticket" | "clientId" | "round" | "attempt" | "leaseUntil">): ClaimResult {
     const ticket = this.options.tickets.sign({ id: a.ticket, jobId: job.id, clientId: a.clientId, round: a.round, attempt: a.attempt, leaseUntil: a.leaseUntil, shard: shardOf(a.clientId, shardCount(job)) });
-    return { kind: "task", ticket, round: a.round, modelHash: job.modelHash!, deadline: a.leaseUntil, spec: job.spec };
+    return { kind: "task", ticket, round: a.round, attempt: a.attempt, modelHash: job.modelHash!, deadline: a.leaseUntil, spec: job.spec };
   }
 
   /** The training assignment a device's ticket names, if the ticket is this job's, the device's and the round's. */

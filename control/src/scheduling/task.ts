@@ -6,6 +6,7 @@ export function toTask(jobId: string, claim: Extract<ClaimResult, { kind: "task"
   return {
     jobId,
     round: claim.round,
+    attempt: claim.attempt,
     ticket: claim.ticket,
     modelHash: claim.modelHash,
     modelUrl: `/v1/models/${claim.modelHash}`,

@@ -23,7 +23,7 @@ describe("eventLogLine", () => {
   });
 
   it("gives events without a task only the device, time and figures", () => {
-    expect(eventLogLine("cl_b", { type: "wait", retryAfterMs: 2000, reason: "already_reported" }, 5)).toEqual({ at: 5, device: "cl_b", type: "wait", retryAfterMs: 2000, reason: "already_reported" });
+    expect(eventLogLine("cl_b", { type: "wait", retryAfterMs: 2000, reason: "already_reported", via: "poll" }, 5)).toEqual({ at: 5, device: "cl_b", type: "wait", retryAfterMs: 2000, reason: "already_reported", via: "poll" });
     expect(eventLogLine("cl_b", { type: "stopped", reason: "aborted", tasks: 4 }, 6)).toEqual({ at: 6, device: "cl_b", type: "stopped", reason: "aborted", tasks: 4 });
   });
 });

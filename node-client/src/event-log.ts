@@ -32,7 +32,9 @@ export function eventLogLine(device: string, event: LoopEvent, at: number): Even
 function figuresOf(event: LoopEvent): Record<string, string | number | boolean | null> {
   switch (event.type) {
     case "wait":
-      return { retryAfterMs: event.retryAfterMs, reason: event.reason };
+      return { retryAfterMs: event.retryAfterMs, reason: event.reason, via: event.via };
+    case "connection":
+      return { state: event.state, detail: event.detail ?? null };
     case "offer":
       return { offers: event.offers, accepted: event.accepted };
     case "task":

@@ -25,8 +25,10 @@ const HELP = `npm start -- [options]
   --rounds <n>       rounds of the demo job (default 15)
   --clients <n>      Node devices, and devices per round (default 8)
   --tabs <n>         browser tabs the job also waits for every round (default 0): their
-                     contribute-page URLs are printed, each with its own demo shard
-  --open             open the contribute page (the first tab's URL) in the default browser
+                     contribute-page URLs are printed, each with its own demo shard; the page
+                     is built first if it is missing or older than its sources
+  --open             open the contribute page (the first tab's URL) in the default browser,
+                     built first as for --tabs
   --processes <n>    processes the devices run in (default: one per CPU core, at most --clients)
   --seed <n>         seed of the non-IID data split (default 1)
   --codec <c>        how devices encode their deltas: fp32, fp16 or int8 (default fp32)

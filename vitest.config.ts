@@ -1,10 +1,12 @@
-import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { ensurePageFolder } from "./scripts/lib/page-placeholder.ts";
 
 // wrangler.toml serves the built contribute page from dist/web-client; wrangler refuses a config
-// whose assets folder is missing, and the workers tests need no page in it.
-mkdirSync(new URL("./dist/web-client", import.meta.url), { recursive: true });
+// whose assets folder is missing, and the workers tests need no page in it (the stand-in page
+// goes there when it was never built; the browser tests build the real one).
+await ensurePageFolder(fileURLToPath(new URL("./dist/web-client", import.meta.url)));
 
 /**
  * One config, a project per runtime:

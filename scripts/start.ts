@@ -3,7 +3,8 @@
  * plane under `wrangler dev` (local SQLite Durable Objects and R2 under .propius/state), makes sure
  * a local tenant key exists, registers the MNIST demo job, starts Node devices, and prints the job's
  * progress round by round, ending with one `summary:` line. The control plane also serves the
- * contribute page (built first if needed), whose URL is printed so that browser tabs can join.
+ * contribute page, whose URL is printed so that browser tabs can join; it is built (beside the
+ * control plane's start) only when a tab needs it: `--tabs` or `--open`.
  */
 import { parseArgs } from "node:util";
 import { availableParallelism } from "node:os";
@@ -14,7 +15,7 @@ import { ROOT, startControlPlane, type RunningControlPlane } from "./lib/local-c
 import { ensureApiKey, ensureDevVars } from "./lib/local-secrets.js";
 import { startDemoClients, stopAll } from "./lib/demo-clients.js";
 import { buildDeviceBundle, buildWorkerBundle, stopBundler } from "./lib/bundles.js";
-import { ensureWebPage } from "./lib/web-page.js";
+import { ensureWebPage, waitUntilPageServed, webPageStatus } from "./lib/web-page.js";
 import { contributeUrl, openInBrowser } from "./lib/contribute-url.js";
 import { DEMO_MODELS, type DemoModelName } from "./lib/demo-models.js";
 import { portInUse } from "./lib/ports.js";
@@ -24,8 +25,10 @@ const HELP = `npm start -- [options]
   --rounds <n>       rounds of the demo job (default 15)
   --clients <n>      Node devices, and devices per round (default 8)
   --tabs <n>         browser tabs the job also waits for every round (default 0): their
-                     contribute-page URLs are printed, each with its own demo shard
-  --open             open the contribute page (the first tab's URL) in the default browser
+                     contribute-page URLs are printed, each with its own demo shard; the page
+                     is built first if it is missing or older than its sources
+  --open             open the contribute page (the first tab's URL) in the default browser,
+                     built first as for --tabs
   --processes <n>    processes the devices run in (default: one per CPU core, at most --clients)
   --seed <n>         seed of the non-IID data split (default 1)
   --codec <c>        how devices encode their deltas: fp32, fp16 or int8 (default fp32)
@@ -102,13 +105,30 @@ const processes = flags.processes === undefined ? Math.min(clients, availablePar
 const seed = count("seed", 0, 2 ** 31);
 const port = count("port", 1, 65535);
 const stateDir = resolve(ROOT, flags.state!);
-const started = Date.now();
-const elapsed = () => ((Date.now() - started) / 1000).toFixed(1);
+// Times count from the process's start (performance.now()), bundling this script included.
+const elapsed = () => (performance.now() / 1000).toFixed(1);
+const timings = { controlPlane: "-", job: "-" };
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 
 let controlPlane: RunningControlPlane | undefined;
 let devices: ReturnType<typeof startDemoClients> = [];
+
+/** Waits for the page's build, and after one for the running control plane to serve it. */
+async function servePage(page: ReturnType<typeof ensureWebPage>, url: string): Promise<void> {
+  const built = await page;
+  if (!built.built) return;
+  await waitUntilPageServed(url);
+  say(`built the contribute page in ${built.seconds.toFixed(1)} s, served from ${elapsed()} s`);
+}
+
+/** When no tab needs the page: a line on how to get it if it was never built or is out of date. */
+async function pageHint(): Promise<string | undefined> {
+  const status = await webPageStatus();
+  if (status === "fresh") return undefined;
+  const how = "the running control plane serves it once built; --open or --tabs 1 build it at start";
+  return status === "missing" ? `  the page is not built yet: npm run build:web builds it (${how})` : `  the page is older than its sources: npm run build:web rebuilds it (${how})`;
+}
 
 async function shutdown(code: number): Promise<never> {
   await stopAll(devices);
@@ -122,12 +142,12 @@ process.once("SIGTERM", () => void shutdown(143));
 async function main(): Promise<void> {
   const devVars = join(stateDir, "dev.vars");
   const { adminKey } = await ensureDevVars(devVars);
-  // wrangler serves the page's folder as it is when it starts: build it first.
-  const page = ensureWebPage({ log: say });
-  page.catch(() => {});
+  // Only a tab needs the contribute page. Its build (Vite, ten seconds or more) runs beside the
+  // control plane's start: wrangler serves the stand-in page until the build ends, then reloads.
+  const needsPage = tabs > 0 || flags.open === true;
+  const page = needsPage ? ensureWebPage({ log: say }) : undefined;
+  page?.catch(() => {}); // awaited below
   const script = await buildWorkerBundle();
-  const built = await page;
-  if (built.built) say(`built the contribute page in ${built.seconds.toFixed(1)} s`);
   // Said here in one line: wrangler would only exit, its reason in its log.
   if (await portInUse(port)) throw new Error(`port ${port} is in use (another npm start or wrangler dev?): stop it, or pick another port, for example npm start -- --port ${port === 65535 ? 8788 : port + 1}`);
   say(`starting the control plane (wrangler dev, state in ${flags.state}/state) ...`);
@@ -141,17 +161,22 @@ async function main(): Promise<void> {
   // Awaited below; until then a failure must not surface as an unhandled rejection.
   for (const pending of [deviceEntry, digits]) pending.catch(() => {});
   controlPlane = await starting;
+  timings.controlPlane = elapsed();
   say(`control plane: ${controlPlane.url}  (log: ${flags.state}/wrangler.log)`);
+  if (page) await servePage(page, controlPlane.url);
+  const pageNote = page ? undefined : await pageHint();
 
   const key = await ensureLocalKey(controlPlane.url, adminKey);
   say(key.created ? `created the local API key (tenant ${key.tenant}), stored in ${flags.state}/api-key.json:\n  ${key.apiKey}` : `using the local API key in ${flags.state}/api-key.json (tenant ${key.tenant})`);
   const owner = new OwnerClient({ baseUrl: controlPlane.url, apiKey: key.apiKey });
 
   const job = await createDemoJob(owner, { rounds, clients: clients + tabs, deltaCodec: codec, deltaTopK: topK, strategy, model });
+  timings.job = elapsed();
   say(`job ${job.id}: ${job.name}, ${rounds} rounds, ${clients + tabs} devices per round, ${job.spec.aggregation.strategy}, ${codec}${topK ? ` top-${topK}` : ""} deltas`);
   const pageUrls = tabs === 0 ? [contributeUrl(controlPlane.url, { shards: clients, seed })] : Array.from({ length: tabs }, (_, i) => contributeUrl(controlPlane!.url, { shard: clients + i, shards: clients + tabs, seed }));
   say(tabs === 0 ? `contribute page: ${pageUrls[0]}  (a tab that opens it joins the pool; --tabs makes the job wait for tabs)` : `contribute page, one URL per tab (the job waits for ${tabs} tab${tabs === 1 ? "" : "s"} every round):`);
   if (tabs > 0) for (const url of pageUrls) say(`  ${url}`);
+  if (pageNote) say(pageNote);
   if (flags.open) openInBrowser(pageUrls[0], say);
   const [entry] = await Promise.all([deviceEntry, digits]);
   await stopBundler();
@@ -169,6 +194,7 @@ async function main(): Promise<void> {
     federated = federatedAccuracy ?? federated;
     const fed = federatedAccuracy === null ? "-" : federatedAccuracy.toFixed(4);
     say(`${String(round.round).padStart(5)}  ${String(round.reported).padStart(7)}  ${(round.trainLoss ?? NaN).toFixed(4).padStart(10)}  ${fed.padStart(7)}  ${testAccuracy.toFixed(4).padStart(8)}  ${elapsed().padStart(6)}s  ${mb(round.bytesIn).padStart(6)}  ${mb(round.bytesOut).padStart(8)}`);
+    if (round.round === 1) say(`start: control plane up in ${timings.controlPlane} s, job registered in ${timings.job} s, round 1 at ${elapsed()} s (since node started)`);
   });
   const closed = final.rounds.filter((r) => r.status === "closed").length;
   if (final.state !== "done") say(`the job ended ${final.state}`);

@@ -5,6 +5,8 @@ import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { waitUntilReachable } from "@propius/edge-runtime";
 import { ROOT } from "./node-bundle.mjs";
+import { ensurePageFolder } from "./page-placeholder.js";
+import { WEB_PAGE_DIR } from "./web-page.js";
 
 export { ROOT };
 
@@ -38,10 +40,14 @@ export interface RunningControlPlane {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts the control plane under `wrangler dev` (embedded workerd, local storage) and waits until it answers. */
+/**
+ * Starts the control plane under `wrangler dev` (embedded workerd, local storage) and waits until it
+ * answers. It needs no built page: a missing assets folder gets the stand-in page, and wrangler
+ * serves the real one once `npm run build:web` writes it (it watches the folder and reloads).
+ */
 export async function startControlPlane(options: ControlPlaneOptions): Promise<RunningControlPlane> {
   const logFile = options.logFile ?? join(dirname(resolve(options.persistTo)), "wrangler.log");
-  await mkdir(dirname(logFile), { recursive: true });
+  await Promise.all([mkdir(dirname(logFile), { recursive: true }), ensurePageFolder(WEB_PAGE_DIR)]);
   const args = [
     join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "dev",
     ...(options.script ? [resolve(options.script), "--no-bundle"] : []),

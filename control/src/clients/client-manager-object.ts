@@ -7,6 +7,7 @@ import { toTask } from "../scheduling/task.js";
 import { schedulingPolicy, viewTtlMs } from "../scheduling/config.js";
 import { ClientManager, type ClaimAnswer } from "./client-manager.js";
 import { SqliteClientRegistry } from "./sqlite-client-registry.js";
+import { countersOf, type ObjectCounters } from "../diagnostics/object-counters.js";
 
 /**
  * One client-manager shard: a thin Durable Object adapter over ClientManager, with SQLite storage
@@ -28,6 +29,11 @@ export class ClientManagerObject extends DurableObject<Env> {
 
   ping(clientId: string, attributes?: Attributes): Promise<Reply<{ known: boolean; ttlMs: number }>> {
     return reply(() => this.manager().ping(clientId, Date.now(), attributes));
+  }
+
+  /** What this object has done since it started (see `GET /v1/admin/counters`). */
+  async counters(): Promise<ObjectCounters> {
+    return countersOf("ClientManagerObject", this, this.ctx.storage.sql);
   }
 
   override async alarm(): Promise<void> {

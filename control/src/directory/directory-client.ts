@@ -24,7 +24,11 @@ export function jobOf(env: Pick<Env, "JOBS">, jobId: string): Stub<JobObject> {
 
 /** The client-manager shard of a device: by a hash of its id, so that its registry entry and binding live in one place. */
 export function clientManagerOf(env: Pick<Env, "CLIENTS" | "CLIENT_SHARDS">, clientId: string): Stub<ClientManagerObject> {
-  const shard = hashId(clientId) % clientShards(env);
+  return clientManagerShard(env, hashId(clientId) % clientShards(env));
+}
+
+/** Client-manager shard `shard` (of `clientShards(env)`). */
+export function clientManagerShard(env: Pick<Env, "CLIENTS">, shard: number): Stub<ClientManagerObject> {
   return env.CLIENTS.get(env.CLIENTS.idFromName(`clients-${shard}`)) as unknown as Stub<ClientManagerObject>;
 }
 

@@ -14,7 +14,7 @@ import type { CountersTotal } from "../control/src/diagnostics/counters-total.js
 import { seededRandom } from "../control/src/simulator/random.js";
 import { buildWorkerBundle, stopBundler } from "./lib/bundles.js";
 import { PHASES, devicesFetch, runRound, type Phase } from "./lib/contribution-rounds.js";
-import { contributionReport, type ContributionResult } from "./lib/contribution-report.js";
+import { TRIVIAL, contributionReport, type ContributionResult, type ReferenceRequest } from "./lib/contribution-report.js";
 import { ROOT, startControlPlane } from "./lib/local-control-plane.js";
 import { freePort } from "./lib/ports.js";
 import { cpuMs, workerdRoles } from "./lib/workerd-process.js";
@@ -85,13 +85,31 @@ try {
   if (roles.proxy.length !== 1 || roles.worker.length !== 1) throw new Error(`expected wrangler's two workerd processes (proxy and Worker), found ${JSON.stringify(roles)}`);
   const cpu = () => ({ worker: cpuMs(roles.worker), proxy: cpuMs(roles.proxy) });
 
-  // The ceiling's unit: workerd CPU per request of the trivial route, as many in flight as the devices send.
-  const trivialStart = cpu();
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    for (let i = next++; i < TRIVIAL_REQUESTS; i = next++) await (await fetch(`${plane.url}/v1/health`)).arrayBuffer();
-  }));
-  const trivialEnd = cpu();
+  // The ceiling's unit, the trivial route, and requests that add one piece each, as many in flight as the devices send.
+  const { token } = clients[0].credentials!;
+  const warmTask = await clients[0].checkIn({});
+  if (warmTask.status !== "task") throw new Error(`expected a task of ${job.id}, got ${JSON.stringify(warmTask).slice(0, 200)}`);
+  const references: [string, number, () => Promise<Response>][] = [
+    [TRIVIAL, TRIVIAL_REQUESTS, () => fetch(`${plane.url}/v1/health`)],
+    ["GET /v1/admin/counters (5 object calls, no writes)", 300, () => fetch(`${plane.url}/v1/admin/counters`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })],
+    ["POST /v1/ping (1 object call that writes a row)", 300, () => fetch(`${plane.url}/v1/ping`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: "{}" })],
+    ["GET the model, unchanged (304)", 300, () => fetch(`${plane.url}${warmTask.task.modelUrl}`, { headers: { authorization: `Bearer ${token}`, "if-none-match": `"${warmTask.task.modelHash}"` } })],
+  ];
+  const measured: ReferenceRequest[] = [];
+  for (const [name, count, send] of references) {
+    for (let i = 0; i < 50; i++) await (await send()).arrayBuffer(); // warm: the isolate compiles the route's code first
+    const start = cpu();
+    let next = 0;
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      for (let i = next++; i < count; i = next++) {
+        const response = await send();
+        await response.arrayBuffer();
+        if (response.status >= 400) throw new Error(`${name} answered ${response.status}`);
+      }
+    }));
+    const end = cpu();
+    measured.push({ name, requests: count, worker: end.worker - start.worker, proxy: end.proxy - start.proxy });
+  }
   // What workerd spends doing nothing: the close waits and the devices' waits are idle stretches of the window.
   const idleStart = cpu();
   await sleep(3_000);
@@ -131,7 +149,7 @@ try {
     parameters, devices, rounds, concurrency, shards, seconds,
     phases,
     requests: { ...requests },
-    trivial: { requests: TRIVIAL_REQUESTS, worker: trivialEnd.worker - trivialStart.worker, proxy: trivialEnd.proxy - trivialStart.proxy },
+    references: measured,
     idleMsPerSecond: { worker: (idleEnd.worker - idleStart.worker) / 3, proxy: (idleEnd.proxy - idleStart.proxy) / 3 },
     before,
     after,

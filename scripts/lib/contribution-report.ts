@@ -10,6 +10,15 @@ export interface ByProcess {
   proxy: number;
 }
 
+/** The trivial route: its CPU per request is the ceiling's unit. */
+export const TRIVIAL = "GET /v1/health (trivial)";
+
+/** A kind of request sent `requests` times, and the CPU all of them took. */
+export interface ReferenceRequest extends ByProcess {
+  name: string;
+  requests: number;
+}
+
 /** What `npm run bench:contribution` measured over its measured rounds. */
 export interface ContributionResult {
   date: string;
@@ -23,7 +32,8 @@ export interface ContributionResult {
   seconds: number;
   phases: Record<Phase, ByProcess>;
   requests: Requests;
-  trivial: ByProcess & { requests: number };
+  /** Requests of one kind each, the trivial route first. */
+  references: ReferenceRequest[];
   idleMsPerSecond: ByProcess;
   before: CountersTotal;
   after: CountersTotal;
@@ -48,7 +58,9 @@ export function contributionReport(r: ContributionResult) {
   const proxy = PHASES.reduce((n, p) => n + r.phases[p].proxy, 0);
   const httpRequests = r.requests.checkIns + r.requests.downloads + r.requests.uploads;
   const requestsPer = httpRequests / contributions;
-  const trivial = { worker: r.trivial.worker / r.trivial.requests, proxy: r.trivial.proxy / r.trivial.requests };
+  const references = r.references.map((x) => ({ name: x.name, worker: fixed(x.worker / x.requests), proxy: fixed(x.proxy / x.requests) }));
+  const trivialRun = r.references.find((x) => x.name === TRIVIAL)!;
+  const trivial = { worker: trivialRun.worker / trivialRun.requests, proxy: trivialRun.proxy / trivialRun.requests };
   const calls = Object.entries(r.after.calls)
     .map(([method, n]) => ({ method, perContribution: per(n - (r.before.calls[method] ?? 0)) }))
     .filter((c) => c.perContribution !== 0);
@@ -69,6 +81,8 @@ export function contributionReport(r: ContributionResult) {
     trivialMsPerRequest: fixed(sum(trivial), 3),
     trivialWorkerMsPerRequest: fixed(trivial.worker, 3),
     ceilingMs: fixed(sum(trivial) * requestsPer),
+    /** The contribution's CPU in trivial requests: moves less with the machine's load than the milliseconds do. */
+    trivialRequestsWorth: fixed((worker + proxy) / contributions / sum(trivial), 1),
     workerCeilingMs: fixed(trivial.worker * requestsPer),
     objectCalls: per(r.after.totals.calls - r.before.totals.calls),
     sqlWrites: per(r.after.totals.statements - r.before.totals.statements),
@@ -86,7 +100,7 @@ export function contributionReport(r: ContributionResult) {
   const json = {
     date: r.date, machine: r.machine, loadavg: r.loadavg,
     parameters: r.parameters, devices: r.devices, rounds: r.rounds, concurrency: r.concurrency, shards: r.shards, seconds: fixed(r.seconds, 1),
-    ...figures, phases, calls, writes, requestsTotal: r.requests,
+    ...figures, phases, references, calls, writes, requestsTotal: r.requests,
   };
   const markdown = [
     "# Contribution benchmark: server CPU, object calls and writes per contribution, under `wrangler dev`",
@@ -94,7 +108,8 @@ export function contributionReport(r: ContributionResult) {
     `Measured by \`npm run bench:contribution\` on ${r.date.slice(0, 10)}: ${r.machine}; client and workerd on one machine, loopback; load average at the end ${r.loadavg}.`,
     `A contribution is one device's cycle for one update: check-ins until bound, the model download (a new model each round) and the upload of a ${r.parameters.toLocaleString("en")}-parameter fp32 delta (no training), with its share of the round close. ${r.devices} devices contribute to each of ${r.rounds} measured rounds (${contributions} contributions) after one warm-up round, ${r.concurrency} requests in flight, ${r.shards} aggregator shard(s).`,
     "workerd CPU is user + system time from /proc of wrangler's two workerd processes: the one that runs the Worker and its objects, and the proxy in front of it (a `wrangler dev` piece with no counterpart on Cloudflare). Object calls and SQL writes are the difference of `GET /v1/admin/counters` before and after the measured rounds.",
-    `The ceiling, measured in the same run: the workerd CPU of one \`GET /v1/health\` (${r.trivial.requests} of them, as many in flight), times the HTTP requests a contribution made: what the contribution would cost if each of its requests did no work. /proc counts CPU in 10 ms ticks; the figures are sums over the whole window, divided.`,
+    "The machine is shared with other work: from run to run the milliseconds move by about a fifth, the trivial route's with them; the CPU counted in trivial requests moves less. Where the CPU goes, and what it would take to reach the target: docs/design.md, \"CPU per contribution\".",
+    `The ceiling, measured in the same run: the workerd CPU of one \`GET /v1/health\` (${trivialRun.requests} of them, as many in flight), times the HTTP requests a contribution made: what the contribution would cost if each of its requests did no work. /proc counts CPU in 10 ms ticks; the figures are sums over the whole window, divided.`,
     "",
     "| per contribution | ms |",
     "| --- | ---: |",
@@ -104,6 +119,9 @@ export function contributionReport(r: ContributionResult) {
     `| of it, idle workerd over the window (${fixed(r.seconds, 1)} s) | ${f.idleMs} |`,
     `| ceiling: ${f.requests} requests x ${f.trivialMsPerRequest} ms per trivial request | ${f.ceilingMs} |`,
     `| ceiling, the Worker's process alone (${f.trivialWorkerMsPerRequest} ms per trivial request) | ${f.workerCeilingMs} |`,
+    `| above the ceiling: what the contribution's work adds to its requests | ${fixed(f.cpuMs - f.ceilingMs)} |`,
+    `| above the ceiling, the Worker's process alone | ${fixed(f.workerCpuMs - f.workerCeilingMs)} |`,
+    `| the contribution's CPU in trivial requests (${f.requests} is the ceiling) | ${f.trivialRequestsWorth} |`,
     `| target | ${TARGET_MS} |`,
     "",
     "| step | Worker's process ms | proxy ms |",
@@ -111,6 +129,12 @@ export function contributionReport(r: ContributionResult) {
     ...phases.map((p) => `| ${PHASE_NAMES[p.phase]} | ${p.worker} | ${p.proxy} |`),
     "",
     `Requests per contribution: ${f.requests} (${f.checkIns} check-ins, ${per(r.requests.downloads)} downloads, ${per(r.requests.uploads)} uploads). Object calls per contribution: ${f.objectCalls}; SQL write statements: ${f.sqlWrites}, rows written: ${f.rowsWritten} (index entries count as rows).`,
+    "",
+    "Reference requests, measured in the same run before the rounds (as many in flight), each adding one piece to the trivial route:",
+    "",
+    "| request | Worker's process ms | proxy ms |",
+    "| --- | ---: | ---: |",
+    ...references.map((x) => `| ${x.name} | ${x.worker} | ${x.proxy} |`),
     "",
     "| object call | per contribution |",
     "| --- | ---: |",

@@ -1,7 +1,6 @@
 // `npm run bench:aggregation`: aggregation throughput into one job of the real control plane under
 // `wrangler dev` (loopback), against model size and aggregator shard count, with an in-process
 // Float32Array weighted sum of the same deltas in the same run as the ceiling, and workerd's memory.
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir, totalmem } from "node:os";
@@ -13,6 +12,7 @@ import { WeightedSum, encodeWeights, type JobSpecInput, type Task } from "@propi
 import { buildWorkerBundle, stopBundler } from "./lib/bundles.js";
 import { ROOT, startControlPlane } from "./lib/local-control-plane.js";
 import { freePort } from "./lib/ports.js";
+import { cpuMs, memoryKb, workerdPids } from "./lib/workerd-process.js";
 
 const HELP = `npm run bench:aggregation -- [options]
 
@@ -185,20 +185,6 @@ function liveBound(model: number, shards: number, inFlight: number): number {
   return Math.max(folding * 2 * model + (shards - folding) * model, shards * model + model);
 }
 
-/** User + system CPU milliseconds of processes so far, from /proc (clock ticks of 10 ms). */
-function cpuMs(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // the process is gone
-    }
-  }
-  return ticks * 10;
-}
-
 /** The bytes of one update as a device encodes it (fp32 delta of `size` values with its header). */
 function encodedSize(task: Task, size: number): number {
   return encodeWeights({ kind: "delta", codec: "fp32", tensors: task.model.weightSpecs, meta: { examples: 10 } }, new Float32Array(size)).length;
@@ -225,30 +211,4 @@ async function transportCeiling(url: string, apiKey: string, jobId: string, byte
 
 function round(value: number, digits: number): number {
   return Number(value.toFixed(digits));
-}
-
-/** The workerd processes under a wrangler process (its children or grandchildren). */
-function workerdPids(parent: number): number[] {
-  try {
-    const out = execFileSync("ps", ["-e", "-o", "pid=,ppid=,comm="], { encoding: "utf8" });
-    const procs = out.trim().split("\n").map((line) => line.trim().split(/\s+/)).map(([pid, ppid, comm]) => ({ pid: Number(pid), ppid: Number(ppid), comm }));
-    const below = new Set([parent]);
-    for (let changed = true; changed; ) {
-      changed = false;
-      for (const p of procs) if (below.has(p.ppid) && !below.has(p.pid)) (below.add(p.pid), (changed = true));
-    }
-    return procs.filter((p) => below.has(p.pid) && p.comm === "workerd").map((p) => p.pid);
-  } catch {
-    return [];
-  }
-}
-
-/** A memory figure of a process from /proc (VmRSS: resident now; VmHWM: peak resident). */
-function memoryKb(pid: number, field: "VmRSS" | "VmHWM"): number | null {
-  try {
-    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match ? Number(match[1]) : null;
-  } catch {
-    return null;
-  }
 }

@@ -8,6 +8,7 @@ import { jobRoutes } from "./routes/jobs.js";
 import { modelRoutes } from "./routes/models.js";
 import { tenantRoutes } from "./routes/tenants.js";
 import { updateRoutes } from "./routes/updates.js";
+import { adminRoutes } from "./routes/admin.js";
 
 /** The control plane's HTTP API (v1). */
 export function createApp() {
@@ -19,6 +20,7 @@ export function createApp() {
     .route("/", clientRoutes)
     .route("/", connectRoutes)
     .route("/", modelRoutes)
+    .route("/", adminRoutes)
     .notFound(notFound)
     .onError(onError);
 }

@@ -13,7 +13,7 @@ const fs: { readFileSync(path: URL, encoding: "utf8"): string } = await import(N
 const doc = fs.readFileSync(new URL("../../docs/api.md", import.meta.url), "utf8");
 const blocks = [...doc.matchAll(/^```json(?: ([\w-]+))?\n([\s\S]*?)^```$/gm)].map((m, i) => ({ marker: m[1], text: m[2], at: `block ${i + 1} (json ${m[1] ?? "without a marker"})` }));
 const marked = (marker: string) => blocks.filter((b) => b.marker === marker);
-const MARKERS = ["job-spec", "job-status", "error", "task-failure", "evaluation-report"];
+const MARKERS = ["job-spec", "job-status", "error", "task-failure", "evaluation-report", "counters"];
 
 describe("the JSON examples in docs/api.md", () => {
   it("are all marked with what they are", () => {
@@ -55,6 +55,22 @@ describe("the JSON examples in docs/api.md", () => {
     for (const [marker, schema] of checks) {
       expect(marked(marker).length, marker).toBeGreaterThan(0);
       for (const block of marked(marker)) expect(schema.safeParse(JSON.parse(block.text)).error?.issues ?? [], block.at).toEqual([]);
+    }
+  });
+
+  it("show counters whose sums add up: by method and by class to the totals, and per object to the same", () => {
+    expect(marked("counters").length).toBeGreaterThan(0);
+    type Counts = { statements: number; rows: number };
+    for (const block of marked("counters")) {
+      const body = JSON.parse(block.text) as { objects: (Counts & { class: string; calls: number })[]; calls: Record<string, number>; writes: Record<string, Counts>; totals: Counts & { calls: number } };
+      const total = (values: number[]) => values.reduce((a, b) => a + b, 0);
+      expect(total(Object.values(body.calls)), block.at).toBe(body.totals.calls);
+      expect(total(body.objects.map((o) => o.calls)), block.at).toBe(body.totals.calls);
+      for (const field of ["statements", "rows"] as const) {
+        expect(total(Object.values(body.writes).map((w) => w[field])), block.at).toBe(body.totals[field]);
+        expect(total(body.objects.map((o) => o[field])), block.at).toBe(body.totals[field]);
+      }
+      for (const key of Object.keys(body.calls)) expect(body.objects.map((o) => o.class), `${block.at}: ${key}`).toContain(key.split(".")[0]);
     }
   });
 

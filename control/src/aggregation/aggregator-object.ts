@@ -10,6 +10,7 @@ import { AggregatorCore } from "./aggregator-core.js";
 import { SqliteAggregatorStore } from "./sqlite-aggregator-store.js";
 import type { PartialKey, SealedPartial, Folded } from "./partial-sum.js";
 import type { JobPort, Upload } from "./shard-ports.js";
+import { countersOf, type ObjectCounters } from "../diagnostics/object-counters.js";
 
 /**
  * One aggregator shard of one job: a thin Durable Object adapter over AggregatorCore with SQLite
@@ -64,6 +65,11 @@ export class AggregatorObject extends DurableObject<Env> {
 
   release(key: PartialKey): Promise<Reply<void>> {
     return reply(() => this.core.release(key));
+  }
+
+  /** What this object has done since it started (see `GET /v1/admin/counters`). */
+  async counters(): Promise<ObjectCounters> {
+    return countersOf("AggregatorObject", this, this.ctx.storage.sql);
   }
 }
 

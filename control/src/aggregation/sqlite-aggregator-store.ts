@@ -1,6 +1,7 @@
 import { applySchema, chunksOf, floatsOf, type SqlPort, type TransactionPort } from "../storage/sql-port.js";
 import type { AggregatorStore } from "./aggregator-store.js";
 import type { Folded, PartialMeta } from "./partial-sum.js";
+import { countWrites } from "../diagnostics/object-counters.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS partial (id INTEGER PRIMARY KEY CHECK (id = 0), meta TEXT NOT NULL);
@@ -11,10 +12,13 @@ CREATE TABLE IF NOT EXISTS folded (
 
 /** AggregatorStore over a Durable Object's SQLite database. */
 export class SqliteAggregatorStore implements AggregatorStore {
+  private readonly sql: SqlPort;
+
   constructor(
-    private readonly sql: SqlPort,
+    sql: SqlPort,
     private readonly tx: TransactionPort,
   ) {
+    this.sql = countWrites(sql);
     applySchema(sql, SCHEMA);
   }
 

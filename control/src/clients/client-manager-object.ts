@@ -20,6 +20,7 @@ interface SocketState {
   clientId: string;
   waitingSince: number | null;
 }
+import { countersOf, type ObjectCounters } from "../diagnostics/object-counters.js";
 
 /**
  * One client-manager shard: a thin Durable Object adapter over ClientManager and PushHub, with
@@ -86,6 +87,11 @@ export class ClientManagerObject extends DurableObject<Env> {
 
   override async webSocketError(ws: WebSocket): Promise<void> {
     closeQuietly(ws, 1011, "connection error");
+  }
+
+  /** What this object has done since it started (see `GET /v1/admin/counters`). */
+  async counters(): Promise<ObjectCounters> {
+    return countersOf("ClientManagerObject", this, this.ctx.storage.sql);
   }
 
   override async alarm(): Promise<void> {

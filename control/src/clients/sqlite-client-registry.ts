@@ -1,6 +1,7 @@
 import type { Attributes } from "@propius/shared";
 import type { SqlPort } from "../storage/sql-port.js";
 import type { Binding, ClientRecord, ClientRegistry } from "./client-registry.js";
+import { countWrites } from "../diagnostics/object-counters.js";
 
 const SCHEMA = [
   "CREATE TABLE IF NOT EXISTS clients (id TEXT PRIMARY KEY, attributes TEXT NOT NULL, last_seen INTEGER NOT NULL)",
@@ -17,10 +18,13 @@ export class SqliteClientRegistry implements ClientRegistry {
   /** What this object last wrote per device: its attributes (JSON) and `last_seen`. */
   private readonly written = new Map<string, { attributes: string; lastSeen: number }>();
 
+  private readonly sql: SqlPort;
+
   constructor(
-    private readonly sql: SqlPort,
+    sql: SqlPort,
     private readonly refreshMs = 30_000,
   ) {
+    this.sql = countWrites(sql);
     for (const statement of SCHEMA) sql.exec(statement);
   }
 

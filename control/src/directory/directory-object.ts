@@ -3,6 +3,8 @@ import { DEFAULT_PRIORITY, type JobSpec, type JobState } from "@propius/shared";
 import type { Env } from "../env.js";
 import { reply, type Reply } from "../job/reply.js";
 import type { ScheduledJob } from "../clients/client-manager.js";
+import type { SqlPort } from "../storage/sql-port.js";
+import { countWrites, countersOf, type ObjectCounters } from "../diagnostics/object-counters.js";
 
 export interface JobEntry {
   id: string;
@@ -45,8 +47,11 @@ const ADDED_COLUMNS = [
  * index of jobs with their state, which the scheduler reads to find jobs that want devices.
  */
 export class DirectoryObject extends DurableObject<Env> {
+  private readonly sql: SqlPort;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.sql = countWrites(ctx.storage.sql);
     for (const statement of SCHEMA) ctx.storage.sql.exec(statement);
     for (const [table, column, type] of ADDED_COLUMNS) {
       const columns = ctx.storage.sql.exec(`PRAGMA table_info(${table})`).toArray().map((row) => row.name);
@@ -60,8 +65,8 @@ export class DirectoryObject extends DurableObject<Env> {
       const now = Date.now();
       const exists = this.rows("SELECT id FROM tenants WHERE id = ?", tenant).length > 0;
       this.ctx.storage.transactionSync(() => {
-        if (!exists) this.ctx.storage.sql.exec("INSERT INTO tenants (id, created_at) VALUES (?, ?)", tenant, now);
-        this.ctx.storage.sql.exec("INSERT INTO api_keys (key_hash, tenant, created_at) VALUES (?, ?, ?)", keyHash, tenant, now);
+        if (!exists) this.sql.exec("INSERT INTO tenants (id, created_at) VALUES (?, ?)", tenant, now);
+        this.sql.exec("INSERT INTO api_keys (key_hash, tenant, created_at) VALUES (?, ?, ?)", keyHash, tenant, now);
       });
       return { tenant, created: !exists };
     });
@@ -74,7 +79,7 @@ export class DirectoryObject extends DurableObject<Env> {
   }
 
   async trackJob(entry: JobEntry & { schedule: JobSchedule }): Promise<void> {
-    this.ctx.storage.sql.exec(
+    this.sql.exec(
       "INSERT OR REPLACE INTO jobs (id, tenant, name, state, created_at, schedule, round) VALUES (?, ?, ?, ?, ?, ?, 0)",
       entry.id, entry.tenant, entry.name, entry.state, entry.createdAt, JSON.stringify(entry.schedule),
     );
@@ -82,17 +87,17 @@ export class DirectoryObject extends DurableObject<Env> {
 
   /** A job's state and current round, as the job changes them. */
   async setJobState(id: string, state: JobState, round?: number, attempt = 0): Promise<void> {
-    if (round === undefined) this.ctx.storage.sql.exec("UPDATE jobs SET state = ? WHERE id = ?", state, id);
-    else this.ctx.storage.sql.exec("UPDATE jobs SET state = ?, round = ?, attempt = ? WHERE id = ?", state, round, attempt, id);
+    if (round === undefined) this.sql.exec("UPDATE jobs SET state = ? WHERE id = ?", state, id);
+    else this.sql.exec("UPDATE jobs SET state = ?, round = ?, attempt = ? WHERE id = ?", state, round, attempt, id);
   }
 
   /** Forgets a deleted job. */
   async untrackJob(id: string): Promise<void> {
-    this.ctx.storage.sql.exec("DELETE FROM jobs WHERE id = ?", id);
+    this.sql.exec("DELETE FROM jobs WHERE id = ?", id);
   }
 
   async setJobSchedule(id: string, schedule: JobSchedule): Promise<void> {
-    this.ctx.storage.sql.exec("UPDATE jobs SET schedule = ? WHERE id = ?", JSON.stringify(schedule), id);
+    this.sql.exec("UPDATE jobs SET schedule = ? WHERE id = ?", JSON.stringify(schedule), id);
   }
 
   /** Running jobs with what the scheduler orders them by, oldest first. */
@@ -115,8 +120,13 @@ export class DirectoryObject extends DurableObject<Env> {
     return this.rows("SELECT * FROM jobs WHERE tenant = ? ORDER BY created_at, id", tenant).map(toEntry);
   }
 
+  /** What this object has done since it started (see `GET /v1/admin/counters`). */
+  async counters(): Promise<ObjectCounters> {
+    return countersOf("DirectoryObject", this, this.ctx.storage.sql);
+  }
+
   private rows(query: string, ...bindings: unknown[]): Record<string, unknown>[] {
-    return this.ctx.storage.sql.exec(query, ...bindings).toArray();
+    return this.sql.exec(query, ...bindings).toArray();
   }
 }
 

@@ -31,6 +31,7 @@ import { secret } from "../middleware/auth/index.js";
 import { scheduleOf } from "../directory/directory-object.js";
 import { fromStream } from "../http/byte-stream.js";
 import { announceJob } from "../clients/announce.js";
+import { countersOf, type ObjectCounters } from "../diagnostics/object-counters.js";
 
 const AGGREGATION_RETRY_MS = 5_000;
 
@@ -208,6 +209,11 @@ export class JobObject extends DurableObject<Env> {
       this.core = this.openCore();
       return { deleted: true as const, id: job.id };
     });
+  }
+
+  /** What this object has done since it started (see `GET /v1/admin/counters`), and the shards it has. */
+  counters(): Promise<Reply<ObjectCounters & { aggregatorShards: number }>> {
+    return reply(() => ({ ...countersOf("JobObject", this, this.ctx.storage.sql), aggregatorShards: this.core.jobFor(null).spec.plan.aggregatorShards ?? 1 }));
   }
 
   override async alarm(): Promise<void> {

@@ -3,6 +3,7 @@ import type { DeadlineStore } from "./deadlines.js";
 import type { Assignment, EvaluationAssignment, FailureRecord, JobRecord, JobStore } from "./job-store.js";
 import { applySchema, chunksOf, floatsOf, type SqlPort, type TransactionPort } from "../storage/sql-port.js";
 import { RowCache } from "../storage/row-cache.js";
+import { countWrites } from "../diagnostics/object-counters.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -31,10 +32,13 @@ CREATE TABLE IF NOT EXISTS strategy_chunks (field TEXT NOT NULL, idx INTEGER NOT
 export class SqliteJobStore implements JobStore, DeadlineStore {
   private readonly cache = new RowCache<object>();
 
+  private readonly sql: SqlPort;
+
   constructor(
-    private readonly sql: SqlPort,
+    sql: SqlPort,
     private readonly tx: TransactionPort,
   ) {
+    this.sql = countWrites(sql);
     applySchema(sql, SCHEMA);
   }
 

@@ -47,6 +47,21 @@ describe("RowCache", () => {
     expect(cache.get("k", () => null)!.nested.tags).toEqual(["a"]);
   });
 
+  it("shares the unchanged parts of a row written back as loaded, and copies those frozen elsewhere", () => {
+    const cache = new RowCache<Row>();
+    cache.set("k", { n: 1, nested: { tags: ["a"] } });
+    const loaded = cache.get("k", () => null)!;
+    cache.set("k", { ...loaded, n: 2 });
+    const again = cache.get("k", () => null)!;
+    expect(again).toEqual({ n: 2, nested: { tags: ["a"] } });
+    expect(again.nested).toBe(loaded.nested);
+    // Frozen by the writer, not deep: its inner array may still change, so the cache keeps a copy.
+    const tags = ["x"];
+    cache.set("k", { n: 3, nested: Object.freeze({ tags }) });
+    tags.push("y");
+    expect(cache.get("k", () => null)!.nested.tags).toEqual(["x"]);
+  });
+
   it("undoes every change of a transaction that throws, and keeps those of one that returns", () => {
     const cache = new RowCache<Row>();
     cache.set("a", { n: 1, nested: { tags: [] } });

@@ -24,7 +24,7 @@ export class RowCache<V extends object> {
   }
 
   set(key: string, value: V | null): void {
-    this.remember(key, freeze(value === null ? null : structuredClone(value)));
+    this.remember(key, frozenCopy(value));
   }
 
   /** Drops an entry: the next read loads it again. */
@@ -60,8 +60,25 @@ export class RowCache<V extends object> {
   }
 }
 
+/** Objects this module deep-froze: immutable to their leaves, so a copy may share them. */
+const deepFrozen = new WeakSet<object>();
+
 function freeze<T>(value: T): T {
   if (value === null || typeof value !== "object" || Object.isFrozen(value) || ArrayBuffer.isView(value)) return value;
   for (const inner of Object.values(value)) freeze(inner);
+  deepFrozen.add(value);
   return Object.freeze(value);
+}
+
+/**
+ * A deep-frozen copy of a row (plain JSON-like data) that shares the parts already deep-frozen here:
+ * a job record written back with a new `updatedAt` keeps its spec, loaded from this cache, without
+ * cloning and freezing it again on every write.
+ */
+function frozenCopy<T>(value: T): T {
+  if (value === null || typeof value !== "object" || deepFrozen.has(value)) return value;
+  if (ArrayBuffer.isView(value)) return structuredClone(value);
+  const copy = Array.isArray(value) ? value.map(frozenCopy) : Object.fromEntries(Object.entries(value).map(([k, inner]) => [k, frozenCopy(inner)]));
+  deepFrozen.add(copy);
+  return Object.freeze(copy) as T;
 }

@@ -1,6 +1,6 @@
 /** The slice of Durable Object storage the stores need (structural, so no platform import is required). */
 export interface SqlPort {
-  exec(query: string, ...bindings: unknown[]): { toArray(): Record<string, unknown>[] };
+  exec(query: string, ...bindings: unknown[]): { toArray(): Record<string, unknown>[]; readonly rowsWritten?: number };
 }
 export interface TransactionPort {
   transactionSync<T>(fn: () => T): T;

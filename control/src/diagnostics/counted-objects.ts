@@ -1,0 +1,18 @@
+import { JobObject } from "../job/job-object.js";
+import { DirectoryObject } from "../directory/directory-object.js";
+import { ClientManagerObject } from "../clients/client-manager-object.js";
+import { AggregatorObject } from "../aggregation/aggregator-object.js";
+import { countCalls } from "./object-counters.js";
+
+/** Counts the calls of every object method (and alarm), for `GET /v1/admin/counters`. */
+export function countObjectCalls(): void {
+  countCalls(JobObject, {
+    create: true, setInitialModel: true, claim: true, describe: true, admitUpdate: true, commitFolds: true, reportEvaluation: true,
+    reportFailure: true, status: true, model: true, recordMetrics: true, update: true, cancel: true, delete: true,
+  });
+  countCalls(DirectoryObject, {
+    addApiKey: true, tenantForKey: true, trackJob: true, setJobState: true, untrackJob: true, setJobSchedule: true, scheduledJobs: true, runningJobs: true, jobsOf: true,
+  });
+  countCalls(ClientManagerObject, { checkIn: true, ping: true, announce: true });
+  countCalls(AggregatorObject, { submit: true, folded: true, seal: true, sum: true, release: true });
+}

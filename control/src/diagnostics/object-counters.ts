@@ -57,7 +57,7 @@ export type CountedMethods<T> = Exclude<MethodsOf<T>, keyof DurableObject | "cou
 const wrapped = new WeakSet<object>();
 
 /**
- * Counts every call of `methods` on objects of `klass`, and of its alarm if it has one: one
+ * Counts every call of `methods` on objects of `klass`, and of its alarm and push-frame handler if it has them: one
  * integer add per call. The record must name every public method (the compiler checks), so a
  * method added later is counted or the build fails.
  */
@@ -66,7 +66,7 @@ export function countCalls<T extends object>(klass: { prototype: T }, methods: R
   if (wrapped.has(prototype)) return;
   wrapped.add(prototype);
   const names: string[] = Object.keys(methods);
-  if (Object.hasOwn(prototype, "alarm")) names.push("alarm");
+  for (const handler of ["alarm", "webSocketMessage"]) if (Object.hasOwn(prototype, handler)) names.push(handler);
   for (const name of names) {
     const original = prototype[name];
     if (typeof original !== "function") throw new Error(`${name} is not a method of this class`);

@@ -54,11 +54,8 @@ export class ClientManagerObject extends DurableObject<Env> {
   }
 
   /** A job has news for waiting devices (a round opened, a slot freed): push them what they would check in for. */
-  announce(jobId: string): Promise<Reply<Omit<Recheck, "recheckAt">>> {
-    return reply(async () => {
-      const { waiting, pushed } = await this.recheck(jobId);
-      return { waiting, pushed };
-    });
+  announce(jobId: string): Promise<Reply<Recheck>> {
+    return reply(() => this.recheck(jobId));
   }
 
   /** A push connection, forwarded by the Worker once it has verified the device's token. */

@@ -25,8 +25,6 @@ export interface Recheck {
   /** Devices waiting on a connection, and how many were sent a task or an offer. */
   waiting: number;
   pushed: number;
-  /** When the shard should look again at devices still waiting (their wait may end by time alone), or null. */
-  recheckAt: number | null;
 }
 
 /**
@@ -79,7 +77,7 @@ export class PushHub {
       // A device still waiting is told nothing: it went on waiting already.
       this.deliver(socket, reply, now, undefined, reply.status !== "wait");
     }
-    return { waiting: waiting.length, pushed, recheckAt: this.nextRecheck };
+    return { waiting: waiting.length, pushed };
   }
 
   /** When the shard should recheck waiting devices (null: only an announcement can help them). */

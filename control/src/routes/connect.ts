@@ -1,8 +1,7 @@
 import { Hono } from "hono";
 import { PUSH_PROTOCOL, PUSH_TOKEN_PREFIX, PropiusError } from "@propius/shared";
 import type { AppEnv } from "../http/app-env.js";
-import { secret } from "../middleware/auth/index.js";
-import { verifyClientToken } from "../auth/tokens.js";
+import { bearerToken, clientOf } from "../middleware/auth/index.js";
 import { clientManagerOf } from "../directory/directory-client.js";
 import { PUSH_CLIENT_HEADER } from "../clients/client-manager-object.js";
 
@@ -15,10 +14,9 @@ export const connectRoutes = new Hono<AppEnv>().get("/v1/connect", async functio
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new PropiusError("upgrade_required", "connect with a WebSocket (Upgrade: websocket)");
   const protocols = (c.req.header("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
   if (!protocols.includes(PUSH_PROTOCOL)) throw new PropiusError("bad_request", `ask for the subprotocol '${PUSH_PROTOCOL}'`);
-  const token = /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1] ?? protocols.find((p) => p.startsWith(PUSH_TOKEN_PREFIX))?.slice(PUSH_TOKEN_PREFIX.length);
+  const token = bearerToken(c) ?? protocols.find((p) => p.startsWith(PUSH_TOKEN_PREFIX))?.slice(PUSH_TOKEN_PREFIX.length);
   if (!token) throw new PropiusError("unauthorized", `send the client token as 'Authorization: Bearer <token>' or as the subprotocol '${PUSH_TOKEN_PREFIX}<token>'`);
-  const clientId = await verifyClientToken(secret(c.env.PROPIUS_TOKEN_SECRET, "PROPIUS_TOKEN_SECRET"), token);
-  if (!clientId) throw new PropiusError("unauthorized", "invalid client token");
+  const clientId = await clientOf(c.env, token);
   const headers = new Headers({ upgrade: "websocket", [PUSH_CLIENT_HEADER]: clientId });
   return clientManagerOf(c.env, clientId).fetch(new Request(c.req.url, { headers }));
 });

@@ -4,11 +4,22 @@ import type { AppEnv } from "../../http/app-env.js";
 import { directoryOf } from "../../directory/directory-client.js";
 import { hashKey, verifyClientToken } from "../../auth/tokens.js";
 
+/** The credentials in `Authorization: Bearer ...`, or null. */
+export function bearerToken(c: Context): string | null {
+  return /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1] ?? null;
+}
+
 function bearer(c: Context): string {
-  const header = c.req.header("authorization") ?? "";
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match) throw new PropiusError("unauthorized", "send credentials as 'Authorization: Bearer <key or token>'");
-  return match[1];
+  const token = bearerToken(c);
+  if (!token) throw new PropiusError("unauthorized", "send credentials as 'Authorization: Bearer <key or token>'");
+  return token;
+}
+
+/** The device a client token was issued to; unauthorized when it is malformed or forged. */
+export async function clientOf(env: AppEnv["Bindings"], token: string): Promise<string> {
+  const clientId = await verifyClientToken(secret(env.PROPIUS_TOKEN_SECRET, "PROPIUS_TOKEN_SECRET"), token);
+  if (!clientId) throw new PropiusError("unauthorized", "invalid client token");
+  return clientId;
 }
 
 export function secret(value: string | undefined, name: string): string {
@@ -30,9 +41,7 @@ export function ownerAuth(): MiddlewareHandler<AppEnv> {
 /** Devices: a client token signed by the control plane. Sets `clientId`. */
 export function clientAuth(): MiddlewareHandler<AppEnv> {
   return async function authenticateClient(c, next) {
-    const clientId = await verifyClientToken(secret(c.env.PROPIUS_TOKEN_SECRET, "PROPIUS_TOKEN_SECRET"), bearer(c));
-    if (!clientId) throw new PropiusError("unauthorized", "invalid client token");
-    c.set("clientId", clientId);
+    c.set("clientId", await clientOf(c.env, bearer(c)));
     await next();
   };
 }

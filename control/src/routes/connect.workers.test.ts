@@ -46,6 +46,26 @@ describe("push connections", () => {
     await expectError(SELF.fetch("http://control/v1/connect", { headers: { upgrade: "websocket", "sec-websocket-protocol": `${PUSH_PROTOCOL}, bearer.${token}x` } }), 401, "unauthorized");
   });
 
+  it("refuses generated handshakes with a coded 4xx error, never a crash", async () => {
+    const { token } = await registerClient();
+    let seed = 7;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const pick = <T,>(items: readonly T[]) => items[Math.floor(random() * items.length)];
+    const protocols = [PUSH_PROTOCOL, `bearer.${token}`, `bearer.${token.slice(0, -1)}A`, "bearer.", "bearer.ct_x.y", "propius.v2", "", ",", " ", "bearer.\u00e9"];
+    for (let i = 0; i < 60; i++) {
+      const headers: Record<string, string> = { "sec-websocket-protocol": Array.from({ length: Math.floor(random() * 4) }, () => pick(protocols)).join(", ") };
+      if (random() < 0.8) headers.upgrade = pick(["websocket", "WebSocket", "h2c", ""]);
+      if (random() < 0.3) headers.authorization = pick([`Bearer ${token}x`, "Bearer", "Basic abc", `bearer ${token.slice(3)}`]);
+      // Skip the handshakes that are right by chance: a WebSocket upgrade asking for the protocol, with the valid token as its subprotocol and none in Authorization.
+      const offered = headers["sec-websocket-protocol"].split(",").map((p) => p.trim());
+      const headerToken = /^Bearer\s+\S+$/i.test(headers.authorization ?? "");
+      if (headers.upgrade?.toLowerCase() === "websocket" && offered.includes(PUSH_PROTOCOL) && offered.includes(`bearer.${token}`) && !headerToken) continue;
+      const response = await SELF.fetch("http://control/v1/connect", { headers });
+      expect([400, 401, 426], JSON.stringify(headers)).toContain(response.status);
+      expect((await response.json()) as object, JSON.stringify(headers)).toHaveProperty("error.code");
+    }
+  });
+
   it("answers check-ins on the socket, and pushes a task the moment a job's first round opens", async () => {
     const { token } = await registerClient();
     const device = await connect(token);

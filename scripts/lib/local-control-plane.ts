@@ -54,11 +54,15 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     "--config", join(ROOT, "wrangler.toml"),
     "--ip", "127.0.0.1", "--port", String(options.port),
     "--persist-to", resolve(options.persistTo),
-    "--log-level", "warn", "--show-interactive-dev-session=false",
+    "--log-level", process.env.PROPIUS_WRANGLER_LOG_LEVEL ?? "warn", "--show-interactive-dev-session=false",
     ...(options.envFile ? ["--env-file", resolve(options.envFile)] : []),
     ...Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ];
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...WRANGLER_ENV }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  // Each control plane has a dev registry of its own: wrangler dev instances of one Worker name share
+  // `~/.config/.wrangler/registry` by default, and one starting or stopping beside this one restarts
+  // this one's Worker (requests in flight get 503 "Your worker restarted mid-request").
+  const registry = join(resolve(options.persistTo), ".wrangler-registry");
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...WRANGLER_ENV, WRANGLER_REGISTRY_PATH: registry }, stdio: ["ignore", "pipe", "pipe"], detached: true });
   const log = createWriteStream(logFile, { flags: "a" });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);

@@ -7,7 +7,7 @@ import { toTask } from "../scheduling/task.js";
 import { schedulingPolicy, viewTtlMs } from "../scheduling/config.js";
 import { ClientManager, type ClaimAnswer } from "./client-manager.js";
 import { SqliteClientRegistry } from "./sqlite-client-registry.js";
-import { PushHub, type PushSocket, type Recheck } from "./push-hub.js";
+import { PushHub, type OfferedJobs, type PushSocket, type Recheck } from "./push-hub.js";
 
 /** The header by which the Worker tells a shard whose (verified) push connection it forwards. */
 export const PUSH_CLIENT_HEADER = "x-propius-client";
@@ -19,6 +19,7 @@ export const PUSH_SOCKETS_PER_SHARD = 8_192;
 interface SocketState {
   clientId: string;
   waitingSince: number | null;
+  offered?: OfferedJobs | null;
 }
 import { countersOf, type ObjectCounters } from "../diagnostics/object-counters.js";
 
@@ -156,7 +157,16 @@ function pushSocket(ws: WebSocket): PushSocket {
       return state.waitingSince;
     },
     setWaiting(since) {
+      if (state.waitingSince === since) return;
       state.waitingSince = since;
+      ws.serializeAttachment(state);
+    },
+    get offered() {
+      return state.offered ?? null;
+    },
+    setOffered(offered) {
+      if ((state.offered ?? null) === offered) return;
+      state.offered = offered;
       ws.serializeAttachment(state);
     },
     send(message) {

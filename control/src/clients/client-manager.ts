@@ -94,7 +94,21 @@ export class ClientManager {
   }
 
   async checkIn(clientId: string, attributes: Attributes, now: number, accept?: string): Promise<CheckInReply> {
-    const device = this.heardFrom(clientId, attributes, now);
+    return this.checkInAs(this.heardFrom(clientId, attributes, now), now, accept);
+  }
+
+  /** Checks in a device by its registered attributes (a device waiting on a push connection); null when unknown. */
+  async checkInKnown(clientId: string, now: number): Promise<CheckInReply | null> {
+    const record = this.deps.registry.get(clientId);
+    if (!record) return null;
+    // Its attributes are as stored and its connection keeps it counted: nothing is written.
+    const device = deviceView(clientId, record.attributes);
+    this.recent.set(clientId, { view: device, lastSeen: now });
+    return this.checkInAs(device, now);
+  }
+
+  private async checkInAs(device: DeviceView, now: number, accept?: string): Promise<CheckInReply> {
+    const { id: clientId, attributes } = device;
     const view = await this.view(now);
     const skip = new Set<string>();
     let wait: Wait | null = null;
@@ -133,16 +147,24 @@ export class ClientManager {
     return wait ? this.waitReply(wait) : this.idle(view, attributes, now);
   }
 
-  /** Checks in a device by its registered attributes (a device waiting on a push connection); null when unknown. */
-  async checkInKnown(clientId: string, now: number): Promise<CheckInReply | null> {
-    const record = this.deps.registry.get(clientId);
-    return record ? this.checkIn(clientId, record.attributes, now) : null;
-  }
-
   /** A job has news (a round opened, a slot freed): forget that it was full and read the list of jobs again. */
   reopen(jobId: string): void {
     this.fullUntil.delete(jobId);
     this.jobs = null;
+  }
+
+  /**
+   * This shard has offered `jobId` to as many waiting devices as it has slots: it offers it to no
+   * other device until `until` (their answers claim the slots, or leave them for the next wave).
+   */
+  holdOffers(jobId: string, until: number): void {
+    this.fullUntil.set(jobId, Math.max(until, this.fullUntil.get(jobId) ?? 0));
+  }
+
+  /** Slots a job's round attempt has (0 for a job this shard does not list). */
+  capacityOf(jobId: string): number {
+    const job = this.scheduled(jobId);
+    return job ? slotCapacity(job) : 0;
   }
 
   /** Whether any running job may have a slot, by this shard's view. */

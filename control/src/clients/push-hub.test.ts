@@ -1,13 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { PUSH_MESSAGE_LIMIT, type PushMessage } from "@propius/shared";
-import { PUSH_WAIT_RETRY_MS, PushHub, type PushSocket } from "./push-hub.js";
+import { OFFER_WAVE_MS, PUSH_WAIT_RETRY_MS, PushHub, type OfferedJobs, type PushSocket } from "./push-hub.js";
 import { world } from "./scheduling-world.js";
 
 /** A device's connection as the shard sees it, recording what it was sent. */
 function socket(clientId: string): PushSocket & { sent: PushMessage[]; closed: number | null } {
   let waitingSince: number | null = null;
+  let offered: OfferedJobs | null = null;
   const s = {
     clientId,
+    get offered() {
+      return offered;
+    },
+    setOffered: (value: OfferedJobs | null) => void (offered = value),
     sent: [] as PushMessage[],
     closed: null as number | null,
     get waitingSince() {
@@ -71,6 +76,73 @@ describe("PushHub", () => {
     expect(result).toMatchObject({ waiting: 1, pushed: 0 });
     expect(waiter.sent).toHaveLength(1);
     expect(waiter.waitingSince).not.toBeNull();
+  });
+
+  it("does not push news of a job to a device that left its offer open, but does push another job's, and forgets once the device checks in", async () => {
+    const w = world([
+      { id: "job_open0001", demand: 1 },
+      { id: "job_private1", demand: 2, privateConstraints: { dataset_size: { min: 100 } } },
+    ]);
+    const hub = new PushHub(w.manager);
+    const [holder, small, late] = [socket("c1"), socket("c2"), socket("c3")];
+    // c1 takes the open job's one slot; c2 is then offered the private job, and takes nothing.
+    await hub.receive(holder, checkIn(0), w.now());
+    await hub.receive(small, checkIn(0), w.now());
+    const held = last(holder);
+    const offer = last(small);
+    if (held.type !== "reply" || held.reply.status !== "task") throw new Error("c1 holds no task");
+    if (offer.type !== "reply" || offer.reply.status !== "offer") throw new Error("c2 was not offered the private job");
+    expect(offer.reply.offers.map((o) => o.jobId)).toEqual(["job_private1"]);
+    expect(small.offered).toEqual({ jobs: ["job_private1"], until: w.now() + offer.reply.retryAfterMs });
+
+    // News of the job it left open is not pushed to it again within the offer's retry time ...
+    expect(await hub.recheck([holder, small], w.now(), "job_private1")).toMatchObject({ waiting: 0, pushed: 0 });
+    expect(small.sent).toHaveLength(1);
+    // ... news of a job it was not offered is: the open job's slot frees.
+    w.cores.get("job_open0001")!.reportFailure({ ticket: held.reply.task.ticket, clientId: "c1", round: 1, failure: { code: "training_error", message: "out of memory" } }, w.now());
+    expect(await hub.recheck([holder, small], w.now(), "job_open0001")).toMatchObject({ waiting: 1, pushed: 1 });
+    expect(last(small)).toMatchObject({ type: "reply", reply: { status: "task", task: { jobId: "job_open0001" } } });
+    expect(small.offered).toBeNull();
+
+    // Once the offer's retry time is up, the device is rechecked like any waiting device.
+    await hub.receive(late, checkIn(0), w.now());
+    expect(statusOf(last(late))).toBe("offer");
+    expect((await hub.recheck([late], w.now(), "job_private1")).waiting).toBe(0);
+    w.advance(late.offered!.until - w.now() + 1);
+    expect(await hub.recheck([late], w.now(), "job_private1")).toMatchObject({ waiting: 1, pushed: 1 });
+    // A check-in from the device clears what it was offered; a wait leaves nothing offered.
+    await hub.receive(late, JSON.stringify({ type: "checkin", id: 5, attributes: {}, accept: "job_open0001" }), w.now());
+    expect(last(late)).toMatchObject({ id: 5, reply: { status: "wait" } });
+    expect(late.offered).toBeNull();
+  });
+
+  it("offers a job with private constraints to at most as many waiting devices as it has slots per wave", async () => {
+    const w = world([{ id: "job_private1", demand: 2, privateConstraints: { dataset_size: { min: 100 } } }]);
+    const hub = new PushHub(w.manager);
+    const accept = (id: number) => JSON.stringify({ type: "checkin", id, attributes: {}, accept: "job_private1" });
+    const holders = [socket("h1"), socket("h2")];
+    for (const h of holders) await hub.receive(h, accept(0), w.now());
+    // Five more devices try for the full round and wait, with nothing offered.
+    const waiters = ["w1", "w2", "w3", "w4", "w5"].map(socket);
+    for (const s of waiters) {
+      w.advance(1);
+      await hub.receive(s, accept(1), w.now());
+      expect(statusOf(last(s))).toBe("wait");
+    }
+    for (const h of holders) {
+      const held = last(h);
+      if (held.type !== "reply" || held.reply.status !== "task") throw new Error(`${h.clientId} holds no task`);
+      w.cores.get("job_private1")!.reportFailure({ ticket: held.reply.task.ticket, clientId: h.clientId, round: 1, failure: { code: "training_error", message: "out of memory" } }, w.now());
+    }
+    const offered = () => waiters.filter((s) => s.offered !== null).map((s) => s.clientId);
+    // Two slots free: the two devices that waited longest are offered the job, the rest wait for the next wave.
+    expect(await hub.recheck([...holders, ...waiters], w.now(), "job_private1")).toMatchObject({ pushed: 2 });
+    expect(offered()).toEqual(["w1", "w2"]);
+    expect(hub.recheckAt).toBe(w.now() + OFFER_WAVE_MS);
+    // Nobody took them: the next wave goes to the next two, not to those who were offered it.
+    w.advance(OFFER_WAVE_MS);
+    expect(await hub.recheck([...holders, ...waiters], w.now())).toMatchObject({ waiting: 3, pushed: 2 });
+    expect(offered()).toEqual(["w1", "w2", "w3", "w4"]);
   });
 
   it("answers generated hostile frames with an error (or closes an oversized one) and changes no binding", async () => {

@@ -1,4 +1,4 @@
-import { PUSH_MESSAGE_LIMIT, PropiusError, type ErrorCode, pushCheckInSchema, type CheckInReply, type PushMessage } from "@propius/shared";
+import { PUSH_MESSAGE_LIMIT, PropiusError, type ErrorCode, pushCheckInSchema, type CheckInReply, type JobOffer, type PushMessage } from "@propius/shared";
 import { parseWith } from "../middleware/validate/index.js";
 import type { ClientManager } from "./client-manager.js";
 
@@ -8,8 +8,16 @@ export interface PushSocket {
   /** When the device began waiting for a push (its last reply was not a task), or null while it works. */
   readonly waitingSince: number | null;
   setWaiting(since: number | null): void;
+  /** The jobs the device was last offered, until the offer's retry time: it took none of them. */
+  readonly offered: OfferedJobs | null;
+  setOffered(offered: OfferedJobs | null): void;
   send(message: PushMessage): void;
   close(code: number, reason: string): void;
+}
+
+export interface OfferedJobs {
+  jobs: string[];
+  until: number;
 }
 
 /**
@@ -17,6 +25,9 @@ export interface PushSocket {
  * (within the registry's TTL), since the shard pushes what it would have checked in for.
  */
 export const PUSH_WAIT_RETRY_MS = 4 * 60_000;
+
+/** How long a wave of offers of a job waits for its devices' answers before the next wave is sent. */
+export const OFFER_WAVE_MS = 1_000;
 
 /** Waits that only an announcement ends (a new job, a job that becomes eligible): the shard has nothing to recheck. */
 const ANNOUNCED_ONLY = new Set(["no_jobs", "no_eligible_job"]);
@@ -48,6 +59,8 @@ export class PushHub {
       const body = parseJson(data);
       id = idOf(body);
       const { attributes, accept } = parseWith(pushCheckInSchema, body);
+      // A device that checks in has answered its last offer (taken one, or looks again).
+      socket.setOffered(null);
       this.deliver(socket, await this.manager.checkIn(socket.clientId, attributes, now, accept), now, id);
     } catch (error) {
       if (!(error instanceof PropiusError)) throw error;
@@ -62,8 +75,14 @@ export class PushHub {
   async recheck(sockets: readonly PushSocket[], now: number, announced?: string): Promise<Recheck> {
     if (announced !== undefined) this.manager.reopen(announced);
     this.nextRecheck = null;
-    const waiting = sockets.filter((s) => s.waitingSince !== null).sort((a, b) => a.waitingSince! - b.waitingSince!);
+    // A device that left an offer open was offered those jobs within its retry time and took none: its
+    // private attributes do not meet them, so news of one of them is not pushed to it again (it checks
+    // in by itself when its wait is up).
+    const declined = (s: PushSocket) => s.offered !== null && s.offered.until > now && (announced === undefined || s.offered.jobs.includes(announced));
+    const waiting = sockets.filter((s) => s.waitingSince !== null && !declined(s)).sort((a, b) => a.waitingSince! - b.waitingSince!);
     let pushed = 0;
+    // An offer claims no slot: a job is offered to at most as many waiting devices as it has slots per wave.
+    const offers = new Map<string, number>();
     for (const socket of waiting) {
       if (!(await this.manager.hasRoom(now))) {
         // The rest wait on: for a round to open (announced) or for a full job's slots to free (its refusal said when).
@@ -74,6 +93,7 @@ export class PushHub {
       const reply = await this.manager.checkInKnown(socket.clientId, now);
       if (reply === null) continue;
       if (reply.status !== "wait") pushed += 1;
+      if (reply.status === "offer") this.countOffers(reply.offers, offers, now);
       // A device still waiting is told nothing: it went on waiting already.
       this.deliver(socket, reply, now, undefined, reply.status !== "wait");
     }
@@ -89,17 +109,29 @@ export class PushHub {
   private deliver(socket: PushSocket, reply: CheckInReply, now: number, id?: number, send = true): void {
     if (reply.status === "task") {
       socket.setWaiting(null);
+      socket.setOffered(null);
       socket.send({ type: "reply", id, reply });
       return;
     }
-    // An offer stays open: a device that takes none waits on for the next announcement.
+    // An offer stays open: a device that takes none waits on for news of other jobs, or its retry time.
     if (socket.waitingSince === null) socket.setWaiting(now);
+    if (reply.status === "offer") socket.setOffered({ jobs: reply.offers.map((o) => o.jobId), until: now + reply.retryAfterMs });
     if (reply.status === "wait") {
       if (!ANNOUNCED_ONLY.has(reply.reason)) this.laterAt(now + reply.retryAfterMs);
       if (send) socket.send({ type: "reply", id, reply: { ...reply, retryAfterMs: PUSH_WAIT_RETRY_MS } });
       return;
     }
     socket.send({ type: "reply", id, reply });
+  }
+
+  private countOffers(jobs: readonly JobOffer[], offers: Map<string, number>, now: number): void {
+    for (const { jobId } of jobs) {
+      const count = (offers.get(jobId) ?? 0) + 1;
+      offers.set(jobId, count);
+      if (count < this.manager.capacityOf(jobId)) continue;
+      this.manager.holdOffers(jobId, now + OFFER_WAVE_MS);
+      this.laterAt(now + OFFER_WAVE_MS);
+    }
   }
 
   private laterAt(at: number): void {

@@ -18,6 +18,9 @@ export class SqliteClientRegistry implements ClientRegistry {
   /** What this object last wrote per device: its attributes (JSON) and `last_seen`. */
   private readonly written = new Map<string, { attributes: string; lastSeen: number }>();
 
+  /** Each device's binding as stored (null: none), read once: every check-in asks for it. */
+  private readonly bindings = new Map<string, Binding | null>();
+
   private readonly sql: SqlPort;
 
   constructor(
@@ -57,11 +60,17 @@ export class SqliteClientRegistry implements ClientRegistry {
   }
 
   binding(clientId: string): Binding | null {
+    const known = this.bindings.get(clientId);
+    if (known !== undefined) return known && { ...known };
     const [row] = this.sql.exec("SELECT * FROM bindings WHERE client_id = ?", clientId).toArray();
-    return row ? { jobId: row.job_id as string, round: Number(row.round), boundAt: Number(row.bound_at), leaseUntil: Number(row.lease_until) } : null;
+    const binding = row ? { jobId: row.job_id as string, round: Number(row.round), boundAt: Number(row.bound_at), leaseUntil: Number(row.lease_until) } : null;
+    this.remember(clientId, binding);
+    return binding && { ...binding };
   }
 
   setBinding(clientId: string, binding: Binding | null): void {
+    if (this.bindings.has(clientId) && this.bindings.get(clientId) === null && binding === null) return;
+    this.remember(clientId, binding && { ...binding });
     if (!binding) {
       this.sql.exec("DELETE FROM bindings WHERE client_id = ?", clientId);
       return;
@@ -76,7 +85,13 @@ export class SqliteClientRegistry implements ClientRegistry {
     this.sql.exec("DELETE FROM bindings WHERE client_id IN (SELECT id FROM clients WHERE last_seen < ?)", before);
     const pruned = this.sql.exec("DELETE FROM clients WHERE last_seen < ? RETURNING id", before).toArray();
     for (const row of pruned) this.written.delete(row.id as string);
+    this.bindings.clear();
     return pruned.length;
+  }
+
+  private remember(clientId: string, binding: Binding | null): void {
+    if (this.bindings.size >= 100_000 && !this.bindings.has(clientId)) this.bindings.clear();
+    this.bindings.set(clientId, binding);
   }
 }
 

@@ -111,9 +111,13 @@ export class SqliteJobStore implements JobStore, DeadlineStore {
   saveFailure(f: FailureRecord): void {
     this.sql.exec("INSERT OR REPLACE INTO failures (client_id, round, attempt, code, message, at) VALUES (?, ?, ?, ?, ?, ?)", f.clientId, f.round, f.attempt, f.code, f.message, f.at);
     this.cache.forget(`failures:${f.clientId}`);
+    this.cache.set("failures:any", { any: true });
   }
   findFailures(clientId: string, codes: readonly FailureCode[]): FailureRecord[] {
     if (codes.length === 0) return [];
+    // Most jobs never see a failure: then no device's is read.
+    const { any } = this.cache.get("failures:any", () => ({ any: this.sql.exec("SELECT 1 FROM failures LIMIT 1").toArray().length > 0 })) as { any: boolean };
+    if (!any) return [];
     // Every failure of the device, most recent first, read once: most devices have none.
     const { records } = this.cache.get(`failures:${clientId}`, () => {
       const rows = this.sql.exec("SELECT * FROM failures WHERE client_id = ? ORDER BY at DESC", clientId).toArray();

@@ -12,7 +12,7 @@ import { WeightedSum, encodeWeights, type JobSpecInput, type Task } from "@propi
 import { buildWorkerBundle, stopBundler } from "./lib/bundles.js";
 import { ROOT, startControlPlane } from "./lib/local-control-plane.js";
 import { freePort } from "./lib/ports.js";
-import { cpuMs, memoryKb, workerdPids } from "./lib/workerd-process.js";
+import { cpuMs, memoryKb, workerdPids, workerdRoles } from "./lib/workerd-process.js";
 
 const HELP = `npm run bench:aggregation -- [options]
 
@@ -55,6 +55,8 @@ const countingFetch = (input: string, init?: RequestInit) =>
     networkRetries += 1;
     throw error;
   });
+/** Bodies sent by the transport ceiling's run. */
+const TRANSPORT_BODIES = 20;
 const mb = (bytes: number) => bytes / 2 ** 20;
 const rows: Record<string, number | null>[] = [];
 
@@ -89,8 +91,13 @@ for (const size of sizes) for (const shards of shardCounts) {
     // wrangler runs two workerd processes, a proxy and the one that runs the Worker and its objects.
     const workerds = workerdPids(plane.process.pid!);
     const startKb = new Map(workerds.map((pid) => [pid, memoryKb(pid, "VmRSS")]));
+    const roles = workerdRoles(plane.process.pid!, Number(new URL(plane.url).port));
+    const transportCpu = { proxy: cpuMs(roles.proxy), worker: cpuMs(roles.worker) };
     const transport = await transportCeiling(plane.url, apiKey, job.id, encodedSize(tasks[0], size), concurrency);
+    const transportProxyMs = (cpuMs(roles.proxy) - transportCpu.proxy) / TRANSPORT_BODIES;
+    const transportWorkerMs = (cpuMs(roles.worker) - transportCpu.worker) / TRANSPORT_BODIES;
     const cpuStart = cpuMs(workerds);
+    const uploadCpu = { proxy: cpuMs(roles.proxy), worker: cpuMs(roles.worker) };
     process.stdout.write(`${size.toLocaleString("en")} parameters, ${shards} shard${shards > 1 ? "s" : ""}: ${updates} updates of ${mb(size * 4).toFixed(1)} MB ...`);
 
     networkRetries = 0;
@@ -109,6 +116,9 @@ for (const size of sizes) for (const shards of shardCounts) {
     }));
     const uploadSeconds = (performance.now() - started) / 1000;
     const cpuPerUpload = (cpuMs(workerds) - cpuStart) / updates;
+    const proxyMsPerUpload = (cpuMs(roles.proxy) - uploadCpu.proxy) / updates;
+    const workerMsPerUpload = (cpuMs(roles.worker) - uploadCpu.worker) / updates;
+    const groups = await sumWrites(plane.url, job.id);
     let status = await owner.status(job.id);
     while (status.rounds[0].status !== "closed") {
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -140,13 +150,18 @@ for (const size of sizes) for (const shards of shardCounts) {
       ratio: round(mb(bytes) / uploadSeconds / (mb(size * 4 * updates) / ceilingSeconds), 3),
       transportMegabytesPerSecond: round(transport, 1),
       workerdCpuMsPerUpload: round(cpuPerUpload, 1),
+      proxyCpuMsPerUpload: round(proxyMsPerUpload, 1),
+      runtimeCpuMsPerUpload: round(workerMsPerUpload, 1),
+      transportProxyCpuMsPerBody: round(transportProxyMs, 1),
+      transportRuntimeCpuMsPerBody: round(transportWorkerMs, 1),
+      groups,
       workerdPeakMB: peakKb === null ? null : round(peakKb / 1024, 0),
       workerdGrowthMB: grown ? round((grown.peak - grown.start) / 1024, 0) : null,
       liveBoundMB: round(mb(liveBound(size * 4, shards, concurrency)), 0),
       networkRetries,
     };
     rows.push(row);
-    console.log(` ${row.updatesPerSecond} updates/s, ${row.megabytesPerSecond} MB/s (in-process sum: ${row.ceilingMegabytesPerSecond} MB/s, ratio ${row.ratio}; the same bytes into a job object that only reads them: ${row.transportMegabytesPerSecond} MB/s); workerd CPU ${row.workerdCpuMsPerUpload} ms per upload; round closed after ${row.roundSeconds} s; workerd peak ${row.workerdPeakMB ?? "?"} MB (+${row.workerdGrowthMB ?? "?"} MB over the run; live data by the code at most ${row.liveBoundMB} MB); uploads retried after a network error: ${networkRetries}`);
+    console.log(` ${row.updatesPerSecond} updates/s, ${row.megabytesPerSecond} MB/s (in-process sum: ${row.ceilingMegabytesPerSecond} MB/s, ratio ${row.ratio}; the same bytes into a job object that only reads them: ${row.transportMegabytesPerSecond} MB/s); workerd CPU ${row.workerdCpuMsPerUpload} ms per upload (proxy ${row.proxyCpuMsPerUpload}, runtime ${row.runtimeCpuMsPerUpload}; transport run per body: proxy ${row.transportProxyCpuMsPerBody}, runtime ${row.transportRuntimeCpuMsPerBody}); ${groups} groups; round closed after ${row.roundSeconds} s; workerd peak ${row.workerdPeakMB ?? "?"} MB (+${row.workerdGrowthMB ?? "?"} MB over the run; live data by the code at most ${row.liveBoundMB} MB); uploads retried after a network error: ${networkRetries}`);
   } catch (error) {
     // The control plane's own account of a failure is in its log, which goes with the folder below.
     const log = readFileSync(join(dir, "wrangler.log"), "utf8").trim().split("\n").slice(-20).join("\n");
@@ -196,7 +211,7 @@ function encodedSize(task: Task, size: number): number {
  */
 async function transportCeiling(url: string, apiKey: string, jobId: string, bytes: number, concurrency: number): Promise<number> {
   const body = new Uint8Array(bytes);
-  const count = 20;
+  const count = TRANSPORT_BODIES;
   let next = 0;
   const started = performance.now();
   await Promise.all(Array.from({ length: concurrency }, async () => {
@@ -207,6 +222,13 @@ async function transportCeiling(url: string, apiKey: string, jobId: string, byte
     }
   }));
   return mb(bytes * count) / ((performance.now() - started) / 1000);
+}
+
+/** Writes of the sum by the job's shards: one per group (the job counts each group in one call). */
+async function sumWrites(url: string, jobId: string): Promise<number | null> {
+  const response = await fetch(`${url}/v1/admin/counters?job=${jobId}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+  const counters = (await response.json()) as { calls?: Record<string, number> };
+  return counters.calls?.["JobObject.commitFolds"] ?? null;
 }
 
 function round(value: number, digits: number): number {

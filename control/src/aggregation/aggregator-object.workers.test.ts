@@ -41,6 +41,26 @@ function loseNextCommit(instance: unknown): () => void {
 const storedPartial = (jobId: string, shard: number) =>
   runInDurableObject(shardStub(jobId, shard), (_, state) => new SqliteAggregatorStore(state.storage.sql, state.storage).loadPartial());
 
+describe("a shard's SQLite store", () => {
+  it("stores a sum over several 1 MiB rows from views of its bytes, whatever the buffer around them, and reads back the same bits", async () => {
+    const length = (5 << 20) / 4 + 3;
+    const stored = await runInDurableObject(shardStub("job_store_views", 0), (_, state) => {
+      const store = new SqliteAggregatorStore(state.storage.sql, state.storage);
+      // A sum at an offset inside a larger buffer, with bytes around it that must not be stored.
+      const around = new Float32Array(length + 8).fill(-1);
+      const sum = around.subarray(4, 4 + length);
+      sum.forEach((_, i) => (sum[i] = i * 0.5 + 1));
+      store.savePartial({ round: 1, attempt: 0, length, weight: 1, examples: 1, count: 1, sealed: false }, sum);
+      sum.reverse();
+      store.savePartial({ round: 1, attempt: 0, length, weight: 2, examples: 2, count: 2, sealed: false }, sum);
+      const rows = [...store.sumChunks()].map((chunk) => chunk.length);
+      return { back: Array.from(store.loadSum(length)), rows, expected: Array.from(sum) };
+    });
+    expect(stored.rows).toEqual([1 << 20, 1 << 20, 1 << 20, 1 << 20, 1 << 20, 12]);
+    expect(stored.back).toEqual(stored.expected);
+  });
+});
+
 describe("aggregator shards over HTTP", () => {
   it("folds a round's updates in three shards and closes it with the FedAvg of all of them; the shards then drop their sums", async () => {
     const { apiKey, job } = await runningJob({ rounds: 2, clientsPerRound: 9, overCommit: 1, aggregatorShards: 3 });

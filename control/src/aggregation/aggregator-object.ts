@@ -9,7 +9,7 @@ import { jobOf } from "../directory/directory-client.js";
 import { AggregatorCore } from "./aggregator-core.js";
 import { SqliteAggregatorStore } from "./sqlite-aggregator-store.js";
 import type { PartialKey, SealedPartial, Folded } from "./partial-sum.js";
-import type { JobPort, Upload } from "./shard-ports.js";
+import type { JobPort, StreamedBody, Upload } from "./shard-ports.js";
 import { countersOf, type ObjectCounters } from "../diagnostics/object-counters.js";
 
 /**
@@ -33,12 +33,12 @@ export class AggregatorObject extends DurableObject<Env> {
 
   /**
    * One device's upload (see `submitUpdate`): the receipt once its fold is durable and counted. The
-   * body comes read whole (the Worker read it while the shard folded others), or as a stream when
-   * it is too large for one call.
+   * body is the request's stream, handed on by the Worker unread; the shard reads it whole in one
+   * native read, or chunk by chunk (see BodyReadAhead).
    */
-  submit(upload: Omit<Upload, "body">, shard: number, body: Uint8Array | ReadableStream<Uint8Array>): Promise<Reply<UpdateReceipt>> {
-    if (body instanceof Uint8Array) return reply(() => this.core.submit({ ...upload, body: [body] }, shard, Date.now()));
-    return reply(() => this.core.submit({ ...upload, body: readToEnd(body) }, shard, Date.now())).finally(() => drain(body.locked ? null : body));
+  submit(upload: Omit<Upload, "body">, shard: number, body: ReadableStream<Uint8Array>, declaredBytes: number | null): Promise<Reply<UpdateReceipt>> {
+    const streamed: StreamedBody = { declaredBytes, whole: async () => new Uint8Array(await new Response(body).arrayBuffer()), chunks: () => readToEnd(body) };
+    return reply(() => this.core.submit({ ...upload, body: streamed }, shard, Date.now())).finally(() => drain(body.locked ? null : body));
   }
 
   folded(key: PartialKey): Promise<Reply<Folded[]>> {

@@ -80,6 +80,29 @@ describe("aggregator shards over HTTP", () => {
     for (const shard of [0, 1, 2]) expect(await storedPartial(job.id, shard)).toMatchObject({ round: 1, length: 0, sealed: true });
   });
 
+  it("folds bodies sent without a length, read piece by piece, as it folds those read whole; and refuses a bad one so", async () => {
+    const { apiKey, job } = await runningJob({ rounds: 2, clientsPerRound: 2, overCommit: 1 });
+    const [a, b] = [await registerClient(), await registerClient()];
+    const [taskA, taskB] = [await taskFor(a.token, job.id), await taskFor(b.token, job.id)];
+    // No Content-Length: the shard cannot read the body ahead, and reads it in its turn as it arrives, here 3 bytes at a time.
+    const trickle = (bytes: Uint8Array) =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let at = 0; at < bytes.length; at += 3) controller.enqueue(bytes.slice(at, at + 3));
+          controller.close();
+        },
+      });
+    const cut = delta([4, 4, 4, 4], { examples: 3 });
+    expect((await uploadDelta(a.token, taskA, trickle(cut.subarray(0, cut.length - 2)))).status).toBe(400);
+    // Refused at its first bytes: the rest is still received (drained) before the answer.
+    expect((await uploadDelta(a.token, taskA, trickle(new Uint8Array(20_000).fill(7)))).status).toBe(400);
+    expect((await uploadDelta(a.token, taskA, trickle(delta([1, 2, 3, 4], { examples: 1 })))).status).toBe(202);
+    expect((await uploadDelta(b.token, taskB, delta([4, 4, 4, 4], { examples: 3 }))).status).toBe(202);
+    await waitForRound(apiKey, job.id, 1, "closed");
+    const served = await weightsOf(await api(`/v1/jobs/${job.id}/model/weights.bin`, { token: apiKey }));
+    [1, 2, 3, 4].forEach((v, i) => expect(served[i]).toBeCloseTo(SEED[i] + (v + 12) / 4, 5));
+  });
+
   it("counts at the deadline an update a shard folded whose commit was lost, and refuses its retry once the round has closed", async () => {
     // Two reports of three close the round at its deadline; the job has heard of one.
     const { apiKey, job } = await runningJob({ clientsPerRound: 3, minReportFraction: 0.5, roundDeadlineSeconds: 60 });

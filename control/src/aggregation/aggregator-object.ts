@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { UpdateReceipt } from "@propius/shared";
+import { PropiusError, type UpdateReceipt } from "@propius/shared";
 import type { Env } from "../env.js";
 import { reply, unwrap, type Reply } from "../job/reply.js";
 import { drain } from "../http/byte-stream.js";
@@ -34,10 +34,10 @@ export class AggregatorObject extends DurableObject<Env> {
   /**
    * One device's upload (see `submitUpdate`): the receipt once its fold is durable and counted. The
    * body is the request's stream, handed on by the Worker unread; the shard reads it whole in one
-   * native read, or chunk by chunk (see BodyReadAhead).
+   * native read, or 1 MiB at a time in its turn (see BodyReadAhead).
    */
   submit(upload: Omit<Upload, "body">, shard: number, body: ReadableStream<Uint8Array>, declaredBytes: number | null): Promise<Reply<UpdateReceipt>> {
-    const streamed: StreamedBody = { declaredBytes, whole: async () => new Uint8Array(await new Response(body).arrayBuffer()), chunks: () => readToEnd(body) };
+    const streamed: StreamedBody = { declaredBytes, whole: () => readWhole(body, declaredBytes ?? 0), chunks: () => readToEnd(body) };
     return reply(() => this.core.submit({ ...upload, body: streamed }, shard, Date.now())).finally(() => drain(body.locked ? null : body));
   }
 
@@ -101,6 +101,22 @@ async function* readToEnd(body: ReadableStream<Uint8Array>): AsyncIterable<Uint8
         // the client went away: nothing left to drain
       }
     }
+    reader.releaseLock();
+  }
+}
+
+/**
+ * The body's bytes, read natively straight into one buffer of its declared size (no chunks to
+ * gather and copy). A body that ends early comes back shorter, for the decoder to refuse.
+ */
+async function readWhole(body: ReadableStream<Uint8Array>, declaredBytes: number): Promise<Uint8Array> {
+  const reader = body.getReader({ mode: "byob" });
+  try {
+    const size = Math.max(1, declaredBytes);
+    const read = await reader.readAtLeast(size, new Uint8Array(size));
+    if (read.done || (await reader.readAtLeast(1, new Uint8Array(1))).done) return read.value ?? new Uint8Array(0);
+    throw new PropiusError("invalid_update", `the body is longer than its declared ${declaredBytes} bytes`);
+  } finally {
     reader.releaseLock();
   }
 }

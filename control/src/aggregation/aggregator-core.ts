@@ -26,7 +26,7 @@ interface Waiting {
 /**
  * One aggregator shard of a job, free of any platform import. An upload reaches it in one call
  * (`submit`): the shard checks the signed ticket by itself, receives the body (read whole ahead of
- * its turn while it fits the read-ahead budget, else chunk by chunk in its turn: see
+ * its turn while it fits the read-ahead budget, else piece by piece in its turn: see
  * BodyReadAhead), decodes it (nothing is added until the whole body has proved good, so a refused
  * upload leaves the sum bit for bit as it was), adds it to the partial sum in one pass, and
  * acknowledges it once the sum is durable and the job has counted it.

@@ -14,9 +14,8 @@ const isStreamed = (body: Chunks | StreamedBody): body is StreamedBody => "whole
 /**
  * Decides how an upload's body reaches the shard. A request stream whose declared size fits in
  * what is left of the budget is read whole at once (one native read, no per-chunk work), while
- * earlier uploads are being decoded: a slow device then holds up nobody, and the uploads on their
- * way in are known to the group being formed. Any other body is read chunk by chunk in the shard's
- * turn (memory one chunk, the rest waits unread in its stream), as is every body once the budget
+ * earlier uploads are being decoded: a slow device then holds up nobody. Any other body is read piece by piece in the shard's
+ * turn (memory one piece, the rest waits unread in its stream), as is every body once the budget
  * is taken (a model larger than the budget always is).
  */
 export class BodyReadAhead {

@@ -3,16 +3,17 @@
 // Float32Array weighted sum of the same deltas in the same run as the ceiling, and workerd's memory.
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DeviceClient, OwnerClient } from "@propius/edge-runtime";
 import { linearModel } from "@propius/edge-runtime/demo";
 import { WeightedSum, encodeWeights, type JobSpecInput, type Task } from "@propius/shared";
+import { READ_AHEAD_BYTES } from "../control/src/aggregation/body-read-ahead.js";
 import { buildWorkerBundle, stopBundler } from "./lib/bundles.js";
 import { ROOT, startControlPlane } from "./lib/local-control-plane.js";
 import { freePort } from "./lib/ports.js";
-import { cpuMs, memoryKb, workerdPids } from "./lib/workerd-process.js";
+import { cpuMs, memoryKb, workerdPids, workerdRoles } from "./lib/workerd-process.js";
 
 const HELP = `npm run bench:aggregation -- [options]
 
@@ -46,6 +47,8 @@ if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(update
   process.exit(2);
 }
 
+// The machine may be shared: its load when the run began goes with the figures.
+const loadAtStart = loadavg().map((l) => round(l, 2));
 const script = await buildWorkerBundle();
 await stopBundler();
 const ADMIN_KEY = "bench-admin-key";
@@ -55,6 +58,8 @@ const countingFetch = (input: string, init?: RequestInit) =>
     networkRetries += 1;
     throw error;
   });
+/** Bodies sent by the transport ceiling's run. */
+const TRANSPORT_BODIES = 20;
 const mb = (bytes: number) => bytes / 2 ** 20;
 const rows: Record<string, number | null>[] = [];
 
@@ -89,8 +94,13 @@ for (const size of sizes) for (const shards of shardCounts) {
     // wrangler runs two workerd processes, a proxy and the one that runs the Worker and its objects.
     const workerds = workerdPids(plane.process.pid!);
     const startKb = new Map(workerds.map((pid) => [pid, memoryKb(pid, "VmRSS")]));
+    const roles = workerdRoles(plane.process.pid!, Number(new URL(plane.url).port));
+    const transportCpu = { proxy: cpuMs(roles.proxy), worker: cpuMs(roles.worker) };
     const transport = await transportCeiling(plane.url, apiKey, job.id, encodedSize(tasks[0], size), concurrency);
+    const transportProxyMs = (cpuMs(roles.proxy) - transportCpu.proxy) / TRANSPORT_BODIES;
+    const transportWorkerMs = (cpuMs(roles.worker) - transportCpu.worker) / TRANSPORT_BODIES;
     const cpuStart = cpuMs(workerds);
+    const uploadCpu = { proxy: cpuMs(roles.proxy), worker: cpuMs(roles.worker) };
     process.stdout.write(`${size.toLocaleString("en")} parameters, ${shards} shard${shards > 1 ? "s" : ""}: ${updates} updates of ${mb(size * 4).toFixed(1)} MB ...`);
 
     networkRetries = 0;
@@ -109,6 +119,9 @@ for (const size of sizes) for (const shards of shardCounts) {
     }));
     const uploadSeconds = (performance.now() - started) / 1000;
     const cpuPerUpload = (cpuMs(workerds) - cpuStart) / updates;
+    const proxyMsPerUpload = (cpuMs(roles.proxy) - uploadCpu.proxy) / updates;
+    const workerMsPerUpload = (cpuMs(roles.worker) - uploadCpu.worker) / updates;
+    const groups = await sumWrites(plane.url, job.id);
     let status = await owner.status(job.id);
     while (status.rounds[0].status !== "closed") {
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -140,13 +153,18 @@ for (const size of sizes) for (const shards of shardCounts) {
       ratio: round(mb(bytes) / uploadSeconds / (mb(size * 4 * updates) / ceilingSeconds), 3),
       transportMegabytesPerSecond: round(transport, 1),
       workerdCpuMsPerUpload: round(cpuPerUpload, 1),
+      proxyCpuMsPerUpload: round(proxyMsPerUpload, 1),
+      runtimeCpuMsPerUpload: round(workerMsPerUpload, 1),
+      transportProxyCpuMsPerBody: round(transportProxyMs, 1),
+      transportRuntimeCpuMsPerBody: round(transportWorkerMs, 1),
+      groups,
       workerdPeakMB: peakKb === null ? null : round(peakKb / 1024, 0),
       workerdGrowthMB: grown ? round((grown.peak - grown.start) / 1024, 0) : null,
       liveBoundMB: round(mb(liveBound(size * 4, shards, concurrency)), 0),
       networkRetries,
     };
     rows.push(row);
-    console.log(` ${row.updatesPerSecond} updates/s, ${row.megabytesPerSecond} MB/s (in-process sum: ${row.ceilingMegabytesPerSecond} MB/s, ratio ${row.ratio}; the same bytes into a job object that only reads them: ${row.transportMegabytesPerSecond} MB/s); workerd CPU ${row.workerdCpuMsPerUpload} ms per upload; round closed after ${row.roundSeconds} s; workerd peak ${row.workerdPeakMB ?? "?"} MB (+${row.workerdGrowthMB ?? "?"} MB over the run; live data by the code at most ${row.liveBoundMB} MB); uploads retried after a network error: ${networkRetries}`);
+    console.log(` ${row.updatesPerSecond} updates/s, ${row.megabytesPerSecond} MB/s (in-process sum: ${row.ceilingMegabytesPerSecond} MB/s, ratio ${row.ratio}; the same bytes into a job object that only reads them: ${row.transportMegabytesPerSecond} MB/s); workerd CPU ${row.workerdCpuMsPerUpload} ms per upload (proxy ${row.proxyCpuMsPerUpload}, runtime ${row.runtimeCpuMsPerUpload}; transport run per body: proxy ${row.transportProxyCpuMsPerBody}, runtime ${row.transportRuntimeCpuMsPerBody}); ${groups} groups; round closed after ${row.roundSeconds} s; workerd peak ${row.workerdPeakMB ?? "?"} MB (+${row.workerdGrowthMB ?? "?"} MB over the run; live data by the code at most ${row.liveBoundMB} MB); uploads retried after a network error: ${networkRetries}`);
   } catch (error) {
     // The control plane's own account of a failure is in its log, which goes with the folder below.
     const log = readFileSync(join(dir, "wrangler.log"), "utf8").trim().split("\n").slice(-20).join("\n");
@@ -159,30 +177,31 @@ for (const size of sizes) for (const shards of shardCounts) {
 }
 
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-await writeFile(`${args.out}.json`, `${JSON.stringify({ date: new Date().toISOString(), machine, concurrency, rows }, null, 2)}\n`);
+await writeFile(`${args.out}.json`, `${JSON.stringify({ date: new Date().toISOString(), machine, loadAtStart, concurrency, rows }, null, 2)}\n`);
 await writeFile(`${args.out}.md`, [
   "# Aggregation benchmark: one job, sharded aggregators, under `wrangler dev`",
   "",
-  `Measured by \`npm run bench:aggregation\` on ${new Date().toISOString().slice(0, 10)}: ${machine}; client and workerd on one machine, loopback.`,
+  `Measured by \`npm run bench:aggregation\` on ${new Date().toISOString().slice(0, 10)}: ${machine}; client and workerd on one machine, loopback; load average ${loadAtStart.join(", ")} (1, 5, 15 min) when the run began.`,
   `Each run: a fresh control plane, one job whose round closes at the last of ${updates} updates (fp32 deltas of the whole model, ${concurrency} uploads in flight).`,
-  "An upload is one object call: the Worker reads the body and hands it to the device's aggregator shard (named in the job-signed ticket), which checks the ticket by itself, decodes the delta where it lies and adds it to its partial sum; uploads that arrive together are written with one write of the sum and counted by one call to the job, durable before they are acknowledged. At the last, the job seals the shards, combines their sums as they stream in, applies FedAvg and stores the next model.",
-  "The ratio is the upload MB/s over the in-process sum's (target: at least 0.3 at 1M parameters). The transport column is a ceiling of another kind, measured just before the uploads in the same run: the same number of bytes, as many in flight, PUT to the job's model route, which reads the body into the job's object and refuses it (`model_already_set`): the cost of getting the bytes into an object under `wrangler dev` (its proxy and workerd), with no decoding, summing or writing. workerd CPU is the user + system time of both workerd processes (proxy and Worker) during the uploads, from /proc, per upload.",
+  "An upload is one object call: the Worker hands the body, unread, to the device's aggregator shard (named in the job-signed ticket), which checks the ticket by itself, reads the body whole in one native read while it folds others (bodies up to its 16 MiB read-ahead budget; larger ones 1 MiB at a time in its turn), and adds the delta where it lies to its partial sum, checking every result finite in the same pass; uploads that arrive together are written with one write of the sum and counted by one call to the job, durable before they are acknowledged. At the last, the job seals the shards, combines their sums as they stream in, applies FedAvg and stores the next model.",
+  "The ratio is the upload MB/s over the in-process sum's (target: at least 0.3 at 1M parameters). The transport column is a ceiling of another kind, measured just before the uploads in the same run: the same number of bytes, as many in flight, PUT to the job's model route, which reads the body into the job's object and refuses it (`model_already_set`): the cost of getting the bytes into an object under `wrangler dev` (its proxy and workerd), with no decoding, summing or writing. workerd CPU is the user + system time of both workerd processes during the uploads, from /proc, per upload, and split: the proxy, and the runtime that runs the Worker and the objects (the transport run's runtime CPU per body beside it). Groups are the shards' writes of their sums (the job's \`commitFolds\` calls) for the run's uploads.",
   "The in-process ceiling is the same weighted sum over the same deltas in this Node process. workerd's peak is the peak resident memory of the workerd process that runs the Worker (wrangler also runs a proxy workerd), all objects together: locally every object lives in that one process. Growth is that peak less its resident memory when the uploads began.",
-  "The live-data bound counts, from the code, what the objects hold at once with N bytes per model: a shard folding an fp32 upload 2N (its sum and the upload), an idle shard N (its sum), the job at close N (the combined sum, computed over into the next model as the base model streams in from R2): the larger of min(S, in flight) x 2N + the other shards' N, while updates are folded, and S x N + N, at close. Growth above it is garbage not yet collected (every upload's body is a fresh buffer) and the runtime's own buffers.",
+  "The live-data bound counts, from the code, what the objects hold at once with N bytes per model: a shard that has folded 2N (its sum and its scratch buffer, which takes the next sum), plus the bodies read ahead (at most the uploads in flight, within each shard's 16 MiB budget; a larger body is read into the scratch buffer), and the job at close N (the combined sum, computed over into the next model as the base model streams in from R2): S x 2N + the larger of the bodies read ahead, while updates are folded, and N, at close. Growth above it is garbage not yet collected (every upload's body is a fresh buffer) and the runtime's own buffers.",
   "",
   "Uploads that fail at the network level are retried, as devices do (their tickets count once); the last column counts those retries.",
   "",
-  "| parameters | shards | MB per update | updates/s | MB/s | in-process sum MB/s | ratio | transport MB/s | workerd CPU ms/upload | round closed after (s) | workerd peak RSS (MB) | growth (MB) | live-data bound (MB) | network retries |",
-  "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-  ...rows.map((r) => `| ${(r.parameters ?? 0).toLocaleString("en")} | ${r.shards} | ${r.updateMB} | ${r.updatesPerSecond} | ${r.megabytesPerSecond} | ${r.ceilingMegabytesPerSecond} | ${r.ratio} | ${r.transportMegabytesPerSecond} | ${r.workerdCpuMsPerUpload} | ${r.roundSeconds} | ${r.workerdPeakMB ?? "-"} | ${r.workerdGrowthMB ?? "-"} | ${r.liveBoundMB} | ${r.networkRetries} |`),
+  "| parameters | shards | MB per update | updates/s | MB/s | in-process sum MB/s | ratio | transport MB/s | workerd CPU ms/upload | of which runtime | transport runtime CPU ms/body | groups | round closed after (s) | workerd peak RSS (MB) | growth (MB) | live-data bound (MB) | network retries |",
+  "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ...rows.map((r) => `| ${(r.parameters ?? 0).toLocaleString("en")} | ${r.shards} | ${r.updateMB} | ${r.updatesPerSecond} | ${r.megabytesPerSecond} | ${r.ceilingMegabytesPerSecond} | ${r.ratio} | ${r.transportMegabytesPerSecond} | ${r.workerdCpuMsPerUpload} | ${r.runtimeCpuMsPerUpload} | ${r.transportRuntimeCpuMsPerBody} | ${r.groups ?? "-"} | ${r.roundSeconds} | ${r.workerdPeakMB ?? "-"} | ${r.workerdGrowthMB ?? "-"} | ${r.liveBoundMB} | ${r.networkRetries} |`),
   "",
 ].join("\n"));
 console.log(`wrote ${args.out}.md and ${args.out}.json`);
 
 /** What the objects hold at once, in bytes, by the code (see docs/design.md, "Sharded aggregation"), for models of `model` bytes. */
 function liveBound(model: number, shards: number, inFlight: number): number {
-  const folding = Math.min(shards, inFlight);
-  return Math.max(folding * 2 * model + (shards - folding) * model, shards * model + model);
+  // Each shard its sum and scratch buffer; the bodies in flight read ahead, as many as the shards' budgets take.
+  const readAhead = model > READ_AHEAD_BYTES ? 0 : Math.min(inFlight, shards * Math.floor(READ_AHEAD_BYTES / model)) * model;
+  return shards * 2 * model + Math.max(readAhead, model);
 }
 
 /** The bytes of one update as a device encodes it (fp32 delta of `size` values with its header). */
@@ -196,7 +215,7 @@ function encodedSize(task: Task, size: number): number {
  */
 async function transportCeiling(url: string, apiKey: string, jobId: string, bytes: number, concurrency: number): Promise<number> {
   const body = new Uint8Array(bytes);
-  const count = 20;
+  const count = TRANSPORT_BODIES;
   let next = 0;
   const started = performance.now();
   await Promise.all(Array.from({ length: concurrency }, async () => {
@@ -207,6 +226,13 @@ async function transportCeiling(url: string, apiKey: string, jobId: string, byte
     }
   }));
   return mb(bytes * count) / ((performance.now() - started) / 1000);
+}
+
+/** Writes of the sum by the job's shards: one per group (the job counts each group in one call). */
+async function sumWrites(url: string, jobId: string): Promise<number | null> {
+  const response = await fetch(`${url}/v1/admin/counters?job=${jobId}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+  const counters = (await response.json()) as { calls?: Record<string, number> };
+  return counters.calls?.["JobObject.commitFolds"] ?? null;
 }
 
 function round(value: number, digits: number): number {

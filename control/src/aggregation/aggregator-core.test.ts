@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { encodeWeights, type UpdateReceipt } from "@propius/shared";
+import { WeightedSum, encodeWeights, type UpdateReceipt } from "@propius/shared";
 import { AggregatorCore } from "./aggregator-core.js";
 import { MemoryAggregatorStore } from "./aggregator-store.js";
 import { tickets } from "../auth/tickets.js";
-import type { FoldRecord, JobPort } from "./shard-ports.js";
+import type { FoldRecord, JobPort, StreamedBody } from "./shard-ports.js";
 import type { PartialKey } from "./partial-sum.js";
 import { seededRandom } from "../simulator/random.js";
 
@@ -67,6 +67,31 @@ describe("AggregatorCore", () => {
     expect(Array.from(store.loadSum(3))).toEqual([6, 6, 6]);
   });
 
+  it("reads request bodies ahead of their turn: a slow one holds up nobody, and the group waits for those still arriving", async () => {
+    const { store, groups, shard } = setup();
+    const later: Record<string, (bytes: Uint8Array) => void> = {};
+    const streamed = (id: string, body: Uint8Array): StreamedBody => ({
+      declaredBytes: body.length,
+      whole: () => new Promise((resolve) => (later[id] = resolve)),
+      chunks: () => {
+        throw new Error("a body within the budget is read whole");
+      },
+    });
+    const bodies = ["t1", "t2", "t3"].map((id, i) => [id, delta([i + 1, i + 1, i + 1])] as const);
+    const answers = bodies.map(([id, body]) => shard.submit({ jobId: "job_1", ticket: ticket(id), clientId: `c-${id}`, round: 1, body: streamed(id, body) }, 0, 10));
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    // The first device is slow: the two others arrive, are folded, and wait for it in the group being formed.
+    later.t2(bodies[1][1]);
+    later.t3(bodies[2][1]);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(groups).toEqual([]);
+    later.t1(bodies[0][1]);
+    expect((await Promise.all(answers)).every((a) => a.accepted)).toBe(true);
+    expect(groups.map((g) => g.records.map((r) => r.folded.ticket))).toEqual([["t2", "t3", "t1"]]);
+    expect(store.sumWrites).toBe(1);
+    expect(Array.from(store.loadSum(3))).toEqual([6, 6, 6]);
+  });
+
   it("folds a ticket once: a retried upload is reported as a repeat and the sum is unchanged", async () => {
     const { store, groups, submit } = setup();
     await submit("t1", delta([1, 1, 1]));
@@ -113,13 +138,21 @@ describe("AggregatorCore", () => {
       if (i % 2 === 0) noise.set([80, 82, 87, 49]); // the magic, so that the header parser is reached
       hostile.push(noise);
     }
+    // A non-finite value first, and finite values whose weighted sum overflows float32.
+    hostile.push(delta([Number.NaN, 1, 1]), delta([3e38, 3e38, 3e38], 2));
     for (const [i, body] of hostile.entries()) await expect(submit(`bad-${i}`, body)).rejects.toMatchObject({ code: "invalid_update" });
     expect(bits(store)).toEqual(before);
     expect(store.loadPartial()).toMatchObject({ count: 1 });
     expect(store.sumWrites).toBe(1);
+    // Nor the sum in memory: the next good fold lands on the sum as it was.
+    await submit("good", good);
+    const expected = new WeightedSum(3);
+    expected.add(Float32Array.from([0.1, 0.2, 0.3]), 3);
+    expected.add(Float32Array.from([1, 2, 3]), 1);
+    expect(bits(store)).toEqual(Array.from(new Uint32Array(expected.sum.buffer)));
     // A good body with one byte changed anywhere in its preamble or header: refused, or (a still valid header) folded; never a crash.
     const headerEnd = 8 + new DataView(good.buffer).getUint32(4, true);
-    let folded = 1;
+    let folded = 2;
     for (let at = 0; at < headerEnd; at++) {
       const flipped = good.slice();
       flipped[at] ^= 0x5a;

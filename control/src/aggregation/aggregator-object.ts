@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { UpdateReceipt } from "@propius/shared";
+import { PropiusError, type UpdateReceipt } from "@propius/shared";
 import type { Env } from "../env.js";
 import { reply, unwrap, type Reply } from "../job/reply.js";
 import { drain } from "../http/byte-stream.js";
@@ -9,7 +9,7 @@ import { jobOf } from "../directory/directory-client.js";
 import { AggregatorCore } from "./aggregator-core.js";
 import { SqliteAggregatorStore } from "./sqlite-aggregator-store.js";
 import type { PartialKey, SealedPartial, Folded } from "./partial-sum.js";
-import type { JobPort, Upload } from "./shard-ports.js";
+import type { JobPort, StreamedBody, Upload } from "./shard-ports.js";
 import { countersOf, type ObjectCounters } from "../diagnostics/object-counters.js";
 
 /**
@@ -33,12 +33,12 @@ export class AggregatorObject extends DurableObject<Env> {
 
   /**
    * One device's upload (see `submitUpdate`): the receipt once its fold is durable and counted. The
-   * body comes read whole (the Worker read it while the shard folded others), or as a stream when
-   * it is too large for one call.
+   * body is the request's stream, handed on by the Worker unread; the shard reads it whole in one
+   * native read, or 1 MiB at a time in its turn (see BodyReadAhead).
    */
-  submit(upload: Omit<Upload, "body">, shard: number, body: Uint8Array | ReadableStream<Uint8Array>): Promise<Reply<UpdateReceipt>> {
-    if (body instanceof Uint8Array) return reply(() => this.core.submit({ ...upload, body: [body] }, shard, Date.now()));
-    return reply(() => this.core.submit({ ...upload, body: readToEnd(body) }, shard, Date.now())).finally(() => drain(body.locked ? null : body));
+  submit(upload: Omit<Upload, "body">, shard: number, body: ReadableStream<Uint8Array>, declaredBytes: number | null): Promise<Reply<UpdateReceipt>> {
+    const streamed: StreamedBody = { declaredBytes, whole: () => readWhole(body, declaredBytes ?? 0), chunks: () => readToEnd(body) };
+    return reply(() => this.core.submit({ ...upload, body: streamed }, shard, Date.now())).finally(() => drain(body.locked ? null : body));
   }
 
   folded(key: PartialKey): Promise<Reply<Folded[]>> {
@@ -73,27 +73,50 @@ export class AggregatorObject extends DurableObject<Env> {
   }
 }
 
+/** A body read chunk by chunk is read this much at a time (under `wrangler dev` a request's own chunks are 4 KiB). */
+const PIECE_BYTES = 1 << 20;
+
 /**
- * A body's chunks as they arrive. When the reader stops early (a refused upload) the rest is still
- * received to its end: answering while the client is still sending breaks the connection (see `drain`).
+ * A body's bytes as they arrive, in pieces of 1 MiB (the last one shorter): one native read fills
+ * each, so the shard's work per piece is spread over a megabyte rather than a few kilobytes. When
+ * the reader stops early (a refused upload) the rest is still received to its end: answering while
+ * the client is still sending breaks the connection (see `drain`).
  */
 async function* readToEnd(body: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
-  const reader = body.getReader();
+  const reader = body.getReader({ mode: "byob" });
   let done = false;
   try {
     for (;;) {
-      const next = await reader.read();
+      // A fresh buffer each time: the decoder may keep a piece it was given (the values of a small model, in place).
+      const next = await reader.readAtLeast(PIECE_BYTES, new Uint8Array(PIECE_BYTES));
+      if (next.value && next.value.length > 0) yield next.value;
       if (next.done) return void (done = true);
-      yield next.value;
     }
   } finally {
     if (!done) {
       try {
-        while (!(await reader.read()).done);
+        let spare = new Uint8Array(PIECE_BYTES);
+        for (let next = await reader.readAtLeast(PIECE_BYTES, spare); !next.done; next = await reader.readAtLeast(PIECE_BYTES, spare)) spare = new Uint8Array(next.value!.buffer);
       } catch {
         // the client went away: nothing left to drain
       }
     }
+    reader.releaseLock();
+  }
+}
+
+/**
+ * The body's bytes, read natively straight into one buffer of its declared size (no chunks to
+ * gather and copy). A body that ends early comes back shorter, for the decoder to refuse.
+ */
+async function readWhole(body: ReadableStream<Uint8Array>, declaredBytes: number): Promise<Uint8Array> {
+  const reader = body.getReader({ mode: "byob" });
+  try {
+    const size = Math.max(1, declaredBytes);
+    const read = await reader.readAtLeast(size, new Uint8Array(size));
+    if (read.done || (await reader.readAtLeast(1, new Uint8Array(1))).done) return read.value ?? new Uint8Array(0);
+    throw new PropiusError("invalid_update", `the body is longer than its declared ${declaredBytes} bytes`);
+  } finally {
     reader.releaseLock();
   }
 }

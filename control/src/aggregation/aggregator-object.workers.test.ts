@@ -41,6 +41,26 @@ function loseNextCommit(instance: unknown): () => void {
 const storedPartial = (jobId: string, shard: number) =>
   runInDurableObject(shardStub(jobId, shard), (_, state) => new SqliteAggregatorStore(state.storage.sql, state.storage).loadPartial());
 
+describe("a shard's SQLite store", () => {
+  it("stores a sum over several 1 MiB rows from views of its bytes, whatever the buffer around them, and reads back the same bits", async () => {
+    const length = (5 << 20) / 4 + 3;
+    const stored = await runInDurableObject(shardStub("job_store_views", 0), (_, state) => {
+      const store = new SqliteAggregatorStore(state.storage.sql, state.storage);
+      // A sum at an offset inside a larger buffer, with bytes around it that must not be stored.
+      const around = new Float32Array(length + 8).fill(-1);
+      const sum = around.subarray(4, 4 + length);
+      sum.forEach((_, i) => (sum[i] = i * 0.5 + 1));
+      store.savePartial({ round: 1, attempt: 0, length, weight: 1, examples: 1, count: 1, sealed: false }, sum);
+      sum.reverse();
+      store.savePartial({ round: 1, attempt: 0, length, weight: 2, examples: 2, count: 2, sealed: false }, sum);
+      const rows = [...store.sumChunks()].map((chunk) => chunk.length);
+      return { back: Array.from(store.loadSum(length)), rows, expected: Array.from(sum) };
+    });
+    expect(stored.rows).toEqual([1 << 20, 1 << 20, 1 << 20, 1 << 20, 1 << 20, 12]);
+    expect(stored.back).toEqual(stored.expected);
+  });
+});
+
 describe("aggregator shards over HTTP", () => {
   it("folds a round's updates in three shards and closes it with the FedAvg of all of them; the shards then drop their sums", async () => {
     const { apiKey, job } = await runningJob({ rounds: 2, clientsPerRound: 9, overCommit: 1, aggregatorShards: 3 });
@@ -58,6 +78,29 @@ describe("aggregator shards over HTTP", () => {
     const served = await weightsOf(await api(`/v1/jobs/${job.id}/model/weights.bin`, { token: apiKey }));
     [SEED[0] + mean, SEED[1], SEED[2] + 1, SEED[3] - mean].forEach((w, i) => expect(served[i]).toBeCloseTo(w, 5));
     for (const shard of [0, 1, 2]) expect(await storedPartial(job.id, shard)).toMatchObject({ round: 1, length: 0, sealed: true });
+  });
+
+  it("folds bodies sent without a length, read piece by piece, as it folds those read whole; and refuses a bad one so", async () => {
+    const { apiKey, job } = await runningJob({ rounds: 2, clientsPerRound: 2, overCommit: 1 });
+    const [a, b] = [await registerClient(), await registerClient()];
+    const [taskA, taskB] = [await taskFor(a.token, job.id), await taskFor(b.token, job.id)];
+    // No Content-Length: the shard cannot read the body ahead, and reads it in its turn as it arrives, here 3 bytes at a time.
+    const trickle = (bytes: Uint8Array) =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let at = 0; at < bytes.length; at += 3) controller.enqueue(bytes.slice(at, at + 3));
+          controller.close();
+        },
+      });
+    const cut = delta([4, 4, 4, 4], { examples: 3 });
+    expect((await uploadDelta(a.token, taskA, trickle(cut.subarray(0, cut.length - 2)))).status).toBe(400);
+    // Refused at its first bytes: the rest is still received (drained) before the answer.
+    expect((await uploadDelta(a.token, taskA, trickle(new Uint8Array(20_000).fill(7)))).status).toBe(400);
+    expect((await uploadDelta(a.token, taskA, trickle(delta([1, 2, 3, 4], { examples: 1 })))).status).toBe(202);
+    expect((await uploadDelta(b.token, taskB, delta([4, 4, 4, 4], { examples: 3 }))).status).toBe(202);
+    await waitForRound(apiKey, job.id, 1, "closed");
+    const served = await weightsOf(await api(`/v1/jobs/${job.id}/model/weights.bin`, { token: apiKey }));
+    [1, 2, 3, 4].forEach((v, i) => expect(served[i]).toBeCloseTo(SEED[i] + (v + 12) / 4, 5));
   });
 
   it("counts at the deadline an update a shard folded whose commit was lost, and refuses its retry once the round has closed", async () => {

@@ -18,7 +18,10 @@ const fail = (message: string, details?: unknown): never => {
   throw new PropiusError("invalid_update", message, details);
 };
 
-/** A decoded delta, still in the shard's scratch buffers: dense values, or k entries at ascending indices. */
+/**
+ * A decoded delta, still in the shard's scratch buffers: dense values, or k entries at ascending
+ * indices. Dense fp32 values are not yet checked finite: `foldDecoded` checks them as it adds.
+ */
 export interface DecodedDelta extends DeltaMeta {
   /** Dense: one value per parameter. Sparse: the kept entries. */
   values: Float32Array;
@@ -32,8 +35,9 @@ export interface DecodedDelta extends DeltaMeta {
  * reused from upload to upload): the header first, checked against the job's tensors before any
  * value is read, then each chunk's values (fp32 copied, fp16 and int8 dequantised, top-k indices
  * checked), with a value cut by a chunk's edge carried to the next chunk. Every value is checked
- * finite as it is decoded, so nothing is added to a sum until the whole body has proved good: a
- * refused upload changes nothing. Refusals are `invalid_update`, as `decodeWeights` gives them.
+ * as it is decoded (finite, in range), but for dense fp32 values, whose finiteness `foldDecoded`
+ * checks in its one pass (a non-finite value gives a non-finite sum), into a buffer apart from the
+ * sum: a refused upload changes nothing. Refusals are `invalid_update`, as `decodeWeights` gives them.
  */
 export async function decodeDeltaStream(weightSpecs: TensorSpec[], chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, scratch: Float32Array): Promise<DecodedDelta> {
   const reader = new DeltaReader(weightSpecs, scratch);
@@ -174,13 +178,11 @@ class DeltaReader {
   private many(s: Section, chunk: Uint8Array, view: DataView, at: number, count: number): void {
     if (s.kind === "values" && this.header!.codec === "fp32" && !this.indices) {
       // Dense fp32: the values where they lie when one chunk holds them all, aligned (a body read
-      // whole); else one byte copy into the scratch (aligned whatever the chunk's offset). Then the finiteness check.
+      // whole); else one byte copy into the scratch (aligned whatever the chunk's offset). Checked finite by `foldDecoded`.
       const from = this.element;
       const whole = from === 0 && count === this.n && (chunk.byteOffset + at) % 4 === 0;
       if (whole) this.inPlace = new Float32Array(chunk.buffer, chunk.byteOffset + at, count);
       else new Uint8Array(this.scratch.buffer, this.scratch.byteOffset + from * 4, count * 4).set(chunk.subarray(at, at + count * 4));
-      const v = this.inPlace ?? this.scratch;
-      for (let i = from; i < from + count; i++) if (!Number.isFinite(v[i])) fail(`the delta holds a non-finite value at index ${i}`);
       this.advance(count);
       return;
     }
@@ -232,14 +234,36 @@ class DeltaReader {
   }
 }
 
-/** Adds `weight x delta` into `sum` in one pass (the same arithmetic as WeightedSum.add). */
-export function addDecoded(sum: Float32Array, delta: DecodedDelta, weight: number, length = sum.length): void {
+/**
+ * `sum + weight x delta` (the same float32 arithmetic as WeightedSum.add), with every result checked
+ * finite in the same pass: that also refuses a non-finite delta value, and a sum that would overflow
+ * is never kept. `sum` is left bit for bit as it was when this throws.
+ *
+ * Dense: the results go into `spare` (any buffer of the sum's length but `sum` itself; it may hold
+ * the delta's values, each read before it is overwritten), which is returned: the caller keeps it
+ * as the sum and the old sum as its next spare. Sparse: the k entries are checked first, then added
+ * into `sum`, which is returned.
+ */
+export function foldDecoded(sum: Float32Array, delta: DecodedDelta, weight: number, spare: Float32Array): Float32Array {
   if (!(weight > 0) || !Number.isFinite(weight)) throw new RangeError("weight must be a positive finite number");
   const v = delta.values;
   if (delta.indices) {
     const idx = delta.indices;
+    for (let j = 0; j < idx.length; j++) if (!Number.isFinite(Math.fround(sum[idx[j]] + weight * v[j]))) refuse(sum[idx[j]], v[j], idx[j]);
     for (let j = 0; j < idx.length; j++) sum[idx[j]] += weight * v[j];
-  } else {
-    for (let i = 0; i < length; i++) sum[i] += weight * v[i];
+    return sum;
   }
+  if (spare === sum || spare.length !== sum.length) throw new RangeError("the spare buffer must be another of the sum's length");
+  for (let i = 0; i < sum.length; i++) {
+    const value = v[i];
+    spare[i] = sum[i] + weight * value;
+    if (!Number.isFinite(spare[i])) refuse(sum[i], value, i);
+  }
+  return spare;
+}
+
+/** Why `sum + weight x value` is not finite at parameter `index`: the value, else the sum's overflow. */
+function refuse(sum: number, value: number, index: number): never {
+  if (!Number.isFinite(value)) fail(`the delta holds a non-finite value at index ${index}`, { index });
+  return fail(`adding the delta overflows the partial sum at index ${index}`, { index, sum });
 }

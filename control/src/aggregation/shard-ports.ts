@@ -35,12 +35,25 @@ export interface JobPort {
   commitFolds(jobId: string, records: FoldRecord[]): Promise<CommittedGroup>;
 }
 
+export type Chunks = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
+/**
+ * A body the platform can read whole at once far more cheaply than chunk by chunk (a request
+ * stream: under `wrangler dev` its chunks are 4 KiB): its declared size, and both ways to read it.
+ */
+export interface StreamedBody {
+  /** From the request's Content-Length (checked against the upload limit); null when not given. */
+  declaredBytes: number | null;
+  whole(): Promise<Uint8Array>;
+  chunks(): AsyncIterable<Uint8Array>;
+}
+
 /** An upload as the Worker hands it to the shard: the task's ticket, the device, and the body as it arrives. */
-export interface Upload<Body = AsyncIterable<Uint8Array> | Iterable<Uint8Array>> {
+export interface Upload<Body = Chunks | StreamedBody> {
   jobId: string;
   ticket: string;
   clientId: string;
   round: number;
-  /** The body as it arrives: a request stream in the Worker, its chunks in the shard. */
+  /** The body as it arrives: a request stream in the Worker; in the shard, that stream or its chunks. */
   body: Body;
 }

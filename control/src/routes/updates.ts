@@ -14,9 +14,6 @@ import type { Upload } from "../aggregation/shard-ports.js";
 
 import { jobIdParam } from "./job-id.js";
 
-/** Uploads up to this size are read whole by the Worker and passed in one call (RPC arguments may be 32 MiB). */
-const WHOLE_BODY_BYTES = 16 << 20;
-
 /** The task's ticket, from its header. */
 function ticketOf(c: Context<AppEnv>): string {
   const ticket = c.req.header(TICKET_HEADER);
@@ -39,18 +36,20 @@ export const updateRoutes = new Hono<AppEnv>()
       throw new PropiusError("unsupported_media_type", `send the delta as ${WEIGHTS_MEDIA_TYPE}`);
     }
     const clientId = c.get("clientId");
-    // Read here, in the Worker, while the shard folds other uploads: a slow device's upload then holds
-    // up nobody, and the shard decodes from memory. A body too large for one call is streamed to it.
-    const body = Number(c.req.header("content-length")) <= WHOLE_BODY_BYTES ? new Uint8Array(await c.req.arrayBuffer()) : bodyStream(c.req.raw);
+    // Handed on unread: the shard receives it (no copy here, none passed by value), so that it also
+    // knows the upload is on its way in while it forms a group. The size is the checked Content-Length.
+    const body = bodyStream(c.req.raw);
+    const length = c.req.header("content-length");
+    const declaredBytes = length !== undefined && /^\d+$/.test(length) ? Number(length) : null;
     // One object call: the device's aggregator shard checks the ticket, folds the body, and has the job count it.
     const shards = (index: number) => ({
-      submit: ({ body: bytes, ...upload }: Upload<Uint8Array | ReadableStream<Uint8Array>>, shard: number) => unwrap(aggregatorOf(c.env, jobId, index).submit(upload, shard, bytes)),
+      submit: ({ body: stream, ...upload }: Upload<ReadableStream<Uint8Array>>, shard: number) => unwrap(aggregatorOf(c.env, jobId, index).submit(upload, shard, stream, declaredBytes)),
     });
     try {
       return c.json(await submitUpdate(shards, { jobId, ticket, clientId, round, body }), 202);
     } finally {
       // Refused before the shard was called: the body is received to its end all the same (see `drain`).
-      if (body instanceof ReadableStream && !body.locked) await drain(body);
+      if (!body.locked) await drain(body);
     }
   })
   .post("/v1/jobs/:id/rounds/:round/failures", clientAuth(), bodyLimit(JSON_BODY_LIMIT), async (c) => {

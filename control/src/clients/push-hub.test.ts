@@ -73,6 +73,46 @@ describe("PushHub", () => {
     expect(waiter.waitingSince).not.toBeNull();
   });
 
+  it("leaves a device that has reported to its job's announcement: no recheck by time, one claim when it comes", async () => {
+    const w = world([{ id: "job_aaaaaaaa", demand: 2 }]);
+    const hub = new PushHub(w.manager);
+    const [a, b] = [socket("c1"), socket("c2")];
+    await hub.receive(a, checkIn(0), w.now());
+    await hub.receive(b, checkIn(0), w.now());
+    const task = last(a);
+    if (task.type !== "reply") throw new Error("c1 got no reply");
+    await w.report("c1", task.reply);
+    w.advance(100);
+    // Checking in again at once, as devices do after an upload: the round is still open, waiting for c2.
+    await hub.receive(a, checkIn(1), w.now());
+    expect(last(a)).toMatchObject({ type: "reply", id: 1, reply: { status: "wait", reason: "already_reported" } });
+    expect(a.waitingSince).toBe(w.now());
+    expect(hub.recheckAt).toBeNull();
+    const claims = w.calls.claims.length;
+
+    // Its job's announcement (the next round opened) is what sends the shard back to it.
+    const result = await hub.recheck([a, b], w.now(), "job_aaaaaaaa");
+    expect(result).toMatchObject({ waiting: 1 });
+    expect(w.calls.claims.length).toBe(claims + 1);
+  });
+
+  it("still rechecks a reported device by time when another job refused it as full", async () => {
+    const w = world([{ id: "job_aaaaaaaa", demand: 1 }, { id: "job_bbbbbbbb", demand: 1 }]);
+    const hub = new PushHub(w.manager);
+    const [a, b] = [socket("c1"), socket("c2")];
+    await hub.receive(a, checkIn(0), w.now());
+    await hub.receive(b, checkIn(0), w.now());
+    const task = last(a);
+    if (task.type !== "reply" || task.reply.status !== "task") throw new Error("c1 got no task");
+    expect(task.reply.task.jobId).toBe("job_aaaaaaaa");
+    await w.report("c1", task.reply);
+    await hub.receive(a, checkIn(1), w.now());
+    // The first job says c1 has reported, the second that its round is full (c2 holds its slot): look again when it said.
+    expect(last(a)).toMatchObject({ type: "reply", id: 1, reply: { status: "wait" } });
+    expect(hub.recheckAt).not.toBeNull();
+    expect(hub.recheckAt!).toBe(w.manager.reopensAt(w.now()));
+  });
+
   it("answers generated hostile frames with an error (or closes an oversized one) and changes no binding", async () => {
     const w = world([{ id: "job_aaaaaaaa", demand: 2 }]);
     const hub = new PushHub(w.manager);

@@ -20,6 +20,11 @@ export const PUSH_WAIT_RETRY_MS = 4 * 60_000;
 
 /** Waits that only an announcement ends (a new job, a job that becomes eligible): the shard has nothing to recheck. */
 const ANNOUNCED_ONLY = new Set(["no_jobs", "no_eligible_job"]);
+/**
+ * The wait of a device that has reported in its job's current round: the round ends when its job
+ * closes it (or retries it at its deadline), and the job announces the round it opens then.
+ */
+const ALREADY_REPORTED = "already_reported";
 
 export interface Recheck {
   /** Devices waiting on a connection, and how many were sent a task or an offer. */
@@ -95,7 +100,12 @@ export class PushHub {
     // An offer stays open: a device that takes none waits on for the next announcement.
     if (socket.waitingSince === null) socket.setWaiting(now);
     if (reply.status === "wait") {
-      if (!ANNOUNCED_ONLY.has(reply.reason)) this.laterAt(now + reply.retryAfterMs);
+      if (reply.reason === ALREADY_REPORTED) {
+        // Its job's next round (or retried attempt) is announced when it opens: only another job
+        // that refused the device as full may have room by time alone.
+        const reopensAt = this.manager.reopensAt(now);
+        if (reopensAt !== null) this.laterAt(reopensAt);
+      } else if (!ANNOUNCED_ONLY.has(reply.reason)) this.laterAt(now + reply.retryAfterMs);
       if (send) socket.send({ type: "reply", id, reply: { ...reply, retryAfterMs: PUSH_WAIT_RETRY_MS } });
       return;
     }

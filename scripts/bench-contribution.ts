@@ -88,7 +88,7 @@ try {
     if (after[i].objects.some((o, k) => o.instance !== before[i].objects[k]?.instance)) throw new Error(`${bench.transport}: an object restarted during the measured rounds: its counters began again`);
     if (bench.transport === "push" && bench.requests.checkIns > 0) throw new Error(`push: ${bench.requests.checkIns} check-ins went over HTTP (a connection dropped)`);
     results.push({
-      transport: bench.transport, devices, rounds, seconds, phases: bench.phases, requests: { ...bench.requests }, frames: { ...bench.frames }, bindings: { ...bench.bindings },
+      transport: bench.transport, devices, rounds, seconds, phases: bench.phases, requests: { ...bench.requests }, frames: { ...bench.frames }, bindings: { ...bench.bindings, waits: { ...bench.bindings.waits } },
       references: references.get(bench.transport)!, connections: connections.get(bench.transport) ?? null, idleMsPerSecond: idle[i], before: before[i], after: after[i],
     });
   }

@@ -18,7 +18,7 @@ function result(transport: "http" | "push", requests: number, frames: number): C
     phases: { between: zero, checkIn: { worker: 100, proxy: 50 }, download: zero, upload: { worker: 300, proxy: 50 }, close: zero },
     requests: { checkIns: transport === "http" ? requests / 3 : 0, downloads: requests / (transport === "http" ? 3 : 2), uploads: requests / (transport === "http" ? 3 : 2), other: 0 },
     frames: { sent: frames / 2, received: frames / 2, pings: 4, pongs: 4 },
-    bindings: { answered: 1, pushed: 9 },
+    bindings: { answered: 1, pushed: 9, waits: { already_reported: 8, aggregating: 1 } },
     references: [
       { name: TRIVIAL, requests: 1000, worker: 1000, proxy: 1000 },
       ...(transport === "push" ? [{ name: REFUSED_FRAME, requests: 1000, worker: 200, proxy: 100 }] : []),
@@ -39,7 +39,7 @@ describe("transportFigures", () => {
     expect(http.trivialRequestsWorth).toBe(25);
 
     const push = transportFigures(result("push", 20, 30));
-    expect(push).toMatchObject({ requests: 2, frames: 3, framesSent: 1.5, keepAliveFrames: 0.8, tasksPushed: 0.9, tasksAnswered: 0.1 });
+    expect(push).toMatchObject({ requests: 2, frames: 3, framesSent: 1.5, keepAliveFrames: 0.8, tasksPushed: 0.9, tasksAnswered: 0.1, waits: { already_reported: 0.8, aggregating: 0.1 } });
     // A frame is half a refused exchange: (0.2 + 0.1) / 2 = 0.15 ms; 2 x 2 + 3 x 0.15.
     expect(push.frameMs).toBe(0.15);
     expect(push.ceilingMs).toBe(4.45);

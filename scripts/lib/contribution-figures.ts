@@ -110,6 +110,7 @@ export function transportFigures(r: ContributionResult) {
     keepAliveFrames: per(r.frames.pings + r.frames.pongs),
     tasksPushed: per(r.bindings.pushed),
     tasksAnswered: per(r.bindings.answered),
+    waits: Object.fromEntries(Object.entries(r.bindings.waits).map(([reason, n]) => [reason, per(n)])),
     trivialMsPerRequest: fixed(sum(trivial), 3),
     trivialWorkerMsPerRequest: fixed(trivial.worker, 3),
     frameMs: fixed(sum(frame), 3),

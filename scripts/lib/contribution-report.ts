@@ -75,6 +75,7 @@ export function contributionReport(run: ContributionRun) {
     row("SQL write statements", (f) => f.sqlWrites),
     row("rows written (index entries count)", (f) => f.rowsWritten),
     row("tasks pushed; answered on the check-in frame", (f) => (f.transport === "push" ? `${f.tasksPushed}; ${f.tasksAnswered}` : null)),
+    row("waits told on the check-in frame, by reason", (f) => (f.transport === "push" ? Object.entries(f.waits).map(([reason, n]) => `${reason} ${n}`).join(", ") || "none" : null)),
     row("target, ms", () => TARGET_MS),
     "",
     ...(push?.connection

@@ -33,7 +33,7 @@ export interface TransportOptions {
  */
 export class TransportBench {
   readonly frames: Frames = noFrames();
-  readonly bindings: Bindings = { answered: 0, pushed: 0 };
+  readonly bindings: Bindings = { answered: 0, pushed: 0, waits: {} };
   readonly phases = Object.fromEntries(["between", ...PHASES].map((p) => [p, { worker: 0, proxy: 0 }])) as Record<Phase | "between", ByProcess>;
   private last: ByProcess = { worker: 0, proxy: 0 };
   private bound: Promise<Task>[] = [];
@@ -125,7 +125,7 @@ export class TransportBench {
   startMeasuring(): void {
     Object.assign(this.requests, { checkIns: 0, downloads: 0, uploads: 0, other: 0 });
     Object.assign(this.frames, noFrames());
-    Object.assign(this.bindings, { answered: 0, pushed: 0 });
+    Object.assign(this.bindings, { answered: 0, pushed: 0, waits: {} });
     this.last = this.cpu();
   }
 

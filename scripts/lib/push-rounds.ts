@@ -12,6 +12,8 @@ export interface PushDevice {
 export interface Bindings {
   answered: number;
   pushed: number;
+  /** The waits the devices were told on their check-in frames, by reason. */
+  waits: Record<string, number>;
 }
 
 /** How long a waiting device waits for its push before the round counts as lost. */
@@ -35,6 +37,7 @@ export async function bindOverPush(device: PushDevice, index: number, round: num
       return reply.task;
     }
     if (reply.status === "offer") throw new Error(`device ${index} was offered jobs; the benchmark's job has no private constraints`);
+    if (!pushed) bindings.waits[reply.reason] = (bindings.waits[reply.reason] ?? 0) + 1;
     reply = await device.channel.wait(PUSH_TIMEOUT_MS);
     pushed = true;
   }

@@ -96,12 +96,14 @@ export class ClientManagerObject extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.alarmAt = null;
     const now = Date.now();
-    const { manager } = this.parts();
+    const { manager, hub } = this.parts();
     if (now - this.prunedAt >= manager.attributeTtlMs / 2) {
       manager.prune(now);
       this.prunedAt = now;
     }
-    await this.recheck();
+    // The alarm may have been set for a wait that an announcement has ended since: then only the next one is set.
+    if (hub.recheckDue(now)) await this.recheck();
+    else await this.scheduleRecheck();
     await this.alarmBy(now + manager.attributeTtlMs);
   }
 

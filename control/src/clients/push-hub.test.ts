@@ -113,6 +113,30 @@ describe("PushHub", () => {
     expect(hub.recheckAt!).toBe(w.manager.reopensAt(w.now()));
   });
 
+  it("finds a timed recheck due only when a wait it knows of is up, or before it has rechecked at all", async () => {
+    const w = world([{ id: "job_aaaaaaaa", demand: 1 }]);
+    const hub = new PushHub(w.manager);
+    const [holder, waiter] = [socket("c1"), socket("c2")];
+    await hub.receive(holder, checkIn(0), w.now());
+    await hub.receive(waiter, checkIn(0), w.now());
+    // A shard that has just started knows nothing of the waits told before it: always due.
+    expect(hub.recheckDue(w.now())).toBe(true);
+    await hub.recheck([holder, waiter], w.now());
+    const at = hub.recheckAt!;
+    expect(at).toBeGreaterThan(w.now());
+    expect(hub.recheckDue(at - 1)).toBe(false);
+    expect(hub.recheckDue(at)).toBe(true);
+
+    // The holder's failure frees the slot and the job announces it: the waiter is pushed its task, and the alarm set for its wait finds nothing due.
+    const held = holder.sent.at(-1)!;
+    if (held.type !== "reply" || held.reply.status !== "task") throw new Error("c1 holds no task");
+    w.cores.get("job_aaaaaaaa")!.reportFailure({ ticket: held.reply.task.ticket, clientId: "c1", round: 1, failure: { code: "training_error", message: "out of memory" } }, w.now());
+    await hub.recheck([holder, waiter], w.now(), "job_aaaaaaaa");
+    expect(statusOf(last(waiter))).toBe("task");
+    expect(hub.recheckAt).toBeNull();
+    expect(hub.recheckDue(at)).toBe(false);
+  });
+
   it("answers generated hostile frames with an error (or closes an oversized one) and changes no binding", async () => {
     const w = world([{ id: "job_aaaaaaaa", demand: 2 }]);
     const hub = new PushHub(w.manager);

@@ -41,6 +41,8 @@ export interface Recheck {
 export class PushHub {
   /** When the earliest wait of a device on a connection ends by time (tier windows, a round's deadline). */
   private nextRecheck: number | null = null;
+  /** Whether this hub has rechecked every waiting device: from then on it knows every wait's end. */
+  private rechecked = false;
 
   constructor(private readonly manager: ClientManager) {}
 
@@ -82,7 +84,17 @@ export class PushHub {
       // A device still waiting is told nothing: it went on waiting already.
       this.deliver(socket, reply, now, undefined, reply.status !== "wait");
     }
+    this.rechecked = true;
     return { waiting: waiting.length, pushed };
+  }
+
+  /**
+   * Whether a timed recheck is due at `now`. An alarm set for a wait that an announcement has
+   * since ended finds nothing due, and costs no claims; a hub that has not rechecked yet (its
+   * shard has just started) cannot know the waits told before, so for it a recheck is always due.
+   */
+  recheckDue(now: number): boolean {
+    return !this.rechecked || (this.nextRecheck !== null && this.nextRecheck <= now);
   }
 
   /** When the shard should recheck waiting devices (null: only an announcement can help them). */

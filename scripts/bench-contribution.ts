@@ -23,6 +23,7 @@ const HELP = `npm run bench:contribution -- [options]
   --devices <n>       devices per transport, all in every round (default 20)
   --rounds <n>        measured rounds, after one warm-up round (default 10)
   --concurrency <n>   requests in flight (default 4)
+  --spread-ms <n>     device i waits n x i / devices ms before its upload, as training times that differ (default 0)
   --shards <n>        aggregator shards of the job (default 1)
   --out <path>        results: <path>.md and <path>.json (default docs/contribution-benchmark)
 `;
@@ -30,7 +31,7 @@ const { values: args } = parseArgs({
   options: {
     transport: { type: "string", default: TRANSPORTS.join(",") },
     parameters: { type: "string", default: "55510" }, devices: { type: "string", default: "20" }, rounds: { type: "string", default: "10" },
-    concurrency: { type: "string", default: "4" }, shards: { type: "string", default: "1" }, out: { type: "string", default: join(ROOT, "docs/contribution-benchmark") },
+    concurrency: { type: "string", default: "4" }, "spread-ms": { type: "string", default: "0" }, shards: { type: "string", default: "1" }, out: { type: "string", default: join(ROOT, "docs/contribution-benchmark") },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -39,8 +40,9 @@ if (args.help) {
   process.exit(0);
 }
 const [parameters, devices, rounds, concurrency, shards] = [args.parameters, args.devices, args.rounds, args.concurrency, args.shards].map(Number);
+const spreadMs = Number(args["spread-ms"]);
 const transports = [...new Set(args.transport.split(",").map((t) => t.trim()))] as Transport[];
-if (![parameters, devices, rounds, concurrency, shards].every((n) => Number.isInteger(n) && n >= 1) || parameters % 10 !== 0 || !transports.every((t) => TRANSPORTS.includes(t))) {
+if (![parameters, devices, rounds, concurrency, shards].every((n) => Number.isInteger(n) && n >= 1) || parameters % 10 !== 0 || !transports.every((t) => TRANSPORTS.includes(t)) || !(Number.isInteger(spreadMs) && spreadMs >= 0)) {
   process.stderr.write(`bench:contribution: options take positive integers, --parameters a multiple of 10, --transport http and/or push\n\n${HELP}`);
   process.exit(2);
 }
@@ -53,7 +55,7 @@ await stopBundler();
 const dir = await mkdtemp(join(tmpdir(), "propius-contrib-"));
 const random = seededRandom(7);
 const deltas = Array.from({ length: devices }, () => Float32Array.from({ length: parameters }, () => (random() - 0.5) / 100));
-const options = { script, dir, adminKey: "bench-admin-key", parameters, devices, rounds, concurrency, shards, deltas, closeMs: CLOSE_MS };
+const options = { script, dir, adminKey: "bench-admin-key", parameters, devices, rounds, concurrency, shards, deltas, closeMs: CLOSE_MS, spreadMs };
 const benches: TransportBench[] = [];
 
 try {
@@ -96,7 +98,7 @@ try {
     date: new Date().toISOString(),
     machine: `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
     loadavg: readFileSync("/proc/loadavg", "utf8").trim(),
-    parameters, devices, rounds, concurrency, shards, seconds, results,
+    parameters, devices, rounds, concurrency, shards, spreadMs, seconds, results,
   });
   for (const line of report.summary) console.log(line);
   await writeFile(`${args.out}.json`, `${JSON.stringify(report.json, null, 2)}\n`);

@@ -48,7 +48,7 @@ describe("transportFigures", () => {
   });
 
   it("writes one column per transport in the results document", () => {
-    const run = { date: "2026-12-03T00:00:00.000Z", machine: "test", loadavg: "0", parameters: 10, devices: 2, rounds: 5, concurrency: 1, shards: 1, seconds: 4 };
+    const run = { date: "2026-12-03T00:00:00.000Z", machine: "test", loadavg: "0", parameters: 10, devices: 2, rounds: 5, concurrency: 1, shards: 1, spreadMs: 0, seconds: 4 };
     const report = contributionReport({ ...run, results: [result("http", 30, 0), result("push", 20, 30)] });
     expect(report.markdown).toContain("| per contribution | HTTP | push |");
     expect(report.markdown).toContain("| ceiling: requests x trivial request + frames x a frame, ms | 6 | 4.45 |");

@@ -10,6 +10,7 @@ export interface ContributionRun {
   rounds: number;
   concurrency: number;
   shards: number;
+  spreadMs: number;
   seconds: number;
   results: ContributionResult[];
 }
@@ -49,8 +50,8 @@ export function contributionReport(run: ContributionRun) {
   const markdown = [
     "# Contribution benchmark: server CPU, object calls and writes per contribution, under `wrangler dev`",
     "",
-    `Measured by \`npm run bench:contribution\` (\`--transport ${figures.map((f) => f.transport).join(",")}\`) on ${run.date.slice(0, 10)}: ${run.machine}; client and workerd on one machine, loopback; load average at the end ${run.loadavg}.`,
-    `A contribution is one device's cycle for one update: its check-in until bound, the model download (a new model each round) and the upload of a ${run.parameters.toLocaleString("en")}-parameter fp32 delta (no training), with its share of the round close. ${run.devices} devices contribute to each of ${run.rounds} measured rounds (${run.devices * run.rounds} contributions) after one warm-up round, ${run.concurrency} requests in flight, ${run.shards} aggregator shard(s).`,
+    `Measured by \`npm run bench:contribution\` (\`--transport ${figures.map((f) => f.transport).join(",")}${run.spreadMs ? ` --spread-ms ${run.spreadMs}` : ""}\`) on ${run.date.slice(0, 10)}: ${run.machine}; client and workerd on one machine, loopback; load average at the end ${run.loadavg}.`,
+    `A contribution is one device's cycle for one update: its check-in until bound, the model download (a new model each round) and the upload of a ${run.parameters.toLocaleString("en")}-parameter fp32 delta (no training), with its share of the round close. ${run.devices} devices contribute to each of ${run.rounds} measured rounds (${run.devices * run.rounds} contributions) after one warm-up round, ${run.concurrency} requests in flight, ${run.shards} aggregator shard(s)${run.spreadMs ? `; device i waits ${run.spreadMs} x i / ${run.devices} ms before its upload (\`--spread-ms ${run.spreadMs}\`, as training times that differ)` : ""}.`,
     "Transports: HTTP devices check in with `POST /v1/checkin`, coming back when told to wait. Push devices hold a push connection (`GET /v1/connect`, opened once before the rounds through the edge runtime's check-in channel), check in over it right after each upload, are told to wait, and are pushed their next task by their client-manager shard when the next round opens; they download and upload over HTTP. Each transport has its own control plane (its own `wrangler dev`, so that CPU and counters are its own), and their rounds alternate, so that both see the same load on the shared machine.",
     "workerd CPU is user + system time from /proc of wrangler's two workerd processes: the one that runs the Worker and its objects, and the proxy in front of it (a `wrangler dev` piece with no counterpart on Cloudflare). Object calls and SQL writes are the difference of `GET /v1/admin/counters` before and after the measured rounds (a shard's push frames count as `webSocketMessage` calls).",
     "The ceiling, measured in the same run on each plane: the workerd CPU of one `GET /v1/health` (1000 of them, as many in flight) times the HTTP requests of a contribution, plus, for push, each check-in frame of a contribution (sent or received) at half the CPU of the cheapest exchange that runs the shard's code: a frame the shard refuses at once (not JSON) and its error frame (1000 of them). Keep-alive frames are left out of both sides (they come every 30 s whatever the rounds do, and the platform answers them without running the shard: their row below). The ceiling is what the contribution would cost if its requests and frames did no work. /proc counts CPU in 10 ms ticks; the figures are sums over the whole window, divided.",
@@ -102,7 +103,7 @@ export function contributionReport(run: ContributionRun) {
   ].join("\n");
   const json = {
     date: run.date, machine: run.machine, loadavg: run.loadavg,
-    parameters: run.parameters, devices: run.devices, rounds: run.rounds, concurrency: run.concurrency, shards: run.shards, seconds: fixed(run.seconds, 1),
+    parameters: run.parameters, devices: run.devices, rounds: run.rounds, concurrency: run.concurrency, shards: run.shards, spreadMs: run.spreadMs, seconds: fixed(run.seconds, 1),
     targetMs: TARGET_MS,
     transports: Object.fromEntries(figures.map((f) => [f.transport, f])),
   };

@@ -24,6 +24,8 @@ export interface TransportOptions {
   /** The devices' deltas, the same for both transports. */
   deltas: Float32Array[];
   closeMs: number;
+  /** Device i waits spreadMs x i / devices before its upload (training times that differ). */
+  spreadMs: number;
 }
 
 /**
@@ -115,10 +117,10 @@ export class TransportBench {
       this.last = now;
     };
     mark("between");
-    const { deltas, closeMs } = this.options;
-    if (this.transport === "http") return runRound({ clients: this.clients, deltas, round, closeMs, mark });
+    const { deltas, closeMs, spreadMs } = this.options;
+    if (this.transport === "http") return runRound({ clients: this.clients, deltas, round, closeMs, spreadMs, mark });
     if (round === 1) this.bound = this.pushDevices.map((device, i) => bindOverPush(device, i, 1, this.bindings));
-    this.bound = await runPushRound({ devices: this.pushDevices, deltas, round, closeMs, bound: this.bound, bindings: this.bindings, mark });
+    this.bound = await runPushRound({ devices: this.pushDevices, deltas, round, closeMs, spreadMs, bound: this.bound, bindings: this.bindings, mark });
   }
 
   /** Starts the counts of the measured rounds. */

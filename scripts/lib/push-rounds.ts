@@ -1,6 +1,6 @@
 import type { CheckInChannel, DeviceClient } from "@propius/edge-runtime";
 import type { CheckInReply, Task } from "@propius/shared";
-import type { Phase } from "./contribution-rounds.js";
+import { spread, type Phase } from "./contribution-rounds.js";
 
 /** A device that checks in over its push connection (the edge runtime's check-in channel) and downloads and uploads over HTTP. */
 export interface PushDevice {
@@ -51,7 +51,7 @@ export async function bindOverPush(device: PushDevice, index: number, round: num
  * next task is pushed when the round closes and the next one opens. Returns those next check-ins.
  */
 export async function runPushRound(options: {
-  devices: PushDevice[]; deltas: Float32Array[]; round: number; closeMs: number; bound: Promise<Task>[]; bindings: Bindings; mark: (phase: Phase) => void;
+  devices: PushDevice[]; deltas: Float32Array[]; round: number; closeMs: number; spreadMs: number; bound: Promise<Task>[]; bindings: Bindings; mark: (phase: Phase) => void;
 }): Promise<Promise<Task>[]> {
   const { devices, round, mark } = options;
   const tasks = await Promise.all(options.bound);
@@ -60,6 +60,7 @@ export async function runPushRound(options: {
   mark("download");
   const next: Promise<Task>[] = [];
   await Promise.all(devices.map(async (device, i) => {
+    await spread(options.spreadMs, i, devices.length);
     await device.client.uploadUpdate(tasks[i], options.deltas[i], { examples: 10 });
     next[i] = bindOverPush(device, i, round + 1, options.bindings);
     // Settled later, by the next round; a failure here must not go unhandled meanwhile.

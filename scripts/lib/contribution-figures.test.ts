@@ -55,5 +55,7 @@ describe("transportFigures", () => {
     expect(Object.keys(report.json.transports)).toEqual(["http", "push"]);
     const single = contributionReport({ ...run, results: [result("push", 20, 30)] });
     expect(single.markdown).toContain("| per contribution | push |");
+    expect(single.markdown).toContain("This run measured push devices only.");
+    expect(report.markdown).toContain("their rounds alternate");
   });
 });

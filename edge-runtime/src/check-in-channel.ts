@@ -35,6 +35,14 @@ export class CheckInChannel {
     return this.client.checkIn(attributes, { accept, signal });
   }
 
+  /**
+   * Opens the push connection now rather than at the first check-in (a device that wants to know
+   * what the connection costs, or that it has one); whether it holds one afterwards.
+   */
+  async connect(signal?: AbortSignal): Promise<boolean> {
+    return (await this.connected(signal)) !== null;
+  }
+
   /** Whether the device holds a push connection now. */
   get pushing(): boolean {
     return this.session?.open ?? false;

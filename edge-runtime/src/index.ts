@@ -5,3 +5,4 @@ export * from "./task-loop.js";
 export * from "./protocol/reachable.js";
 export * from "./task-failure.js";
 export * from "./protocol/push-session.js";
+export * from "./check-in-channel.js";

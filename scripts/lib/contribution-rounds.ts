@@ -44,18 +44,27 @@ export type Phase = (typeof PHASES)[number];
 /**
  * One round's contributions, step by step for all devices at once, `mark` called as each step ends:
  * check in until given a task of `round` (coming back when told to wait), download its model,
- * upload the device's delta (no training), and `closeMs` for the job to close the round.
+ * upload the device's delta (no training; device i first waits `spreadMs` x i / devices, as
+ * training times that differ would have it), and `closeMs` for the job to close the round.
  */
-export async function runRound(options: { clients: DeviceClient[]; deltas: Float32Array[]; round: number; closeMs: number; mark: (phase: Phase) => void }): Promise<void> {
+export async function runRound(options: { clients: DeviceClient[]; deltas: Float32Array[]; round: number; closeMs: number; spreadMs: number; mark: (phase: Phase) => void }): Promise<void> {
   const { clients, round, mark } = options;
   const tasks = await Promise.all(clients.map((device, i) => bind(device, i, round)));
   mark("checkIn");
   await Promise.all(clients.map((device, i) => device.downloadModel(tasks[i])));
   mark("download");
-  await Promise.all(clients.map((device, i) => device.uploadUpdate(tasks[i], options.deltas[i], { examples: 10 })));
+  await Promise.all(clients.map(async (device, i) => {
+    await spread(options.spreadMs, i, clients.length);
+    await device.uploadUpdate(tasks[i], options.deltas[i], { examples: 10 });
+  }));
   mark("upload");
   await new Promise((resolve) => setTimeout(resolve, options.closeMs));
   mark("close");
+}
+
+/** Device `index`'s wait before its upload: a stand-in for training times spread over `spreadMs`. */
+export function spread(spreadMs: number, index: number, devices: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, (spreadMs * index) / devices));
 }
 
 async function bind(device: DeviceClient, index: number, round: number): Promise<Task> {

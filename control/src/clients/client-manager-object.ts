@@ -8,6 +8,7 @@ import { schedulingPolicy, viewTtlMs } from "../scheduling/config.js";
 import { ClientManager, type ClaimAnswer } from "./client-manager.js";
 import { SqliteClientRegistry } from "./sqlite-client-registry.js";
 import { PushHub, type OfferedJobs, type PushSocket, type Recheck } from "./push-hub.js";
+import { SocketStates } from "./socket-states.js";
 
 /** The header by which the Worker tells a shard whose (verified) push connection it forwards. */
 export const PUSH_CLIENT_HEADER = "x-propius-client";
@@ -33,6 +34,7 @@ import { countersOf, type ObjectCounters } from "../diagnostics/object-counters.
  */
 export class ClientManagerObject extends DurableObject<Env> {
   private built: { manager: ClientManager; hub: PushHub } | undefined;
+  private readonly states = new SocketStates<SocketState>();
   /** The alarm as this isolate last set or read it (undefined: not known yet). */
   private alarmAt: number | null | undefined;
   private prunedAt = 0;
@@ -70,12 +72,12 @@ export class ClientManagerObject extends DurableObject<Env> {
     }
     const [client, server] = Object.values(new WebSocketPair());
     this.ctx.acceptWebSocket(server, [clientId]);
-    server.serializeAttachment({ clientId, waitingSince: null } satisfies SocketState);
+    this.states.write(server, { clientId, waitingSince: null });
     return new Response(null, { status: 101, webSocket: client, headers: { "sec-websocket-protocol": PUSH_PROTOCOL } });
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    await this.parts().hub.receive(pushSocket(ws), message, Date.now());
+    await this.parts().hub.receive(this.pushSocket(ws), message, Date.now());
     await this.scheduleRecheck();
   }
 
@@ -95,18 +97,20 @@ export class ClientManagerObject extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.alarmAt = null;
     const now = Date.now();
-    const { manager } = this.parts();
+    const { manager, hub } = this.parts();
     if (now - this.prunedAt >= manager.attributeTtlMs / 2) {
       manager.prune(now);
       this.prunedAt = now;
     }
-    await this.recheck();
+    // The alarm may have been set for a wait that an announcement has ended since: then only the next one is set.
+    if (hub.recheckDue(now)) await this.recheck();
+    else await this.scheduleRecheck();
     await this.alarmBy(now + manager.attributeTtlMs);
   }
 
   /** Binds waiting devices now (after an announcement, or when a wait is up), and notes when to look again. */
   private async recheck(announced?: string): Promise<Recheck> {
-    const sockets = this.ctx.getWebSockets().map(pushSocket);
+    const sockets = this.ctx.getWebSockets().map((ws) => this.pushSocket(ws));
     const result = await this.parts().hub.recheck(sockets, Date.now(), announced);
     await this.scheduleRecheck();
     return result;
@@ -142,43 +146,40 @@ export class ClientManagerObject extends DurableObject<Env> {
 
   private *waitingClients(): Iterable<string> {
     for (const ws of this.ctx.getWebSockets()) {
-      const state = ws.deserializeAttachment() as SocketState | null;
+      const state = this.states.of(ws);
       if (state?.waitingSince != null) yield state.clientId;
     }
   }
-}
 
-/** A hibernatable WebSocket as the hub sees it; its state lives in the attachment, so it survives the shard leaving memory. */
-function pushSocket(ws: WebSocket): PushSocket {
-  const state = ws.deserializeAttachment() as SocketState;
-  return {
-    clientId: state.clientId,
-    get waitingSince() {
-      return state.waitingSince;
-    },
-    setWaiting(since) {
-      if (state.waitingSince === since) return;
-      state.waitingSince = since;
-      ws.serializeAttachment(state);
-    },
-    get offered() {
-      return state.offered ?? null;
-    },
-    setOffered(offered) {
-      if ((state.offered ?? null) === offered) return;
-      state.offered = offered;
-      ws.serializeAttachment(state);
-    },
-    send(message) {
-      // A socket that closed meanwhile has nobody to tell; the device checks in again when it reconnects.
-      try {
-        ws.send(JSON.stringify(message));
-      } catch {
-        /* closed */
-      }
-    },
-    close: (code, reason) => closeQuietly(ws, code, reason),
-  };
+  /** A hibernatable WebSocket as the hub sees it; its state lives in the attachment, so it survives the shard leaving memory. */
+  private pushSocket(ws: WebSocket): PushSocket {
+    const states = this.states;
+    const state = states.of(ws)!;
+    return {
+      clientId: state.clientId,
+      get waitingSince() {
+        return states.of(ws)!.waitingSince;
+      },
+      setWaiting(since) {
+        if (states.of(ws)!.waitingSince !== since) states.write(ws, { ...states.of(ws)!, waitingSince: since });
+      },
+      get offered() {
+        return states.of(ws)!.offered ?? null;
+      },
+      setOffered(offered) {
+        if ((states.of(ws)!.offered ?? null) !== offered) states.write(ws, { ...states.of(ws)!, offered });
+      },
+      send(message) {
+        // A socket that closed meanwhile has nobody to tell; the device checks in again when it reconnects.
+        try {
+          ws.send(JSON.stringify(message));
+        } catch {
+          /* closed */
+        }
+      },
+      close: (code, reason) => closeQuietly(ws, code, reason),
+    };
+  }
 }
 
 function closeQuietly(ws: WebSocket, code: number, reason: string): void {

@@ -145,6 +145,70 @@ describe("PushHub", () => {
     expect(offered()).toEqual(["w1", "w2", "w3", "w4"]);
   });
 
+  it("leaves a device that has reported to its job's announcement: no recheck by time, one claim when it comes", async () => {
+    const w = world([{ id: "job_aaaaaaaa", demand: 2 }]);
+    const hub = new PushHub(w.manager);
+    const [a, b] = [socket("c1"), socket("c2")];
+    await hub.receive(a, checkIn(0), w.now());
+    await hub.receive(b, checkIn(0), w.now());
+    const task = last(a);
+    if (task.type !== "reply") throw new Error("c1 got no reply");
+    await w.report("c1", task.reply);
+    w.advance(100);
+    // Checking in again at once, as devices do after an upload: the round is still open, waiting for c2.
+    await hub.receive(a, checkIn(1), w.now());
+    expect(last(a)).toMatchObject({ type: "reply", id: 1, reply: { status: "wait", reason: "already_reported" } });
+    expect(a.waitingSince).toBe(w.now());
+    expect(hub.recheckAt).toBeNull();
+    const claims = w.calls.claims.length;
+
+    // Its job's announcement (the next round opened) is what sends the shard back to it.
+    const result = await hub.recheck([a, b], w.now(), "job_aaaaaaaa");
+    expect(result).toMatchObject({ waiting: 1 });
+    expect(w.calls.claims.length).toBe(claims + 1);
+  });
+
+  it("still rechecks a reported device by time when another job refused it as full", async () => {
+    const w = world([{ id: "job_aaaaaaaa", demand: 1 }, { id: "job_bbbbbbbb", demand: 1 }]);
+    const hub = new PushHub(w.manager);
+    const [a, b] = [socket("c1"), socket("c2")];
+    await hub.receive(a, checkIn(0), w.now());
+    await hub.receive(b, checkIn(0), w.now());
+    const task = last(a);
+    if (task.type !== "reply" || task.reply.status !== "task") throw new Error("c1 got no task");
+    expect(task.reply.task.jobId).toBe("job_aaaaaaaa");
+    await w.report("c1", task.reply);
+    await hub.receive(a, checkIn(1), w.now());
+    // The first job says c1 has reported, the second that its round is full (c2 holds its slot): look again when it said.
+    expect(last(a)).toMatchObject({ type: "reply", id: 1, reply: { status: "wait" } });
+    expect(hub.recheckAt).not.toBeNull();
+    expect(hub.recheckAt!).toBe(w.manager.reopensAt(w.now()));
+  });
+
+  it("finds a timed recheck due only when a wait it knows of is up, or before it has rechecked at all", async () => {
+    const w = world([{ id: "job_aaaaaaaa", demand: 1 }]);
+    const hub = new PushHub(w.manager);
+    const [holder, waiter] = [socket("c1"), socket("c2")];
+    await hub.receive(holder, checkIn(0), w.now());
+    await hub.receive(waiter, checkIn(0), w.now());
+    // A shard that has just started knows nothing of the waits told before it: always due.
+    expect(hub.recheckDue(w.now())).toBe(true);
+    await hub.recheck([holder, waiter], w.now());
+    const at = hub.recheckAt!;
+    expect(at).toBeGreaterThan(w.now());
+    expect(hub.recheckDue(at - 1)).toBe(false);
+    expect(hub.recheckDue(at)).toBe(true);
+
+    // The holder's failure frees the slot and the job announces it: the waiter is pushed its task, and the alarm set for its wait finds nothing due.
+    const held = holder.sent.at(-1)!;
+    if (held.type !== "reply" || held.reply.status !== "task") throw new Error("c1 holds no task");
+    w.cores.get("job_aaaaaaaa")!.reportFailure({ ticket: held.reply.task.ticket, clientId: "c1", round: 1, failure: { code: "training_error", message: "out of memory" } }, w.now());
+    await hub.recheck([holder, waiter], w.now(), "job_aaaaaaaa");
+    expect(statusOf(last(waiter))).toBe("task");
+    expect(hub.recheckAt).toBeNull();
+    expect(hub.recheckDue(at)).toBe(false);
+  });
+
   it("answers generated hostile frames with an error (or closes an oversized one) and changes no binding", async () => {
     const w = world([{ id: "job_aaaaaaaa", demand: 2 }]);
     const hub = new PushHub(w.manager);

@@ -31,6 +31,11 @@ export const OFFER_WAVE_MS = 1_000;
 
 /** Waits that only an announcement ends (a new job, a job that becomes eligible): the shard has nothing to recheck. */
 const ANNOUNCED_ONLY = new Set(["no_jobs", "no_eligible_job"]);
+/**
+ * The wait of a device that has reported in its job's current round: the round ends when its job
+ * closes it (or retries it at its deadline), and the job announces the round it opens then.
+ */
+const ALREADY_REPORTED = "already_reported";
 
 export interface Recheck {
   /** Devices waiting on a connection, and how many were sent a task or an offer. */
@@ -47,6 +52,8 @@ export interface Recheck {
 export class PushHub {
   /** When the earliest wait of a device on a connection ends by time (tier windows, a round's deadline). */
   private nextRecheck: number | null = null;
+  /** Whether this hub has rechecked every waiting device: from then on it knows every wait's end. */
+  private rechecked = false;
 
   constructor(private readonly manager: ClientManager) {}
 
@@ -97,7 +104,17 @@ export class PushHub {
       // A device still waiting is told nothing: it went on waiting already.
       this.deliver(socket, reply, now, undefined, reply.status !== "wait");
     }
+    this.rechecked = true;
     return { waiting: waiting.length, pushed };
+  }
+
+  /**
+   * Whether a timed recheck is due at `now`. An alarm set for a wait that an announcement has
+   * since ended finds nothing due, and costs no claims; a hub that has not rechecked yet (its
+   * shard has just started) cannot know the waits told before, so for it a recheck is always due.
+   */
+  recheckDue(now: number): boolean {
+    return !this.rechecked || (this.nextRecheck !== null && this.nextRecheck <= now);
   }
 
   /** When the shard should recheck waiting devices (null: only an announcement can help them). */
@@ -117,7 +134,12 @@ export class PushHub {
     if (socket.waitingSince === null) socket.setWaiting(now);
     if (reply.status === "offer") socket.setOffered({ jobs: reply.offers.map((o) => o.jobId), until: now + reply.retryAfterMs });
     if (reply.status === "wait") {
-      if (!ANNOUNCED_ONLY.has(reply.reason)) this.laterAt(now + reply.retryAfterMs);
+      if (reply.reason === ALREADY_REPORTED) {
+        // Its job's next round (or retried attempt) is announced when it opens: only another job
+        // that refused the device as full may have room by time alone.
+        const reopensAt = this.manager.reopensAt(now);
+        if (reopensAt !== null) this.laterAt(reopensAt);
+      } else if (!ANNOUNCED_ONLY.has(reply.reason)) this.laterAt(now + reply.retryAfterMs);
       if (send) socket.send({ type: "reply", id, reply: { ...reply, retryAfterMs: PUSH_WAIT_RETRY_MS } });
       return;
     }

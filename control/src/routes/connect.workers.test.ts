@@ -1,7 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { PUSH_PROTOCOL, TICKET_HEADER, type PushMessage, type Task } from "@propius/shared";
-import { api, cancelRunningJobs, createJob, createTenant, expectError, expectJson, registerClient, runningJob, seedModel } from "../../test/fixtures.js";
+import { api, cancelRunningJobs, createJob, createTenant, delta, expectError, expectJson, registerClient, runningJob, seedModel, taskFor, uploadDelta, waitForRound } from "../../test/fixtures.js";
 
 afterEach(cancelRunningJobs);
 
@@ -96,6 +96,22 @@ describe("push connections", () => {
     expect(taskOf(await second.next())).toMatchObject({ jobId: job.id, round: 1 });
     first.ws.close();
     second.ws.close();
+  });
+
+  it("pushes the next round's task to a device that checked in right after its upload, when its job opens that round", async () => {
+    const { apiKey, job } = await runningJob({ clientsPerRound: 2, overCommit: 1 });
+    const [a, b] = [await registerClient(), await registerClient()];
+    const first = await connect(a.token);
+    first.checkIn(1);
+    const taskA = taskOf(await first.next());
+    const taskB = await taskFor(b.token, job.id);
+    expect((await uploadDelta(a.token, taskA, delta([0.1, 0.1, 0.1, 0.1]))).status).toBe(202);
+    first.checkIn(2);
+    expect(await first.next()).toMatchObject({ type: "reply", id: 2, reply: { status: "wait", reason: "already_reported" } });
+    expect((await uploadDelta(b.token, taskB, delta([0.3, 0.3, 0.3, 0.3]))).status).toBe(202);
+    await waitForRound(apiKey, job.id, 1, "closed");
+    expect(taskOf(await first.next())).toMatchObject({ jobId: job.id, round: 2 });
+    first.ws.close();
   });
 
   it("answers keep-alive pings, and bad frames with a coded error, keeping the connection", async () => {

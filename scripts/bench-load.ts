@@ -34,6 +34,9 @@ const HELP = `npm run bench:load -- [options]
   --shards <n>          CLIENT_SHARDS (default 4)
   --workload <file>     jobs (default data/paper-workload.json)
   --out <path>          results: <path>.md and <path>.json (default docs/load-benchmark)
+
+  PROPIUS_KEEP_STATE=1 keeps each run's state folder and wrangler's log (its path is printed);
+  PROPIUS_WRANGLER_LOG_LEVEL=debug makes that log say more.
 `;
 
 const { values: args } = parseArgs({
@@ -210,7 +213,7 @@ for (const count of counts) for (const policy of policies) for (const transport 
     throw error;
   } finally {
     await plane.stop("SIGTERM");
-    if (process.env.KEEP_LOAD_STATE) console.log(`kept ${dir}`); else await rm(dir, { recursive: true, force: true });
+    if (process.env.PROPIUS_KEEP_STATE) console.log(`kept ${dir}`); else await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -302,6 +305,20 @@ function markdown(machineLine: string, s: typeof settings, rows: typeof results)
         `${r.trivialRequestsPerSecond} (${r.trivialP50Ms}, ${r.trivialP99Ms}) | ${r.framesPerSecond === null ? "-" : `${r.framesPerSecond} (${r.frameP50Ms}, ${r.frameP99Ms})`} | ${dash(r.connectionsPerSecond)} | ${r.errors} |`),
     "",
     ...ratios(rows),
+    "CPU milliseconds per binding (its check-ins, its report and its share of the rounds' close), of the runtime that runs the Worker and",
+    "its objects, of wrangler's proxy in front of it, and of this load generator, from /proc and `process.cpuUsage()` over the run; beside",
+    "them the same per trivial request, over the trivial route's 5 s. The last column is the whole machine's CPU per binding over its CPU",
+    "per trivial request: how many trivial requests a binding costs (a ratio of 0.5 needs 2).",
+    "",
+    "| devices | policy | transport | runtime ms / binding | proxy | generator | runtime ms / trivial request | proxy | generator | trivial requests per binding |",
+    "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows.map((r) => {
+      const b = r.cpuMsPerBinding;
+      const t = r.cpuMsPerTrivialRequest;
+      const ratio = round((b.worker + b.proxy + b.client) / Math.max(0.001, t.worker + t.proxy + t.client), 1);
+      return `| ${r.devices} | ${r.policy} | ${r.transport} | ${b.worker} | ${b.proxy} | ${b.client} | ${t.worker} | ${t.proxy} | ${t.client} | ${ratio} |`;
+    }),
+    "",
   ];
   return `${lines.join("\n")}\n`;
 }

@@ -8,6 +8,8 @@ export interface LoadDevice {
   privateAttributes: Attributes;
   task: Task | null;
   readyAt: number;
+  /** The device's synthetic delta, encoded once (the same for every report of a 256-parameter job). */
+  delta?: Uint8Array<ArrayBuffer>;
 }
 
 export interface LoadFigures {
@@ -56,7 +58,8 @@ export function chosenOffer(device: LoadDevice, offers: readonly JobOffer[]): Jo
 
 /** Reports a synthetic delta for `task` (the job's tensors, all 0.001): this measures the control plane, not training. */
 export async function report(url: string, device: LoadDevice, task: Task, tensors: TensorSpec[], figures: LoadFigures): Promise<void> {
-  const body = encodeWeights({ kind: "delta", codec: "fp32", tensors, meta: { examples: Number(device.privateAttributes.dataset_size ?? 1) } }, new Float32Array(parameterCount(tensors)).fill(0.001));
+  // Encoded once per device, so that the load generator spends its share of the machine on requests.
+  const body = (device.delta ??= encodeWeights({ kind: "delta", codec: "fp32", tensors, meta: { examples: Number(device.privateAttributes.dataset_size ?? 1) } }, new Float32Array(parameterCount(tensors)).fill(0.001)));
   figures.requests += 1;
   const response = await fetch(`${url}${task.uploadUrl}`, {
     method: "POST",

@@ -6,20 +6,14 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, freemem, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { OwnerClient } from "@propius/edge-runtime";
-import { linearModel } from "@propius/edge-runtime/demo";
-import type { JobSpecInput, TensorSpec } from "@propius/shared";
-import { sampleDevices, type DatasetSizeRecord, type DeviceSpecRecord } from "../control/src/simulator/devices.js";
-import { DEFAULT_DEVICE_MODEL } from "../control/src/simulator/devices.js";
-import { SPEED_ATTRIBUTE } from "../control/src/clients/client-manager.js";
-import { workloadJobs, workloadSchema } from "../control/src/simulator/workload.js";
 import { buildWorkerBundle, stopBundler } from "./lib/bundles.js";
-import { driveDevices, mergeFigures, percentile, trivialRate, type Ceiling, type LoadDevice, type LoadFigures } from "./lib/load-driver.js";
+import { driveDevices, mergeFigures, percentile, trivialRate, type Ceiling, type LoadFigures } from "./lib/load-driver.js";
+import { createWorkloadJobs, enrolDevices, loadInputs } from "./lib/load-setup.js";
 import { connectDevices, drivePushDevices, trivialFrameRate } from "./lib/push-load-driver.js";
 import { nodeWebSocket } from "../node-client/src/web-socket.js";
 import { ROOT, startControlPlane } from "./lib/local-control-plane.js";
 import { freePort } from "./lib/ports.js";
-import { cpuMs, workerdRoles } from "./lib/workerd-process.js";
+import { cpuMeter, workerdRoles, type Cpu } from "./lib/workerd-process.js";
 import { POLICY_NAMES, isPolicyName } from "../control/src/scheduling/policies/index.js";
 
 const HELP = `npm run bench:load -- [options]
@@ -73,12 +67,8 @@ if (counts.some((n) => !Number.isInteger(n) || n < 1) || !(seconds > 0) || !Numb
   process.exit(2);
 }
 
-const readJson = async <T>(path: string) => JSON.parse(await readFile(path, "utf8")) as T;
-const workload = workloadSchema.parse(await readJson(args.workload));
-const specs = await readJson<DeviceSpecRecord[]>(join(ROOT, "data/device-specs.json"));
-const sizes = await readJson<DatasetSizeRecord[]>(join(ROOT, "data/client-dataset-sizes.json"));
-const model = linearModel(16, 16);
-const tensors: TensorSpec[] = model.weightSpecs;
+const inputs = await loadInputs(args.workload);
+const tensors = inputs.model.weightSpecs;
 const script = await buildWorkerBundle();
 await stopBundler();
 
@@ -112,25 +102,8 @@ interface Row {
   /** check-in p99 over the trivial route's p99 (target: at most 1.5). */
   p99Ratio: number;
 }
-/** CPU milliseconds per unit of work, of the Worker's workerd, wrangler's proxy workerd and this load generator. */
-interface Cpu {
-  worker: number;
-  proxy: number;
-  client: number;
-}
 const results: (Row & { cpuMsPerBinding: Cpu; cpuMsPerTrivialRequest: Cpu; cpuMsPerConnection: Cpu | null })[] = [];
 
-/** Starts counting CPU time; `perUnit(n)` divides what was spent since by n. */
-function cpuMeter(roles: { proxy: number[]; worker: number[] }) {
-  const start = { worker: cpuMs(roles.worker), proxy: cpuMs(roles.proxy), client: process.cpuUsage() };
-  return {
-    perUnit(units: number): Cpu {
-      const client = process.cpuUsage(start.client);
-      const per = (ms: number) => round(ms / Math.max(1, units), 2);
-      return { worker: per(cpuMs(roles.worker) - start.worker), proxy: per(cpuMs(roles.proxy) - start.proxy), client: per((client.user + client.system) / 1000) };
-    },
-  };
-}
 for (const count of counts) for (const policy of policies) for (const transport of transports) {
   const dir = await mkdtemp(join(tmpdir(), "propius-load-"));
   const port = await freePort();
@@ -139,19 +112,10 @@ for (const count of counts) for (const policy of policies) for (const transport 
     vars: { PROPIUS_ADMIN_KEY: ADMIN_KEY, PROPIUS_TOKEN_SECRET: "bench-token-secret", SCHEDULING_POLICY: policy, CLIENT_SHARDS: args.shards },
   });
   try {
-    const { apiKey } = await OwnerClient.createTenant({ baseUrl: plane.url, adminKey: ADMIN_KEY, name: "bench" });
-    const owner = new OwnerClient({ baseUrl: plane.url, apiKey });
-    for (const job of workloadJobs(workload)) {
-      const spec: JobSpecInput = {
-        name: job.id, model,
-        plan: { rounds: 100_000, clientsPerRound: job.demand, overCommit: job.overCommit, roundDeadlineSeconds: job.reportTimeoutS, localSteps: 1 },
-        constraints: job.constraints, privateConstraints: job.privateConstraints,
-      };
-      await owner.setInitialModel(await owner.createJob(spec), spec, new Float32Array(256));
-    }
+    await createWorkloadJobs(plane.url, ADMIN_KEY, inputs);
 
     process.stdout.write(`${count} devices, ${policy}, ${transport}: enrolling ...`);
-    const devices = await enrol(plane.url, count);
+    const devices = await enrolDevices(plane.url, count, inputs, concurrency);
     process.stdout.write(` ${devices.rate.toFixed(0)}/s; trivial route ...`);
     const roles = workerdRoles(plane.process.pid!, port);
     const meter = cpuMeter(roles);
@@ -218,30 +182,10 @@ for (const count of counts) for (const policy of policies) for (const transport 
 }
 
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB (${Math.round(freemem() / 2 ** 30)} GiB free at the end), Node ${process.version}`;
-const settings = { policies, transports, shards, concurrency, seconds, jobs: workload.arrivals.length };
+const settings = { policies, transports, shards, concurrency, seconds, jobs: inputs.workload.arrivals.length };
 await writeFile(`${args.out}.json`, `${JSON.stringify({ date: new Date().toISOString(), machine, settings, results }, null, 2)}\n`);
 await writeFile(`${args.out}.md`, markdown(machine, settings, results));
 console.log(`wrote ${args.out}.md and ${args.out}.json`);
-
-/** Enrols `count` devices with the sampled attributes, `concurrency` at a time. */
-async function enrol(url: string, count: number): Promise<{ list: LoadDevice[]; rate: number }> {
-  const sampled = sampleDevices(count, specs, sizes, DEFAULT_DEVICE_MODEL, count);
-  const started = performance.now();
-  const list: LoadDevice[] = new Array(count);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < count; i = next++) {
-        const attributes = { ...sampled[i].view.attributes, [SPEED_ATTRIBUTE]: sampled[i].view.speed };
-        const response = await fetch(`${url}/v1/clients`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ attributes }) });
-        if (response.status !== 201) throw new Error(`enrolment answered ${response.status}: ${await response.text()}`);
-        const { token } = (await response.json()) as { token: string };
-        list[i] = { token, attributes, privateAttributes: sampled[i].privateAttributes, task: null, readyAt: 0 };
-      }
-    }),
-  );
-  return { list, rate: count / ((performance.now() - started) / 1000) };
-}
 
 function rowOf(transport: Transport, policy: string, count: number, connected: number, f: LoadFigures, enrolRate: number, connectRate: number | null, ceiling: Ceiling, frames: Ceiling | null): Row {
   const perSecond = (n: number) => round(n / f.seconds, 1);

@@ -30,6 +30,8 @@ export interface ControlPlaneOptions {
    * bundling wrangler.toml's `main` and watching its sources.
    */
   script?: string;
+  /** The port of the Worker's inspector (Chrome DevTools protocol), for a CPU profile; wrangler's default when unset. */
+  inspectorPort?: number;
 }
 
 export interface RunningControlPlane {
@@ -56,6 +58,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     "--persist-to", resolve(options.persistTo),
     "--log-level", process.env.PROPIUS_WRANGLER_LOG_LEVEL ?? "warn", "--show-interactive-dev-session=false",
     ...(options.envFile ? ["--env-file", resolve(options.envFile)] : []),
+    ...(options.inspectorPort ? ["--inspector-port", String(options.inspectorPort)] : []),
     ...Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ];
   // Each control plane has a dev registry of its own: wrangler dev instances of one Worker name share

@@ -65,3 +65,22 @@ export function memoryKb(pid: number, field: "VmRSS" | "VmHWM"): number | null {
     return null;
   }
 }
+
+/** CPU milliseconds per unit of work, of the runtime that runs the Worker, wrangler's proxy, and this process. */
+export interface Cpu {
+  worker: number;
+  proxy: number;
+  client: number;
+}
+
+/** Starts counting CPU time of the roles' processes and of this one; `perUnit(n)` divides what was spent since by n. */
+export function cpuMeter(roles: { proxy: number[]; worker: number[] }): { perUnit(units: number): Cpu } {
+  const start = { worker: cpuMs(roles.worker), proxy: cpuMs(roles.proxy), client: process.cpuUsage() };
+  return {
+    perUnit(units: number): Cpu {
+      const client = process.cpuUsage(start.client);
+      const per = (ms: number) => Number((ms / Math.max(1, units)).toFixed(2));
+      return { worker: per(cpuMs(roles.worker) - start.worker), proxy: per(cpuMs(roles.proxy) - start.proxy), client: per((client.user + client.system) / 1000) };
+    },
+  };
+}

@@ -91,7 +91,7 @@ export class OwnerClient {
     return this.http.json(`/v1/jobs/${jobId}/cancel`, { method: "POST", headers: this.auth() });
   }
 
-  /** `DELETE /v1/jobs/:id`: the job and its records are gone. */
+  /** `DELETE /v1/jobs/:id`: an ended job and its records are gone (a running one answers `job_not_running`). */
   delete(jobId: string): Promise<JobDeleted> {
     return this.http.json(`/v1/jobs/${jobId}`, { method: "DELETE", headers: this.auth() });
   }

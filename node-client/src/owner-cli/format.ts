@@ -35,7 +35,7 @@ export function jobDetails(status: JobStatus): string {
     jobLine(status),
     `created ${utc(status.createdAt)}, updated ${utc(status.updatedAt)}; ${plan.clientsPerRound} devices per round, ${aggregation.strategy}`,
   ];
-  if (status.state === "pending_model") lines.push("waiting for its initial model: `propius jobs create` with --weights or --model seeds a job");
+  if (status.state === "pending_model") lines.push(`waiting for its initial model: \`propius jobs seed ${status.id} --weights <file>\` opens round 1`);
   if (status.rounds.length === 0) return lines.join("\n");
   const rows = status.rounds.map((r) => [
     String(r.round), String(r.attempt), r.status, String(r.demand), String(r.bound), String(r.reported), String(failedCount(r.failed) + r.timedOut),

@@ -41,11 +41,39 @@ writes; only float32 weights can seed a job. docs/api.md describes the spec.`,
         status = await owner.setInitialModel(created, spec as JobSpecInput, weights);
       } catch (error) {
         // The job exists: say so, or the owner would create it again.
-        if (error instanceof Error) error.message = `${created.id} was created, but its initial model was refused: ${error.message}`;
+        if (error instanceof Error) error.message = `${created.id} was created, but its initial model was refused (\`propius jobs seed ${created.id}\` tries again): ${error.message}`;
         throw error;
       }
     }
-    context.print(() => (weights === undefined ? `${jobLine(status)}\nseed it with its initial weights to open round 1` : jobLine(status)), status);
+    context.print(() => (weights === undefined ? `${jobLine(status)}\n\`propius jobs seed ${status.id} --weights <file>\` opens round 1` : jobLine(status)), status);
+  },
+};
+
+/** `jobs seed`: the initial model of a job created without one, checked against the job's own spec. */
+export const jobsSeed: Command = {
+  path: ["jobs", "seed"],
+  args: ["<id>"],
+  summary: "seed a job that waits for its initial model (state pending_model); this opens round 1",
+  options: {
+    weights: { type: "string", value: "file", help: "raw little-endian float32 in the job's weightSpecs order" },
+    model: { type: "string", value: "folder", help: "a tfjs model folder whose weights (and weightSpecs) are the job's" },
+  },
+  details: "A job takes its initial model once: a seeded job answers model_already_set.",
+  async run(context, [id], options) {
+    if ((options.weights === undefined) === (options.model === undefined)) throw usageError("jobs seed takes one of --weights or --model");
+    const owner = await context.owner();
+    const { spec } = await owner.status(id);
+    let weights: Float32Array;
+    if (typeof options.model === "string") {
+      const folder = await readModelFolder(options.model);
+      const names = (specs: { name: string; shape: number[] }[]) => JSON.stringify(specs.map((t) => [t.name, t.shape]));
+      if (names(folder.model.weightSpecs) !== names(spec.model.weightSpecs)) throw new CliError(`the weights of ${options.model} are not the tensors of ${id}'s weightSpecs (names and shapes, in order)`);
+      weights = folder.weights;
+    } else {
+      weights = await readWeightsFile(options.weights as string, spec.model.weightSpecs);
+    }
+    const status = await owner.setInitialModel(id, spec, weights);
+    context.print(jobLine(status), status);
   },
 };
 

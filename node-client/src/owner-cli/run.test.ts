@@ -152,6 +152,19 @@ describe("propius", () => {
     expect([...decodeWeights(run.requests[1].body).values]).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
+  it("creates a job without weights, says how to seed it, and seeds it against the job's own spec", async () => {
+    await writeFile(join(dir, "spec.json"), JSON.stringify(SPEC));
+    const pending = status({ state: "pending_model", modelHash: null, modelVersion: 0, rounds: [] });
+    const created = await propius(["jobs", "create", join(dir, "spec.json")], { "POST /v1/jobs": () => json(201, pending) }, withKey);
+    expect(created.stdout).toBe("job_abcdefgh (tiny): pending_model, round 1 of 2, no model yet\n`propius jobs seed job_abcdefgh --weights <file>` opens round 1\n");
+    await writeFile(join(dir, "w.bin"), Buffer.from(new Float32Array([6, 5, 4, 3, 2, 1]).buffer));
+    const answers = { "GET /v1/jobs/job_abcdefgh": () => json(200, pending), "PUT /v1/jobs/job_abcdefgh/model": () => json(200, status({ rounds: [] })) };
+    const seeded = await propius(["jobs", "seed", "job_abcdefgh", "--weights", join(dir, "w.bin")], answers, withKey);
+    expect(seeded).toMatchObject({ code: 0, stdout: `job_abcdefgh (tiny): running, round 1 of 2, model v1 ${"f".repeat(12)}\n` });
+    expect([...decodeWeights(seeded.requests[1].body).values]).toEqual([6, 5, 4, 3, 2, 1]);
+    expect(await propius(["jobs", "seed", "job_abcdefgh"], answers, withKey)).toMatchObject({ code: 2, requests: [] });
+  });
+
   it("refuses weights of the wrong size before creating anything", async () => {
     await writeFile(join(dir, "spec.json"), JSON.stringify(SPEC));
     await writeFile(join(dir, "w.bin"), new Uint8Array(20));

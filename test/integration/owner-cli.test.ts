@@ -16,7 +16,8 @@ import { ADMIN_KEY, TEST_BUILD_DIR, TestControlPlane } from "./helpers.js";
 /**
  * The owner CLI as a user runs it, a process per command, against the real control plane under
  * `wrangler dev`: a tenant, a login, a job created and seeded from files, a Node device training
- * it, its model downloaded and loaded by tfjs, and a second job started from that folder.
+ * it, its model downloaded and loaded by tfjs, a second job started from that folder and a third
+ * seeded after its creation.
  */
 
 const CLI = join(ROOT, "node-client/bin/propius.js");
@@ -140,6 +141,11 @@ describe("propius, the owner CLI, against wrangler dev with a Node device", () =
     expect([second.state, second.modelHash]).toEqual(["running", status.modelHash]);
     expect(await ok(["jobs", "demand", second.id, "3"])).toContain("demand 3 devices per round from the next round");
     expect(JSON.parse(await ok(["jobs", "cancel", second.id, "--json"])).state).toBe("cancelled");
+    // A third created without weights, then seeded: it waits in pending_model until then.
+    const third: JobStatus = JSON.parse(await ok(["jobs", "create", join(dir, "spec.json"), "--json"]));
+    expect(third.state).toBe("pending_model");
+    expect(await ok(["jobs", "seed", third.id, "--weights", join(dir, "initial.bin")])).toMatch(new RegExp(`^${third.id} \\(cli-job\\): running, round 1 of 2, model v0 ${created.modelHash!.slice(0, 12)}\n$`));
+    expect(JSON.parse(await ok(["jobs", "cancel", third.id, "--json"])).state).toBe("cancelled");
 
     const missing = await propius(["jobs", "show", "job_doesnotexist"]);
     expect([missing.code, missing.stderr]).toEqual([1, "propius: job_not_found: no such job\n"]);

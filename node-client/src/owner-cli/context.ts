@@ -39,7 +39,7 @@ export class Context {
 
   /** `--url`, else `PROPIUS_URL`, else the control plane logged in to last, else the local default. */
   async url(): Promise<string> {
-    const given = (this.options.url as string | undefined) ?? this.io.env.PROPIUS_URL;
+    const given = (this.options.url as string | undefined) ?? (this.io.env.PROPIUS_URL || undefined);
     if (given !== undefined) {
       if (!/^https?:\/\/[^/]/.test(given)) throw new CliError(`--url takes an http:// or https:// URL, got '${given}'`, true);
       return normalUrl(given);

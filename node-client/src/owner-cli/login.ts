@@ -19,7 +19,7 @@ readable by you only (mode 0600): PROPIUS_CONFIG, else $XDG_CONFIG_HOME/propius/
 ~/.config/propius/config.json. A key on the command line is seen by other users' ps: pipe it in.
 PROPIUS_API_KEY, when set, is used instead of a stored key by every command.`,
   async run(context, _args, options) {
-    const given = (options.key as string | undefined) ?? context.io.env.PROPIUS_API_KEY ?? (await context.io.readSecret("API key: "));
+    const given = (options.key as string | undefined) ?? (context.io.env.PROPIUS_API_KEY || (await context.io.readSecret("API key: ")));
     const apiKey = given.trim();
     if (!apiKey) throw usageError("login needs an API key: --key, PROPIUS_API_KEY or a line on stdin");
     const http = await context.httpOptions();

@@ -46,12 +46,15 @@ describe("the owner CLI's command line", () => {
       const parsed = parse(line);
       expect(parsed.kind === "help" && COMMANDS.every((c) => parsed.text.includes(c.path.join(" ")))).toBe(true);
     }
+    const named = parse("help jobs show");
+    expect(named.kind === "help" && named.text).toMatch(/^Usage: propius jobs show <id> \[options\]/);
     const jobs = parse("jobs");
     expect(jobs.kind === "help" && jobs.text).toContain("jobs download <id> <dir>");
     expect(jobs.kind === "help" && jobs.text).not.toContain("tenants create");
   });
 
   it("refuses an unknown command, an unknown option and a missing or extra argument, as usage errors", () => {
+    expect(usageMessage("--url http://cp:8787 jobs ls")).toBe("the command comes first, then its options: propius <command> --url http://cp:8787 jobs ls");
     expect(usageMessage("jobs frob")).toMatch(/^'jobs frob' is not a command/);
     expect(usageMessage("jobs ls --bogus")).toBe("jobs ls: Unknown option '--bogus'");
     expect(usageMessage("jobs show")).toMatch(/^jobs show takes <id>: <id> is missing/);

@@ -17,8 +17,13 @@ export function parseCommandLine(argv: string[], commands: Command[]): Parsed {
     if (token.startsWith("-")) break;
     words.push(token);
   }
-  const command = longestMatch(words, commands);
   const wantsHelp = argv.includes("--help") || argv.includes("-h") || words[0] === "help";
+  if (words[0] === "help") {
+    const named = longestMatch(words.slice(1), commands);
+    if (named) return { kind: "help", text: commandHelp(named) };
+  }
+  if (words.length === 0 && argv.length > 0 && !wantsHelp) throw usageError(`the command comes first, then its options: propius <command> ${argv.join(" ")}`);
+  const command = longestMatch(words, commands);
   if (!command) {
     const group = words[0] === "help" ? words.slice(1) : words;
     const under = commands.filter((c) => group.every((w, i) => c.path[i] === w));

@@ -14,7 +14,7 @@ export const tenantsCreate: Command = {
 propius login (echo "$KEY" | propius login). Locally, npm start keeps the admin key in
 .propius/dev.vars (PROPIUS_ADMIN_KEY=...).`,
   async run(context, [name], options) {
-    const adminKey = (options["admin-key"] as string | undefined) ?? context.io.env.PROPIUS_ADMIN_KEY;
+    const adminKey = (options["admin-key"] as string | undefined) || context.io.env.PROPIUS_ADMIN_KEY;
     if (!adminKey) throw new CliError("tenants create needs the admin key: --admin-key or PROPIUS_ADMIN_KEY");
     const created = await OwnerClient.createTenant({ ...(await context.httpOptions()), adminKey, name });
     context.print(`tenant ${created.tenant} ${created.created ? "created" : "exists; a new key added"}\n${created.apiKey}`, created);

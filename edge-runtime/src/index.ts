@@ -1,6 +1,7 @@
 export * from "./protocol/http.js";
 export * from "./protocol/device-client.js";
 export * from "./protocol/owner-client.js";
+export * from "./protocol/unreachable-error.js";
 export * from "./task-loop.js";
 export * from "./protocol/reachable.js";
 export * from "./task-failure.js";

@@ -42,17 +42,21 @@ export function isErrorBody(value: unknown): value is ErrorBody {
   return typeof error === "object" && error !== null && typeof (error as { code?: unknown }).code === "string";
 }
 
-/** An error that carries a stable code; rendered by the control plane's one error handler. */
+/**
+ * An error that carries a stable code; rendered by the control plane's one error handler, and
+ * thrown by the clients for an error answer (`status` then the answer's HTTP status, which is the
+ * code's own unless something between, a proxy, answered instead).
+ */
 export class PropiusError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly details?: unknown;
 
-  constructor(code: ErrorCode, message: string, details?: unknown) {
+  constructor(code: ErrorCode, message: string, details?: unknown, status: number = ERROR_STATUS[code]) {
     super(message);
     this.name = "PropiusError";
     this.code = code;
-    this.status = ERROR_STATUS[code];
+    this.status = status;
     this.details = details;
   }
 

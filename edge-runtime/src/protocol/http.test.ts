@@ -88,6 +88,6 @@ describe("a control plane that cannot be reached", () => {
     await close?.();
     close = undefined;
     const http = new Http({ baseUrl: url, attempts: 2, backoffMs: 1 });
-    await expect(http.json("/v1/health")).rejects.toThrow(`could not reach the control plane at ${url} (connection refused: is the control plane running at that address?; 2 attempts)`);
+    await expect(http.json("/v1/health")).rejects.toThrow(`could not reach the control plane at ${url}/v1/health (connection refused: is the control plane running at that address?; 2 attempts)`);
   });
 });

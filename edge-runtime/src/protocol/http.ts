@@ -1,4 +1,5 @@
 import { PropiusError, isErrorBody, type ErrorCode } from "@propius/shared";
+import { UnreachableError } from "./unreachable-error.js";
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -28,7 +29,8 @@ export const sleep = (ms: number, signal?: AbortSignal) =>
 /**
  * A small HTTP helper shared by the device and owner clients: resolves paths against the control
  * plane's URL, retries network failures and 5xx with exponential back-off and jitter, and turns
- * error bodies into PropiusError with the server's stable code.
+ * error bodies into PropiusError with the server's stable code and a request that never got an
+ * answer into UnreachableError with its URL.
  */
 export class Http {
   readonly baseUrl: string;
@@ -60,7 +62,7 @@ export class Http {
         lastError = await toError(response);
       } catch (error) {
         if (signal?.aborted) throw error;
-        lastError = unreachable(this.url(path), error, this.attempts);
+        lastError = UnreachableError.of(this.url(path), error, this.attempts);
       }
     }
     throw lastError;
@@ -81,28 +83,21 @@ export class Http {
   }
 }
 
-/**
- * A request that never got an answer, said so with the address and the cause: Node's fetch says
- * only "fetch failed" and keeps the reason (connection refused, host not found) in `cause`.
- */
-function unreachable(url: string, error: unknown, attempts: number): Error {
-  if (!(error instanceof Error)) return new Error(`could not reach ${url}: ${String(error)}`);
-  const cause = error.cause instanceof Error ? error.cause : null;
-  const code = (cause as { code?: string } | null)?.code;
-  const why = error.name === "TimeoutError" ? "no answer in time" : code === "ECONNREFUSED" ? "connection refused: is the control plane running at that address?" : (cause?.message ?? error.message);
-  return new Error(`could not reach the control plane at ${new URL(url).origin} (${why}; ${attempts} attempt${attempts === 1 ? "" : "s"})`, { cause: error });
-}
+/** The codes an error answer without a Propius body gets, by HTTP status (a proxy's page, say). */
+const CODE_OF_STATUS: Partial<Record<number, ErrorCode>> = {
+  401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
+};
 
 export async function toError(response: Response): Promise<PropiusError> {
   const text = await response.text().catch(() => "");
   try {
     const body: unknown = JSON.parse(text);
-    if (isErrorBody(body)) return new PropiusError(body.error.code, body.error.message, body.error.details);
+    if (isErrorBody(body)) return new PropiusError(body.error.code, body.error.message, body.error.details, response.status);
   } catch {
     // not JSON: fall through
   }
-  const code: ErrorCode = response.status >= 500 ? "internal" : "bad_request";
-  return new PropiusError(code, `HTTP ${response.status}: ${text.slice(0, 200)}`);
+  const code: ErrorCode = response.status >= 500 ? "internal" : (CODE_OF_STATUS[response.status] ?? "bad_request");
+  return new PropiusError(code, `HTTP ${response.status}: ${text.slice(0, 200)}`, undefined, response.status);
 }
 
 export const jsonInit = (method: string, body: unknown, token?: string): RequestInit => ({

@@ -1,0 +1,47 @@
+import type { JobStatus, JobSummary, RoundRecord } from "@propius/shared";
+
+/** Human output of the owner CLI: aligned tables and one-line summaries. */
+
+/** Columns padded to their widest cell; numbers (and cells that read as numbers) right-aligned. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^-?[\d.]+$|^-$/.test(r[i])));
+  const line = (cells: string[]) => cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+/** A time as UTC, to the second: `2026-12-03 07:04:05Z`. */
+export const utc = (ms: number) => `${new Date(ms).toISOString().slice(0, 19).replace("T", " ")}Z`;
+
+const fixed = (value: number | null | undefined, digits = 4) => (value === null || value === undefined ? "-" : value.toFixed(digits));
+
+export function jobList(jobs: JobSummary[]): string {
+  if (jobs.length === 0) return "no jobs yet: `propius jobs create <spec.json>` registers one";
+  return table(["id", "name", "state", "created"], jobs.map((j) => [j.id, j.name, j.state, utc(j.createdAt)]));
+}
+
+/** One line: the job, its state and round, its model version. */
+export function jobLine(status: JobStatus): string {
+  const model = status.modelHash ? `model v${status.modelVersion} ${status.modelHash.slice(0, 12)}` : "no model yet";
+  return `${status.id} (${status.name}): ${status.state}, round ${status.currentRound} of ${status.totalRounds}, ${model}`;
+}
+
+const failedCount = (failed: RoundRecord["failed"]) => Object.values(failed).reduce((n, k) => n + (k ?? 0), 0);
+
+/** `jobs show`: the job's line, its plan's figures and a row per round attempt. */
+export function jobDetails(status: JobStatus): string {
+  const { plan, aggregation } = status.spec;
+  const lines = [
+    jobLine(status),
+    `created ${utc(status.createdAt)}, updated ${utc(status.updatedAt)}; ${plan.clientsPerRound} devices per round, ${aggregation.strategy}`,
+  ];
+  if (status.state === "pending_model") lines.push(`waiting for its initial model: \`propius jobs seed ${status.id} --weights <file>\` opens round 1`);
+  if (status.rounds.length === 0) return lines.join("\n");
+  const rows = status.rounds.map((r) => [
+    String(r.round), String(r.attempt), r.status, String(r.demand), String(r.bound), String(r.reported), String(failedCount(r.failed) + r.timedOut),
+    fixed(r.trainLoss), fixed(r.evaluation?.accuracy), fixed(r.testAccuracy),
+    r.closedAt === null ? "-" : ((r.closedAt - r.openedAt) / 1000).toFixed(1),
+  ]);
+  lines.push("", table(["round", "attempt", "status", "demand", "bound", "reported", "failed", "train-loss", "fed-acc", "test-acc", "seconds"], rows));
+  return lines.join("\n");
+}

@@ -1,8 +1,8 @@
 /**
  * `npm run bench:events`: how long a job's round-closed event takes to reach its owner. The control
  * plane runs under `wrangler dev` on loopback; a job of --rounds rounds runs with --devices Node
- * devices (the task loop on push connections, a synthetic delta instead of training) while an owner's
- * subscriber follows it on `GET /v1/jobs/:id/events`. Latency: the subscriber's clock on receipt minus
+ * devices (the task loop on push connections, a synthetic delta instead of training, in a process of
+ * their own) while an owner's subscriber, in this process, follows it on `GET /v1/jobs/:id/events`. Latency: the subscriber's clock on receipt minus
  * the round record's closedAt (the job's own stamp, same machine), and minus the event's publish
  * stamp. Ceiling, in the same run on the same connection: keep-alive round trips (ping answered by
  * the platform). Then an idle check: a second running job with a subscriber and no devices is left
@@ -121,7 +121,8 @@ const doc = `# Live job events: latency to the owner
 Command: \`${command}\`. Machine: ${machine}; load average (1, 5, 15 min) ${load.before.join(", ")} before, ${load.after.join(", ")} after. Date: ${date}.
 
 A ${rounds}-round job with ${devices} Node devices (the task loop on push connections, a synthetic
-delta instead of training) under \`wrangler dev\` on loopback, followed by one owner's subscriber on
+delta instead of training, in a process of their own) under \`wrangler dev\` on loopback, followed
+by one owner's subscriber (\`JobEventSubscription\`, in the benchmark's process) on
 \`GET /v1/jobs/:id/events\`. Latency is the subscriber's clock on receipt minus the job's own stamp
 (same machine, one clock): the round record's \`closedAt\`, and the event's \`at\` (when the job
 published it). The ceiling is a keep-alive round trip on the same connection (ping answered by the

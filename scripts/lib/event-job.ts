@@ -1,7 +1,11 @@
-import { DeviceClient, JobEventSubscription, OwnerClient, runTaskLoop, type Trainer } from "@propius/edge-runtime";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { join } from "node:path";
+import { JobEventSubscription, type OwnerClient } from "@propius/edge-runtime";
 import { linearModel } from "@propius/edge-runtime/demo";
 import type { JobEvent, JobSpecInput, JobStatus } from "@propius/shared";
 import { nodeWebSocket } from "../../node-client/src/web-socket.js";
+import { ROOT } from "./local-control-plane.js";
 
 /** A round's close as a subscriber saw it: the job's timestamps and the subscriber's clock on receipt. */
 export interface ReceivedClose {
@@ -29,15 +33,12 @@ export function eventJobSpec(rounds: number, devices: number): JobSpecInput {
   return { name: "events", model: linearModel(4, 2), plan: { rounds, clientsPerRound: devices, overCommit: 1, roundDeadlineSeconds: 120, localSteps: 1 } };
 }
 
-/** A stand-in for local training: a small delta at once (the benchmark measures the platform, not tfjs). */
-const trainer: Trainer = async (_task, weights) => ({ delta: new Float32Array(weights.length).fill(0.01), examples: 10, trainLoss: 1 });
-
 /**
- * Runs a job of `rounds` rounds with `devices` Node devices (the task loop, on push connections)
- * while an owner's subscriber follows it live: the round-closed events are timed on receipt, and
+ * Runs a job of `rounds` rounds with `devices` Node devices (scripts/event-devices.ts: the task loop
+ * on push connections, in a process of their own) while an owner's subscriber follows it live: the round-closed events are timed on receipt, and
  * after each one `pingsPerClose` keep-alive round trips on the same connection give the ceiling.
  */
-export async function runEventJob(options: { url: string; owner: OwnerClient; apiKey: string; rounds: number; devices: number; pingsPerClose?: number; timeoutMs?: number }): Promise<EventJobRun> {
+export async function runEventJob(options: { url: string; owner: OwnerClient; apiKey: string; rounds: number; devices: number; pingsPerClose?: number; timeoutMs?: number; onDeviceOutput?: (text: string) => void }): Promise<EventJobRun> {
   const { url, owner, rounds, devices } = options;
   const spec = eventJobSpec(rounds, devices);
   const job = await owner.createJob(spec);
@@ -45,12 +46,11 @@ export async function runEventJob(options: { url: string; owner: OwnerClient; ap
   const closes: ReceivedClose[] = [];
   const pings: number[] = [];
   const subscription = await JobEventSubscription.open({ baseUrl: url, apiKey: options.apiKey, jobId: job.id, connector: nodeWebSocket() });
-  const abort = new AbortController();
-  const loops = Array.from({ length: devices }, async () => {
-    const client = new DeviceClient({ baseUrl: url });
-    await client.register({});
-    return runTaskLoop({ client, trainer, maxTasks: rounds, push: nodeWebSocket(), signal: abort.signal, pingIntervalMs: 0 });
-  });
+  const child = spawn(process.execPath, [join(ROOT, "scripts/run.mjs"), "scripts/event-devices.ts", "--url", url, "--devices", String(devices), "--tasks", String(rounds)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const output = (chunk: Buffer) => options.onDeviceOutput?.(chunk.toString());
+  child.stdout.on("data", output);
+  child.stderr.on("data", output);
+  const exited = once(child, "exit");
   try {
     await owner.setInitialModel(job, spec, new Float32Array(8));
     const deadline = Date.now() + (options.timeoutMs ?? 300_000);
@@ -68,8 +68,8 @@ export async function runEventJob(options: { url: string; owner: OwnerClient; ap
     }
     return { job, closes, events, final: await owner.status(job.id), pings };
   } finally {
-    abort.abort();
     subscription.close();
-    await Promise.allSettled(loops);
+    if (child.exitCode === null) child.kill("SIGTERM");
+    await exited;
   }
 }

@@ -2,9 +2,9 @@
  * `npm run bench:events`: how long a job's round-closed event takes to reach its owner. The control
  * plane runs under `wrangler dev` on loopback; a job of --rounds rounds runs with --devices Node
  * devices (the task loop on push connections, a synthetic delta instead of training, in a process of
- * their own) while an owner's subscriber, in this process, follows it on `GET /v1/jobs/:id/events`. Latency: the subscriber's clock on receipt minus
- * the round record's closedAt (the job's own stamp, same machine), and minus the event's publish
- * stamp. Ceiling, in the same run on the same connection: keep-alive round trips (ping answered by
+ * their own) while an owner's subscriber, in this process, follows it on `GET /v1/jobs/:id/events`.
+ * Latency: the subscriber's clock on receipt minus the round record's closedAt (the job's own stamp,
+ * same machine), and minus the event's publish stamp. Ceiling, in the same run on the same connection: keep-alive round trips (ping answered by
  * the platform). Then an idle check: a second running job with a subscriber and no devices is left
  * idle for --idle seconds; its object's counters say whether it left memory, and a cancel after
  * the idle period must still reach the subscriber.
@@ -39,7 +39,7 @@ const rounds = Number(args.rounds);
 const devices = Number(args.devices);
 const idleSeconds = Number(args.idle);
 const ADMIN_KEY = "events-admin-key";
-const command = `npm run bench:events -- ${process.argv.slice(2).join(" ")}`.trim();
+const command = ["npm run bench:events", ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : [])].join(" ");
 const loadBefore = loadavg();
 
 const script = await buildWorkerBundle();
@@ -68,6 +68,8 @@ try {
     inOrder,
     events: run.events.length,
     closes: run.closes,
+    /** Every event: type, the job's publish stamp, the subscriber's receipt. */
+    arrivals: run.events.map((e, i) => ({ type: e.type, seq: e.seq, at: e.at, receivedAt: run.arrivals[i] })),
   };
 
   if (idleSeconds > 0) {
@@ -132,7 +134,7 @@ the round closes ${result.inOrder ? "in order" : "OUT OF ORDER"}.
 ${table}
 
 p99 from a round closing to the subscriber: ${fmt(result.fromClose.p99)} ms, ${verdict} the 100 ms
-target. (With ${rounds} samples, p99 is the largest but one at most: it is the worst case here.)
+target. (With ${rounds} samples, p99 is the largest of them: the worst case of the run.)
 Workers' clocks advance at I/O, so \`closedAt\` may be stamped before the last CPU work of the
 close: the figures lean high, not low.
 

@@ -23,6 +23,8 @@ export interface EventJobRun {
   closes: ReceivedClose[];
   /** Every event received, in order. */
   events: JobEvent[];
+  /** The subscriber's clock on receipt of each event, in the same order. */
+  arrivals: number[];
   final: JobStatus;
   /** Keep-alive round trips on the subscriber's connection (ms), taken after each close. */
   pings: number[];
@@ -43,6 +45,7 @@ export async function runEventJob(options: { url: string; owner: OwnerClient; ap
   const spec = eventJobSpec(rounds, devices);
   const job = await owner.createJob(spec);
   const events: JobEvent[] = [];
+  const arrivals: number[] = [];
   const closes: ReceivedClose[] = [];
   const pings: number[] = [];
   const subscription = await JobEventSubscription.open({ baseUrl: url, apiKey: options.apiKey, jobId: job.id, connector: nodeWebSocket() });
@@ -60,13 +63,14 @@ export async function runEventJob(options: { url: string; owner: OwnerClient; ap
       if (!event) throw new Error(`no event within the time given; last seen: ${JSON.stringify(events.at(-1))}`);
       const receivedAt = Date.now();
       events.push(event);
+      arrivals.push(receivedAt);
       if (event.type === "round_closed") {
         closes.push({ round: event.round, seq: event.seq, closedAt: event.record.closedAt!, publishedAt: event.at, receivedAt });
         for (let i = 0; i < (options.pingsPerClose ?? 1); i++) pings.push(await subscription.ping());
       }
       done = (event.type === "state_changed" && event.to !== "running") || (event.type === "snapshot" && event.status.state !== "running" && event.status.state !== "pending_model");
     }
-    return { job, closes, events, final: await owner.status(job.id), pings };
+    return { job, closes, events, arrivals, final: await owner.status(job.id), pings };
   } finally {
     subscription.close();
     if (child.exitCode === null) child.kill("SIGTERM");

@@ -1,5 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import {
+  EVENTS_PING,
+  EVENTS_PONG,
+  EVENTS_PROTOCOL,
   PropiusError,
   allocateWeights,
   decodeWeights,
@@ -32,7 +35,6 @@ import { scheduleOf } from "../directory/directory-object.js";
 import { fromStream } from "../http/byte-stream.js";
 import { announceJob } from "../clients/announce.js";
 import { countersOf, type ObjectCounters } from "../diagnostics/object-counters.js";
-import { EVENTS_PING, EVENTS_PONG, EVENTS_PROTOCOL } from "@propius/shared";
 import { EventFanOut } from "./event-fan-out.js";
 import { JobEvents } from "./job-events.js";
 import { sqliteEventLog } from "./sqlite-event-log.js";

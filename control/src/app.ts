@@ -5,6 +5,7 @@ import { notFound, onError } from "./http/on-error.js";
 import { clientRoutes } from "./routes/clients.js";
 import { connectRoutes } from "./routes/connect.js";
 import { jobRoutes } from "./routes/jobs.js";
+import { jobEventRoutes } from "./routes/job-events.js";
 import { modelRoutes } from "./routes/models.js";
 import { tenantRoutes } from "./routes/tenants.js";
 import { updateRoutes } from "./routes/updates.js";
@@ -17,6 +18,7 @@ export function createApp() {
     .route("/", tenantRoutes)
     .route("/", updateRoutes)
     .route("/", jobRoutes)
+    .route("/", jobEventRoutes)
     .route("/", clientRoutes)
     .route("/", connectRoutes)
     .route("/", modelRoutes)

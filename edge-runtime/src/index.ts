@@ -7,3 +7,4 @@ export * from "./protocol/reachable.js";
 export * from "./task-failure.js";
 export * from "./protocol/push-session.js";
 export * from "./check-in-channel.js";
+export * from "./protocol/job-events.js";

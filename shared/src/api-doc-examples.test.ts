@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ERROR_STATUS } from "./errors.js";
 import { jobSpecSchema, withDerivedDefaults } from "./job-spec.js";
 import { evaluationReportSchema, taskFailureSchema } from "./protocol.js";
+import { jobEventSchema } from "./job-events.js";
 
 /**
  * docs/api.md's JSON examples are checked by the marker in their fence's info string (the doc
@@ -13,7 +14,7 @@ const fs: { readFileSync(path: URL, encoding: "utf8"): string } = await import(N
 const doc = fs.readFileSync(new URL("../../docs/api.md", import.meta.url), "utf8");
 const blocks = [...doc.matchAll(/^```json(?: ([\w-]+))?\n([\s\S]*?)^```$/gm)].map((m, i) => ({ marker: m[1], text: m[2], at: `block ${i + 1} (json ${m[1] ?? "without a marker"})` }));
 const marked = (marker: string) => blocks.filter((b) => b.marker === marker);
-const MARKERS = ["job-spec", "job-status", "error", "task-failure", "evaluation-report", "counters"];
+const MARKERS = ["job-spec", "job-status", "error", "task-failure", "evaluation-report", "counters", "job-event"];
 
 describe("the JSON examples in docs/api.md", () => {
   it("are all marked with what they are", () => {
@@ -51,7 +52,7 @@ describe("the JSON examples in docs/api.md", () => {
   });
 
   it("show device bodies that their schemas accept", () => {
-    const checks = [["task-failure", taskFailureSchema], ["evaluation-report", evaluationReportSchema]] as const;
+    const checks = [["task-failure", taskFailureSchema], ["evaluation-report", evaluationReportSchema], ["job-event", jobEventSchema]] as const;
     for (const [marker, schema] of checks) {
       expect(marked(marker).length, marker).toBeGreaterThan(0);
       for (const block of marked(marker)) expect(schema.safeParse(JSON.parse(block.text)).error?.issues ?? [], block.at).toEqual([]);

@@ -10,6 +10,8 @@ export const ERROR_STATUS = {
   invalid_model: 400,
   invalid_message: 400,
   unauthorized: 401,
+  subscription_invalid: 401,
+  subscription_expired: 401,
   forbidden: 403,
   ticket_invalid: 403,
   not_found: 404,

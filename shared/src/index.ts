@@ -16,3 +16,4 @@ export { BYTES_PER_VALUE, payloadByteLength } from "./codecs/index.js";
 export { halfBitsToFloat } from "./codecs/fp16.js";
 export { checkScales } from "./codecs/int8.js";
 export * from "./push.js";
+export * from "./job-events.js";

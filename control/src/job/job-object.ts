@@ -1,5 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import {
+  EVENTS_PING,
+  EVENTS_PONG,
+  EVENTS_PROTOCOL,
   PropiusError,
   allocateWeights,
   decodeWeights,
@@ -32,6 +35,12 @@ import { scheduleOf } from "../directory/directory-object.js";
 import { fromStream } from "../http/byte-stream.js";
 import { announceJob } from "../clients/announce.js";
 import { countersOf, type ObjectCounters } from "../diagnostics/object-counters.js";
+import { EventFanOut } from "./event-fan-out.js";
+import { JobEvents } from "./job-events.js";
+import { sqliteEventLog } from "./sqlite-event-log.js";
+
+/** The header by which the Worker tells a job whose (verified) event subscription it forwards. */
+export const EVENTS_TENANT_HEADER = "x-propius-tenant";
 
 const AGGREGATION_RETRY_MS = 5_000;
 
@@ -46,21 +55,25 @@ export interface ModelPointer {
  * the R2 model store. Every method answers with a Reply so error codes survive RPC.
  */
 export class JobObject extends DurableObject<Env> {
-  private core: JobCore;
+  private core!: JobCore;
+  private events!: JobEvents;
   private readonly models: ModelStore;
   private alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.core = this.openCore();
+    this.openCore();
     this.models = r2ModelStore(env.MODELS);
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(EVENTS_PING, EVENTS_PONG));
   }
 
-  /** The state machine over this object's SQLite storage (its tables created if missing). */
-  private openCore(): JobCore {
+  /** The state machine over this object's SQLite storage (its tables created if missing), and its live events. */
+  private openCore(): void {
     const store = new SqliteJobStore(this.ctx.storage.sql, this.ctx.storage);
     const deadlines = new Deadlines(store, { schedule: (at) => (this.alarmAt = at) });
-    return new JobCore(store, deadlines, { newTicket: randomToken, tickets: lazyTickets(() => secret(this.env.PROPIUS_TOKEN_SECRET, "PROPIUS_TOKEN_SECRET")) });
+    this.core = new JobCore(store, deadlines, { newTicket: randomToken, tickets: lazyTickets(() => secret(this.env.PROPIUS_TOKEN_SECRET, "PROPIUS_TOKEN_SECRET")) });
+    const fanOut = new EventFanOut(sqliteEventLog(this.ctx.storage.sql), () => this.ctx.getWebSockets());
+    this.events = new JobEvents(fanOut, { job: () => store.loadJob(), round: (r, a) => store.loadRound(r, a) }, () => this.core.status(null));
   }
 
   create(input: { id: string; tenant: string; spec: JobSpec }): Promise<Reply<JobStatus>> {
@@ -112,12 +125,13 @@ export class JobObject extends DurableObject<Env> {
 
   /** Buffered (FedBuff) jobs: the leave to fold an update into the current server step, with its staleness discount. */
   admitUpdate(input: { ticket: string; clientId: string; round: number }): Promise<Reply<Admission>> {
-    return this.run(() => this.core.admitUpdate(input, Date.now()));
+    return this.run(() => this.core.admitUpdate(input, Date.now())).then((answer) => this.noteRefusals([answer], [input.round]));
   }
 
   /** Counts a group of updates a shard has folded and written in one write; one answer each. */
   async commitFolds(records: FoldRecord[]): Promise<CommittedGroup> {
     const group = await this.run(() => this.core.commitFolds(records, Date.now()));
+    if (group.ok) this.noteRefusals(group.value.answers, records.map((r) => r.key.round));
     if (group.ok) return group.value;
     return { answers: records.map(() => group), closed: false };
   }
@@ -166,7 +180,9 @@ export class JobObject extends DurableObject<Env> {
   recordMetrics(tenant: string, round: number, metrics: { testAccuracy?: number; testLoss?: number }): Promise<Reply<RoundRecord>> {
     return this.run(() => {
       this.core.jobFor(tenant);
-      return this.core.recordMetrics(round, metrics);
+      const record = this.core.recordMetrics(round, metrics);
+      this.events.ownerEvaluation(this.core.jobFor(null).id, record, Date.now());
+      return record;
     });
   }
 
@@ -206,7 +222,8 @@ export class JobObject extends DurableObject<Env> {
       await this.ctx.storage.deleteAll();
       this.alarmAt = undefined;
       // Empty tables again: the object answers job_not_found from now on.
-      this.core = this.openCore();
+      this.openCore();
+      for (const ws of this.ctx.getWebSockets()) closeQuietly(ws, 1000, "the job was deleted");
       return { deleted: true as const, id: job.id };
     });
   }
@@ -217,6 +234,10 @@ export class JobObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    await this.events.observe(() => this.runAlarm(), Date.now);
+  }
+
+  private async runAlarm(): Promise<void> {
     await this.countUncommittedFolds();
     const before = this.core.jobFor(null).state;
     const retried = this.core.onAlarm(Date.now());
@@ -268,6 +289,8 @@ export class JobObject extends DurableObject<Env> {
         now: () => Date.now(),
       });
       if (closed) {
+        // Subscribers hear of the round's close before the directory does.
+        this.events.flush(Date.now());
         await directoryOf(this.env).setJobState(closed.job.id, closed.job.state, closed.job.round, closed.job.attempt);
         if (closed.job.state === "running") this.announce();
       }
@@ -286,8 +309,49 @@ export class JobObject extends DurableObject<Env> {
     this.ctx.waitUntil(announceJob(this.env, job.id));
   }
 
+  /** Publishes the refusals among a group's answers (the job's state did not change for them). */
+  private noteRefusals<T>(answers: Reply<T>[], rounds: number[]): Reply<T> {
+    if (answers.every((a) => a.ok)) return answers[0];
+    let job: { id: string };
+    try {
+      job = this.core.jobFor(null);
+    } catch {
+      return answers[0];
+    }
+    answers.forEach((answer, i) => answer.ok || this.events.refused(job.id, rounds[i], answer.error.code, Date.now()));
+    return answers[0];
+  }
+
+  /**
+   * An owner's event subscription (`GET /v1/jobs/:id/events`), forwarded by the Worker once it has
+   * checked the subscription token: a hibernatable WebSocket, sent the job's state (or the events
+   * it missed, `?since=`) and then every event. Keep-alive pings are answered by the platform, so
+   * an idle job with subscribers leaves memory while their connections stay open.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    const tenant = request.headers.get(EVENTS_TENANT_HEADER);
+    if (!tenant || request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response(null, { status: 400 });
+    const found = await reply(() => this.core.jobFor(tenant));
+    if (!found.ok) return Response.json({ error: found.error }, { status: 404 });
+    const since = Number(new URL(request.url).searchParams.get("since") ?? "NaN");
+    const [client, server] = Object.values(new WebSocketPair());
+    this.events.attach(() => (this.ctx.acceptWebSocket(server), server), found.value.id, Number.isSafeInteger(since) && since >= 0 ? since : null, Date.now());
+    return new Response(null, { status: 101, webSocket: client, headers: { "sec-websocket-protocol": EVENTS_PROTOCOL } });
+  }
+
+  /** Subscribers send keep-alive pings only (answered by the platform); anything else is ignored. */
+  override async webSocketMessage(): Promise<void> {}
+
+  override async webSocketClose(ws: WebSocket): Promise<void> {
+    closeQuietly(ws, 1000, "closed");
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    closeQuietly(ws, 1011, "connection error");
+  }
+
   private async run<T>(fn: () => T | Promise<T>): Promise<Reply<T>> {
-    const result = await reply(fn);
+    const result = await this.events.observe(() => reply(fn), Date.now);
     await this.flushAlarm();
     return result;
   }
@@ -299,6 +363,14 @@ export class JobObject extends DurableObject<Env> {
     this.alarmAt = undefined;
     if (at === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(at);
+  }
+}
+
+function closeQuietly(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason);
+  } catch {
+    /* already closed */
   }
 }
 

@@ -92,6 +92,8 @@ describe("propius, the owner CLI, against wrangler dev with a Node device", () =
     const listed: JobSummary[] = JSON.parse(await ok(["jobs", "ls", "--json"]));
     expect(listed.map((j) => [j.id, j.name])).toEqual([[created.id, "cli-job"]]);
 
+    // Followed live from before the device starts until the job is done: the follow exits by itself then.
+    const following = propius(["jobs", "follow", created.id]);
     device = spawn(process.execPath, [deviceEntry, "--url", plane.url, "--data", join(ROOT, "docs/examples/tabular-mlp/device-1"), "--state", join(dir, "device"), "--max-idle", "120"], { stdio: ["ignore", "pipe", "pipe"] });
     device.stdout!.on("data", (chunk) => (deviceOutput += chunk));
     device.stderr!.on("data", (chunk) => (deviceOutput += chunk));
@@ -105,6 +107,16 @@ describe("propius, the owner CLI, against wrangler dev with a Node device", () =
     expect(status.state, deviceOutput).toBe("done");
     expect(status.rounds.filter((r) => r.status === "closed").map((r) => [r.round, r.reported])).toEqual([[1, 1], [2, 1]]);
     expect(status.modelVersion).toBe(2);
+    const followed = await following;
+    expect(followed.code, followed.stdout + followed.stderr).toBe(0);
+    const lines = followed.stdout.trim().split("\n").map((line) => line.replace(/^\d\d:\d\d:\d\d\.\d{3}  /, ""));
+    expect(lines[0]).toBe(`${created.id} (cli-job): running, round 1 of 2, model v0 ${created.modelHash!.slice(0, 12)}`);
+    const at = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
+    expect(at(/^round 1 reported \[#{20}\] 1\/1$/)).toBeGreaterThan(0);
+    expect(at(/^round 1 closed after \d+\.\d s: 1 reports, train-loss \d\.\d{4}, model [0-9a-f]{12}$/)).toBeGreaterThan(at(/^round 1 reported/));
+    expect(at(/^round 2 opened for 1 devices/)).toBeGreaterThan(at(/^round 1 closed/));
+    expect(at(/^round 2 closed after/)).toBeGreaterThan(at(/^round 2 opened/));
+    expect(lines.at(-1)).toBe("job running -> done");
     const shown = await ok(["jobs", "show", created.id]);
     expect(shown).toContain(`${created.id} (cli-job): done, round 2 of 2, model v2 ${status.modelHash!.slice(0, 12)}`);
     expect(shown).toMatch(/^\s+2\s+0\s+closed\s+1\s+1\s+1\s+0\s+\d\.\d{4}\s+\d\.\d{4}\s+-\s+\d+\.\d$/m);

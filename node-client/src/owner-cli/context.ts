@@ -1,4 +1,4 @@
-import { OwnerClient, type FetchLike, type HttpOptions } from "@propius/edge-runtime";
+import { OwnerClient, type FetchLike, type HttpOptions, type WebSocketConnector } from "@propius/edge-runtime";
 import type { OptionValues } from "./command.js";
 import { CliError } from "./cli-error.js";
 import { DEFAULT_URL, configPath, normalUrl, readConfig, type OwnerConfig } from "./config.js";
@@ -11,6 +11,8 @@ export interface CliIo {
   /** A secret typed or piped in (login's API key when `--key` is not given): the first line of stdin. */
   readSecret(prompt: string): Promise<string>;
   fetch?: FetchLike;
+  /** Opens WebSockets (`jobs follow`); the `ws` package or Node's own when unset. */
+  connector?: WebSocketConnector;
 }
 
 /**
@@ -51,12 +53,17 @@ export class Context {
     return { baseUrl: await this.url(), fetch: this.io.fetch, attempts: ATTEMPTS };
   }
 
-  /** The owner SDK with `PROPIUS_API_KEY`, else the key stored by `propius login` for this control plane. */
+  /** `PROPIUS_API_KEY`, else the key stored by `propius login` for this control plane. */
+  async apiKey(): Promise<string> {
+    const url = await this.url();
+    const apiKey = this.io.env.PROPIUS_API_KEY || (await this.loadConfig()).keys[url];
+    if (!apiKey) throw new CliError(`not logged in to ${url}: run \`propius login --url ${url}\` (or set PROPIUS_API_KEY)`);
+    return apiKey;
+  }
+
+  /** The owner SDK with the key for this control plane. */
   async owner(): Promise<OwnerClient> {
-    const options = await this.httpOptions();
-    const apiKey = this.io.env.PROPIUS_API_KEY || (await this.loadConfig()).keys[options.baseUrl];
-    if (!apiKey) throw new CliError(`not logged in to ${options.baseUrl}: run \`propius login --url ${options.baseUrl}\` (or set PROPIUS_API_KEY)`);
-    return new OwnerClient({ ...options, apiKey });
+    return new OwnerClient({ ...(await this.httpOptions()), apiKey: await this.apiKey() });
   }
 
   /** Prints a command's answer: `value` as JSON with `--json`, else the human text. */

@@ -162,3 +162,25 @@ export async function weightsOf(response: Response): Promise<number[]> {
   expect(response.status).toBe(200);
   return Array.from(new Float32Array(await response.arrayBuffer()));
 }
+
+/**
+ * The text frames a WebSocket (accepted in the test) is sent, in order: `nextFrame` gives the next
+ * one, waiting for it up to `timeoutMs`.
+ */
+export function frameQueue(ws: WebSocket): (timeoutMs?: number) => Promise<string> {
+  const frames: string[] = [];
+  const waiters: ((frame: string) => void)[] = [];
+  ws.addEventListener("message", (event) => {
+    const frame = String(event.data);
+    const waiter = waiters.shift();
+    if (waiter) waiter(frame);
+    else frames.push(frame);
+  });
+  return (timeoutMs = 10_000) =>
+    new Promise<string>((resolve, reject) => {
+      const queued = frames.shift();
+      if (queued !== undefined) return resolve(queued);
+      const timer = setTimeout(() => reject(new Error("no frame came")), timeoutMs);
+      waiters.push((frame) => (clearTimeout(timer), resolve(frame)));
+    });
+}

@@ -1,7 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { PUSH_PROTOCOL, TICKET_HEADER, type PushMessage, type Task } from "@propius/shared";
-import { api, cancelRunningJobs, createJob, createTenant, delta, expectError, expectJson, registerClient, runningJob, seedModel, taskFor, uploadDelta, waitForRound } from "../../test/fixtures.js";
+import { api, cancelRunningJobs, createJob, createTenant, delta, expectError, expectJson, registerClient, runningJob, seedModel, taskFor, uploadDelta, waitForRound, frameQueue } from "../../test/fixtures.js";
 
 afterEach(cancelRunningJobs);
 
@@ -12,21 +12,7 @@ async function connect(token: string) {
   expect(response.headers.get("sec-websocket-protocol")).toBe(PUSH_PROTOCOL);
   const ws = response.webSocket!;
   ws.accept();
-  const frames: string[] = [];
-  const waiters: ((frame: string) => void)[] = [];
-  ws.addEventListener("message", (event) => {
-    const frame = String(event.data);
-    const waiter = waiters.shift();
-    if (waiter) waiter(frame);
-    else frames.push(frame);
-  });
-  const nextFrame = (timeoutMs = 10_000) =>
-    new Promise<string>((resolve, reject) => {
-      const queued = frames.shift();
-      if (queued !== undefined) return resolve(queued);
-      const timer = setTimeout(() => reject(new Error("no frame came")), timeoutMs);
-      waiters.push((frame) => (clearTimeout(timer), resolve(frame)));
-    });
+  const nextFrame = frameQueue(ws);
   const next = async () => JSON.parse(await nextFrame()) as PushMessage;
   const checkIn = (id: number) => ws.send(JSON.stringify({ type: "checkin", id, attributes: { platform: "test" } }));
   return { ws, next, nextFrame, checkIn };

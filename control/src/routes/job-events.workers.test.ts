@@ -1,7 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { EVENTS_PROTOCOL, TICKET_HEADER, jobEventSchema, type EventsToken, type JobEvent } from "@propius/shared";
-import { api, cancelRunningJobs, createJob, createTenant, delta, expectError, expectJson, registerClient, runningJob, taskFor, testEnv, uploadDelta, waitForRound } from "../../test/fixtures.js";
+import { api, cancelRunningJobs, createJob, createTenant, delta, expectError, expectJson, registerClient, runningJob, taskFor, testEnv, uploadDelta, waitForRound, frameQueue } from "../../test/fixtures.js";
 import { signSubscription } from "../auth/subscriptions.js";
 
 afterEach(cancelRunningJobs);
@@ -18,21 +18,7 @@ async function subscribe(apiKey: string, jobId: string, since?: number) {
   expect(response.headers.get("sec-websocket-protocol")).toBe(EVENTS_PROTOCOL);
   const ws = response.webSocket!;
   ws.accept();
-  const frames: string[] = [];
-  const waiters: ((frame: string) => void)[] = [];
-  ws.addEventListener("message", (event) => {
-    const frame = String(event.data);
-    const waiter = waiters.shift();
-    if (waiter) waiter(frame);
-    else frames.push(frame);
-  });
-  const nextFrame = (timeoutMs = 10_000) =>
-    new Promise<string>((resolve, reject) => {
-      const queued = frames.shift();
-      if (queued !== undefined) return resolve(queued);
-      const timer = setTimeout(() => reject(new Error("no frame came")), timeoutMs);
-      waiters.push((frame) => (clearTimeout(timer), resolve(frame)));
-    });
+  const nextFrame = frameQueue(ws);
   const next = async () => jobEventSchema.parse(JSON.parse(await nextFrame())) as JobEvent;
   /** Events until one of `type` (included). */
   const until = async (type: JobEvent["type"]) => {

@@ -23,14 +23,8 @@ interface SocketState {
   offered?: OfferedJobs | null;
 }
 import { countersOf, type ObjectCounters } from "../diagnostics/object-counters.js";
-import { ShardTally } from "../metrics/shard-tally.js";
-import type { ShardReport } from "../directory/directory-object.js";
+import { ShardMetrics } from "../metrics/shard-metrics.js";
 
-/**
- * A shard with counts to report sends them on its alarm, at most this long after the first: one
- * directory call per active shard per interval, off the check-in's path.
- */
-const METRICS_FLUSH_MS = 10_000;
 
 /**
  * One client-manager shard: a thin Durable Object adapter over ClientManager and PushHub, with
@@ -46,9 +40,7 @@ export class ClientManagerObject extends DurableObject<Env> {
   /** The alarm as this isolate last set or read it (undefined: not known yet). */
   private alarmAt: number | null | undefined;
   private prunedAt = 0;
-  private tally: ShardTally | undefined;
-  /** When this isolate last reported its registry size and eligible devices. */
-  private gaugesAt = 0;
+  private metrics: ShardMetrics | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -74,7 +66,12 @@ export class ClientManagerObject extends DurableObject<Env> {
 
   /** A job has news for waiting devices (a round opened, a slot freed): push them what they would check in for. */
   announce(jobId: string): Promise<Reply<Recheck>> {
-    return reply(() => this.recheck(jobId));
+    return reply(async () => {
+      const result = await this.recheck(jobId);
+      // Devices it bound are counted: the alarm reports them.
+      await this.armMetrics();
+      return result;
+    });
   }
 
   /** A push connection, forwarded by the Worker once it has verified the device's token. */
@@ -122,38 +119,14 @@ export class ClientManagerObject extends DurableObject<Env> {
     // The alarm may have been set for a wait that an announcement has ended since: then only the next one is set.
     if (hub.recheckDue(now)) await this.recheck();
     else await this.scheduleRecheck();
-    await this.flushMetrics(now);
+    await this.metrics?.flush(manager, now);
     await this.alarmBy(now + manager.attributeTtlMs);
   }
 
-  /** After activity: the alarm reports the counts (and, every flush interval, the figures) within METRICS_FLUSH_MS. */
+  /** After activity: the alarm reports the shard's counts and figures within a flush interval (see ShardMetrics). */
   private async armMetrics(): Promise<void> {
-    const now = Date.now();
-    if (this.tally?.pending || now - this.gaugesAt >= METRICS_FLUSH_MS) await this.alarmBy(now + METRICS_FLUSH_MS);
-  }
-
-  /**
-   * The shard's report for the directory, when it has counts to send or its figures are a flush
-   * interval old: its counter batches, its registry size and its eligible devices per job.
-   */
-  private metricsReport(now: number): ShardReport | null {
-    if (!this.built || !this.tally || (!this.tally.pending && now - this.gaugesAt < METRICS_FLUSH_MS)) return null;
-    this.gaugesAt = now;
-    const { manager } = this.built;
-    manager.sampleSupplyNow(now);
-    return { batches: this.tally.take(), gauges: { shard: this.ctx.id.toString(), devices: manager.registeredDevices(), ...manager.eligibleByJob() } };
-  }
-
-  /** Sends what the alarm finds waiting; a failed report is sent again with the next one. */
-  private async flushMetrics(now: number): Promise<void> {
-    const report = this.metricsReport(now);
-    if (!report) return;
-    try {
-      await directoryOf(this.env).reportShard(report);
-      this.tally?.acknowledge(report.batches);
-    } catch (error) {
-      console.error("could not report this shard's metrics; they go with the next report", error);
-    }
+    const at = this.metrics?.dueAt(Date.now());
+    if (at != null) await this.alarmBy(at);
   }
 
   /** Binds waiting devices now (after an announcement, or when a wait is up), and notes when to look again. */
@@ -180,12 +153,12 @@ export class ClientManagerObject extends DurableObject<Env> {
   /** Built on first use, inside a reply, so that a configuration error reaches the caller with its code. */
   private parts(): { manager: ClientManager; hub: PushHub } {
     if (this.built) return this.built;
-    this.tally = new ShardTally(`${this.ctx.id.toString()}/${crypto.randomUUID()}`);
+    this.metrics = new ShardMetrics(this.ctx.id.toString(), (report) => directoryOf(this.env).reportShard(report));
     const manager = new ClientManager({
       registry: new SqliteClientRegistry(this.ctx.storage.sql),
       policy: schedulingPolicy(this.env),
       loadJobs: () => directoryOf(this.env).scheduledJobs(),
-      tally: this.tally,
+      tally: this.metrics.tally,
       claim: (jobId, clientId) => claim(this.env, jobId, clientId),
       config: { viewTtlMs: viewTtlMs(this.env) },
       connected: () => this.waitingClients(),

@@ -96,8 +96,9 @@ export class ClientManager {
     this.random = deps.random ?? Math.random;
   }
 
-  async checkIn(clientId: string, attributes: Attributes, now: number, accept?: string): Promise<CheckInReply> {
-    this.deps.tally?.checkIn("http");
+  /** A device checks in with its attributes, over HTTP or on its push connection (`transport`, for the metrics). */
+  async checkIn(clientId: string, attributes: Attributes, now: number, accept?: string, transport: "http" | "push" = "http"): Promise<CheckInReply> {
+    this.deps.tally?.checkIn(transport);
     return this.checkInAs(this.heardFrom(clientId, attributes, now), now, accept);
   }
 

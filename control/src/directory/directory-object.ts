@@ -5,15 +5,9 @@ import { reply, type Reply } from "../job/reply.js";
 import type { ScheduledJob } from "../clients/client-manager.js";
 import type { SqlPort } from "../storage/sql-port.js";
 import { countWrites, countersOf, type ObjectCounters } from "../diagnostics/object-counters.js";
-import { MetricsLedger, type ShardGauges, type SupplySeen } from "../metrics/metrics-ledger.js";
+import { MetricsLedger, type ShardReport, type SupplySeen } from "../metrics/metrics-ledger.js";
 import type { MetricBatch } from "../metrics/metric-batch.js";
 import type { Exposition } from "../metrics/prometheus-text.js";
-
-/** What a client-manager shard reports: its counter batches, and its figures when due. */
-export interface ShardReport {
-  batches: MetricBatch[];
-  gauges?: ShardGauges;
-}
 
 /** A shard's eligible counts older than this no longer count as devices seen (two supply windows). */
 const SUPPLY_MAX_AGE_MS = 120_000;

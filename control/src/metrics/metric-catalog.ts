@@ -20,7 +20,7 @@ const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
 export const METRICS = {
   propius_rounds_closed_total: { type: "counter", scope: "job", help: "Round attempts that closed with a new model." },
   propius_round_retries_total: { type: "counter", scope: "job", help: "Round attempts retried: too few reports by their deadline." },
-  propius_updates_accepted_total: { type: "counter", scope: "job", help: "Updates counted into a closed or retried round attempt." },
+  propius_updates_accepted_total: { type: "counter", scope: "job", help: "Updates counted into round attempts that ended (closed, retried or cancelled)." },
   propius_updates_refused_total: { type: "counter", scope: "job", help: "Uploads of updates refused, by error code." },
   propius_device_failures_total: { type: "counter", scope: "job", help: "Tasks a device reported it could not do, by failure code." },
   propius_device_leases_expired_total: { type: "counter", scope: "job", help: "Bound devices whose lease ran out with neither an update nor a failure." },

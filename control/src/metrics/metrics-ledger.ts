@@ -29,6 +29,12 @@ export interface ShardGauges {
   windowSeconds?: number;
 }
 
+/** What a client-manager shard reports on its alarm: its counter batches and its figures. */
+export interface ShardReport {
+  batches: MetricBatch[];
+  gauges?: ShardGauges;
+}
+
 /** The eligible devices the shards saw for a job, summed over their latest reports that are recent enough. */
 export interface SupplySeen {
   eligibleDevices: number;

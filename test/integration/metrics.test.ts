@@ -108,7 +108,7 @@ describe("GET /metrics under wrangler dev, during a running job", () => {
       expect(sample(final, "propius_aggregation_duration_seconds_count", labels)).toBe(ROUNDS);
       expect(sample(final, "propius_jobs", { tenant: "metrics", state: "done" })).toBe(1);
 
-      // The shards report check-ins and bindings on their alarm, within about ten seconds: as many bindings as the job counted.
+      // The shards report check-ins and bindings on their alarm, within about five seconds: as many bindings as the job counted.
       const bound = status.rounds.reduce((n, r) => n + r.bound, 0);
       const operator = await (async () => {
         for (let i = 0; ; i++) {

@@ -23,7 +23,7 @@ interface SocketState {
   offered?: OfferedJobs | null;
 }
 import { countersOf, type ObjectCounters } from "../diagnostics/object-counters.js";
-import { ShardMetrics } from "../metrics/shard-metrics.js";
+import { ShardMetrics, metricsFlushMs } from "../metrics/shard-metrics.js";
 
 
 /**
@@ -153,7 +153,7 @@ export class ClientManagerObject extends DurableObject<Env> {
   /** Built on first use, inside a reply, so that a configuration error reaches the caller with its code. */
   private parts(): { manager: ClientManager; hub: PushHub } {
     if (this.built) return this.built;
-    this.metrics = new ShardMetrics(this.ctx.id.toString(), (report) => directoryOf(this.env).reportShard(report));
+    this.metrics = new ShardMetrics(this.ctx.id.toString(), (report) => directoryOf(this.env).reportShard(report), metricsFlushMs(this.env));
     const manager = new ClientManager({
       registry: new SqliteClientRegistry(this.ctx.storage.sql),
       policy: schedulingPolicy(this.env),

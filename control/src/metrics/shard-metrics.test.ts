@@ -7,7 +7,7 @@ const figures: ShardFigures = { sampleSupplyNow: () => undefined, registeredDevi
 describe("a shard's metrics", () => {
   it("asks for its alarm a flush interval after activity, and reports its counts and figures then", async () => {
     const sent: ShardReport[] = [];
-    const metrics = new ShardMetrics("shard-1", async (report) => void sent.push(report), "i");
+    const metrics = new ShardMetrics("shard-1", async (report) => void sent.push(report), METRICS_FLUSH_MS, "i");
     // Never reported: the figures are due.
     expect(metrics.dueAt(100_000)).toBe(100_000 + METRICS_FLUSH_MS);
     metrics.tally.checkIn("http");
@@ -17,8 +17,9 @@ describe("a shard's metrics", () => {
       gauges: { shard: "shard-1", devices: 3, eligible: { job_a: 2 }, windowSeconds: 60 },
     }]);
     // Nothing new within the interval: no alarm wanted, and an alarm for another duty reports nothing.
-    expect(metrics.dueAt(105_000)).toBeNull();
-    await metrics.flush(figures, 105_000);
+    const soon = 100_000 + METRICS_FLUSH_MS / 2;
+    expect(metrics.dueAt(soon)).toBeNull();
+    await metrics.flush(figures, soon);
     expect(sent).toHaveLength(1);
     // Figures alone are due again once the interval has passed.
     expect(metrics.dueAt(100_000 + METRICS_FLUSH_MS)).not.toBeNull();
@@ -30,7 +31,7 @@ describe("a shard's metrics", () => {
     const metrics = new ShardMetrics("shard-1", async (report) => {
       sent.push(report);
       if (fail) throw new Error("the directory is unreachable");
-    }, "i");
+    }, METRICS_FLUSH_MS, "i");
     metrics.tally.bound("job_a", "irs");
     await metrics.flush(figures, 1_000);
     fail = false;

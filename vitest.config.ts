@@ -36,7 +36,8 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               // Tests create a job and check in at once: shards read the job list afresh every time.
-              bindings: { PROPIUS_ADMIN_KEY: "test-admin-key", PROPIUS_TOKEN_SECRET: "test-token-secret", MAX_UPLOAD_BYTES: "2000000", SCHEDULER_VIEW_TTL_MS: "0" },
+              // Shards report their metrics when a test fires their alarm, not by themselves mid-test.
+              bindings: { PROPIUS_ADMIN_KEY: "test-admin-key", PROPIUS_TOKEN_SECRET: "test-token-secret", MAX_UPLOAD_BYTES: "2000000", SCHEDULER_VIEW_TTL_MS: "0", METRICS_FLUSH_MS: "600000" },
             },
           }),
         ],

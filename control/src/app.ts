@@ -10,6 +10,7 @@ import { modelRoutes } from "./routes/models.js";
 import { tenantRoutes } from "./routes/tenants.js";
 import { updateRoutes } from "./routes/updates.js";
 import { adminRoutes } from "./routes/admin.js";
+import { metricsRoutes } from "./routes/metrics.js";
 
 /** The control plane's HTTP API (v1). */
 export function createApp() {
@@ -23,6 +24,7 @@ export function createApp() {
     .route("/", connectRoutes)
     .route("/", modelRoutes)
     .route("/", adminRoutes)
+    .route("/", metricsRoutes)
     .notFound(notFound)
     .onError(onError);
 }

@@ -22,4 +22,6 @@ export interface Env {
   CLIENT_SHARDS?: string;
   /** How long a shard reuses the list of running jobs, in ms (default 1000). */
   SCHEDULER_VIEW_TTL_MS?: string;
+  /** How soon after activity a client-manager shard reports its metrics, in ms (default 5000). */
+  METRICS_FLUSH_MS?: string;
 }

@@ -102,6 +102,15 @@ export function jobStatus(apiKey: string, jobId: string): Promise<JobStatus> {
   return expectJson(api(`/v1/jobs/${jobId}`, { token: apiKey }));
 }
 
+/**
+ * The job's status without its starvation figures: what a request can change. The figures observe
+ * the devices about and move when a client-manager shard reports (on its alarm), whatever the request.
+ */
+export async function jobRecord(apiKey: string, jobId: string): Promise<Omit<JobStatus, "starvation">> {
+  const { starvation: _observed, ...status } = await jobStatus(apiKey, jobId);
+  return status;
+}
+
 export function registerClient(): Promise<{ clientId: string; token: string }> {
   return expectJson(api("/v1/clients", { json: {} }), 201);
 }

@@ -192,4 +192,24 @@ export interface JobStatus {
   /** The whole spec the job runs with, every default filled in. */
   spec: JobSpec;
   rounds: RoundRecord[];
+  /** Whether the job's rounds can fill: in `GET /v1/jobs/:id` while the job is running, absent otherwise. */
+  starvation?: Starvation;
+}
+
+/**
+ * A running job's supply of devices against what its rounds need: starved when fewer eligible
+ * devices were seen within the window than a round attempt needs reports to close.
+ */
+export interface Starvation {
+  starved: boolean;
+  /** Devices the client-manager shards heard from within `windowSeconds` that meet the job's public constraints. */
+  eligibleDevices: number;
+  windowSeconds: number;
+  /** The current round's demand, and the reports it needs to close (demand x minReportFraction, rounded up). */
+  demand: number;
+  minimumReports: number;
+  /** Attempts of the current round retried so far (each came to its deadline with too few reports). */
+  attemptsRetried: number;
+  /** When the latest shard report counted was made (epoch ms; null when no shard has reported recently). */
+  measuredAt: number | null;
 }

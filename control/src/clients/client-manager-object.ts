@@ -23,6 +23,8 @@ interface SocketState {
   offered?: OfferedJobs | null;
 }
 import { countersOf, type ObjectCounters } from "../diagnostics/object-counters.js";
+import { ShardMetrics, metricsFlushMs } from "../metrics/shard-metrics.js";
+
 
 /**
  * One client-manager shard: a thin Durable Object adapter over ClientManager and PushHub, with
@@ -38,6 +40,7 @@ export class ClientManagerObject extends DurableObject<Env> {
   /** The alarm as this isolate last set or read it (undefined: not known yet). */
   private alarmAt: number | null | undefined;
   private prunedAt = 0;
+  private metrics: ShardMetrics | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -48,17 +51,27 @@ export class ClientManagerObject extends DurableObject<Env> {
     return reply(async () => {
       const answer = await this.parts().manager.checkIn(clientId, attributes, Date.now(), accept);
       await this.alarmBy(Date.now() + this.parts().manager.attributeTtlMs);
+      await this.armMetrics();
       return answer;
     });
   }
 
   ping(clientId: string, attributes?: Attributes): Promise<Reply<{ known: boolean; ttlMs: number }>> {
-    return reply(() => this.parts().manager.ping(clientId, Date.now(), attributes));
+    return reply(async () => {
+      const answer = this.parts().manager.ping(clientId, Date.now(), attributes);
+      await this.armMetrics();
+      return answer;
+    });
   }
 
   /** A job has news for waiting devices (a round opened, a slot freed): push them what they would check in for. */
   announce(jobId: string): Promise<Reply<Recheck>> {
-    return reply(() => this.recheck(jobId));
+    return reply(async () => {
+      const result = await this.recheck(jobId);
+      // Devices it bound are counted: the alarm reports them.
+      await this.armMetrics();
+      return result;
+    });
   }
 
   /** A push connection, forwarded by the Worker once it has verified the device's token. */
@@ -79,6 +92,7 @@ export class ClientManagerObject extends DurableObject<Env> {
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     await this.parts().hub.receive(this.pushSocket(ws), message, Date.now());
     await this.scheduleRecheck();
+    await this.armMetrics();
   }
 
   override async webSocketClose(ws: WebSocket): Promise<void> {
@@ -105,7 +119,14 @@ export class ClientManagerObject extends DurableObject<Env> {
     // The alarm may have been set for a wait that an announcement has ended since: then only the next one is set.
     if (hub.recheckDue(now)) await this.recheck();
     else await this.scheduleRecheck();
+    await this.metrics?.flush(manager, now);
     await this.alarmBy(now + manager.attributeTtlMs);
+  }
+
+  /** After activity: the alarm reports the shard's counts and figures within a flush interval (see ShardMetrics). */
+  private async armMetrics(): Promise<void> {
+    const at = this.metrics?.dueAt(Date.now());
+    if (at != null) await this.alarmBy(at);
   }
 
   /** Binds waiting devices now (after an announcement, or when a wait is up), and notes when to look again. */
@@ -132,10 +153,12 @@ export class ClientManagerObject extends DurableObject<Env> {
   /** Built on first use, inside a reply, so that a configuration error reaches the caller with its code. */
   private parts(): { manager: ClientManager; hub: PushHub } {
     if (this.built) return this.built;
+    this.metrics = new ShardMetrics(this.ctx.id.toString(), (report) => directoryOf(this.env).reportShard(report), metricsFlushMs(this.env));
     const manager = new ClientManager({
       registry: new SqliteClientRegistry(this.ctx.storage.sql),
       policy: schedulingPolicy(this.env),
       loadJobs: () => directoryOf(this.env).scheduledJobs(),
+      tally: this.metrics.tally,
       claim: (jobId, clientId) => claim(this.env, jobId, clientId),
       config: { viewTtlMs: viewTtlMs(this.env) },
       connected: () => this.waitingClients(),

@@ -3,6 +3,7 @@ import type { DeviceView, JobView, Policy, Random, SchedulerView, SupplySample }
 import { slotCapacity } from "../job/round-slots.js";
 import { jitter } from "../scheduling/jitter.js";
 import type { Binding, ClientRegistry } from "./client-registry.js";
+import type { ShardTally } from "../metrics/shard-tally.js";
 
 /** A running job as the directory lists it for scheduling. */
 export interface ScheduledJob {
@@ -57,6 +58,8 @@ export interface ClientManagerDeps {
   config?: Partial<ClientManagerConfig>;
   /** Devices holding a push connection while they wait: they count as seen now in the supply estimate. */
   connected?: () => Iterable<string>;
+  /** Where check-ins and bindings are counted for `GET /metrics`. */
+  tally?: ShardTally;
 }
 
 /** A retry time in whole milliseconds, spread by +/- 20 %. */
@@ -93,7 +96,9 @@ export class ClientManager {
     this.random = deps.random ?? Math.random;
   }
 
-  async checkIn(clientId: string, attributes: Attributes, now: number, accept?: string): Promise<CheckInReply> {
+  /** A device checks in with its attributes, over HTTP or on its push connection (`transport`, for the metrics). */
+  async checkIn(clientId: string, attributes: Attributes, now: number, accept?: string, transport: "http" | "push" = "http"): Promise<CheckInReply> {
+    this.deps.tally?.checkIn(transport);
     return this.checkInAs(this.heardFrom(clientId, attributes, now), now, accept);
   }
 
@@ -102,6 +107,7 @@ export class ClientManager {
     const record = this.deps.registry.get(clientId);
     if (!record) return null;
     // Its attributes are as stored and its connection keeps it counted: nothing is written.
+    this.deps.tally?.checkIn("push");
     const device = deviceView(clientId, record.attributes);
     this.recent.set(clientId, { view: device, lastSeen: now });
     return this.checkInAs(device, now);
@@ -198,6 +204,30 @@ export class ClientManager {
     return this.deps.registry.prune(before);
   }
 
+  /** Takes a new sample of the devices seen within the supply window (the view takes one as it refreshes). */
+  sampleSupplyNow(now: number): void {
+    this.supply = this.sampleSupply(now);
+  }
+
+  /**
+   * Per running job, the devices seen within the supply window (as of the last sample) that meet its
+   * public constraints: what the job's starvation figures count.
+   */
+  eligibleByJob(): { eligible: Record<string, number>; windowSeconds: number } {
+    const eligible: Record<string, number> = {};
+    for (const job of this.jobs?.list ?? []) {
+      let n = 0;
+      for (const device of this.supply.devices) if (meetsConstraints(device.attributes, job.constraints)) n += 1;
+      eligible[job.id] = n;
+    }
+    return { eligible, windowSeconds: this.config.supplySpanMs / 1000 };
+  }
+
+  /** Devices in this shard's registry. */
+  registeredDevices(): number {
+    return this.deps.registry.count();
+  }
+
   get attributeTtlMs(): number {
     return this.config.attributeTtlMs;
   }
@@ -220,7 +250,9 @@ export class ClientManager {
   private async bind(clientId: string, jobId: string, now: number, kept: Binding | null): Promise<{ kind: "task"; reply: CheckInReply } | { kind: "wait"; wait: Wait }> {
     const answer = await this.deps.claim(jobId, clientId);
     if (answer.kind === "task") {
-      const boundAt = kept?.jobId === jobId && kept.round === answer.task.round ? kept.boundAt : now;
+      const renewed = kept?.jobId === jobId && kept.round === answer.task.round;
+      const boundAt = renewed ? kept.boundAt : now;
+      if (!renewed) this.deps.tally?.bound(jobId, this.deps.policy.name);
       this.deps.registry.setBinding(clientId, { jobId, round: answer.task.round, boundAt, leaseUntil: answer.task.deadline });
       return { kind: "task", reply: { status: "task", task: answer.task } };
     }

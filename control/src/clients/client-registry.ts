@@ -31,6 +31,8 @@ export interface ClientRegistry {
   setBinding(clientId: string, binding: Binding | null): void;
   /** Removes devices (and their bindings) not heard from since `before`; returns how many. */
   prune(before: number): number;
+  /** Devices registered (not pruned yet). */
+  count(): number;
 }
 
 export class MemoryClientRegistry implements ClientRegistry {
@@ -64,6 +66,10 @@ export class MemoryClientRegistry implements ClientRegistry {
   setBinding(clientId: string, binding: Binding | null): void {
     if (binding) this.bindings.set(clientId, { ...binding });
     else this.bindings.delete(clientId);
+  }
+
+  count(): number {
+    return this.records.size;
   }
 
   prune(before: number): number {

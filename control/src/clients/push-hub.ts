@@ -68,7 +68,7 @@ export class PushHub {
       const { attributes, accept } = parseWith(pushCheckInSchema, body);
       // A device that checks in has answered its last offer (taken one, or looks again).
       socket.setOffered(null);
-      this.deliver(socket, await this.manager.checkIn(socket.clientId, attributes, now, accept), now, id);
+      this.deliver(socket, await this.manager.checkIn(socket.clientId, attributes, now, accept, "push"), now, id);
     } catch (error) {
       if (!(error instanceof PropiusError)) throw error;
       socket.send({ type: "error", id, ...error.toBody() });

@@ -81,6 +81,10 @@ export class SqliteClientRegistry implements ClientRegistry {
     );
   }
 
+  count(): number {
+    return Number(this.sql.exec("SELECT COUNT(*) AS n FROM clients").toArray()[0].n);
+  }
+
   prune(before: number): number {
     this.sql.exec("DELETE FROM bindings WHERE client_id IN (SELECT id FROM clients WHERE last_seen < ?)", before);
     const pruned = this.sql.exec("DELETE FROM clients WHERE last_seen < ? RETURNING id", before).toArray();

@@ -12,6 +12,7 @@ export function countObjectCalls(): void {
   });
   countCalls(DirectoryObject, {
     addApiKey: true, tenantForKey: true, trackJob: true, setJobState: true, untrackJob: true, setJobSchedule: true, scheduledJobs: true, runningJobs: true, jobsOf: true,
+    reportShard: true, countRefusal: true, exposition: true, supplyOf: true,
   });
   countCalls(ClientManagerObject, { checkIn: true, ping: true, announce: true });
   countCalls(AggregatorObject, { submit: true, folded: true, seal: true, sum: true, release: true });

@@ -5,6 +5,12 @@ import { reply, type Reply } from "../job/reply.js";
 import type { ScheduledJob } from "../clients/client-manager.js";
 import type { SqlPort } from "../storage/sql-port.js";
 import { countWrites, countersOf, type ObjectCounters } from "../diagnostics/object-counters.js";
+import { MetricsLedger, type ShardReport, type SupplySeen } from "../metrics/metrics-ledger.js";
+import type { MetricBatch } from "../metrics/metric-batch.js";
+import type { Exposition } from "../metrics/prometheus-text.js";
+
+/** A shard's eligible counts older than this no longer count as devices seen (two supply windows). */
+const SUPPLY_MAX_AGE_MS = 120_000;
 
 export interface JobEntry {
   id: string;
@@ -48,6 +54,7 @@ const ADDED_COLUMNS = [
  */
 export class DirectoryObject extends DurableObject<Env> {
   private readonly sql: SqlPort;
+  private readonly metrics: MetricsLedger;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -57,6 +64,7 @@ export class DirectoryObject extends DurableObject<Env> {
       const columns = ctx.storage.sql.exec(`PRAGMA table_info(${table})`).toArray().map((row) => row.name);
       if (!columns.includes(column)) ctx.storage.sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
     }
+    this.metrics = new MetricsLedger(this.sql, ctx.storage.sql);
   }
 
   /** Creates a tenant with its first API key, or adds a key to an existing tenant. */
@@ -85,8 +93,9 @@ export class DirectoryObject extends DurableObject<Env> {
     );
   }
 
-  /** A job's state and current round, as the job changes them. */
-  async setJobState(id: string, state: JobState, round?: number, attempt = 0): Promise<void> {
+  /** A job's state and current round, as the job changes them, with the figures of the round attempt that ended, if one did. */
+  async setJobState(id: string, state: JobState, round?: number, attempt = 0, ended?: MetricBatch | null): Promise<void> {
+    if (ended) this.metrics.apply([ended], Date.now());
     if (round === undefined) this.sql.exec("UPDATE jobs SET state = ? WHERE id = ?", state, id);
     else this.sql.exec("UPDATE jobs SET state = ?, round = ?, attempt = ? WHERE id = ?", state, round, attempt, id);
   }
@@ -94,6 +103,7 @@ export class DirectoryObject extends DurableObject<Env> {
   /** Forgets a deleted job. */
   async untrackJob(id: string): Promise<void> {
     this.sql.exec("DELETE FROM jobs WHERE id = ?", id);
+    this.metrics.forgetJob(id);
   }
 
   async setJobSchedule(id: string, schedule: JobSchedule): Promise<void> {
@@ -118,6 +128,30 @@ export class DirectoryObject extends DurableObject<Env> {
 
   async jobsOf(tenant: string): Promise<JobEntry[]> {
     return this.rows("SELECT * FROM jobs WHERE tenant = ? ORDER BY created_at, id", tenant).map(toEntry);
+  }
+
+  /** A client-manager shard's counts and figures, sent on its alarm (see `ShardReport`). */
+  async reportShard(report: ShardReport): Promise<void> {
+    const now = Date.now();
+    this.metrics.apply(report.batches, now);
+    if (report.gauges) this.metrics.report(report.gauges, now);
+  }
+
+  /** An upload refused with `code`, counted under its job if the job exists. */
+  async countRefusal(jobId: string, code: string): Promise<void> {
+    const known = this.rows("SELECT id FROM jobs WHERE id = ?", jobId).length > 0;
+    this.metrics.count({ name: "propius_updates_refused_total", ...(known ? { job: jobId } : {}), labels: { code }, value: 1 });
+  }
+
+  /** The metrics a scrape shows: every job's and the platform's for the operator (`tenant` null), else that tenant's jobs'. */
+  async exposition(tenant: string | null): Promise<Exposition> {
+    const jobs = tenant === null ? this.rows("SELECT id, tenant, state FROM jobs") : this.rows("SELECT id, tenant, state FROM jobs WHERE tenant = ?", tenant);
+    return this.metrics.exposition(jobs.map((row) => ({ id: row.id as string, tenant: row.tenant as string, state: row.state as JobState })), tenant === null);
+  }
+
+  /** The eligible devices the shards saw recently for a job (see `starvationOf`). */
+  async supplyOf(jobId: string): Promise<SupplySeen> {
+    return this.metrics.supplyOf(jobId, Date.now(), SUPPLY_MAX_AGE_MS);
   }
 
   /** What this object has done since it started (see `GET /v1/admin/counters`). */

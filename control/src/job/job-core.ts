@@ -427,6 +427,11 @@ export class JobCore {
     if (job && open) this.store.transaction(() => this.finishEvaluation(job, open.record, now));
   }
 
+  /** The record of one round attempt, if the job has it. */
+  roundAttempt(round: number, attempt: number): RoundRecord | null {
+    return this.store.loadRound(round, attempt) ?? null;
+  }
+
   /** The round attempt waiting to be aggregated: its shards' partial sums are to be sealed and combined. */
   pendingAggregation(): { jobId: string; key: PartialKey; baseHash: string; shards: number; tensors: TensorSpec[] } | null {
     const job = this.store.loadJob();

@@ -38,6 +38,7 @@ import { countersOf, type ObjectCounters } from "../diagnostics/object-counters.
 import { EventFanOut } from "./event-fan-out.js";
 import { JobEvents } from "./job-events.js";
 import { sqliteEventLog } from "./sqlite-event-log.js";
+import { endedRoundBatch, type MetricBatch } from "../metrics/metric-batch.js";
 
 /** The header by which the Worker tells a job whose (verified) event subscription it forwards. */
 export const EVENTS_TENANT_HEADER = "x-propius-tenant";
@@ -201,7 +202,7 @@ export class JobObject extends DurableObject<Env> {
     return this.run(async () => {
       this.core.jobFor(tenant);
       const job = this.core.cancel(Date.now());
-      await directoryOf(this.env).setJobState(job.id, job.state);
+      await directoryOf(this.env).setJobState(job.id, job.state, undefined, undefined, this.endedBatch(job.round, job.attempt));
       return this.core.status(tenant);
     });
   }
@@ -244,7 +245,7 @@ export class JobObject extends DurableObject<Env> {
     if (before !== "done") await this.publishIfDone();
     // A retried attempt is news for the scheduler (tier matching never reserves one for fast devices).
     if (retried) {
-      await directoryOf(this.env).setJobState(retried.id, retried.state, retried.round, retried.attempt);
+      await directoryOf(this.env).setJobState(retried.id, retried.state, retried.round, retried.attempt, this.endedBatch(retried.round, retried.attempt - 1));
       this.announce();
     }
     await this.aggregateIfDue();
@@ -277,6 +278,7 @@ export class JobObject extends DurableObject<Env> {
     const pending = this.core.pendingAggregation();
     if (!pending) return;
     try {
+      const started = Date.now();
       const closed = await closeRound(this.core, {
         shard: (i) => this.shard(pending.jobId, i),
         baseModel: async (hash) => {
@@ -291,13 +293,20 @@ export class JobObject extends DurableObject<Env> {
       if (closed) {
         // Subscribers hear of the round's close before the directory does.
         this.events.flush(Date.now());
-        await directoryOf(this.env).setJobState(closed.job.id, closed.job.state, closed.job.round, closed.job.attempt);
+        const ended = this.endedBatch(pending.key.round, pending.key.attempt, (Date.now() - started) / 1000);
+        await directoryOf(this.env).setJobState(closed.job.id, closed.job.state, closed.job.round, closed.job.attempt, ended);
         if (closed.job.state === "running") this.announce();
       }
     } catch (error) {
       console.error(`aggregation of round ${pending.key.round} failed; retrying`, error);
       this.core.deferAggregation(Date.now() + AGGREGATION_RETRY_MS);
     }
+  }
+
+  /** The figures of a round attempt that ended, for the directory's metrics (see `endedRoundBatch`). */
+  private endedBatch(round: number, attempt: number, aggregationSeconds?: number): MetricBatch | null {
+    const record = this.core.roundAttempt(round, attempt);
+    return record ? endedRoundBatch(this.core.jobFor(null).id, record, aggregationSeconds) : null;
   }
 
   /**

@@ -6,6 +6,7 @@ import {
   cancelRunningJobs,
   delta,
   expectError,
+  jobRecord,
   jobStatus,
   jobStub,
   registerClient,
@@ -79,10 +80,10 @@ describe("the job's round deadline alarm", () => {
 
   it("leaves an open round alone when the alarm fires before its deadline", async () => {
     const { apiKey, job } = await runningJob({ roundDeadlineSeconds: 60 });
-    const before = await jobStatus(apiKey, job.id);
+    const before = await jobRecord(apiKey, job.id);
     const deadline = await scheduledAlarm(job.id);
     expect(await runDurableObjectAlarm(jobStub(job.id))).toBe(true);
-    expect(await jobStatus(apiKey, job.id)).toEqual(before);
+    expect(await jobRecord(apiKey, job.id)).toEqual(before);
     expect(await scheduledAlarm(job.id)).toBe(deadline);
   });
 });

@@ -11,6 +11,7 @@ import { bodyStream } from "../http/byte-stream.js";
 import { jobIdParam } from "./job-id.js";
 import { r2ModelStore } from "../models/model-store.js";
 import { checkModel } from "../models/model-check.js";
+import { starvationOf } from "../metrics/starvation.js";
 
 /** The job owner's API: create, inspect, change, seed, evaluate, download and cancel jobs. */
 export const jobRoutes = new Hono<AppEnv>()
@@ -30,7 +31,13 @@ export const jobRoutes = new Hono<AppEnv>()
     return c.json(status, 201, { location: `/v1/jobs/${id}` });
   })
   .get("/v1/jobs", async (c) => c.json({ jobs: await directoryOf(c.env).jobsOf(c.get("tenant")) }))
-  .get("/v1/jobs/:id", async (c) => c.json(await unwrap(jobOf(c.env, jobIdParam(c)).status(c.get("tenant")))))
+  .get("/v1/jobs/:id", async (c) => {
+    const id = jobIdParam(c);
+    // The supply figures are the directory's (the shards report them there), read beside the job's status.
+    const [status, supply] = await Promise.all([unwrap(jobOf(c.env, id).status(c.get("tenant"))), directoryOf(c.env).supplyOf(id)]);
+    const starvation = starvationOf(status, supply);
+    return c.json(starvation ? { ...status, starvation } : status);
+  })
   .patch("/v1/jobs/:id", bodyLimit(JSON_BODY_LIMIT), async (c) => {
     const id = jobIdParam(c);
     const change = await readJson(c, jobUpdateSchema);

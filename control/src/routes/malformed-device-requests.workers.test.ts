@@ -7,6 +7,7 @@ import {
   delta,
   expectError,
   expectJson,
+  jobRecord,
   jobStatus,
   oversized,
   registerClient,
@@ -38,7 +39,7 @@ interface World {
 let w: World;
 let before: Awaited<ReturnType<typeof snapshot>>;
 
-const snapshot = async () => ({ job: await jobStatus(w.owner.apiKey, w.job.id), other: await jobStatus(w.other.apiKey, w.other.job.id) });
+const snapshot = async () => ({ job: await jobRecord(w.owner.apiKey, w.job.id), other: await jobRecord(w.other.apiKey, w.other.job.id) });
 const withTask = async (jobId: string) => {
   const device = await registerClient();
   return { ...device, task: await taskFor(device.token, jobId) };

@@ -9,7 +9,7 @@ import {
   expectError,
   expectJson,
   jobSpec,
-  jobStatus,
+  jobRecord,
   modelMessage,
   oversized,
   registerClient,
@@ -37,7 +37,7 @@ let bBefore: unknown;
 /** What a refused request could have changed: tenant a's jobs and their states, and the running job's rounds and model. */
 async function snapshot() {
   const list = await expectJson(api("/v1/jobs", { token: w.a.apiKey }));
-  return { list, running: await jobStatus(w.a.apiKey, w.running.id) };
+  return { list, running: await jobRecord(w.a.apiKey, w.running.id) };
 }
 
 beforeAll(async () => {

@@ -11,6 +11,7 @@ import { bodyStream, drain } from "../http/byte-stream.js";
 import { submitUpdate } from "../aggregation/submit-update.js";
 import { TICKET_PATTERN } from "../auth/tickets.js";
 import type { Upload } from "../aggregation/shard-ports.js";
+import { countRefusals } from "../metrics/count-refusals.js";
 
 import { jobIdParam } from "./job-id.js";
 
@@ -28,7 +29,7 @@ function ticketOf(c: Context<AppEnv>): string {
  * freed at once).
  */
 export const updateRoutes = new Hono<AppEnv>()
-  .post("/v1/jobs/:id/rounds/:round/updates", clientAuth(), bodyLimit(uploadLimit), async (c) => {
+  .post("/v1/jobs/:id/rounds/:round/updates", countRefusals(), clientAuth(), bodyLimit(uploadLimit), async (c) => {
     const jobId = jobIdParam(c);
     const round = intParam(c, "round");
     const ticket = ticketOf(c);

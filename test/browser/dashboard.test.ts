@@ -63,6 +63,7 @@ describe("the owner dashboard: a job followed live in headless Chromium while No
     expect(stored.session).toContain(apiKey);
     expect(stored.local.join()).not.toContain(apiKey);
 
+    await page.screenshot({ path: join(screenshots, "dashboard-jobs-desktop.png"), fullPage: true });
     await row.locator("a").click();
     await page.waitForFunction(() => document.body.dataset.jobState === "running", null, { timeout: 30_000 });
     expect(page.url()).toBe(`${plane.url}/dashboard#/jobs/${job.id}`);

@@ -23,6 +23,7 @@ export default defineConfig({
     // Two pages, one deployment: the contribute page at / and the owner dashboard at /dashboard.
     rollupOptions: { input: { main: page("index.html"), dashboard: page("dashboard.html") } },
   },
-  server: { headers: ISOLATION, proxy: { "/v1": CONTROL_PLANE } },
+  // ws: the devices' push connection and the dashboard's job events are WebSockets under /v1.
+  server: { headers: ISOLATION, proxy: { "/v1": { target: CONTROL_PLANE, ws: true } } },
   preview: { headers: ISOLATION },
 });

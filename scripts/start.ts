@@ -176,6 +176,7 @@ async function main(): Promise<void> {
   const pageUrls = tabs === 0 ? [contributeUrl(controlPlane.url, { shards: clients, seed })] : Array.from({ length: tabs }, (_, i) => contributeUrl(controlPlane!.url, { shard: clients + i, shards: clients + tabs, seed }));
   say(tabs === 0 ? `contribute page: ${pageUrls[0]}  (a tab that opens it joins the pool; --tabs makes the job wait for tabs)` : `contribute page, one URL per tab (the job waits for ${tabs} tab${tabs === 1 ? "" : "s"} every round):`);
   if (tabs > 0) for (const url of pageUrls) say(`  ${url}`);
+  say(`owner dashboard: ${controlPlane.url}/dashboard  (sign in with the API key in ${flags.state}/api-key.json)`);
   if (pageNote) say(pageNote);
   if (flags.open) openInBrowser(pageUrls[0], say);
   const [entry] = await Promise.all([deviceEntry, digits]);

@@ -23,7 +23,9 @@ export interface Tab {
 export async function openTab(url: string, options: { webgpu: boolean }): Promise<Tab> {
   const profile = await mkdtemp(join(tmpdir(), "propius-chromium-"));
   const args = options.webgpu ? [...FLAGS, "--enable-unsafe-webgpu"] : FLAGS;
-  const context = await chromium.launchPersistentContext(profile, { executablePath: (await findChromium()).path, headless: true, args, viewport: { width: 1100, height: 1300 } });
+  const context = await chromium.launchPersistentContext(profile, { executablePath: (await findChromium()).path, headless: true, args, viewport: { width: 1100, height: 1300 },
+    // A C or POSIX locale in the environment gives `navigator.language` "en-US@posix", which Intl refuses.
+    locale: "en-US" });
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
   page.on("console", (message) => message.type() === "error" && errors.push(message.text()));

@@ -6,11 +6,11 @@ import { dirname, join } from "node:path";
 import { ROOT } from "./node-bundle.mjs";
 import { holdsPlaceholder } from "./page-placeholder.js";
 
-/** Where the built contribute page goes; wrangler.toml's `[assets]` serves it from here. */
+/** Where the built contribute page (and the owner dashboard beside it) goes; wrangler.toml's `[assets]` serves it from here. */
 export const WEB_PAGE_DIR = join(ROOT, "dist/web-client");
 
 /** What the page is built from: its own sources and the workspace packages it bundles. */
-const SOURCES = ["web-client/index.html", "web-client/vite.config.ts", "web-client/src", "web-client/build", "web-client/public", "edge-runtime/src", "shared/src"];
+const SOURCES = ["web-client/index.html", "web-client/dashboard.html", "web-client/vite.config.ts", "web-client/src", "web-client/build", "web-client/public", "edge-runtime/src", "shared/src"];
 
 async function newestChange(path: string): Promise<number> {
   const info = await stat(path).catch(() => undefined);
@@ -27,7 +27,8 @@ async function newestChange(path: string): Promise<number> {
  */
 export async function webPageStatus(): Promise<"missing" | "stale" | "fresh"> {
   const built = await stat(join(WEB_PAGE_DIR, "index.html")).catch(() => undefined);
-  if (!built || (await holdsPlaceholder(WEB_PAGE_DIR))) return "missing";
+  const dashboard = await stat(join(WEB_PAGE_DIR, "dashboard.html")).catch(() => undefined);
+  if (!built || !dashboard || (await holdsPlaceholder(WEB_PAGE_DIR))) return "missing";
   const newest = Math.max(...(await Promise.all(SOURCES.map((s) => newestChange(join(ROOT, s))))));
   return newest > built.mtimeMs ? "stale" : "fresh";
 }

@@ -36,7 +36,8 @@ export class TestControlPlane {
 
   async restart(): Promise<void> {
     workerBundle ??= buildWorkerBundle(TEST_BUILD_DIR);
-    this.running = await startControlPlane({ port: this.port, script: await workerBundle, persistTo: join(this.dir, "state"), vars: { ...SECRETS, ...this.vars }, logFile: join(this.dir, "wrangler.log") });
+    // An inspector port of its own: wrangler's default (9229) is taken by any other wrangler dev on the machine.
+    this.running = await startControlPlane({ port: this.port, inspectorPort: await freePort(), script: await workerBundle, persistTo: join(this.dir, "state"), vars: { ...SECRETS, ...this.vars }, logFile: join(this.dir, "wrangler.log") });
   }
 
   /** SIGKILL: the process gets no chance to flush or shut down cleanly. */

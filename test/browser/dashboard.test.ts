@@ -3,14 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OwnerClient } from "@propius/edge-runtime";
-import { loadDigits, useDigitsCache } from "@propius/edge-runtime/demo";
 import { parameterCount } from "@propius/shared";
-import { fileDigitsCache } from "@propius/node-client";
 import { createDemoJob, followJob } from "../../scripts/lib/demo-job.js";
 import { startDemoClients, stopAll } from "../../scripts/lib/demo-clients.js";
-import { buildDeviceBundle } from "../../scripts/lib/bundles.js";
 import { ensureWebPage } from "../../scripts/lib/web-page.js";
-import { ADMIN_KEY, TEST_BUILD_DIR, TestControlPlane } from "../integration/helpers.js";
+import { ADMIN_KEY, TestControlPlane, prepareDevices } from "../integration/helpers.js";
 import { openTab, type Tab } from "../../scripts/lib/chromium.js";
 import { chartPoints, signIn, watchChartPoints, watchedPoints } from "./dashboard-actions.js";
 
@@ -30,14 +27,12 @@ describe("the owner dashboard: a job followed live in headless Chromium while No
   beforeAll(async () => {
     devicesDir = await mkdtemp(join(tmpdir(), "propius-dashboard-devices-"));
     screenshots = await mkdtemp(join(tmpdir(), "propius-dashboard-screenshots-"));
-    useDigitsCache(fileDigitsCache(join(devicesDir, "cache")));
-    const ready = Promise.all([loadDigits(), buildDeviceBundle(TEST_BUILD_DIR)]);
-    ready.catch(() => undefined);
+    const ready = prepareDevices(devicesDir);
     await ensureWebPage();
     plane = await TestControlPlane.start({ SCHEDULER_VIEW_TTL_MS: "0" });
     ({ apiKey } = await OwnerClient.createTenant({ baseUrl: plane.url, adminKey: ADMIN_KEY, name: "dashboard" }));
     owner = new OwnerClient({ baseUrl: plane.url, apiKey });
-    [, entry] = await ready;
+    entry = await ready;
   });
   afterAll(async () => {
     await tab?.close();

@@ -3,13 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OwnerClient } from "@propius/edge-runtime";
-import { demoModel, demoTestSet, loadDigits, useDigitsCache } from "@propius/edge-runtime/demo";
-import { fileDigitsCache } from "@propius/node-client";
+import { demoModel, demoTestSet } from "@propius/edge-runtime/demo";
 import { evaluate, initTraining } from "@propius/edge-runtime/training";
 import { createDemoJob, followJob } from "../../scripts/lib/demo-job.js";
 import { startDemoClients, stopAll } from "../../scripts/lib/demo-clients.js";
-import { buildDeviceBundle } from "../../scripts/lib/bundles.js";
-import { TEST_BUILD_DIR, TestControlPlane } from "./helpers.js";
+import { TestControlPlane, prepareDevices } from "./helpers.js";
 
 describe("the demo job under wrangler dev with real Node devices", () => {
   let plane: TestControlPlane;
@@ -19,14 +17,10 @@ describe("the demo job under wrangler dev with real Node devices", () => {
   const lines: string[] = [];
   beforeAll(async () => {
     devicesDir = await mkdtemp(join(tmpdir(), "propius-devices-"));
-    // Decode the digits once here (the devices read the cache instead of parsing the package) and
-    // build the device bundle while wrangler starts.
-    useDigitsCache(fileDigitsCache(join(devicesDir, "cache")));
-    const ready = Promise.all([loadDigits(), buildDeviceBundle(TEST_BUILD_DIR)]);
-    ready.catch(() => undefined);
+    const ready = prepareDevices(devicesDir);
     plane = await TestControlPlane.start();
     owner = await plane.owner();
-    [, entry] = await ready;
+    entry = await ready;
   });
   afterAll(async () => {
     await plane?.dispose();

@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OwnerClient } from "@propius/edge-runtime";
 import { ROOT, startControlPlane, type RunningControlPlane } from "../../scripts/lib/local-control-plane.js";
-import { buildWorkerBundle } from "../../scripts/lib/bundles.js";
+import { buildDeviceBundle, buildWorkerBundle } from "../../scripts/lib/bundles.js";
+import { loadDigits, useDigitsCache } from "@propius/edge-runtime/demo";
+import { fileDigitsCache } from "@propius/node-client";
 import { freePort } from "../../scripts/lib/ports.js";
 
 /** The tests' bundles: apart from `npm start`'s, inside the project so that external packages resolve. */
@@ -54,4 +56,16 @@ export class TestControlPlane {
     const { apiKey } = await OwnerClient.createTenant({ baseUrl: this.url, adminKey: ADMIN_KEY, name: tenant });
     return new OwnerClient({ baseUrl: this.url, apiKey });
   }
+}
+
+/**
+ * Gets Node devices ready while a control plane starts: the digits decoded once into a cache under
+ * `dir` (the devices read it instead of parsing the package) and the device bundle built. Resolves
+ * to the bundle's entry.
+ */
+export function prepareDevices(dir: string): Promise<string> {
+  useDigitsCache(fileDigitsCache(join(dir, "cache")));
+  const ready = Promise.all([loadDigits(), buildDeviceBundle(TEST_BUILD_DIR)]).then(([, entry]) => entry);
+  ready.catch(() => undefined);
+  return ready;
 }

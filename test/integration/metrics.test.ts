@@ -3,14 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OwnerClient } from "@propius/edge-runtime";
-import { loadDigits, useDigitsCache } from "@propius/edge-runtime/demo";
-import { fileDigitsCache } from "@propius/node-client";
 import type { JobStatus } from "@propius/shared";
 import { createDemoJob } from "../../scripts/lib/demo-job.js";
 import { startDemoClients, stopAll } from "../../scripts/lib/demo-clients.js";
-import { buildDeviceBundle } from "../../scripts/lib/bundles.js";
 import { promtoolCheck } from "../../scripts/lib/promtool.js";
-import { ADMIN_KEY, TEST_BUILD_DIR, TestControlPlane } from "./helpers.js";
+import { ADMIN_KEY, TestControlPlane, prepareDevices } from "./helpers.js";
 
 const ROUNDS = 3;
 
@@ -36,13 +33,11 @@ describe("GET /metrics under wrangler dev, during a running job", () => {
   const lines: string[] = [];
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "propius-metrics-"));
-    useDigitsCache(fileDigitsCache(join(dir, "cache")));
-    const ready = Promise.all([loadDigits(), buildDeviceBundle(TEST_BUILD_DIR)]);
-    ready.catch(() => undefined);
+    const ready = prepareDevices(dir);
     plane = await TestControlPlane.start();
     ({ apiKey } = await OwnerClient.createTenant({ baseUrl: plane.url, adminKey: ADMIN_KEY, name: "metrics" }));
     owner = new OwnerClient({ baseUrl: plane.url, apiKey });
-    [, entry] = await ready;
+    entry = await ready;
   });
   afterAll(async () => {
     await plane?.dispose();

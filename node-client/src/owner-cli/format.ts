@@ -1,4 +1,4 @@
-import type { JobStatus, JobSummary, RoundRecord } from "@propius/shared";
+import type { JobStatus, JobSummary, RoundRecord, Starvation } from "@propius/shared";
 
 /** Human output of the owner CLI: aligned tables and one-line summaries. */
 
@@ -28,6 +28,14 @@ export function jobLine(status: JobStatus): string {
 
 const failedCount = (failed: RoundRecord["failed"]) => Object.values(failed).reduce((n, k) => n + (k ?? 0), 0);
 
+/** A running job's supply of devices: starved when fewer eligible devices were seen than a round needs reports. */
+export function supplyLine(s: Starvation): string {
+  const seen = `${s.eligibleDevices} eligible devices seen in the last ${s.windowSeconds} s`;
+  const needs = `a round needs ${s.minimumReports} reports (demand ${s.demand})`;
+  const retried = s.attemptsRetried > 0 ? `; ${s.attemptsRetried} attempt${s.attemptsRetried > 1 ? "s" : ""} of this round retried` : "";
+  return s.starved ? `STARVED: ${seen}, ${needs}${retried}` : `devices: ${seen}, ${needs}${retried}`;
+}
+
 /** `jobs show`: the job's line, its plan's figures and a row per round attempt. */
 export function jobDetails(status: JobStatus): string {
   const { plan, aggregation } = status.spec;
@@ -36,6 +44,7 @@ export function jobDetails(status: JobStatus): string {
     `created ${utc(status.createdAt)}, updated ${utc(status.updatedAt)}; ${plan.clientsPerRound} devices per round, ${aggregation.strategy}`,
   ];
   if (status.state === "pending_model") lines.push(`waiting for its initial model: \`propius jobs seed ${status.id} --weights <file>\` opens round 1`);
+  if (status.starvation) lines.push(supplyLine(status.starvation));
   if (status.rounds.length === 0) return lines.join("\n");
   const rows = status.rounds.map((r) => [
     String(r.round), String(r.attempt), r.status, String(r.demand), String(r.bound), String(r.reported), String(failedCount(r.failed) + r.timedOut),

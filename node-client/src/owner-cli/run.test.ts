@@ -112,6 +112,14 @@ describe("propius", () => {
     );
   });
 
+  it("says when a running job's rounds cannot fill, with the figures", async () => {
+    const starvation = { starved: true, eligibleDevices: 2, windowSeconds: 60, demand: 8, minimumReports: 5, attemptsRetried: 3, measuredAt: Date.UTC(2026, 11, 3, 7, 2) };
+    const starved = await propius(["jobs", "show", "job_abcdefgh"], { "GET /v1/jobs/job_abcdefgh": () => json(200, status({ starvation })) }, withKey);
+    expect(starved.stdout.split("\n")[2]).toBe("STARVED: 2 eligible devices seen in the last 60 s, a round needs 5 reports (demand 8); 3 attempts of this round retried");
+    const fed = await propius(["jobs", "show", "job_abcdefgh"], { "GET /v1/jobs/job_abcdefgh": () => json(200, status({ starvation: { ...starvation, starved: false, eligibleDevices: 40, attemptsRetried: 0 } })) }, withKey);
+    expect(fed.stdout.split("\n")[2]).toBe("devices: 40 eligible devices seen in the last 60 s, a round needs 5 reports (demand 8)");
+  });
+
   it("prints the answer as JSON with --json", async () => {
     const run = await propius(["jobs", "show", "job_abcdefgh", "--json"], { "GET /v1/jobs/job_abcdefgh": () => json(200, status()) }, withKey);
     expect(JSON.parse(run.stdout)).toEqual(status());

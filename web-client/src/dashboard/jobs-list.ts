@@ -56,4 +56,12 @@ function fillProgress(row: HTMLTableRowElement, status: JobStatus): void {
   const closed = Math.round(progressOf(status) * status.totalRounds);
   row.cells[1].replaceChildren(element("span", status.state, `state state-${status.state}`));
   row.cells[2].replaceChildren(bar, element("span", ` ${closed} / ${status.totalRounds} rounds`));
+  const starvation = status.starvation;
+  // A running job whose rounds cannot fill says so, with the figures (see GET /v1/jobs/:id).
+  if (starvation?.starved) {
+    row.cells[2].append(
+      element("br"),
+      element("small", `starved: ${starvation.eligibleDevices} eligible devices in the last ${starvation.windowSeconds} s, a round needs ${starvation.minimumReports}; ${starvation.attemptsRetried} attempts retried`, "starved"),
+    );
+  }
 }

@@ -1,5 +1,5 @@
 import type { CheckInChannel, DeviceClient } from "@propius/edge-runtime";
-import type { CheckInReply, ReportedTask, Task } from "@propius/shared";
+import type { CheckInReply, Task } from "@propius/shared";
 import { spread, type Phase } from "./contribution-rounds.js";
 
 /** A device that checks in over its push connection (the edge runtime's check-in channel) and downloads and uploads over HTTP. */
@@ -22,12 +22,11 @@ const PUSH_TIMEOUT_MS = 15_000;
 /**
  * Checks in over the push connection and waits on it until given a task of `round`, as the task
  * loop does: a device told to wait stays connected and silent, and its shard pushes the task when
- * the round opens. `reported` is the task whose update was just accepted, named on the check-in as
- * the task loop names it.
+ * the round opens.
  */
-export async function bindOverPush(device: PushDevice, index: number, round: number, bindings: Bindings, reported?: ReportedTask): Promise<Task> {
+export async function bindOverPush(device: PushDevice, index: number, round: number, bindings: Bindings): Promise<Task> {
   if (!device.channel.pushing) throw new Error(`device ${index} has no push connection`);
-  let reply: CheckInReply | null = await device.channel.checkIn({}, undefined, undefined, reported);
+  let reply: CheckInReply | null = await device.channel.checkIn({}, undefined);
   let pushed = false;
   for (let replies = 0; replies < 100; replies++) {
     if (reply === null) throw new Error(`device ${index} was pushed no task of round ${round} within ${PUSH_TIMEOUT_MS} ms`);
@@ -63,7 +62,7 @@ export async function runPushRound(options: {
   await Promise.all(devices.map(async (device, i) => {
     await spread(options.spreadMs, i, devices.length);
     await device.client.uploadUpdate(tasks[i], options.deltas[i], { examples: 10 });
-    next[i] = bindOverPush(device, i, round + 1, options.bindings, { jobId: tasks[i].jobId, round: tasks[i].round });
+    next[i] = bindOverPush(device, i, round + 1, options.bindings);
     // Settled later, by the next round; a failure here must not go unhandled meanwhile.
     next[i].catch(() => undefined);
   }));

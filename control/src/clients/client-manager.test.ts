@@ -43,21 +43,6 @@ describe("ClientManager", () => {
     expect((await w.manager.view(w.now())).jobs[0].secondsPerSpeedUnit).toBe(5);
   });
 
-  it("asks the job when its view shows the job past the round of the task the device says it reported", async () => {
-    const w = world([{ id: "job_aaaaaaaa", demand: 1 }]);
-    const task = await w.checkIn("c1");
-    if (task.status !== "task") throw new Error("no task");
-    await w.report("c1", task);
-    // The round closed at c1's report and the job announced round 2, which the shard's view now shows.
-    w.scheduled[0].round = 2;
-    w.manager.reopen("job_aaaaaaaa");
-    const claims = w.calls.claims.length;
-    const next = await w.manager.checkIn("c1", {}, w.now(), undefined, { reported: { jobId: "job_aaaaaaaa", round: 1 } });
-    // Asked, the job answers for itself (here: still aggregating round 1; a task of round 2 once it is open).
-    expect(w.calls.claims.slice(claims)).toEqual(["job_aaaaaaaa"]);
-    expect(next).toMatchObject({ status: "wait", reason: "aggregating" });
-  });
-
   it("asks the job as before when what a device says it reported is not the task it holds", async () => {
     const w = world([{ id: "job_aaaaaaaa", demand: 2 }, { id: "job_bbbbbbbb" }]);
     const task = await w.checkIn("c1");

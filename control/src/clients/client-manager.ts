@@ -121,12 +121,9 @@ export class ClientManager {
 
     // A device holding a live slot gets the same task again (the job keeps its ticket) and nothing else.
     const held = this.deps.registry.binding(clientId);
-    if (held && held.leaseUntil > now && reported?.jobId === held.jobId && reported.round === held.round && this.scheduled(held.jobId)?.round === held.round) {
-      // It says it has reported that task, and by this shard's view the job is still in that round:
-      // the job would answer `already_reported`, so it is not asked (a device that says so falsely
-      // gives up its own slot, until its lease ends). Once the job has announced its next round the
-      // view shows it, and the job is asked as usual, so a device that checks in after the
-      // announcement is not left waiting for one that has come and gone.
+    if (held && held.leaseUntil > now && reported?.jobId === held.jobId && reported.round === held.round) {
+      // It says it has reported that task: the job would answer `already_reported`, so it is not asked
+      // (a device that says so falsely gives up its own slot, until its lease ends).
       this.deps.registry.setBinding(clientId, null);
       this.learnTaskTime(held.jobId, (now - held.boundAt) / 1000 / device.speed);
       wait = { status: "wait", reason: "already_reported", retryAfterMs: Math.min(2_000, Math.max(500, held.leaseUntil - now)) };

@@ -50,6 +50,6 @@ export function world(jobs: { id: string; demand?: number; constraints?: JobSpec
     const body = encodeWeights({ kind: "delta", codec: "fp32", tensors, meta: { examples: 1 } }, Float32Array.of(1, 1));
     return new InProcessAggregation(cores.get(reply.task.jobId)!).submit({ ticket: reply.task.ticket, clientId, round: reply.task.round, body }, clock);
   };
-  return { manager, registry, cores, calls, scheduled, checkIn, report, advance: (ms: number) => (clock += ms), now: () => clock };
+  return { manager, registry, cores, calls, checkIn, report, advance: (ms: number) => (clock += ms), now: () => clock };
 }
 

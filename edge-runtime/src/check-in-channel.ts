@@ -1,4 +1,4 @@
-import type { Attributes, CheckInReply, ReportedTask } from "@propius/shared";
+import type { Attributes, CheckInReply } from "@propius/shared";
 import type { DeviceClient } from "./protocol/device-client.js";
 import { PushSession, type WebSocketConnector } from "./protocol/push-session.js";
 import { sleep } from "./protocol/http.js";
@@ -23,17 +23,16 @@ export class CheckInChannel {
     private readonly emit: (event: ChannelEvent) => void,
   ) {}
 
-  /** A check-in; `reported` names the task whose update was just accepted (its shard need not ask the job). */
-  async checkIn(attributes: Attributes, accept: string | undefined, signal?: AbortSignal, reported?: ReportedTask): Promise<CheckInReply> {
+  async checkIn(attributes: Attributes, accept: string | undefined, signal?: AbortSignal): Promise<CheckInReply> {
     const session = await this.connected(signal);
     if (session) {
       try {
-        return await session.checkIn(attributes, accept, reported);
+        return await session.checkIn(attributes, accept);
       } catch (error) {
         if (!this.dropped(session, error)) throw error;
       }
     }
-    return this.client.checkIn(attributes, { accept, reported, signal });
+    return this.client.checkIn(attributes, { accept, signal });
   }
 
   /**

@@ -1,4 +1,4 @@
-import { PropiusError, meetsConstraints, type Attributes, type CheckInReply, type EvaluationReport, type JobOffer, type ReportedTask, type Task, type TaskFailure } from "@propius/shared";
+import { PropiusError, meetsConstraints, type Attributes, type CheckInReply, type EvaluationReport, type JobOffer, type Task, type TaskFailure } from "@propius/shared";
 import type { DeviceClient } from "./protocol/device-client.js";
 import type { WebSocketConnector } from "./protocol/push-session.js";
 import { CheckInChannel, type ChannelEvent } from "./check-in-channel.js";
@@ -70,15 +70,12 @@ export async function runTaskLoop(options: LoopOptions): Promise<{ tasks: number
   let idleSince = Date.now();
   /** A reply pushed while the device waited, taken instead of the next check-in. */
   let pushed: CheckInReply | null = null;
-  /** The task whose update was just accepted: the next check-in says so. */
-  let reported: ReportedTask | undefined;
   const stop = (reason: "aborted" | "idle" | "max_tasks") => (emit({ type: "stopped", reason, tasks }), { tasks });
   try {
     while (!signal?.aborted) {
       if (options.maxTasks !== undefined && tasks >= options.maxTasks) return stop("max_tasks");
-      const reply = await settle(pushed ?? (await channel.checkIn(options.attributes ?? {}, undefined, signal, reported)), channel, options, emit);
+      const reply = await settle(pushed ?? (await channel.checkIn(options.attributes ?? {}, undefined, signal)), channel, options, emit);
       pushed = null;
-      reported = undefined;
       if (reply.status === "wait") {
         const idle = Date.now() - idleSince;
         if (options.maxIdleMs !== undefined && idle >= options.maxIdleMs) return stop("idle");
@@ -92,10 +89,7 @@ export async function runTaskLoop(options: LoopOptions): Promise<{ tasks: number
       emit({ type: "task", task });
       const pings = keepAlive(client, options.pingIntervalMs ?? 30_000, signal);
       try {
-        if (await runTask(client, options, task, emit, signal)) {
-          tasks += 1;
-          reported = { jobId: task.jobId, round: task.round };
-        }
+        if (await runTask(client, options, task, emit, signal)) tasks += 1;
       } finally {
         clearInterval(pings);
       }

@@ -25,15 +25,7 @@ export const checkInSchema = z.object({
   attributes: attributesSchema,
   /** A job from an offer whose private constraints the device meets: bind to it if it still has room. */
   accept: z.string().regex(JOB_ID_PATTERN, "a job id").optional(),
-  /**
-   * The task the device has just reported (its upload was accepted): its shard then drops the
-   * binding without asking the job, which would answer `already_reported`.
-   */
-  reported: z.object({ jobId: z.string().regex(JOB_ID_PATTERN, "a job id"), round: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER) }).optional(),
 });
-
-/** A check-in's `reported`: the job and round of the task whose update was just accepted. */
-export type ReportedTask = NonNullable<z.output<typeof checkInSchema>["reported"]>;
 
 export const pingSchema = z.object({
   attributes: attributesSchema.optional(),

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { PUSH_PING, PUSH_PONG, PUSH_PROTOCOL, PropiusError, type Attributes, type CheckInReply, type ReportedTask } from "@propius/shared";
+import { PUSH_PING, PUSH_PONG, PUSH_PROTOCOL, PropiusError, type Attributes, type CheckInReply } from "@propius/shared";
 import type { Env } from "../env.js";
 import { directoryOf, jobOf } from "../directory/directory-client.js";
 import { reply, unwrap, type Reply } from "../job/reply.js";
@@ -47,9 +47,9 @@ export class ClientManagerObject extends DurableObject<Env> {
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PUSH_PING, PUSH_PONG));
   }
 
-  checkIn(clientId: string, attributes: Attributes, accept?: string, reported?: ReportedTask): Promise<Reply<CheckInReply>> {
+  checkIn(clientId: string, attributes: Attributes, accept?: string): Promise<Reply<CheckInReply>> {
     return reply(async () => {
-      const answer = await this.parts().manager.checkIn(clientId, attributes, Date.now(), accept, { reported });
+      const answer = await this.parts().manager.checkIn(clientId, attributes, Date.now(), accept);
       await this.alarmBy(Date.now() + this.parts().manager.attributeTtlMs);
       await this.armMetrics();
       return answer;

@@ -28,31 +28,6 @@ describe("ClientManager", () => {
     expect(jobOf(await w.checkIn("c1"))).toBe("job_bbbbbbbb");
   });
 
-  it("drops the binding of a device that says it has reported its task without asking the job, and moves it on", async () => {
-    const w = world([{ id: "job_aaaaaaaa", demand: 2 }, { id: "job_bbbbbbbb" }]);
-    const task = await w.checkIn("slow", { inference_latency: 4 });
-    if (task.status !== "task") throw new Error("no task");
-    w.advance(20_000);
-    await w.report("slow", task);
-    const claims = w.calls.claims.length;
-    const next = await w.manager.checkIn("slow", { inference_latency: 4 }, w.now(), undefined, { reported: { jobId: "job_aaaaaaaa", round: task.task.round } });
-    expect(jobOf(next)).toBe("job_bbbbbbbb");
-    // One claim (job b's): job a was not asked, and its task time was learnt all the same.
-    expect(w.calls.claims.slice(claims)).toEqual(["job_bbbbbbbb"]);
-    expect(w.registry.binding("slow")).toMatchObject({ jobId: "job_bbbbbbbb" });
-    expect((await w.manager.view(w.now())).jobs[0].secondsPerSpeedUnit).toBe(5);
-  });
-
-  it("asks the job as before when what a device says it reported is not the task it holds", async () => {
-    const w = world([{ id: "job_aaaaaaaa", demand: 2 }, { id: "job_bbbbbbbb" }]);
-    const task = await w.checkIn("c1");
-    const claims = w.calls.claims.length;
-    // Not reported yet, and naming another round: the device keeps its slot and gets the same task.
-    const again = await w.manager.checkIn("c1", {}, w.now(), undefined, { reported: { jobId: "job_aaaaaaaa", round: 7 } });
-    expect(again).toEqual(task);
-    expect(w.calls.claims.slice(claims)).toEqual(["job_aaaaaaaa"]);
-  });
-
   it("offers only the jobs a device is publicly eligible for", async () => {
     const w = world([{ id: "job_aaaaaaaa", constraints: { ram_gb: { min: 6 } } }, { id: "job_bbbbbbbb" }]);
     expect(jobOf(await w.checkIn("small", { ram_gb: 4 }))).toBe("job_bbbbbbbb");

@@ -1,4 +1,4 @@
-import { meetsConstraints, type Attributes, type CheckInReply, type Constraints, type JobOffer, type ReportedTask, type Task } from "@propius/shared";
+import { meetsConstraints, type Attributes, type CheckInReply, type Constraints, type JobOffer, type Task } from "@propius/shared";
 import type { DeviceView, JobView, Policy, Random, SchedulerView, SupplySample } from "../scheduling/policies/index.js";
 import { slotCapacity } from "../job/round-slots.js";
 import { jitter } from "../scheduling/jitter.js";
@@ -97,9 +97,9 @@ export class ClientManager {
   }
 
   /** A device checks in with its attributes, over HTTP or on its push connection (`transport`, for the metrics). */
-  async checkIn(clientId: string, attributes: Attributes, now: number, accept?: string, options: { transport?: "http" | "push"; reported?: ReportedTask } = {}): Promise<CheckInReply> {
-    this.deps.tally?.checkIn(options.transport ?? "http");
-    return this.checkInAs(this.heardFrom(clientId, attributes, now), now, accept, options.reported);
+  async checkIn(clientId: string, attributes: Attributes, now: number, accept?: string, transport: "http" | "push" = "http"): Promise<CheckInReply> {
+    this.deps.tally?.checkIn(transport);
+    return this.checkInAs(this.heardFrom(clientId, attributes, now), now, accept);
   }
 
   /** Checks in a device by its registered attributes (a device waiting on a push connection); null when unknown. */
@@ -113,7 +113,7 @@ export class ClientManager {
     return this.checkInAs(device, now);
   }
 
-  private async checkInAs(device: DeviceView, now: number, accept?: string, reported?: ReportedTask): Promise<CheckInReply> {
+  private async checkInAs(device: DeviceView, now: number, accept?: string): Promise<CheckInReply> {
     const { id: clientId, attributes } = device;
     const view = await this.view(now);
     const skip = new Set<string>();
@@ -121,14 +121,7 @@ export class ClientManager {
 
     // A device holding a live slot gets the same task again (the job keeps its ticket) and nothing else.
     const held = this.deps.registry.binding(clientId);
-    if (held && held.leaseUntil > now && reported?.jobId === held.jobId && reported.round === held.round) {
-      // It says it has reported that task: the job would answer `already_reported`, so it is not asked
-      // (a device that says so falsely gives up its own slot, until its lease ends).
-      this.deps.registry.setBinding(clientId, null);
-      this.learnTaskTime(held.jobId, (now - held.boundAt) / 1000 / device.speed);
-      wait = { status: "wait", reason: "already_reported", retryAfterMs: Math.min(2_000, Math.max(500, held.leaseUntil - now)) };
-      skip.add(held.jobId);
-    } else if (held && held.leaseUntil > now) {
+    if (held && held.leaseUntil > now) {
       const result = await this.bind(clientId, held.jobId, now, held);
       if (result.kind === "task") return result.reply;
       this.deps.registry.setBinding(clientId, null);

@@ -65,10 +65,10 @@ export class PushHub {
     try {
       const body = parseJson(data);
       id = idOf(body);
-      const { attributes, accept, reported } = parseWith(pushCheckInSchema, body);
+      const { attributes, accept } = parseWith(pushCheckInSchema, body);
       // A device that checks in has answered its last offer (taken one, or looks again).
       socket.setOffered(null);
-      this.deliver(socket, await this.manager.checkIn(socket.clientId, attributes, now, accept, { transport: "push", reported }), now, id);
+      this.deliver(socket, await this.manager.checkIn(socket.clientId, attributes, now, accept, "push"), now, id);
     } catch (error) {
       if (!(error instanceof PropiusError)) throw error;
       socket.send({ type: "error", id, ...error.toBody() });

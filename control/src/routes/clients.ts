@@ -17,9 +17,9 @@ export const clientRoutes = new Hono<AppEnv>()
     return c.json({ clientId, token: await issueClientToken(tokenSecret, clientId), protocol: PROTOCOL_VERSION }, 201);
   })
   .post("/v1/checkin", bodyLimit(JSON_BODY_LIMIT), clientAuth(), async (c) => {
-    const { attributes, accept, reported } = await readJson(c, checkInSchema);
+    const { attributes, accept } = await readJson(c, checkInSchema);
     const clientId = c.get("clientId");
-    const reply = await unwrap(clientManagerOf(c.env, clientId).checkIn(clientId, attributes, accept, reported));
+    const reply = await unwrap(clientManagerOf(c.env, clientId).checkIn(clientId, attributes, accept));
     if (reply.status !== "task") c.header("retry-after", String(Math.ceil(reply.retryAfterMs / 1000)));
     return c.json(reply);
   })

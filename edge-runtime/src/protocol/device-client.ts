@@ -5,7 +5,6 @@ import {
   encodeWeights,
   type Attributes,
   type CheckInReply,
-  type ReportedTask,
   type PingReply,
   type RoundRecord,
   type Task,
@@ -52,9 +51,9 @@ export class DeviceClient {
     return this.credentials;
   }
 
-  /** Asks for a task; `accept` takes a job from an earlier offer; `reported` names the task whose update was just accepted. */
-  checkIn(attributes: Attributes, options: { accept?: string; reported?: ReportedTask; signal?: AbortSignal } = {}): Promise<CheckInReply> {
-    const body = { attributes, ...(options.accept === undefined ? {} : { accept: options.accept }), ...(options.reported ? { reported: options.reported } : {}) };
+  /** Asks for a task; `accept` takes a job from an earlier offer. */
+  checkIn(attributes: Attributes, options: { accept?: string; signal?: AbortSignal } = {}): Promise<CheckInReply> {
+    const body = options.accept === undefined ? { attributes } : { attributes, accept: options.accept };
     return this.http.json<CheckInReply>("/v1/checkin", jsonInit("POST", body, this.token()), options.signal);
   }
 

@@ -1,4 +1,4 @@
-import { PUSH_PING, PUSH_PROTOCOL, PUSH_TOKEN_PREFIX, PropiusError, isErrorBody, type Attributes, type CheckInReply, type PushMessage, type ReportedTask } from "@propius/shared";
+import { PUSH_PING, PUSH_PROTOCOL, PUSH_TOKEN_PREFIX, PropiusError, isErrorBody, type Attributes, type CheckInReply, type PushMessage } from "@propius/shared";
 
 /** The part of a WebSocket a push session uses: the browser's, Node 22's, or the `ws` package's. */
 export interface WebSocketLike {
@@ -71,12 +71,12 @@ export class PushSession {
   }
 
   /** A check-in over the connection; rejects with the server's error, or when the connection drops. */
-  checkIn(attributes: Attributes, accept?: string, reported?: ReportedTask): Promise<CheckInReply> {
+  checkIn(attributes: Attributes, accept?: string): Promise<CheckInReply> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     const id = this.nextId++;
     return new Promise<CheckInReply | null>((resolve, reject) => {
       this.requests.set(id, { resolve, reject });
-      this.socket.send(JSON.stringify({ type: "checkin", id, attributes, ...(accept === undefined ? {} : { accept }), ...(reported ? { reported } : {}) }));
+      this.socket.send(JSON.stringify(accept === undefined ? { type: "checkin", id, attributes } : { type: "checkin", id, attributes, accept }));
     }) as Promise<CheckInReply>;
   }
 

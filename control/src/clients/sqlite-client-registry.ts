@@ -69,7 +69,8 @@ export class SqliteClientRegistry implements ClientRegistry {
   }
 
   setBinding(clientId: string, binding: Binding | null): void {
-    if (this.bindings.has(clientId) && this.bindings.get(clientId) === null && binding === null) return;
+    // Known to hold none already: nothing to delete.
+    if (binding === null && this.bindings.get(clientId) === null) return;
     this.remember(clientId, binding && { ...binding });
     if (!binding) {
       this.sql.exec("DELETE FROM bindings WHERE client_id = ?", clientId);

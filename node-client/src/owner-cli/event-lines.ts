@@ -1,5 +1,5 @@
 import type { JobEvent, JobState } from "@propius/shared";
-import { jobLine } from "./format.js";
+import { fixed, jobLine } from "./format.js";
 
 /** `jobs follow`'s human output: one line per event, a progress bar for a round's devices. */
 
@@ -12,7 +12,6 @@ export function bar(n: number, of: number, width = 20): string {
   return `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${n}/${of}`;
 }
 
-const fixed = (value: number | null | undefined, digits = 4) => (value === null || value === undefined ? "-" : value.toFixed(digits));
 const time = (ms: number) => new Date(ms).toISOString().slice(11, 23);
 
 /** The line for one event, prefixed with the job's clock when it happened. */

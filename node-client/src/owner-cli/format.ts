@@ -13,7 +13,8 @@ export function table(header: string[], rows: string[][]): string {
 /** A time as UTC, to the second: `2026-12-03 07:04:05Z`. */
 export const utc = (ms: number) => `${new Date(ms).toISOString().slice(0, 19).replace("T", " ")}Z`;
 
-const fixed = (value: number | null | undefined, digits = 4) => (value === null || value === undefined ? "-" : value.toFixed(digits));
+/** A figure to `digits` places, or `-` when there is none. */
+export const fixed = (value: number | null | undefined, digits = 4) => (value === null || value === undefined ? "-" : value.toFixed(digits));
 
 export function jobList(jobs: JobSummary[]): string {
   if (jobs.length === 0) return "no jobs yet: `propius jobs create <spec.json>` registers one";

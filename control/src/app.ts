@@ -1,6 +1,6 @@
-import { Hono } from "hono";
-import { PROTOCOL_VERSION } from "@propius/shared";
-import type { AppEnv } from "./http/app-env.js";
+import { createRoute } from "@hono/zod-openapi";
+import { PROTOCOL_VERSION, healthSchema } from "@propius/shared";
+import { apiRoutes, json } from "./http/api-routes.js";
 import { notFound, onError } from "./http/on-error.js";
 import { clientRoutes } from "./routes/clients.js";
 import { connectRoutes } from "./routes/connect.js";
@@ -11,11 +11,17 @@ import { tenantRoutes } from "./routes/tenants.js";
 import { updateRoutes } from "./routes/updates.js";
 import { adminRoutes } from "./routes/admin.js";
 import { metricsRoutes } from "./routes/metrics.js";
+import { withReference } from "./routes/openapi.js";
 
-/** The control plane's HTTP API (v1). */
+const health = createRoute({
+  tags: ["reference"], method: "get", path: "/v1/health", summary: "Whether the control plane answers, and its protocol version",
+  responses: { 200: json(healthSchema, "It answers") },
+});
+
+/** The control plane's HTTP API (v1), with its OpenAPI document at /v1/openapi.json. */
 export function createApp() {
-  return new Hono<AppEnv>()
-    .get("/v1/health", (c) => c.json({ ok: true, protocol: PROTOCOL_VERSION }))
+  const app = apiRoutes()
+    .openapi(health, (c) => c.json({ ok: true as const, protocol: PROTOCOL_VERSION }, 200))
     .route("/", tenantRoutes)
     .route("/", updateRoutes)
     .route("/", jobRoutes)
@@ -24,7 +30,6 @@ export function createApp() {
     .route("/", connectRoutes)
     .route("/", modelRoutes)
     .route("/", adminRoutes)
-    .route("/", metricsRoutes)
-    .notFound(notFound)
-    .onError(onError);
+    .route("/", metricsRoutes);
+  return withReference(app).notFound(notFound).onError(onError);
 }

@@ -4,7 +4,7 @@ export * from "./weights-format.js";
 export * from "./fedavg.js";
 export * from "./job-spec.js";
 export * from "./protocol.js";
-export * from "./owner-api.js";
+export * from "./responses.js";
 export * from "./constraints.js";
 export * from "./strategies/index.js";
 export * from "./input-format.js";

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { FAILURE_CODES, type JobStatus, type RoundRecord } from "./protocol.js";
+import { FAILURE_CODES } from "./protocol.js";
+import { jobStateSchema, jobStatusSchema, roundRecordSchema, type JobStatus, type RoundRecord } from "./responses.js";
 import { ERROR_STATUS, type ErrorCode } from "./errors.js";
 
 /**
@@ -25,32 +26,11 @@ const failureCode = z.enum(FAILURE_CODES);
 const errorCode = z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]);
 const count = z.number().int().min(0);
 const nullableNumber = z.number().nullable();
-
-/** A round record as the job status has it (the fields events rely on are checked; the rest passes through). */
-const roundShape = z.looseObject({
-  round: count,
-  attempt: count,
-  status: z.enum(["open", "aggregating", "closed", "retried", "cancelled"]),
-  demand: count,
-  bound: count,
-  reported: count,
-  failed: z.record(z.string(), count),
-  timedOut: count,
-  examples: count,
-  trainLoss: nullableNumber,
-  testAccuracy: nullableNumber,
-  testLoss: nullableNumber,
-  bytesIn: count,
-  bytesOut: count,
-  openedAt: z.number(),
-  closedAt: nullableNumber,
-  baseModel: z.string(),
-  resultModel: z.string().nullable(),
-});
-
-const jobState = z.enum(["pending_model", "running", "done", "cancelled", "failed"]);
+const jobState = jobStateSchema;
+// Events check the fields they rely on and pass the rest through, so that a newer server's fields reach older subscribers.
+const roundShape = roundRecordSchema.loose();
 const roundRecord = z.custom<RoundRecord>((value) => roundShape.safeParse(value).success, "not a round record");
-const statusShape = z.looseObject({ id: z.string(), state: jobState, currentRound: count, totalRounds: count, rounds: z.array(roundShape) });
+const statusShape = jobStatusSchema.pick({ id: true, state: true, currentRound: true, totalRounds: true }).extend({ rounds: z.array(roundShape) }).loose();
 const jobStatus = z.custom<JobStatus>((value) => statusShape.safeParse(value).success, "not a job status");
 const base = { seq: count, at: z.number(), jobId: z.string() };
 
@@ -85,11 +65,3 @@ export type JobEventType = JobEvent["type"];
 
 /** An event before the job numbers and stamps it. */
 export type JobEventDraft = JobEvent extends infer E ? (E extends JobEvent ? Omit<E, "seq" | "at" | "jobId"> : never) : never;
-
-/** `POST /v1/jobs/:id/events/token`'s answer. */
-export interface EventsToken {
-  token: string;
-  /** When the token stops opening connections (ms since the epoch); an open connection stays open. */
-  expiresAt: number;
-  protocol: typeof EVENTS_PROTOCOL;
-}

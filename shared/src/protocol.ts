@@ -1,7 +1,4 @@
 import { z } from "zod";
-import type { Constraints, JobSpec, ModelDefinition, TrainingPlan } from "./job-spec.js";
-import type { ClientTrainConfig } from "./strategies/strategy.js";
-import type { InputFormat } from "./input-format.js";
 
 export const PROTOCOL_VERSION = 1;
 /** The media type of a weights or delta message (see weights-format.ts). */
@@ -68,148 +65,10 @@ export const createTenantSchema = z.object({
 
 export type Attributes = z.output<typeof attributesSchema>;
 
-/** What a device receives when it is bound to a job for a round. */
-export interface Task {
-  jobId: string;
-  round: number;
-  /** The round's attempt: 0, then 1, 2, ... after a deadline that came with too few reports (absent from older servers). */
-  attempt?: number;
-  ticket: string;
-  /** Content address (SHA-256, hex) of the model version to start from. */
-  modelHash: string;
-  modelUrl: string;
-  uploadUrl: string;
-  /** Where the device says it cannot do the task (a `TaskFailure`), with the same ticket. */
-  failureUrl: string;
-  /** train (default): train from the model and upload the delta; evaluate: evaluate the model on held-out examples and post an `EvaluationReport` to `evaluationUrl`. */
-  kind?: "train" | "evaluate";
-  evaluationUrl?: string;
-  model: ModelDefinition;
-  plan: TrainingPlan;
-  /** Epoch milliseconds after which the update is refused. */
-  deadline: number;
-  /** What the job's strategy asks of local training this round (FedProx: `proximalMu`). */
-  train?: ClientTrainConfig;
-  /** The job's input format, when its spec gives one (else `jobInputFormat` derives it from the model). */
-  input?: InputFormat;
-}
-
-/** A job a device may take if it meets the job's private constraints, which only the device can check. */
-export interface JobOffer {
-  jobId: string;
-  privateConstraints: Constraints;
-}
-
-/**
- * A check-in's answer: a task; jobs to choose from (in the scheduler's order: the device accepts the
- * first whose private constraints it meets, or waits `retryAfterMs` if none); or when to come back.
- */
-export type CheckInReply =
-  | { status: "task"; task: Task }
-  | { status: "offer"; offers: JobOffer[]; retryAfterMs: number }
-  | { status: "wait"; retryAfterMs: number; reason: string };
-
-/** A ping's answer: how long the registry keeps the device's attributes without another ping or check-in. */
-export interface PingReply {
-  ok: true;
-  ttlMs: number;
-}
-
 /** Metadata a device sends in a delta's header `meta`. */
 export interface UpdateMeta {
   examples: number;
   trainLoss?: number;
   /** Bytes the device downloaded for this task (0 when the model version was cached). */
   bytesDown?: number;
-}
-
-export interface UpdateReceipt {
-  accepted: true;
-  jobId: string;
-  round: number;
-  reported: number;
-  demand: number;
-}
-
-export type JobState = "pending_model" | "running" | "done" | "cancelled" | "failed";
-
-export interface RoundRecord {
-  round: number;
-  attempt: number;
-  /** open: binding and collecting; aggregating: demand met, next model being made; retried: too few reports by the deadline; cancelled: the job was cancelled while it ran. */
-  status: "open" | "aggregating" | "closed" | "retried" | "cancelled";
-  demand: number;
-  bound: number;
-  reported: number;
-  /** Devices that reported they could not do the task, by failure code. */
-  failed: Partial<Record<FailureCode, number>>;
-  /** Bound devices whose lease ran out before the round ended, with neither an update nor a failure. */
-  timedOut: number;
-  examples: number;
-  trainLoss: number | null;
-  testAccuracy: number | null;
-  testLoss: number | null;
-  /** Bytes of the accepted updates, and bytes the reporting devices downloaded for the round. */
-  bytesIn: number;
-  bytesOut: number;
-  openedAt: number;
-  closedAt: number | null;
-  /** Hash of the model the round started from, and of the one it produced. */
-  baseModel: string;
-  resultModel: string | null;
-  /** The devices' evaluation of the round's result, when the job asks for federated evaluation. */
-  evaluation?: EvaluationRecord;
-}
-
-/** Federated evaluation of the model a round produced, by devices on their held-out examples. */
-export interface EvaluationRecord {
-  status: "open" | "closed";
-  /** The model evaluated: the round's result. */
-  model: string;
-  demand: number;
-  bound: number;
-  reported: number;
-  failed: Partial<Record<FailureCode, number>>;
-  examples: number;
-  /** Example-weighted over the reports; null until one arrived. */
-  accuracy: number | null;
-  loss: number | null;
-  openedAt: number;
-  closedAt: number | null;
-}
-
-export interface JobStatus {
-  id: string;
-  tenant: string;
-  name: string;
-  state: JobState;
-  createdAt: number;
-  updatedAt: number;
-  currentRound: number;
-  totalRounds: number;
-  modelVersion: number;
-  modelHash: string | null;
-  /** The whole spec the job runs with, every default filled in. */
-  spec: JobSpec;
-  rounds: RoundRecord[];
-  /** Whether the job's rounds can fill: in `GET /v1/jobs/:id` while the job is running, absent otherwise. */
-  starvation?: Starvation;
-}
-
-/**
- * A running job's supply of devices against what its rounds need: starved when fewer eligible
- * devices were seen within the window than a round attempt needs reports to close.
- */
-export interface Starvation {
-  starved: boolean;
-  /** Devices the client-manager shards heard from within `windowSeconds` that meet the job's public constraints. */
-  eligibleDevices: number;
-  windowSeconds: number;
-  /** The current round's demand, and the reports it needs to close (demand x minReportFraction, rounded up). */
-  demand: number;
-  minimumReports: number;
-  /** Attempts of the current round retried so far (each came to its deadline with too few reports). */
-  attemptsRetried: number;
-  /** When the latest shard report counted was made (epoch ms; null when no shard has reported recently). */
-  measuredAt: number | null;
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { checkInSchema, type CheckInReply } from "./protocol.js";
+import { checkInSchema } from "./protocol.js";
+import type { CheckInReply } from "./responses.js";
 import type { ErrorBody } from "./errors.js";
 
 /**

@@ -1,6 +1,6 @@
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
 import { PUSH_PROTOCOL, PUSH_TOKEN_PREFIX, PropiusError } from "@propius/shared";
-import type { AppEnv } from "../http/app-env.js";
+import { apiRoutes, asDevice, errors } from "../http/api-routes.js";
 import { bearerToken, clientOf } from "../middleware/auth/index.js";
 import { clientManagerOf } from "../directory/directory-client.js";
 import { PUSH_CLIENT_HEADER } from "../clients/client-manager-object.js";
@@ -10,7 +10,13 @@ import { PUSH_CLIENT_HEADER } from "../clients/client-manager-object.js";
  * client-manager shard. Browsers cannot set headers on a WebSocket, so the token may come as a
  * second subprotocol, `bearer.<token>`, as well as in `Authorization`.
  */
-export const connectRoutes = new Hono<AppEnv>().get("/v1/connect", async function connect(c) {
+const connect = createRoute({
+  tags: ["devices"], security: asDevice, method: "get", path: "/v1/connect", summary: "Open the device's push connection (WebSocket)",
+  description: `A WebSocket speaking \`${PUSH_PROTOCOL}\` (see docs/protocol.md): check-ins and task offers ride on it instead of polling. The token may come as the subprotocol \`${PUSH_TOKEN_PREFIX}<token>\`.`,
+  responses: { 101: { description: "Switching protocols" }, ...errors("upgrade_required", "bad_request", "unauthorized", "push_unavailable") },
+});
+
+export const connectRoutes = apiRoutes().openapi(connect, async (c) => {
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new PropiusError("upgrade_required", "connect with a WebSocket (Upgrade: websocket)");
   const protocols = (c.req.header("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
   if (!protocols.includes(PUSH_PROTOCOL)) throw new PropiusError("bad_request", `ask for the subprotocol '${PUSH_PROTOCOL}'`);

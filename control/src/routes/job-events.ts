@@ -1,10 +1,9 @@
-import { Hono } from "hono";
-import { EVENTS_PROTOCOL, EVENTS_TOKEN_SECONDS, PUSH_TOKEN_PREFIX, PropiusError, type EventsToken } from "@propius/shared";
-import type { AppEnv } from "../http/app-env.js";
+import { createRoute } from "@hono/zod-openapi";
+import { EVENTS_PROTOCOL, EVENTS_TOKEN_SECONDS, PUSH_TOKEN_PREFIX, PropiusError, eventsTokenSchema } from "@propius/shared";
+import { apiRoutes, asOwner, errors, jobParams, json } from "../http/api-routes.js";
 import { ownerAuth, secret } from "../middleware/auth/index.js";
 import { jobOf } from "../directory/directory-client.js";
 import { unwrap } from "../job/reply.js";
-import { jobIdParam } from "./job-id.js";
 import { checkSubscription, signSubscription } from "../auth/subscriptions.js";
 import { EVENTS_TENANT_HEADER } from "../job/job-object.js";
 
@@ -15,19 +14,32 @@ import { EVENTS_TENANT_HEADER } from "../job/job-object.js";
  * as a device's does on `/v1/connect`: browsers cannot set headers on a WebSocket, and a
  * subprotocol, unlike a query, stays out of URLs that proxies, logs and browser history keep.
  */
-export const jobEventRoutes = new Hono<AppEnv>()
-  .use("/v1/jobs/:id/events/token", ownerAuth())
-  .post("/v1/jobs/:id/events/token", async (c) => {
-    const id = jobIdParam(c);
+const tokenRoute = createRoute({
+  tags: ["jobs"], security: asOwner, method: "post", path: "/v1/jobs/{id}/events/token", summary: "A subscription token for the job's live events",
+  description: `Valid ${EVENTS_TOKEN_SECONDS} s for opening \`GET /v1/jobs/{id}/events\`; scoped to the tenant and the job.`,
+  middleware: [ownerAuth()],
+  request: { params: jobParams },
+  responses: { 201: json(eventsTokenSchema, "The token"), ...errors("unauthorized", "job_not_found", "not_configured") },
+});
+const eventsRoute = createRoute({
+  tags: ["jobs"], method: "get", path: "/v1/jobs/{id}/events", summary: "Follow the job's live events (WebSocket)",
+  description: `A WebSocket speaking \`${EVENTS_PROTOCOL}\`, with the subscription token as the subprotocol \`${PUSH_TOKEN_PREFIX}<token>\`: a snapshot of the job first (unless the missed events could be replayed), then its events as they happen (see docs/api.md).`,
+  request: { params: jobParams },
+  responses: { 101: { description: "Switching protocols" }, ...errors("upgrade_required", "bad_request", "unauthorized", "subscription_invalid", "subscription_expired", "job_not_found") },
+});
+
+export const jobEventRoutes = apiRoutes()
+  .openapi(tokenRoute, async (c) => {
+    const { id } = c.req.valid("param");
     const tenant = c.get("tenant");
     // Answers job_not_found for a missing job and for another tenant's.
     await unwrap(jobOf(c.env, id).status(tenant));
     const expiresAt = Date.now() + EVENTS_TOKEN_SECONDS * 1000;
     const token = signSubscription(secret(c.env.PROPIUS_TOKEN_SECRET, "PROPIUS_TOKEN_SECRET"), { jobId: id, tenant, expiresAt });
-    return c.json({ token, expiresAt, protocol: EVENTS_PROTOCOL } satisfies EventsToken, 201);
+    return c.json({ token, expiresAt, protocol: EVENTS_PROTOCOL }, 201);
   })
-  .get("/v1/jobs/:id/events", async (c) => {
-    const id = jobIdParam(c);
+  .openapi(eventsRoute, async (c) => {
+    const { id } = c.req.valid("param");
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new PropiusError("upgrade_required", "subscribe with a WebSocket (Upgrade: websocket)");
     const protocols = (c.req.header("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
     if (!protocols.includes(EVENTS_PROTOCOL)) throw new PropiusError("bad_request", `ask for the subprotocol '${EVENTS_PROTOCOL}'`);

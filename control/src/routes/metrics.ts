@@ -1,6 +1,8 @@
-import { Hono, type Context } from "hono";
+import type { Context } from "hono";
+import { createRoute, z } from "@hono/zod-openapi";
 import { PropiusError } from "@propius/shared";
 import type { AppEnv } from "../http/app-env.js";
+import { apiRoutes, asAdmin, asOwner, errors } from "../http/api-routes.js";
 import { bearerToken } from "../middleware/auth/index.js";
 import { hashKey, verifyClientToken } from "../auth/tokens.js";
 import { directoryOf } from "../directory/directory-client.js";
@@ -11,10 +13,16 @@ import { TEXT_FORMAT, writeText } from "../metrics/prometheus-text.js";
  * call (no job object is reached): with the admin key every job's series and the platform's, with
  * a tenant's API key that tenant's jobs' only (see docs/api.md).
  */
-export const metricsRoutes = new Hono<AppEnv>().get("/metrics", async (c) => {
+const metricsRoute = createRoute({
+  tags: ["operator"], security: [...asAdmin, ...asOwner], method: "get", path: "/metrics", summary: "Metrics in the Prometheus text format",
+  description: "With the admin key: every job's series and the platform's; with a tenant's API key: that tenant's jobs' (see docs/api.md for the series).",
+  responses: { 200: { description: "The exposition", content: { [TEXT_FORMAT]: { schema: z.string() } } }, ...errors("unauthorized", "forbidden") },
+});
+
+export const metricsRoutes = apiRoutes().openapi(metricsRoute, async (c) => {
   const tenant = await metricsReader(c);
   const exposition = await directoryOf(c.env).exposition(tenant);
-  return c.body(writeText(exposition), 200, { "content-type": TEXT_FORMAT, "cache-control": "no-store" });
+  return c.text(writeText(exposition), 200, { "content-type": TEXT_FORMAT, "cache-control": "no-store" });
 });
 
 /**

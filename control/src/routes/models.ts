@@ -1,14 +1,21 @@
-import { Hono } from "hono";
+import { createRoute, z } from "@hono/zod-openapi";
 import { PropiusError, WEIGHTS_MEDIA_TYPE } from "@propius/shared";
-import type { AppEnv } from "../http/app-env.js";
 import { clientOrOwnerAuth } from "../middleware/auth/index.js";
+import { apiRoutes, asDevice, asOwner, errors, weightsContent } from "../http/api-routes.js";
 import { HASH_PATTERN, r2ModelStore } from "../models/model-store.js";
 import { hotModels } from "../models/hot-models.js";
 
+const model = createRoute({
+  tags: ["models"], security: [...asDevice, ...asOwner], method: "get", path: "/v1/models/{hash}", summary: "A model version by its content address",
+  description: "Immutable: cacheable forever and revalidated by ETag (`If-None-Match` answers 304).",
+  middleware: [clientOrOwnerAuth()],
+  request: { params: z.object({ hash: z.string().regex(HASH_PATTERN).openapi({ param: { name: "hash", in: "path" }, description: "SHA-256 of the weights message, 64 lowercase hex digits" }) }) },
+  responses: { 200: { description: "The model version as a weights message", content: weightsContent }, 304: { description: "Not modified" }, ...errors("unauthorized", "model_not_found") },
+});
+
 /** Model versions by content address: immutable, so cacheable forever and revalidated by ETag. */
-export const modelRoutes = new Hono<AppEnv>().get("/v1/models/:hash", clientOrOwnerAuth(), async (c) => {
-  const hash = c.req.param("hash");
-  if (!HASH_PATTERN.test(hash)) throw new PropiusError("model_not_found", "a model hash is 64 lowercase hex digits");
+export const modelRoutes = apiRoutes().openapi(model, async (c) => {
+  const { hash } = c.req.valid("param");
   const etag = `"${hash}"`;
   const headers = { etag, "cache-control": "private, max-age=31536000, immutable" };
   if ((c.req.header("if-none-match") ?? "").split(",").some((t) => t.trim() === etag)) return c.body(null, 304, headers);

@@ -1,26 +1,45 @@
-import { Hono, type Context } from "hono";
-import type { z } from "zod";
-import { PropiusError, TICKET_HEADER, WEIGHTS_MEDIA_TYPE, evaluationReportSchema, taskFailureSchema } from "@propius/shared";
-import type { AppEnv } from "../http/app-env.js";
+import { createRoute, z } from "@hono/zod-openapi";
+import { PropiusError, TICKET_HEADER, WEIGHTS_MEDIA_TYPE, evaluationRecordedSchema, evaluationReportSchema, failureRecordedSchema, taskFailureSchema, updateReceiptSchema } from "@propius/shared";
 import { clientAuth } from "../middleware/auth/index.js";
 import { JSON_BODY_LIMIT, bodyLimit, uploadLimit } from "../middleware/body-limit/index.js";
-import { intParam, readJson } from "../middleware/validate/index.js";
+import { jsonBody } from "../middleware/validate/index.js";
+import { BODY_ERRORS, apiRoutes, asDevice, errors, json, jsonRequest, roundParams, ticketHeaders, weightsContent } from "../http/api-routes.js";
 import { aggregatorOf, jobOf } from "../directory/directory-client.js";
 import { unwrap } from "../job/reply.js";
 import { bodyStream, drain } from "../http/byte-stream.js";
 import { submitUpdate } from "../aggregation/submit-update.js";
-import { TICKET_PATTERN } from "../auth/tickets.js";
 import type { Upload } from "../aggregation/shard-ports.js";
 import { countRefusals } from "../metrics/count-refusals.js";
 
-import { jobIdParam } from "./job-id.js";
+const tags = ["devices"];
+const device = { tags, security: asDevice };
+/** Codes a report on a task can answer beside its body's: the ticket, the job, the round. */
+const TASK_ERRORS = ["unauthorized", "ticket_invalid", "ticket_used", "job_not_found", "job_not_running", "round_closed"] as const;
 
-/** The task's ticket, from its header. */
-function ticketOf(c: Context<AppEnv>): string {
-  const ticket = c.req.header(TICKET_HEADER);
-  // A training ticket is signed (`tk.<claims>.<signature>`, see auth/tickets.ts); an evaluation ticket is an id the job keeps.
-  if (!ticket || !(/^[A-Za-z0-9_-]{8,64}$/.test(ticket) || TICKET_PATTERN.test(ticket))) throw new PropiusError("ticket_invalid", `send the task's ticket in the ${TICKET_HEADER} header`);
-  return ticket;
+const upload = createRoute({
+  ...device, method: "post", path: "/v1/jobs/{id}/rounds/{round}/updates", summary: "Upload the round's delta",
+  description: `The delta as a weights message with the task's ticket in \`${TICKET_HEADER}\`; accepted once per ticket, folded into the job's running sum as it streams in.`,
+  middleware: [countRefusals(), clientAuth(), bodyLimit(uploadLimit)],
+  request: { params: roundParams, headers: ticketHeaders, body: { required: true, content: weightsContent } },
+  responses: { 202: json(updateReceiptSchema, "The update, accepted"), ...errors(...TASK_ERRORS, "invalid_update", "payload_too_large", "unsupported_media_type") },
+});
+const failure = createRoute({
+  ...device, method: "post", path: "/v1/jobs/{id}/rounds/{round}/failures", summary: "Say the device cannot do its task",
+  description: "Its slot in the round is freed at once; a lasting failure (a missing kernel, data that does not fit) keeps the device from the job.",
+  middleware: [clientAuth(), bodyLimit(JSON_BODY_LIMIT), jsonBody()],
+  request: { params: roundParams, headers: ticketHeaders, ...jsonRequest(taskFailureSchema) },
+  responses: { 202: json(failureRecordedSchema, "The failure, recorded"), ...errors(...TASK_ERRORS, ...BODY_ERRORS) },
+});
+const evaluation = createRoute({
+  ...device, method: "post", path: "/v1/jobs/{id}/rounds/{round}/evaluations", summary: "Report an evaluation task's result",
+  middleware: [clientAuth(), bodyLimit(JSON_BODY_LIMIT), jsonBody()],
+  request: { params: roundParams, headers: ticketHeaders, ...jsonRequest(evaluationReportSchema) },
+  responses: { 202: json(evaluationRecordedSchema, "The evaluation, recorded"), ...errors(...TASK_ERRORS, ...BODY_ERRORS) },
+});
+
+/** A task's ticket, client and round, from the request its report came in. */
+function taskOf(c: { get(key: "clientId"): string }, params: { round: number }, headers: z.output<typeof ticketHeaders>) {
+  return { ticket: headers[TICKET_HEADER], clientId: c.get("clientId"), round: params.round };
 }
 
 /**
@@ -28,11 +47,10 @@ function ticketOf(c: Context<AppEnv>): string {
  * once), its evaluation of a round's model, or the reason it could not do the task (its slot is
  * freed at once).
  */
-export const updateRoutes = new Hono<AppEnv>()
-  .post("/v1/jobs/:id/rounds/:round/updates", countRefusals(), clientAuth(), bodyLimit(uploadLimit), async (c) => {
-    const jobId = jobIdParam(c);
-    const round = intParam(c, "round");
-    const ticket = ticketOf(c);
+export const updateRoutes = apiRoutes()
+  .openapi(upload, async (c) => {
+    const { id: jobId, round } = c.req.valid("param");
+    const ticket = c.req.valid("header")[TICKET_HEADER];
     if (!(c.req.header("content-type") ?? "").startsWith(WEIGHTS_MEDIA_TYPE)) {
       throw new PropiusError("unsupported_media_type", `send the delta as ${WEIGHTS_MEDIA_TYPE}`);
     }
@@ -53,22 +71,13 @@ export const updateRoutes = new Hono<AppEnv>()
       if (!body.locked) await drain(body);
     }
   })
-  .post("/v1/jobs/:id/rounds/:round/failures", clientAuth(), bodyLimit(JSON_BODY_LIMIT), async (c) => {
-    const { jobId, task, body } = await reportOf(c, taskFailureSchema);
-    const record = await unwrap(jobOf(c.env, jobId).reportFailure({ ...task, failure: body }));
-    return c.json({ recorded: true, jobId, round: record.round, failed: record.failed }, 202);
+  .openapi(failure, async (c) => {
+    const params = c.req.valid("param");
+    const record = await unwrap(jobOf(c.env, params.id).reportFailure({ ...taskOf(c, params, c.req.valid("header")), failure: c.req.valid("json") }));
+    return c.json({ recorded: true as const, jobId: params.id, round: record.round, failed: record.failed }, 202);
   })
-  .post("/v1/jobs/:id/rounds/:round/evaluations", clientAuth(), bodyLimit(JSON_BODY_LIMIT), async (c) => {
-    const { jobId, task, body } = await reportOf(c, evaluationReportSchema);
-    const record = await unwrap(jobOf(c.env, jobId).reportEvaluation({ ...task, report: body }));
-    return c.json({ recorded: true, jobId, round: record.round, evaluation: record.evaluation }, 202);
+  .openapi(evaluation, async (c) => {
+    const params = c.req.valid("param");
+    const record = await unwrap(jobOf(c.env, params.id).reportEvaluation({ ...taskOf(c, params, c.req.valid("header")), report: c.req.valid("json") }));
+    return c.json({ recorded: true as const, jobId: params.id, round: record.round, evaluation: record.evaluation }, 202);
   });
-
-/** A device's JSON report on its task: the job, and the ticket, client, round and body it names. */
-async function reportOf<S extends z.ZodType>(c: Context<AppEnv>, schema: S) {
-  const jobId = jobIdParam(c);
-  const round = intParam(c, "round");
-  const ticket = ticketOf(c);
-  const body = await readJson(c, schema);
-  return { jobId, task: { ticket, clientId: c.get("clientId"), round }, body };
-}

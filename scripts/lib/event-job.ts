@@ -40,7 +40,11 @@ export function eventJobSpec(rounds: number, devices: number): JobSpecInput {
  * on push connections, in a process of their own) while an owner's subscriber follows it live: the round-closed events are timed on receipt, and
  * after each one `pingsPerClose` keep-alive round trips on the same connection give the ceiling.
  */
-export async function runEventJob(options: { url: string; owner: OwnerClient; apiKey: string; rounds: number; devices: number; pingsPerClose?: number; timeoutMs?: number; onDeviceOutput?: (text: string) => void }): Promise<EventJobRun> {
+export async function runEventJob(options: {
+  url: string; owner: OwnerClient; apiKey: string; rounds: number; devices: number; pingsPerClose?: number; timeoutMs?: number; onDeviceOutput?: (text: string) => void;
+  /** Runs once the job exists and this subscriber follows it, before its model is set (another subscriber joins here). */
+  beforeStart?: (job: JobStatus) => Promise<void>;
+}): Promise<EventJobRun> {
   const { url, owner, rounds, devices } = options;
   const spec = eventJobSpec(rounds, devices);
   const job = await owner.createJob(spec);
@@ -49,6 +53,7 @@ export async function runEventJob(options: { url: string; owner: OwnerClient; ap
   const closes: ReceivedClose[] = [];
   const pings: number[] = [];
   const subscription = await JobEventSubscription.open({ baseUrl: url, apiKey: options.apiKey, jobId: job.id, connector: nodeWebSocket() });
+  await options.beforeStart?.(job);
   const child = spawn(process.execPath, [join(ROOT, "scripts/run.mjs"), "scripts/event-devices.ts", "--url", url, "--devices", String(devices), "--tasks", String(rounds)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   const output = (chunk: Buffer) => options.onDeviceOutput?.(chunk.toString());
   child.stdout.on("data", output);

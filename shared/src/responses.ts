@@ -17,16 +17,15 @@ const hash = z.string().describe("a model version's content address: SHA-256, 64
 export const jobStateSchema = z.enum(["pending_model", "running", "done", "cancelled", "failed"]);
 export const failureCountsSchema = z.partialRecord(z.enum(FAILURE_CODES), count).describe("devices that could not do the task, by failure code");
 
+/** What a round and an evaluation count of their devices: wanted, bound, reported, failed (by code), and the examples reported. */
+const deviceCounts = { demand: count, bound: count, reported: count, failed: failureCountsSchema, examples: count };
+
 /** Federated evaluation of the model a round produced, by devices on their held-out examples. */
 export const evaluationRecordSchema = z.object({
   status: z.enum(["open", "closed"]),
   /** The model evaluated: the round's result. */
   model: hash,
-  demand: count,
-  bound: count,
-  reported: count,
-  failed: failureCountsSchema,
-  examples: count,
+  ...deviceCounts,
   /** Example-weighted over the reports; null until one arrived. */
   accuracy: z.number().nullable(),
   loss: z.number().nullable(),
@@ -39,14 +38,9 @@ export const roundRecordSchema = z.object({
   attempt: count,
   /** open: binding and collecting; aggregating: demand met, next model being made; retried: too few reports by the deadline; cancelled: the job was cancelled while it ran. */
   status: z.enum(["open", "aggregating", "closed", "retried", "cancelled"]),
-  demand: count,
-  bound: count,
-  reported: count,
-  /** Devices that reported they could not do the task, by failure code. */
-  failed: failureCountsSchema,
+  ...deviceCounts,
   /** Bound devices whose lease ran out before the round ended, with neither an update nor a failure. */
   timedOut: count,
-  examples: count,
   trainLoss: z.number().nullable(),
   testAccuracy: z.number().nullable(),
   testLoss: z.number().nullable(),

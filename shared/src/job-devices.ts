@@ -40,3 +40,13 @@ export type JobDevices = z.output<typeof jobDevicesSchema>;
 export const jobDevicesQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(JOB_DEVICES_MAX_LIMIT).default(JOB_DEVICES_DEFAULT_LIMIT),
 });
+
+/** A device's attributes on one line, `key=value` in key order, cut at `max` characters (for tables). */
+export function summarizeAttributes(attributes: JobDevice["attributes"], max = 60): string {
+  const text = Object.keys(attributes).sort().map((key) => `${key}=${attributes[key]}`).join(" ");
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** A device's failures as `code n`, comma-separated; empty when it had none. */
+export const summarizeFailures = (failures: JobDevice["failures"]) =>
+  Object.entries(failures).map(([code, n]) => `${code} ${n}`).join(", ");

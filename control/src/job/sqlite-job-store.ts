@@ -23,7 +23,6 @@ CREATE INDEX IF NOT EXISTS evaluations_by_round ON evaluations (round, client_id
 CREATE TABLE IF NOT EXISTS devices (
   client_id TEXT PRIMARY KEY, attributes TEXT, failures TEXT, rounds_bound INTEGER NOT NULL, updates INTEGER NOT NULL, examples INTEGER NOT NULL,
   bytes_in INTEGER NOT NULL, evaluations INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS devices_by_last_seen ON devices (last_seen);
 CREATE TABLE IF NOT EXISTS deadlines (name TEXT PRIMARY KEY, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS strategy_chunks (field TEXT NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (field, idx));
 `;
@@ -155,6 +154,7 @@ export class SqliteJobStore implements JobStore, DeadlineStore {
       c.roundsBound ?? 0, c.updates ?? 0, c.examples ?? 0, c.bytesIn ?? 0, c.evaluations ?? 0, c.at, c.at,
     );
   }
+  /** No index on last_seen: every binding and counted update moves it, and the owner's read is rare, so the read sorts. */
   loadDevices(limit: number): DeviceRecord[] {
     return this.sql.exec("SELECT * FROM devices ORDER BY last_seen DESC LIMIT ?", limit).toArray().map((r) => ({
       clientId: r.client_id as string,

@@ -6,6 +6,7 @@ import { clientRoutes } from "./routes/clients.js";
 import { connectRoutes } from "./routes/connect.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { jobEventRoutes } from "./routes/job-events.js";
+import { jobDeviceRoutes } from "./routes/job-devices.js";
 import { modelRoutes } from "./routes/models.js";
 import { tenantRoutes } from "./routes/tenants.js";
 import { updateRoutes } from "./routes/updates.js";
@@ -26,6 +27,7 @@ export function createApp() {
     .route("/", updateRoutes)
     .route("/", jobRoutes)
     .route("/", jobEventRoutes)
+    .route("/", jobDeviceRoutes)
     .route("/", clientRoutes)
     .route("/", connectRoutes)
     .route("/", modelRoutes)

@@ -3,6 +3,7 @@ import { ERROR_STATUS } from "./errors.js";
 import { jobSpecSchema, withDerivedDefaults } from "./job-spec.js";
 import { evaluationReportSchema, taskFailureSchema } from "./protocol.js";
 import { jobEventSchema } from "./job-events.js";
+import { jobDevicesSchema } from "./job-devices.js";
 
 /**
  * docs/api.md's JSON examples are checked by the marker in their fence's info string (the doc
@@ -14,7 +15,7 @@ const fs: { readFileSync(path: URL, encoding: "utf8"): string } = await import(N
 const doc = fs.readFileSync(new URL("../../docs/api.md", import.meta.url), "utf8");
 const blocks = [...doc.matchAll(/^```json(?: ([\w-]+))?\n([\s\S]*?)^```$/gm)].map((m, i) => ({ marker: m[1], text: m[2], at: `block ${i + 1} (json ${m[1] ?? "without a marker"})` }));
 const marked = (marker: string) => blocks.filter((b) => b.marker === marker);
-const MARKERS = ["job-spec", "job-status", "error", "task-failure", "evaluation-report", "counters", "job-event"];
+const MARKERS = ["job-spec", "job-status", "error", "task-failure", "evaluation-report", "counters", "job-event", "job-devices"];
 
 describe("the JSON examples in docs/api.md", () => {
   it("are all marked with what they are", () => {
@@ -73,6 +74,11 @@ describe("the JSON examples in docs/api.md", () => {
       }
       for (const key of Object.keys(body.calls)) expect(body.objects.map((o) => o.class), `${block.at}: ${key}`).toContain(key.split(".")[0]);
     }
+  });
+
+  it("show device lists that the job devices schema accepts", () => {
+    expect(marked("job-devices").length).toBeGreaterThan(0);
+    for (const block of marked("job-devices")) expect(jobDevicesSchema.safeParse(JSON.parse(block.text)).error?.issues ?? [], block.at).toEqual([]);
   });
 
   it("list every error code once, with its HTTP status, in the table of codes", () => {

@@ -17,3 +17,4 @@ export { halfBitsToFloat } from "./codecs/fp16.js";
 export { checkScales } from "./codecs/int8.js";
 export * from "./push.js";
 export * from "./job-events.js";
+export * from "./job-devices.js";

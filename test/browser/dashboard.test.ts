@@ -67,7 +67,13 @@ describe("the owner dashboard: a job followed live in headless Chromium while No
     await watchChartPoints(page, CHARTS);
     const before = await chartPoints(page, CHARTS);
     expect(before.accuracy).toBe(0);
+    // No device about yet: the page says the rounds cannot fill, with the figures.
+    await page.waitForFunction(() => !(document.querySelector("#starvation") as HTMLElement).hidden, null, { timeout: 30_000 });
+    expect(await page.locator("#starvation").textContent()).toMatch(/^starved: 0 eligible devices in the last \d+ s, a round needs 2 reports \(demand 2\); 0 attempts retried/);
 
+    // The devices table gains its rows from a round's close while the job still runs.
+    const devicesWhileRunning = page.waitForFunction(() => document.body.dataset.jobState === "running" && document.querySelectorAll("table.devices tbody tr").length > 0, null, { timeout: 300_000, polling: 100 });
+    devicesWhileRunning.catch(() => {});
     const devices = startDemoClients({ url: plane.url, count: 2, processes: 1, seed: 5, stateDir: devicesDir, cacheDir: join(devicesDir, "cache"), entry, onLine: (i, line) => lines.push(`[${i}] ${line}`) });
     const accuracies: number[] = [];
     let final;
@@ -78,6 +84,7 @@ describe("the owner dashboard: a job followed live in headless Chromium while No
     }
     expect(final.state, lines.join("\n")).toBe("done");
     expect(accuracies).toHaveLength(ROUNDS);
+    await devicesWhileRunning;
 
     // Every round's owner and federated accuracy reached the chart, pushed over the event stream.
     await page.waitForFunction(() => document.body.dataset.jobState === "done" && document.querySelector("#chart-accuracy")?.getAttribute("data-points") === "6", null, { timeout: 30_000 });
@@ -93,6 +100,17 @@ describe("the owner dashboard: a job followed live in headless Chromium while No
     // The table shows the owner's accuracies as recorded.
     const shown = await page.locator("table.rounds tbody tr").evaluateAll((trs) => trs.map((tr) => (tr as HTMLTableRowElement).cells[6].textContent));
     expect(shown).toEqual(accuracies.map((a) => a.toFixed(4)));
+    // Both devices, by anonymous ids, with what they did as the job's own record has it.
+    const listed = await owner.devices(job.id);
+    expect(listed.devices).toHaveLength(2);
+    await page.waitForFunction(() => {
+      const trs = [...document.querySelectorAll<HTMLTableRowElement>("table.devices tbody tr")];
+      return trs.length === 2 && trs.every((tr) => tr.cells[3].textContent !== "0");
+    }, null, { timeout: 30_000 });
+    const rows = await page.locator("table.devices tbody tr").evaluateAll((trs) => trs.map((tr) => [(tr as HTMLElement).dataset.device, (tr as HTMLTableRowElement).cells[3].textContent]));
+    expect(rows.map(([id]) => id).sort()).toEqual(listed.devices.map((d) => d.id).sort());
+    for (const [id, updates] of rows) expect(updates, id).toBe(String(listed.devices.find((d) => d.id === id)!.updatesAccepted));
+    expect(await page.locator("#starvation").isHidden()).toBe(true);
 
     await page.screenshot({ path: join(screenshots, "dashboard-job-desktop.png"), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });

@@ -4,7 +4,7 @@ declare module "node:crypto" {
   interface Hmac {
     update(data: string | Uint8Array): Hmac;
     digest(): Uint8Array;
-    digest(encoding: "base64url"): string;
+    digest(encoding: "base64url" | "hex"): string;
   }
   export function createHmac(algorithm: "sha256", key: string | Uint8Array): Hmac;
   export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean;

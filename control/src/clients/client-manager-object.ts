@@ -159,7 +159,7 @@ export class ClientManagerObject extends DurableObject<Env> {
       policy: schedulingPolicy(this.env),
       loadJobs: () => directoryOf(this.env).scheduledJobs(),
       tally: this.metrics.tally,
-      claim: (jobId, clientId) => claim(this.env, jobId, clientId),
+      claim: (jobId, clientId, attributes) => claim(this.env, jobId, clientId, attributes),
       config: { viewTtlMs: viewTtlMs(this.env) },
       connected: () => this.waitingClients(),
     });
@@ -214,9 +214,9 @@ function closeQuietly(ws: WebSocket, code: number, reason: string): void {
 }
 
 /** A job's claim as the client manager sees it: a job that refuses with an error simply has no slot. */
-async function claim(env: Env, jobId: string, clientId: string): Promise<ClaimAnswer> {
+async function claim(env: Env, jobId: string, clientId: string, attributes: Attributes): Promise<ClaimAnswer> {
   try {
-    const result = await unwrap(jobOf(env, jobId).claim(clientId));
+    const result = await unwrap(jobOf(env, jobId).claim(clientId, attributes));
     return result.kind === "task" ? { kind: "task", task: toTask(jobId, result) } : result;
   } catch (error) {
     if (error instanceof PropiusError) return { kind: "wait", reason: error.code, retryAfterMs: 10_000 };

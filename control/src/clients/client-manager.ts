@@ -53,7 +53,8 @@ export interface ClientManagerDeps {
   registry: ClientRegistry;
   policy: Policy;
   loadJobs: () => Promise<ScheduledJob[]>;
-  claim: (jobId: string, clientId: string) => Promise<ClaimAnswer>;
+  /** `attributes`: the device's as this shard holds them, for the job's record of the devices that took part. */
+  claim: (jobId: string, clientId: string, attributes: Attributes) => Promise<ClaimAnswer>;
   random?: Random;
   config?: Partial<ClientManagerConfig>;
   /** Devices holding a push connection while they wait: they count as seen now in the supply estimate. */
@@ -122,7 +123,7 @@ export class ClientManager {
     // A device holding a live slot gets the same task again (the job keeps its ticket) and nothing else.
     const held = this.deps.registry.binding(clientId);
     if (held && held.leaseUntil > now) {
-      const result = await this.bind(clientId, held.jobId, now, held);
+      const result = await this.bind(device, held.jobId, now, held);
       if (result.kind === "task") return result.reply;
       this.deps.registry.setBinding(clientId, null);
       if (result.wait.reason === "already_reported") this.learnTaskTime(held.jobId, (now - held.boundAt) / 1000 / device.speed);
@@ -136,7 +137,7 @@ export class ClientManager {
       const job = view.jobs.find((j) => j.id === accept);
       if (!job || skip.has(accept)) return this.waitReply(wait, "offer_expired", 1_000);
       if (!meetsConstraints(attributes, job.constraints)) return this.waitReply(wait, "ineligible");
-      const result = await this.bind(clientId, job.id, now, null);
+      const result = await this.bind(device, job.id, now, null);
       return result.kind === "task" ? result.reply : this.waitReply(result.wait);
     }
 
@@ -146,7 +147,7 @@ export class ClientManager {
       if (!meetsConstraints(attributes, job.constraints)) continue;
       // Only the device can check private constraints: it chooses from the rest of the order.
       if (hasConstraints(this.scheduled(job.id)?.privateConstraints)) return this.offer(ordered.slice(index), attributes);
-      const result = await this.bind(clientId, job.id, now, null);
+      const result = await this.bind(device, job.id, now, null);
       if (result.kind === "task") return result.reply;
       wait = earlier(wait, result.wait);
     }
@@ -247,8 +248,9 @@ export class ClientManager {
    * is remembered until the job says to try again, so that this shard stops offering the job.
    * `kept` is the device's binding when it checks in holding one (else null: none is stored).
    */
-  private async bind(clientId: string, jobId: string, now: number, kept: Binding | null): Promise<{ kind: "task"; reply: CheckInReply } | { kind: "wait"; wait: Wait }> {
-    const answer = await this.deps.claim(jobId, clientId);
+  private async bind(device: DeviceView, jobId: string, now: number, kept: Binding | null): Promise<{ kind: "task"; reply: CheckInReply } | { kind: "wait"; wait: Wait }> {
+    const clientId = device.id;
+    const answer = await this.deps.claim(jobId, clientId, device.attributes);
     if (answer.kind === "task") {
       const renewed = kept?.jobId === jobId && kept.round === answer.task.round;
       const boundAt = renewed ? kept.boundAt : now;

@@ -38,9 +38,9 @@ export function world(jobs: { id: string; demand?: number; constraints?: JobSpec
     random: () => 0.5,
     ...extra,
     loadJobs: async () => (calls.loadJobs++, scheduled),
-    claim: async (jobId, clientId): Promise<ClaimAnswer> => {
+    claim: async (jobId, clientId, attributes): Promise<ClaimAnswer> => {
       calls.claims.push(jobId);
-      const claim = cores.get(jobId)!.claim(clientId, clock);
+      const claim = cores.get(jobId)!.claim(clientId, clock, attributes);
       return claim.kind === "task" ? { kind: "task", task: toTask(jobId, claim) } : claim;
     },
   });

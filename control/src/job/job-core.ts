@@ -15,11 +15,14 @@ import {
   type UpdateReceipt,
   type TaskFailure,
   type EvaluationReport,
+  type Attributes,
+  type JobDevice,
   LASTING_FAILURES,
   withDerivedDefaults,
 } from "@propius/shared";
 import type { Deadlines } from "./deadlines.js";
 import type { Tickets } from "../auth/tickets.js";
+import { deviceIds, type DeviceIds } from "../auth/device-ids.js";
 import type { CommittedGroup, FoldRecord, JobDescription } from "../aggregation/shard-ports.js";
 import type { Reply } from "./reply.js";
 import type { Assignment, EvaluationAssignment, JobRecord, JobStore } from "./job-store.js";
@@ -50,7 +53,11 @@ export interface JobCoreOptions {
   newTicket: () => string;
   /** Signs training tickets, so that the device's aggregator shard can check an upload by itself. */
   tickets: Tickets;
+  /** Names devices to the job's owner; tests and the simulator may leave it to a key of their own. */
+  deviceIds?: DeviceIds;
 }
+
+const IN_PROCESS_DEVICE_IDS = deviceIds("propius in-process device ids");
 
 /**
  * The job's round state machine, free of any platform import: it binds devices to the current
@@ -96,18 +103,19 @@ export class JobCore {
     });
   }
 
-  claim(clientId: string, now: number): ClaimResult {
+  /** `attributes`: what the device reported at check-in, kept in its record when it is bound. */
+  claim(clientId: string, now: number, attributes?: Attributes): ClaimResult {
     const job = this.store.loadJob();
     if (!job || job.state !== "running") return { kind: "wait", reason: "job_not_running", retryAfterMs: 10_000 };
     // A device that could not run this job's tasks (a missing kernel, data that does not fit) is not bound to it again.
     if (this.store.findFailures(clientId, LASTING_FAILURES).length > 0) return { kind: "wait", reason: "task_failed", retryAfterMs: 60_000 };
-    const evaluation = this.claimEvaluation(job, clientId, now);
+    const evaluation = this.claimEvaluation(job, clientId, now, attributes);
     if (evaluation) return evaluation;
     const round = this.currentRound(job);
     const deadline = this.deadlines.get(ROUND_DEADLINE) ?? now;
     if (round.status === "closed") return { kind: "wait", reason: "evaluating", retryAfterMs: 1_000 };
     if (round.status !== "open") return { kind: "wait", reason: "aggregating", retryAfterMs: 1_000 };
-    if (isBuffered(job)) return this.claimBuffered(job, clientId, now);
+    if (isBuffered(job)) return this.claimBuffered(job, clientId, now, attributes);
     const { plan } = job.spec;
     const found = this.store.findAssignment(clientId, job.round, job.attempt);
     // One that failed for another reason may try again in the next round (or attempt).
@@ -131,6 +139,8 @@ export class JobCore {
     const assignment: Assignment = { ticket: found?.ticket ?? this.options.newTicket(), clientId, round: job.round, attempt: job.attempt, status: "bound", boundAt: now, leaseUntil: decision.leaseUntil };
     this.store.transaction(() => {
       this.store.saveAssignment(assignment);
+      // A new lease in the same attempt is the same round to the device's record.
+      this.store.addToDevice({ clientId, at: now, attributes, roundsBound: found ? 0 : 1 });
       if (!found) this.store.saveRound({ ...round, bound: round.bound + 1 });
     });
     return this.task(job, assignment);
@@ -141,7 +151,7 @@ export class JobCore {
    * it has not evaluated that model yet, is not training in the round that runs beside it, and the
    * evaluation has room (its demand times the over-commit). A device bound to it gets it again.
    */
-  private claimEvaluation(job: JobRecord, clientId: string, now: number): ClaimResult | null {
+  private claimEvaluation(job: JobRecord, clientId: string, now: number, attributes: Attributes | undefined): ClaimResult | null {
     const open = this.openEvaluation(job);
     if (!open) return null;
     const { record, evaluation } = open;
@@ -156,6 +166,7 @@ export class JobCore {
     const ticket = this.options.newTicket();
     this.store.transaction(() => {
       this.store.saveEvaluationAssignment({ ticket, clientId, round: record.round, status: "bound", boundAt: now, leaseUntil });
+      this.store.addToDevice({ clientId, at: now, attributes });
       this.store.saveRound({ ...record, evaluation: { ...evaluation, bound: evaluation.bound + 1 } });
     });
     return this.evaluationTask(job, record, evaluation.model, ticket, leaseUntil);
@@ -177,6 +188,7 @@ export class JobCore {
     }
     return this.store.transaction(() => {
       this.store.saveEvaluationAssignment({ ...assignment, status: "reported" });
+      this.store.addToDevice({ clientId: assignment.clientId, at: now, evaluations: 1 });
       const updated = { ...record, evaluation: addReport(open.evaluation, input.report) };
       this.store.saveRound(updated);
       if (evaluationComplete(updated.evaluation)) return this.finishEvaluation(job, updated, now);
@@ -223,7 +235,7 @@ export class JobCore {
    * (ceil(clientsPerRound x overCommit) live leases, whatever step they started from). A device
    * keeps its live task; once it has reported it may take another at once, from the current model.
    */
-  private claimBuffered(job: JobRecord, clientId: string, now: number): ClaimResult {
+  private claimBuffered(job: JobRecord, clientId: string, now: number, attributes: Attributes | undefined): ClaimResult {
     const { plan } = job.spec;
     const live = this.store.findLiveAssignment(clientId, now);
     if (live) return this.task({ ...job, modelHash: this.store.loadRound(live.round, live.attempt)?.baseModel ?? job.modelHash }, live);
@@ -235,6 +247,7 @@ export class JobCore {
     const round = this.currentRound(job);
     this.store.transaction(() => {
       this.store.saveAssignment(assignment);
+      this.store.addToDevice({ clientId, at: now, attributes, roundsBound: 1 });
       this.store.saveRound({ ...round, bound: round.bound + 1 });
     });
     return this.task(job, assignment);
@@ -320,7 +333,7 @@ export class JobCore {
     // the shard's sum, so it counts (as the seal would count it), though its slot went to another device.
     // The fold landed in a partial sum the job discarded (a retried attempt) or will never take.
     if (job.state !== "running" || record.status === "retried") throw new PropiusError("round_closed", `round ${record.round} is closed; the update is stale`);
-    const updated = this.count(record, assignment, input.folded);
+    const updated = this.count(record, assignment, input.folded, now);
     if (updated.status === "open" && demandMet(updated.reported, updated)) this.startAggregation(updated, now);
     this.store.saveRound(updated);
     return receipt(job, updated);
@@ -343,6 +356,7 @@ export class JobCore {
     return this.store.transaction(() => {
       this.store.saveAssignment({ ...assignment, status: "failed" });
       this.store.saveFailure({ clientId: input.clientId, round: assignment.round, attempt: assignment.attempt, code, message, at: now });
+      this.store.addToDevice({ clientId: input.clientId, at: now, failure: code });
       const updated = { ...record, failed: { ...record.failed, [code]: (record.failed?.[code] ?? 0) + 1 } };
       this.store.saveRound(updated);
       this.touch(job, now);
@@ -357,6 +371,7 @@ export class JobCore {
     return this.store.transaction(() => {
       this.store.saveEvaluationAssignment({ ...assignment, status: "failed" });
       this.store.saveFailure({ clientId: assignment.clientId, round: assignment.round, attempt: -1, code: failure.code, message: failure.message, at: now });
+      this.store.addToDevice({ clientId: assignment.clientId, at: now, failure: failure.code });
       const updated = record.evaluation ? { ...record, evaluation: addFailure(record.evaluation, failure.code) } : record;
       this.store.saveRound(updated);
       this.touch(job, now);
@@ -374,8 +389,8 @@ export class JobCore {
       if (!record) throw new PropiusError("internal", `no record of round ${key.round} attempt ${key.attempt}`);
       for (const f of folded) {
         const assignment = this.store.loadAssignment(f.ticket);
-        // A failed task's late fold is in the sum but not counted (see commitOne).
-        if (assignment && assignment.status === "bound") record = this.count(record, assignment, f);
+        // A failed task's late fold is in the sum but not counted (see commitOne). Its time is unknown: the device was seen when bound.
+        if (assignment && assignment.status === "bound") record = this.count(record, assignment, f, assignment.boundAt);
       }
       this.store.saveRound(record);
     });
@@ -539,9 +554,20 @@ export class JobCore {
     };
   }
 
-  /** Marks the assignment reported and adds its update's figures to the round's record. */
-  private count(record: RoundRecord, assignment: Assignment, f: Folded): RoundRecord {
+  /** The devices that took part, most recently seen first (at most `limit`), each by its anonymous id. */
+  devices(tenant: string | null, limit: number): JobDevice[] {
+    const job = this.jobFor(tenant);
+    const ids = this.options.deviceIds ?? IN_PROCESS_DEVICE_IDS;
+    return this.store.loadDevices(limit).map((d) => ({
+      id: ids(job.id, d.clientId), attributes: d.attributes, roundsBound: d.roundsBound, updatesAccepted: d.updates, examples: d.examples,
+      bytesIn: d.bytesIn, failures: d.failures, evaluationsReported: d.evaluations, firstSeen: d.firstSeen, lastSeen: d.lastSeen,
+    }));
+  }
+
+  /** Marks the assignment reported and adds its update's figures to the round's record and the device's. */
+  private count(record: RoundRecord, assignment: Assignment, f: Folded, at: number): RoundRecord {
     this.store.saveAssignment({ ...assignment, status: "reported" });
+    this.store.addToDevice({ clientId: assignment.clientId, at, updates: 1, examples: f.examples, bytesIn: f.bytesIn });
     const lossSum = (record.trainLoss ?? 0) * record.examples + (f.trainLoss ?? 0) * f.examples;
     return {
       ...record,

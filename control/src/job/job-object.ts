@@ -16,6 +16,8 @@ import {
   type TaskFailure,
   type EvaluationReport,
   type UpdateReceipt,
+  type Attributes,
+  type JobDevice,
 } from "@propius/shared";
 import type { Env } from "../env.js";
 import { r2ModelStore, type ModelStore } from "../models/model-store.js";
@@ -30,6 +32,7 @@ import { closeRound } from "../aggregation/round-close.js";
 import type { Admission } from "../aggregation/partial-sum.js";
 import type { CommittedGroup, FoldRecord, JobDescription } from "../aggregation/shard-ports.js";
 import { lazyTickets } from "../auth/tickets.js";
+import { lazyDeviceIds } from "../auth/device-ids.js";
 import { secret } from "../middleware/auth/index.js";
 import { scheduleOf } from "../directory/directory-object.js";
 import { fromStream } from "../http/byte-stream.js";
@@ -72,7 +75,8 @@ export class JobObject extends DurableObject<Env> {
   private openCore(): void {
     const store = new SqliteJobStore(this.ctx.storage.sql, this.ctx.storage);
     const deadlines = new Deadlines(store, { schedule: (at) => (this.alarmAt = at) });
-    this.core = new JobCore(store, deadlines, { newTicket: randomToken, tickets: lazyTickets(() => secret(this.env.PROPIUS_TOKEN_SECRET, "PROPIUS_TOKEN_SECRET")) });
+    const tokenSecret = () => secret(this.env.PROPIUS_TOKEN_SECRET, "PROPIUS_TOKEN_SECRET");
+    this.core = new JobCore(store, deadlines, { newTicket: randomToken, tickets: lazyTickets(tokenSecret), deviceIds: lazyDeviceIds(tokenSecret) });
     const fanOut = new EventFanOut(sqliteEventLog(this.ctx.storage.sql), () => this.ctx.getWebSockets());
     this.events = new JobEvents(fanOut, { job: () => store.loadJob(), round: (r, a) => store.loadRound(r, a) }, () => this.core.status(null));
   }
@@ -115,8 +119,14 @@ export class JobObject extends DurableObject<Env> {
     });
   }
 
-  claim(clientId: string): Promise<Reply<ClaimResult>> {
-    return this.run(() => this.core.claim(clientId, Date.now()));
+  /** `attributes`: the device's, as its client-manager shard holds them, for the job's record of its devices. */
+  claim(clientId: string, attributes?: Attributes): Promise<Reply<ClaimResult>> {
+    return this.run(() => this.core.claim(clientId, Date.now(), attributes));
+  }
+
+  /** The devices that took part in the job, most recently seen first (`GET /v1/jobs/:id/devices`). */
+  devices(tenant: string, limit: number): Promise<Reply<JobDevice[]>> {
+    return this.run(() => this.core.devices(tenant, limit));
   }
 
   /** What an aggregator shard learns of the job once: its tensors, weighting and mode. */

@@ -1,4 +1,4 @@
-import type { FailureCode, JobSpec, JobState, RoundRecord, StrategyState } from "@propius/shared";
+import type { Attributes, FailureCode, JobSpec, JobState, RoundRecord, StrategyState } from "@propius/shared";
 
 /** The job as stored: its spec and where it stands. */
 export interface JobRecord {
@@ -49,6 +49,33 @@ export interface FailureRecord {
   at: number;
 }
 
+/** One device that took part in the job, and what it contributed. */
+export interface DeviceRecord {
+  clientId: string;
+  attributes: Attributes;
+  roundsBound: number;
+  updates: number;
+  examples: number;
+  bytesIn: number;
+  failures: Partial<Record<FailureCode, number>>;
+  evaluations: number;
+  firstSeen: number;
+  lastSeen: number;
+}
+
+/** What one event adds to a device's record: counts to add, its attributes when it was bound, when it was seen. */
+export interface DeviceChange {
+  clientId: string;
+  at: number;
+  attributes?: Attributes;
+  roundsBound?: number;
+  updates?: number;
+  examples?: number;
+  bytesIn?: number;
+  failure?: FailureCode;
+  evaluations?: number;
+}
+
 /**
  * Durable storage of one job, injected into the job's state machine: SQLite inside the Durable
  * Object, memory in unit tests and the simulator. `transaction` makes a group of writes atomic.
@@ -81,6 +108,10 @@ export interface JobStore {
   /** The aggregation strategy's server state (momentum, moments), kept from round to round. */
   loadStrategyState(): StrategyState | null;
   saveStrategyState(state: StrategyState): void;
+  /** Adds an event's figures to the device's record (creating it); `at` moves its last sighting only forward. */
+  addToDevice(change: DeviceChange): void;
+  /** The most recently seen devices first, at most `limit`. */
+  loadDevices(limit: number): DeviceRecord[];
   transaction<T>(fn: () => T): T;
 }
 
@@ -94,6 +125,7 @@ export class MemoryJobStore implements JobStore {
   private failures: FailureRecord[] = [];
   private evaluations = new Map<string, EvaluationAssignment>();
   private strategyState: StrategyState | null = null;
+  private devices = new Map<string, DeviceRecord>();
 
   loadJob() {
     return this.job && structuredClone(this.job);
@@ -171,6 +203,13 @@ export class MemoryJobStore implements JobStore {
   saveStrategyState(state: StrategyState) {
     this.strategyState = structuredClone(state);
   }
+  addToDevice(change: DeviceChange) {
+    const known = this.devices.get(change.clientId);
+    this.devices = new Map(this.devices).set(change.clientId, applyDeviceChange(known, change));
+  }
+  loadDevices(limit: number) {
+    return [...this.devices.values()].sort((a, b) => b.lastSeen - a.lastSeen).slice(0, limit).map((d) => structuredClone(d));
+  }
   /** Runs `fn`; if it throws, every write it made is undone. */
   transaction<T>(fn: () => T): T {
     const snapshot = {
@@ -180,6 +219,7 @@ export class MemoryJobStore implements JobStore {
       failures: this.failures,
       evaluations: this.evaluations,
       strategyState: this.strategyState,
+      devices: this.devices,
     };
     try {
       return fn();
@@ -188,6 +228,7 @@ export class MemoryJobStore implements JobStore {
       this.strategyState = snapshot.strategyState;
       this.failures = snapshot.failures;
       this.evaluations = snapshot.evaluations;
+      this.devices = snapshot.devices;
       this.rounds.clear();
       snapshot.rounds.forEach((v, k) => this.rounds.set(k, v));
       this.assignments.clear();
@@ -195,4 +236,20 @@ export class MemoryJobStore implements JobStore {
       throw error;
     }
   }
+}
+
+/** A device's record with one event's figures added (a new record when there was none). */
+export function applyDeviceChange(known: DeviceRecord | undefined, change: DeviceChange): DeviceRecord {
+  const d = known ?? { clientId: change.clientId, attributes: {}, roundsBound: 0, updates: 0, examples: 0, bytesIn: 0, failures: {}, evaluations: 0, firstSeen: change.at, lastSeen: change.at };
+  return {
+    ...d,
+    attributes: change.attributes ? { ...change.attributes } : d.attributes,
+    roundsBound: d.roundsBound + (change.roundsBound ?? 0),
+    updates: d.updates + (change.updates ?? 0),
+    examples: d.examples + (change.examples ?? 0),
+    bytesIn: d.bytesIn + (change.bytesIn ?? 0),
+    failures: change.failure ? { ...d.failures, [change.failure]: (d.failures[change.failure] ?? 0) + 1 } : d.failures,
+    evaluations: d.evaluations + (change.evaluations ?? 0),
+    lastSeen: Math.max(d.lastSeen, change.at),
+  };
 }

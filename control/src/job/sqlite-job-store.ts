@@ -1,6 +1,6 @@
-import type { FailureCode, RoundRecord, StrategyState } from "@propius/shared";
+import type { Attributes, FailureCode, RoundRecord, StrategyState } from "@propius/shared";
 import type { DeadlineStore } from "./deadlines.js";
-import type { Assignment, EvaluationAssignment, FailureRecord, JobRecord, JobStore } from "./job-store.js";
+import type { Assignment, DeviceChange, DeviceRecord, EvaluationAssignment, FailureRecord, JobRecord, JobStore } from "./job-store.js";
 import { applySchema, chunksOf, floatsOf, type SqlPort, type TransactionPort } from "../storage/sql-port.js";
 import { RowCache } from "../storage/row-cache.js";
 import { countWrites } from "../diagnostics/object-counters.js";
@@ -20,6 +20,9 @@ CREATE TABLE IF NOT EXISTS failures (
 CREATE TABLE IF NOT EXISTS evaluations (
   ticket TEXT PRIMARY KEY, client_id TEXT NOT NULL, round INTEGER NOT NULL, status TEXT NOT NULL, bound_at INTEGER NOT NULL, lease_until INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS evaluations_by_round ON evaluations (round, client_id);
+CREATE TABLE IF NOT EXISTS devices (
+  client_id TEXT PRIMARY KEY, attributes TEXT, failures TEXT, rounds_bound INTEGER NOT NULL, updates INTEGER NOT NULL, examples INTEGER NOT NULL,
+  bytes_in INTEGER NOT NULL, evaluations INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS deadlines (name TEXT PRIMARY KEY, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS strategy_chunks (field TEXT NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (field, idx));
 `;
@@ -130,6 +133,36 @@ export class SqliteJobStore implements JobStore, DeadlineStore {
       "INSERT OR REPLACE INTO assignments (ticket, client_id, round, attempt, status, bound_at, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?)",
       a.ticket, a.clientId, a.round, a.attempt, a.status, a.boundAt, a.leaseUntil,
     );
+  }
+
+  /** One statement per event; a failure (rare) reads the device's counts by code first. */
+  addToDevice(c: DeviceChange): void {
+    let failures: string | null = null;
+    if (c.failure) {
+      const [row] = this.sql.exec("SELECT failures FROM devices WHERE client_id = ?", c.clientId).toArray();
+      const known = JSON.parse((row?.failures as string | null) ?? "{}") as Record<string, number>;
+      failures = JSON.stringify({ ...known, [c.failure]: (known[c.failure] ?? 0) + 1 });
+    }
+    this.sql.exec(
+      `INSERT INTO devices (client_id, attributes, failures, rounds_bound, updates, examples, bytes_in, evaluations, first_seen, last_seen)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (client_id) DO UPDATE SET
+         attributes = COALESCE(excluded.attributes, attributes), failures = COALESCE(excluded.failures, failures),
+         rounds_bound = rounds_bound + excluded.rounds_bound, updates = updates + excluded.updates, examples = examples + excluded.examples,
+         bytes_in = bytes_in + excluded.bytes_in, evaluations = evaluations + excluded.evaluations, last_seen = MAX(last_seen, excluded.last_seen)`,
+      c.clientId, c.attributes ? JSON.stringify(c.attributes) : null, failures,
+      c.roundsBound ?? 0, c.updates ?? 0, c.examples ?? 0, c.bytesIn ?? 0, c.evaluations ?? 0, c.at, c.at,
+    );
+  }
+  /** No index on last_seen: every binding and counted update moves it, and the owner's read is rare, so the read sorts. */
+  loadDevices(limit: number): DeviceRecord[] {
+    return this.sql.exec("SELECT * FROM devices ORDER BY last_seen DESC LIMIT ?", limit).toArray().map((r) => ({
+      clientId: r.client_id as string,
+      attributes: JSON.parse((r.attributes as string | null) ?? "{}") as Attributes,
+      roundsBound: Number(r.rounds_bound), updates: Number(r.updates), examples: Number(r.examples), bytesIn: Number(r.bytes_in),
+      failures: JSON.parse((r.failures as string | null) ?? "{}") as DeviceRecord["failures"],
+      evaluations: Number(r.evaluations), firstSeen: Number(r.first_seen), lastSeen: Number(r.last_seen),
+    }));
   }
 
   /** Scalars in `meta`; each Float32Array (momentum, moments) in 1 MiB chunks of its own. */

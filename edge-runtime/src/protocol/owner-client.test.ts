@@ -49,6 +49,17 @@ describe("OwnerClient", () => {
     expect(server.seen).toEqual([{ method: "PATCH", url: "/v1/jobs/job_abcdefgh", authorization: "Bearer pk_test", body: '{"clientsPerRound":5}' }]);
   });
 
+  it("asks for a job's devices with the limit given, and without one by default", async () => {
+    const server = await serve((_seen, response) => json(response, 200, { devices: [] }));
+    const client = new OwnerClient({ baseUrl: server.url, apiKey: "pk_test" });
+    expect(await client.devices("job_abcdefgh", { limit: 5 })).toEqual({ devices: [] });
+    await client.devices("job_abcdefgh");
+    expect(server.seen.map((s) => [s.method, s.url, s.authorization])).toEqual([
+      ["GET", "/v1/jobs/job_abcdefgh/devices?limit=5", "Bearer pk_test"],
+      ["GET", "/v1/jobs/job_abcdefgh/devices", "Bearer pk_test"],
+    ]);
+  });
+
   it("throws an error answer as a PropiusError with its code, message, details and HTTP status", async () => {
     const server = await serve((_seen, response) => json(response, 409, { error: { code: "job_not_running", message: "the job has ended", details: { state: "done" } } }));
     const error = await new OwnerClient({ baseUrl: server.url, apiKey: "pk_test" }).cancel("job_abcdefgh").catch((e: unknown) => e);

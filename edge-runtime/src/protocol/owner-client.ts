@@ -3,6 +3,7 @@ import {
   encodeWeights,
   parameterCount,
   type JobDeleted,
+  type JobDevices,
   type JobSpecInput,
   type JobStatus,
   type JobSummary,
@@ -69,6 +70,12 @@ export class OwnerClient {
   /** `GET /v1/jobs/:id`: the job's state, effective spec and round records. */
   status(jobId: string, signal?: AbortSignal): Promise<JobStatus> {
     return this.http.json(`/v1/jobs/${jobId}`, { headers: this.auth() }, signal);
+  }
+
+  /** `GET /v1/jobs/:id/devices`: the devices that took part, most recently seen first (`limit`: default 100, at most 1000). */
+  devices(jobId: string, options: { limit?: number } = {}, signal?: AbortSignal): Promise<JobDevices> {
+    const query = options.limit === undefined ? "" : `?limit=${options.limit}`;
+    return this.http.json(`/v1/jobs/${jobId}/devices${query}`, { headers: this.auth() }, signal);
   }
 
   /** `PATCH /v1/jobs/:id`: changes the job's plan for the rounds that open from now on. */

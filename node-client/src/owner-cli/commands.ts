@@ -1,9 +1,9 @@
 import type { Command } from "./command.js";
 import { jobsCreate, jobsSeed } from "./jobs-create.js";
-import { jobsCancel, jobsDemand, jobsDownload, jobsList, jobsShow } from "./jobs-commands.js";
+import { jobsCancel, jobsDemand, jobsDevices, jobsDownload, jobsList, jobsShow } from "./jobs-commands.js";
 import { jobsFollow } from "./jobs-follow.js";
 import { login } from "./login.js";
 import { tenantsCreate } from "./tenants.js";
 
 /** Every command of `propius`, in the order its help lists them. */
-export const COMMANDS: Command[] = [login, jobsCreate, jobsSeed, jobsList, jobsShow, jobsFollow, jobsDemand, jobsCancel, jobsDownload, tenantsCreate];
+export const COMMANDS: Command[] = [login, jobsCreate, jobsSeed, jobsList, jobsShow, jobsDevices, jobsFollow, jobsDemand, jobsCancel, jobsDownload, tenantsCreate];

@@ -1,4 +1,4 @@
-import type { JobStatus, JobSummary, RoundRecord, Starvation } from "@propius/shared";
+import { summarizeAttributes, summarizeFailures, type JobDevice, type JobStatus, type JobSummary, type RoundRecord, type Starvation } from "@propius/shared";
 
 /** Human output of the owner CLI: aligned tables and one-line summaries. */
 
@@ -35,6 +35,16 @@ export function supplyLine(s: Starvation): string {
   const needs = `a round needs ${s.minimumReports} reports (demand ${s.demand})`;
   const retried = s.attemptsRetried > 0 ? `; ${s.attemptsRetried} attempt${s.attemptsRetried > 1 ? "s" : ""} of this round retried` : "";
   return s.starved ? `STARVED: ${seen}, ${needs}${retried}` : `devices: ${seen}, ${needs}${retried}`;
+}
+
+/** `jobs devices`: a row per device, the most recently seen first. */
+export function deviceList(devices: JobDevice[]): string {
+  if (devices.length === 0) return "no device has taken part in this job yet";
+  const rows = devices.map((d) => [
+    d.id, summarizeAttributes(d.attributes, 40) || "-", String(d.roundsBound), String(d.updatesAccepted), String(d.examples), String(d.bytesIn),
+    summarizeFailures(d.failures) || "-", String(d.evaluationsReported), utc(d.lastSeen),
+  ]);
+  return table(["device", "attributes", "rounds", "updates", "examples", "bytes-in", "failures", "evals", "last-seen"], rows);
 }
 
 /** `jobs show`: the job's line, its plan's figures and a row per round attempt. */

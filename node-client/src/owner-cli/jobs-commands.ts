@@ -1,11 +1,11 @@
 import { resolve } from "node:path";
-import { parameterCount } from "@propius/shared";
+import { JOB_DEVICES_MAX_LIMIT, parameterCount } from "@propius/shared";
 import type { Command } from "./command.js";
 import { usageError } from "./cli-error.js";
-import { jobDetails, jobLine, jobList } from "./format.js";
+import { deviceList, jobDetails, jobLine, jobList } from "./format.js";
 import { writeModelFolder } from "./model-folder.js";
 
-/** The owner's commands on jobs that exist: list, show, change demand, cancel, download the model. */
+/** The owner's commands on jobs that exist: list, show, list its devices, change demand, cancel, download the model. */
 
 export const jobsList: Command = {
   path: ["jobs", "ls"],
@@ -29,6 +29,28 @@ export const jobsShow: Command = {
   async run(context, [id]) {
     const status = await (await context.owner()).status(id);
     context.print(() => jobDetails(status), status);
+  },
+};
+
+export const jobsDevices: Command = {
+  path: ["jobs", "devices"],
+  args: ["<id>"],
+  summary: "the devices that took part in a job, the most recently seen first: attributes and contributions",
+  options: {
+    limit: { type: "string", value: "n", help: `at most n devices (default 100, at most ${JOB_DEVICES_MAX_LIMIT})` },
+  },
+  details: `A device is named by an anonymous id of its own in this job. attributes are those it reported
+when it was last bound; rounds counts the training round attempts it was bound to, updates those of
+its updates the job counted (with their examples and bytes), failures the tasks it could not do by
+code, evals the federated evaluations it reported.`,
+  async run(context, [id], options) {
+    const raw = options.limit as string | undefined;
+    const limit = raw === undefined ? undefined : Number(raw);
+    if (limit !== undefined && (!/^\d+$/.test(raw!) || limit < 1 || limit > JOB_DEVICES_MAX_LIMIT)) {
+      throw usageError(`jobs devices --limit takes a whole number from 1 to ${JOB_DEVICES_MAX_LIMIT}; got '${raw}'`);
+    }
+    const answer = await (await context.owner()).devices(id, { limit });
+    context.print(() => deviceList(answer.devices), answer);
   },
 };
 

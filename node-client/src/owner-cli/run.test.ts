@@ -120,6 +120,30 @@ describe("propius", () => {
     expect(fed.stdout.split("\n")[2]).toBe("devices: 40 eligible devices seen in the last 60 s, a round needs 5 reports (demand 8)");
   });
 
+  it("lists a job's devices, the most recent first, and refuses a limit out of range without asking", async () => {
+    const devices = [
+      { id: "0123456789abcdef", attributes: { platform: "node", ram_gb: 8 }, roundsBound: 3, updatesAccepted: 2, examples: 120, bytesIn: 4096, failures: { out_of_memory: 1 }, evaluationsReported: 1, firstSeen: Date.UTC(2026, 11, 3, 7), lastSeen: Date.UTC(2026, 11, 3, 7, 5) },
+      { id: "fedcba9876543210", attributes: {}, roundsBound: 1, updatesAccepted: 0, examples: 0, bytesIn: 0, failures: {}, evaluationsReported: 0, firstSeen: Date.UTC(2026, 11, 3, 7), lastSeen: Date.UTC(2026, 11, 3, 7, 1) },
+    ];
+    const answers = { "GET /v1/jobs/job_abcdefgh/devices": () => json(200, { devices }) };
+    const run = await propius(["jobs", "devices", "job_abcdefgh", "--limit", "2"], answers, withKey);
+    expect(run).toMatchObject({ code: 0, stderr: "" });
+    expect(run.requests.map((r) => r.path)).toEqual(["/v1/jobs/job_abcdefgh/devices?limit=2"]);
+    expect(run.stdout).toBe(
+      [
+        "device            attributes              rounds  updates  examples  bytes-in  failures         evals  last-seen",
+        "0123456789abcdef  platform=node ram_gb=8       3        2       120      4096  out_of_memory 1      1  2026-12-03 07:05:00Z",
+        "fedcba9876543210  -                            1        0         0         0  -                    0  2026-12-03 07:01:00Z",
+        "",
+      ].join("\n"),
+    );
+    const asJson = await propius(["jobs", "devices", "job_abcdefgh", "--json"], answers, withKey);
+    expect(asJson.requests.map((r) => r.path)).toEqual(["/v1/jobs/job_abcdefgh/devices"]);
+    expect(JSON.parse(asJson.stdout)).toEqual({ devices });
+    expect((await propius(["jobs", "devices", "job_abcdefgh"], { "GET /v1/jobs/job_abcdefgh/devices": () => json(200, { devices: [] }) }, withKey)).stdout).toBe("no device has taken part in this job yet\n");
+    for (const limit of ["0", "1001", "2.5"]) expect(await propius(["jobs", "devices", "job_abcdefgh", "--limit", limit], answers, withKey)).toMatchObject({ code: 2, requests: [] });
+  });
+
   it("prints the answer as JSON with --json", async () => {
     const run = await propius(["jobs", "show", "job_abcdefgh", "--json"], { "GET /v1/jobs/job_abcdefgh": () => json(200, status()) }, withKey);
     expect(JSON.parse(run.stdout)).toEqual(status());

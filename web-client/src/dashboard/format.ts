@@ -1,4 +1,4 @@
-import { PropiusError } from "@propius/shared";
+import { PropiusError, type Starvation } from "@propius/shared";
 
 /** How the dashboard says things: figures, times, errors. */
 
@@ -11,6 +11,12 @@ export function formatBytes(bytes: number): string {
 }
 
 export const formatTime = (ms: number) => new Date(ms).toLocaleString();
+
+/** A starved job's figures, as the jobs list and the job's page say them. */
+export function starvationText(s: Starvation): string {
+  const retried = `${s.attemptsRetried} attempt${s.attemptsRetried === 1 ? "" : "s"} retried`;
+  return `starved: ${s.eligibleDevices} eligible devices in the last ${s.windowSeconds} s, a round needs ${s.minimumReports} reports (demand ${s.demand}); ${retried}`;
+}
 
 /** An API error as its code and message; anything else as its message. */
 export function describeError(error: unknown): string {

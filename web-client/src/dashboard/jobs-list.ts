@@ -1,6 +1,6 @@
 import type { OwnerClient } from "@propius/edge-runtime";
 import type { JobStatus, JobSummary } from "@propius/shared";
-import { describeError, element, formatTime } from "./format.js";
+import { describeError, element, formatTime, starvationText } from "./format.js";
 
 /** Rounds closed of the job's total, 0 to 1. */
 export function progressOf(status: Pick<JobStatus, "state" | "totalRounds" | "rounds">): number {
@@ -59,9 +59,6 @@ function fillProgress(row: HTMLTableRowElement, status: JobStatus): void {
   const starvation = status.starvation;
   // A running job whose rounds cannot fill says so, with the figures (see GET /v1/jobs/:id).
   if (starvation?.starved) {
-    row.cells[2].append(
-      element("br"),
-      element("small", `starved: ${starvation.eligibleDevices} eligible devices in the last ${starvation.windowSeconds} s, a round needs ${starvation.minimumReports}; ${starvation.attemptsRetried} attempts retried`, "starved"),
-    );
+    row.cells[2].append(element("br"), element("small", starvationText(starvation), "starved"));
   }
 }

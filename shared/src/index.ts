@@ -5,6 +5,7 @@ export * from "./fedavg.js";
 export * from "./job-spec.js";
 export * from "./protocol.js";
 export * from "./responses.js";
+export * from "./round-timings.js";
 export * from "./constraints.js";
 export * from "./strategies/index.js";
 export * from "./input-format.js";

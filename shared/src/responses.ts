@@ -48,6 +48,9 @@ export const roundRecordSchema = z.object({
   bytesIn: count,
   bytesOut: count,
   openedAt: epochMs,
+  /** When the attempt had bound its demand (selection done), and when it had the reports to close (training done, aggregation began); null until then, absent from older records. */
+  selectedAt: epochMs.nullable().optional(),
+  aggregatingAt: epochMs.nullable().optional(),
   closedAt: epochMs.nullable(),
   /** Hash of the model the round started from, and of the one it produced. */
   baseModel: hash,

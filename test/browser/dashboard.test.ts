@@ -90,12 +90,12 @@ describe("the owner dashboard: a job followed live in headless Chromium while No
     await page.waitForFunction(() => document.body.dataset.jobState === "done" && document.querySelector("#chart-accuracy")?.getAttribute("data-points") === "6", null, { timeout: 30_000 });
     expect(await page.evaluate(() => (window as unknown as { dashboardMark?: string }).dashboardMark)).toBe("not reloaded");
     const after = await chartPoints(page, CHARTS);
-    // Per round: bound, reported and failed; one duration; bytes in and out; train, test and federated loss.
-    expect(after).toEqual({ accuracy: 2 * ROUNDS, loss: 3 * ROUNDS, devices: 3 * ROUNDS, duration: ROUNDS, bytes: 2 * ROUNDS });
+    // Per round: bound, reported and failed; open to close, selection, training and aggregation; bytes in and out; train, test and federated loss.
+    expect(after).toEqual({ accuracy: 2 * ROUNDS, loss: 3 * ROUNDS, devices: 3 * ROUNDS, duration: 4 * ROUNDS, bytes: 2 * ROUNDS });
     // The charts grew in steps as rounds closed, not all at once at the end.
     const seen = await watchedPoints(page);
     for (const chart of ["accuracy", "duration", "bytes"]) expect(seen[chart], chart).toEqual([...new Set(seen[chart])].sort((a, b) => a - b));
-    expect(seen.duration).toEqual([1, 2, 3]);
+    expect(seen.duration).toEqual([4, 8, 12]);
     expect(seen.accuracy.length).toBeGreaterThanOrEqual(ROUNDS);
     // The table shows the owner's accuracies as recorded.
     const shown = await page.locator("table.rounds tbody tr").evaluateAll((trs) => trs.map((tr) => (tr as HTMLTableRowElement).cells[6].textContent));

@@ -113,7 +113,7 @@ describe("propius, the owner CLI, against wrangler dev with a Node device", () =
     expect(lines[0]).toBe(`${created.id} (cli-job): running, round 1 of 2, model v0 ${created.modelHash!.slice(0, 12)}`);
     const at = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
     expect(at(/^round 1 reported \[#{20}\] 1\/1$/)).toBeGreaterThan(0);
-    expect(at(/^round 1 closed after \d+\.\d s: 1 reports, train-loss \d\.\d{4}, model [0-9a-f]{12}$/)).toBeGreaterThan(at(/^round 1 reported/));
+    expect(at(/^round 1 closed after \d+\.\d s \(selection \d+\.\d, training \d+\.\d, aggregation \d+\.\d\): 1 reports, train-loss \d\.\d{4}, model [0-9a-f]{12}$/)).toBeGreaterThan(at(/^round 1 reported/));
     expect(at(/^round 2 opened for 1 devices/)).toBeGreaterThan(at(/^round 1 closed/));
     expect(at(/^round 2 closed after/)).toBeGreaterThan(at(/^round 2 opened/));
     expect(lines.at(-1)).toBe("job running -> done");

@@ -140,6 +140,20 @@ describe("JobCore", () => {
     expect(core.claim("a", 61_000)).toMatchObject({ kind: "task", round: 1, attempt: 1 });
   });
 
+  it("stamps a round's phases: selection until its demand is bound, training until it has its reports, then aggregation", async () => {
+    const { core, shards } = setup();
+    const a = claimTicket(core, "a", 10);
+    expect(core.status("acme").rounds[0]).toMatchObject({ openedAt: 0, selectedAt: null, aggregatingAt: null });
+    const b = claimTicket(core, "b", 20);
+    claimTicket(core, "c", 25);
+    await shards.submit({ ticket: a, clientId: "a", round: 1, body: delta([1, 1, 1, 1]) }, 30);
+    expect(core.status("acme").rounds[0]).toMatchObject({ selectedAt: 20, aggregatingAt: null });
+    await shards.submit({ ticket: b, clientId: "b", round: 1, body: delta([1, 1, 1, 1]) }, 40);
+    core.onAlarm(41);
+    core.completeAggregation(1, "model-1", 55);
+    expect(core.status("acme").rounds[0]).toMatchObject({ status: "closed", openedAt: 0, selectedAt: 20, aggregatingAt: 40, closedAt: 55 });
+  });
+
   it("opens the next round after aggregation and finishes after the last", async () => {
     const { core, shards } = setup();
     for (const round of [1, 2]) {

@@ -141,7 +141,7 @@ export class JobCore {
       this.store.saveAssignment(assignment);
       // A new lease in the same attempt is the same round to the device's record.
       this.store.addToDevice({ clientId, at: now, attributes, roundsBound: found ? 0 : 1 });
-      if (!found) this.store.saveRound({ ...round, bound: round.bound + 1 });
+      if (!found) this.store.saveRound(withBinding(round, now));
     });
     return this.task(job, assignment);
   }
@@ -248,7 +248,7 @@ export class JobCore {
     this.store.transaction(() => {
       this.store.saveAssignment(assignment);
       this.store.addToDevice({ clientId, at: now, attributes, roundsBound: 1 });
-      this.store.saveRound({ ...round, bound: round.bound + 1 });
+      this.store.saveRound(withBinding(round, now));
     });
     return this.task(job, assignment);
   }
@@ -581,6 +581,7 @@ export class JobCore {
 
   private startAggregation(round: RoundRecord, now: number): void {
     round.status = "aggregating";
+    round.aggregatingAt = now;
     round.timedOut = this.store.countExpired(round.round, round.attempt, now);
     this.deadlines.clear(ROUND_DEADLINE);
     this.deadlines.set(AGGREGATE_DEADLINE, now);
@@ -592,7 +593,7 @@ export class JobCore {
     job.attempt = attempt;
     this.store.saveRound({
       round, attempt, status: "open", demand: stepDemand(job), bound: 0, reported: 0, failed: {}, timedOut: 0, examples: 0,
-      trainLoss: null, testAccuracy: null, testLoss: null, bytesIn: 0, bytesOut: 0, openedAt: now, closedAt: null,
+      trainLoss: null, testAccuracy: null, testLoss: null, bytesIn: 0, bytesOut: 0, openedAt: now, selectedAt: null, aggregatingAt: null, closedAt: null,
       baseModel: job.modelHash!, resultModel: null,
     });
     this.deadlines.set(ROUND_DEADLINE, deadline);
@@ -651,4 +652,10 @@ function isBuffered(job: JobRecord): boolean {
 /** Updates that close a round: the plan's demand, or for FedBuff the buffer size K. */
 function stepDemand(job: JobRecord): number {
   return job.spec.aggregation.strategy === "fedbuff" ? job.spec.aggregation.bufferSize : job.spec.plan.clientsPerRound;
+}
+
+/** The round with one more device bound; selection is done when the bindings reach its demand. */
+function withBinding(round: RoundRecord, now: number): RoundRecord {
+  const bound = round.bound + 1;
+  return { ...round, bound, selectedAt: round.selectedAt ?? (bound >= round.demand ? now : null) };
 }

@@ -1,4 +1,4 @@
-import type { JobEvent, JobState } from "@propius/shared";
+import { describeTimings, roundTimings, type JobEvent, type JobState } from "@propius/shared";
 import { fixed, jobLine } from "./format.js";
 
 /** `jobs follow`'s human output: one line per event, a progress bar for a round's devices. */
@@ -39,8 +39,7 @@ function describe(event: JobEvent): string {
       return `round ${event.round} attempt ${event.attempt} retried: ${event.reported} reported, ${event.timedOut} timed out`;
     case "round_closed": {
       const r = event.record;
-      const seconds = r.closedAt === null ? "-" : ((r.closedAt - r.openedAt) / 1000).toFixed(1);
-      return `round ${event.round} closed after ${seconds} s: ${r.reported} reports, train-loss ${fixed(r.trainLoss)}, model ${r.resultModel?.slice(0, 12) ?? "-"}`;
+      return `round ${event.round} closed after ${describeTimings(roundTimings(r))}: ${r.reported} reports, train-loss ${fixed(r.trainLoss)}, model ${r.resultModel?.slice(0, 12) ?? "-"}`;
     }
     case "evaluation_recorded":
       return `round ${event.round} evaluated by ${event.by === "owner" ? "the owner" : `${event.reported ?? "the"} devices`}: accuracy ${fixed(event.accuracy)}, loss ${fixed(event.loss)}`;

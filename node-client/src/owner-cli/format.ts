@@ -1,4 +1,4 @@
-import { summarizeAttributes, summarizeFailures, type JobDevice, type JobStatus, type JobSummary, type RoundRecord, type Starvation } from "@propius/shared";
+import { roundTimings, summarizeAttributes, summarizeFailures, type JobDevice, type JobStatus, type JobSummary, type RoundRecord, type Starvation } from "@propius/shared";
 
 /** Human output of the owner CLI: aligned tables and one-line summaries. */
 
@@ -60,8 +60,8 @@ export function jobDetails(status: JobStatus): string {
   const rows = status.rounds.map((r) => [
     String(r.round), String(r.attempt), r.status, String(r.demand), String(r.bound), String(r.reported), String(failedCount(r.failed) + r.timedOut),
     fixed(r.trainLoss), fixed(r.evaluation?.accuracy), fixed(r.testAccuracy),
-    r.closedAt === null ? "-" : ((r.closedAt - r.openedAt) / 1000).toFixed(1),
+    ...[roundTimings(r)].flatMap((t) => [t.total, t.selection, t.training, t.aggregation].map((s) => (s === null ? "-" : s.toFixed(1)))),
   ]);
-  lines.push("", table(["round", "attempt", "status", "demand", "bound", "reported", "failed", "train-loss", "fed-acc", "test-acc", "seconds"], rows));
+  lines.push("", table(["round", "attempt", "status", "demand", "bound", "reported", "failed", "train-loss", "fed-acc", "test-acc", "seconds", "select", "train", "aggregate"], rows));
   return lines.join("\n");
 }

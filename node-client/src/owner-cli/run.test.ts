@@ -64,7 +64,7 @@ function status(overrides: Partial<JobStatus> = {}): JobStatus {
     currentRound: 1, totalRounds: 2, modelVersion: 1, modelHash: "f".repeat(64),
     spec: { ...SPEC, plan: { ...SPEC.plan, clientsPerRound: 1 }, aggregation: { strategy: "fedavg" } } as unknown as JobStatus["spec"],
     rounds: [
-      { round: 1, attempt: 0, status: "closed", demand: 1, bound: 1, reported: 1, failed: { data_mismatch: 1 }, timedOut: 0, examples: 30, trainLoss: 0.51234, testAccuracy: null, testLoss: null, bytesIn: 24, bytesOut: 24, openedAt: 0, closedAt: 2500, baseModel: "a", resultModel: "b", evaluation: { status: "closed", model: "b", demand: 1, bound: 1, reported: 1, failed: {}, examples: 6, accuracy: 0.8333, loss: 0.4, openedAt: 2500, closedAt: 3000 } },
+      { round: 1, attempt: 0, status: "closed", demand: 1, bound: 1, reported: 1, failed: { data_mismatch: 1 }, timedOut: 0, examples: 30, trainLoss: 0.51234, testAccuracy: null, testLoss: null, bytesIn: 24, bytesOut: 24, openedAt: 0, selectedAt: 500, aggregatingAt: 2000, closedAt: 2500, baseModel: "a", resultModel: "b", evaluation: { status: "closed", model: "b", demand: 1, bound: 1, reported: 1, failed: {}, examples: 6, accuracy: 0.8333, loss: 0.4, openedAt: 2500, closedAt: 3000 } },
     ],
     ...overrides,
   };
@@ -105,8 +105,8 @@ describe("propius", () => {
         `job_abcdefgh (tiny): running, round 1 of 2, model v1 ${"f".repeat(12)}`,
         "created 2026-12-03 07:00:00Z, updated 2026-12-03 07:01:00Z; 1 devices per round, fedavg",
         "",
-        "round  attempt  status  demand  bound  reported  failed  train-loss  fed-acc  test-acc  seconds",
-        "    1        0  closed       1      1         1       1      0.5123   0.8333         -      2.5",
+        "round  attempt  status  demand  bound  reported  failed  train-loss  fed-acc  test-acc  seconds  select  train  aggregate",
+        "    1        0  closed       1      1         1       1      0.5123   0.8333         -      2.5     0.5    1.5        0.5",
         "",
       ].join("\n"),
     );

@@ -5,7 +5,7 @@ import { JobRounds } from "./job-rounds.js";
 const base = { jobId: "j1", at: 1_000 };
 const record = (round: number, change: Partial<RoundRecord> = {}): RoundRecord => ({
   round, attempt: 1, status: "closed", demand: 2, bound: 2, reported: 2, failed: {}, timedOut: 0, examples: 200, trainLoss: 0.5,
-  testAccuracy: null, testLoss: null, bytesIn: 2048, bytesOut: 4096, openedAt: 1_000, closedAt: 3_500, baseModel: "a", resultModel: "b", ...change,
+  testAccuracy: null, testLoss: null, bytesIn: 2048, bytesOut: 4096, openedAt: 1_000, selectedAt: 1_500, aggregatingAt: 3_000, closedAt: 3_500, baseModel: "a", resultModel: "b", ...change,
 });
 const snapshot = (rounds: RoundRecord[]): JobEvent => ({
   ...base, seq: 1, type: "snapshot",
@@ -40,7 +40,7 @@ describe("JobRounds: a job's rounds folded from its event stream", () => {
     rounds.apply({ ...base, seq: 9, type: "evaluation_recorded", round: 1, by: "devices", accuracy: 0.7, loss: 0.9, reported: 2 });
     rounds.apply({ ...base, seq: 10, type: "round_closed", round: 1, attempt: 1, record: record(1, { failed: { data_mismatch: 1 }, reported: 1, bound: 2 }) });
     rounds.apply({ ...base, seq: 11, type: "evaluation_recorded", round: 1, by: "owner", accuracy: 0.8, loss: 0.6 });
-    expect(rounds.list[0]).toMatchObject({ status: "closed", failed: 1, trainLoss: 0.5, testAccuracy: 0.8, testLoss: 0.6, evalAccuracy: 0.7, evalLoss: 0.9, bytesIn: 2048, bytesOut: 4096, durationSeconds: 2.5 });
+    expect(rounds.list[0]).toMatchObject({ status: "closed", failed: 1, trainLoss: 0.5, testAccuracy: 0.8, testLoss: 0.6, evalAccuracy: 0.7, evalLoss: 0.9, bytesIn: 2048, bytesOut: 4096, durationSeconds: 2.5, selectionSeconds: 0.5, trainingSeconds: 1.5, aggregationSeconds: 0.5 });
   });
 
   it("ignores events of a round it never saw open, and follows state changes", () => {

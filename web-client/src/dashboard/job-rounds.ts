@@ -1,4 +1,4 @@
-import type { JobEvent, JobState, JobStatus, RoundRecord } from "@propius/shared";
+import { roundTimings, type JobEvent, type JobState, type JobStatus, type RoundRecord, type RoundTimings } from "@propius/shared";
 
 /** One round as the dashboard charts it: the latest attempt's counts, the closed record's figures, the evaluations. */
 export interface RoundRow {
@@ -21,9 +21,15 @@ export interface RoundRow {
   bytesOut: number;
   /** closedAt - openedAt of the attempt that closed, in seconds; null while open. */
   durationSeconds: number | null;
+  /** Its phases, in seconds: selection (open until its demand was bound), training (until it had its reports), aggregation (until it closed); null until each ended. */
+  selectionSeconds: number | null;
+  trainingSeconds: number | null;
+  aggregationSeconds: number | null;
 }
 
 const sum = (counts: Partial<Record<string, number>>) => Object.values(counts).reduce<number>((a, b) => a + (b ?? 0), 0);
+
+const secondsOf = (t: RoundTimings) => ({ durationSeconds: t.total, selectionSeconds: t.selection, trainingSeconds: t.training, aggregationSeconds: t.aggregation });
 
 function rowOf(record: RoundRecord): RoundRow {
   return {
@@ -31,7 +37,7 @@ function rowOf(record: RoundRecord): RoundRow {
     reported: record.reported, failed: sum(record.failed), trainLoss: record.trainLoss, testAccuracy: record.testAccuracy,
     testLoss: record.testLoss, evalAccuracy: record.evaluation?.accuracy ?? null, evalLoss: record.evaluation?.loss ?? null,
     bytesIn: record.bytesIn, bytesOut: record.bytesOut,
-    durationSeconds: record.closedAt === null ? null : (record.closedAt - record.openedAt) / 1000,
+    ...secondsOf(roundTimings(record)),
   };
 }
 

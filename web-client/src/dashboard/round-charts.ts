@@ -37,8 +37,13 @@ export const CHARTS: ChartSpec[] = [
     ],
   },
   {
-    id: "duration", title: "Round duration (s)",
-    series: [{ label: "open to close", color: "#9a6700", value: (r) => r.durationSeconds }],
+    id: "duration", title: "Round timings (s)",
+    series: [
+      { label: "open to close", color: "#9a6700", value: (r) => r.durationSeconds },
+      { label: "selection", color: "#8250df", value: (r) => r.selectionSeconds },
+      { label: "training", color: "#1f6feb", value: (r) => r.trainingSeconds },
+      { label: "aggregation", color: "#1a7f37", value: (r) => r.aggregationSeconds },
+    ],
   },
   {
     id: "bytes", title: "Bytes per round (MB)",

@@ -119,7 +119,8 @@ describe("propius, the owner CLI, against wrangler dev with a Node device", () =
     expect(lines.at(-1)).toBe("job running -> done");
     const shown = await ok(["jobs", "show", created.id]);
     expect(shown).toContain(`${created.id} (cli-job): done, round 2 of 2, model v2 ${status.modelHash!.slice(0, 12)}`);
-    expect(shown).toMatch(/^\s+2\s+0\s+closed\s+1\s+1\s+1\s+0\s+\d\.\d{4}\s+\d\.\d{4}\s+-\s+\d+\.\d$/m);
+    // Its seconds, then its selection, training and aggregation.
+    expect(shown).toMatch(/^\s+2\s+0\s+closed\s+1\s+1\s+1\s+0\s+\d\.\d{4}\s+\d\.\d{4}\s+-(\s+\d+\.\d){4}$/m);
 
     // A job that has ended keeps its demand: the API's refusal, shown as its code.
     const late = await propius(["jobs", "demand", created.id, "2"]);

@@ -38,6 +38,7 @@ export async function openDashboardOn(url: string, apiKey: string, jobId: string
   return { tab, closes: () => tab.page.evaluate(() => (window as unknown as { receivedCloses: DashboardClose[] }).receivedCloses) };
 }
 
+/** Types the key into the dashboard's sign-in form and submits it. */
 export async function signIn(page: Page, apiKey: string): Promise<void> {
   await page.locator("#api-key").fill(apiKey);
   await page.locator("form.sign-in button").click();

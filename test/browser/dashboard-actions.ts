@@ -5,11 +5,8 @@ import type { Page } from "playwright-core";
  * each chart holds (its `data-points`, counted from uPlot's own data).
  */
 
-/** Types the key into the sign-in form and submits it. */
-export async function signIn(page: Page, apiKey: string): Promise<void> {
-  await page.locator("#api-key").fill(apiKey);
-  await page.locator("form.sign-in button").click();
-}
+// Signing in is shared with the events benchmark, which follows a job from the dashboard too.
+export { signIn } from "../../scripts/lib/dashboard-listener.js";
 
 /** The points each chart holds now, by chart id. */
 export function chartPoints(page: Page, charts: string[]): Promise<Record<string, number>> {

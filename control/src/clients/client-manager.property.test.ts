@@ -18,7 +18,8 @@ import { MemoryClientRegistry } from "./client-registry.js";
  *  - no round attempt holds more live or reported slots than ceil(demand x over-commit);
  *  - a device is bound only to jobs whose public constraints its attributes meet, and accepts
  *    only offers whose private constraints it meets;
- *  - a device holds a live slot in at most one job at a time.
+ *  - a device holds a live slot in at most one job at a time;
+ *  - no slot is handed out at or after its attempt's deadline (the alarm that ends it may be late).
  */
 const tensors = [{ name: "w", shape: [2], dtype: "float32" as const }];
 const delta = encodeWeights({ kind: "delta", codec: "fp32", tensors, meta: { examples: 1 } }, Float32Array.of(1, 1));
@@ -110,7 +111,11 @@ async function run(policy: PolicyName, seed: number, steps: number): Promise<num
     if (accepted) device.accepted.add(reply.task.jobId);
     // A job with private constraints is only ever taken from an offer the device accepted.
     if (Object.keys(spec.privateConstraints ?? {}).length > 0) expect(device.accepted.has(reply.task.jobId), `${device.id} took ${reply.task.jobId} unoffered`).toBe(true);
-    if (device.task?.ticket !== reply.task.ticket) bindings += 1;
+    if (device.task?.ticket !== reply.task.ticket) {
+      bindings += 1;
+      // No slot is handed out once its attempt's deadline has come, even before the alarm that ends it runs.
+      expect(reply.task.deadline, `${device.id} bound to ${reply.task.jobId} round ${reply.task.round} at ${now}`).toBeGreaterThan(now);
+    }
     device.task = reply.task;
   };
 
@@ -136,7 +141,9 @@ async function run(policy: PolicyName, seed: number, steps: number): Promise<num
       if (pending) core.completeAggregation(pending.key.round, `m${step}`, now);
     } else if (action === 8) {
       now += randomInt(random, 20_000);
+      // The alarm may run late: check-ins then come between an attempt's deadline and its end.
       for (const { core } of jobs) {
+        if (randomInt(random, 2) === 0) continue;
         core.onAlarm(now);
         const pending = core.pendingAggregation();
         if (pending) core.completeAggregation(pending.key.round, `m${step}`, now);

@@ -18,6 +18,9 @@ describe("round slot rules", () => {
     expect(decideClaim({ ...base, existing: { status: "reported", leaseUntil: 10_000 } })).toEqual({ kind: "wait", reason: "already_reported", retryAfterMs: 2_000 });
     expect(decideClaim({ ...base, existing: null, held: 2 })).toEqual({ kind: "wait", reason: "round_full", retryAfterMs: 5_000 });
     expect(decideClaim({ ...base, existing: null })).toEqual({ kind: "bind", leaseUntil: 10_000 });
+    // Once the deadline has come, before the alarm that ends the attempt has run: no new slot, the held one kept.
+    expect(decideClaim({ ...base, existing: null, now: 10_000 })).toEqual({ kind: "wait", reason: "selection_closed", retryAfterMs: 1_000 });
+    expect(decideClaim({ ...base, existing: { status: "bound", leaseUntil: 10_000 }, now: 10_005 })).toEqual({ kind: "keep" });
     expect(decideClaim({ ...base, existing: null, leaseMs: 3_000 })).toEqual({ kind: "bind", leaseUntil: 4_000 });
   });
 });

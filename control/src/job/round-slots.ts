@@ -25,7 +25,7 @@ export interface SlotHolder {
 export type SlotDecision =
   | { kind: "bind"; leaseUntil: number }
   | { kind: "keep" }
-  | { kind: "wait"; reason: "round_full" | "already_reported"; retryAfterMs: number };
+  | { kind: "wait"; reason: "round_full" | "already_reported" | "selection_closed"; retryAfterMs: number };
 
 export function slotCapacity(plan: Pick<SlotPlan, "demand" | "overCommit">): number {
   return Math.ceil(plan.demand * plan.overCommit);
@@ -40,8 +40,9 @@ const clamp = (value: number, low: number, high: number) => Math.min(high, Math.
 /**
  * A device checks in to an open attempt. One that has reported waits for the next round (soon: the
  * round can close at any report); one that holds a slot keeps it; otherwise it gets a slot if fewer
- * than `capacity` are held. `held` counts reported slots and bound slots whose lease is live. The
- * lease runs to the deadline, or `leaseMs` from now if that is earlier.
+ * than `capacity` are held and the deadline has not come (the alarm that ends the attempt may fire
+ * a little after it). `held` counts reported slots and bound slots whose lease is live. The lease
+ * runs to the deadline, or `leaseMs` from now if that is earlier.
  */
 export function decideClaim(input: {
   existing: SlotHolder | null;
@@ -55,6 +56,7 @@ export function decideClaim(input: {
   if (existing?.status === "reported") return { kind: "wait", reason: "already_reported", retryAfterMs: clamp(deadline - now, 500, 2_000) };
   if (existing) return { kind: "keep" };
   if (input.held >= input.capacity) return { kind: "wait", reason: "round_full", retryAfterMs: clamp(deadline - now, 500, 5_000) };
+  if (now >= deadline) return { kind: "wait", reason: "selection_closed", retryAfterMs: 1_000 };
   const leaseUntil = input.leaseMs === undefined ? deadline : Math.min(deadline, now + input.leaseMs);
   return { kind: "bind", leaseUntil };
 }

@@ -12,6 +12,7 @@ export * from "./input-format.js";
 export * from "./model-layers.js";
 export * from "./optimizer.js";
 export * from "./strict-object.js";
+export * from "./json-depth.js";
 // The pieces an aggregator needs to decode a delta as it streams in (control/src/aggregation/delta-stream.ts).
 export { BYTES_PER_VALUE, payloadByteLength } from "./codecs/index.js";
 export { halfBitsToFloat } from "./codecs/fp16.js";

@@ -1,4 +1,5 @@
 import { PropiusError } from "./errors.js";
+import { MAX_JSON_DEPTH, nestsDeeperThan } from "./json-depth.js";
 import { checkCodec, decodePayload, encodePayload, littleEndian, payloadByteLength, type SparseOption, type WeightsCodec } from "./codecs/index.js";
 import { parameterCount, tensorSize, type TensorSpec } from "./tensors.js";
 
@@ -105,11 +106,14 @@ export function decodeWeightsHeader(bytes: Uint8Array): { header: WeightsHeader;
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true);
   if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > bytes.length) fail("weights header length is out of range");
   let header: WeightsHeader;
+  let text: string;
   try {
-    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLength));
+    header = JSON.parse(text);
   } catch {
     fail("weights header is not valid UTF-8 JSON");
   }
+  if (nestsDeeperThan(text)) fail(`weights header nests deeper than ${MAX_JSON_DEPTH} levels`);
   validateHeader(header);
   return { header, dataOffset: align4(8 + headerLength) };
 }

@@ -1,4 +1,4 @@
-import { PUSH_MESSAGE_LIMIT, PropiusError, type ErrorCode, pushCheckInSchema, type CheckInReply, type JobOffer, type PushMessage } from "@propius/shared";
+import { MAX_JSON_DEPTH, PUSH_MESSAGE_LIMIT, PropiusError, nestsDeeperThan, type ErrorCode, pushCheckInSchema, type CheckInReply, type JobOffer, type PushMessage } from "@propius/shared";
 import { parseWith } from "../middleware/validate/index.js";
 import type { ClientManager } from "./client-manager.js";
 
@@ -162,6 +162,7 @@ export class PushHub {
 }
 
 function parseJson(data: string): unknown {
+  if (nestsDeeperThan(data)) throw new PropiusError("invalid_json", `the frame nests deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     return JSON.parse(data);
   } catch {

@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { PUSH_PROTOCOL, TICKET_HEADER, type PushMessage, type Task } from "@propius/shared";
+import { MAX_JSON_DEPTH, PUSH_PROTOCOL, TICKET_HEADER, type PushMessage, type Task } from "@propius/shared";
 import { api, cancelRunningJobs, createJob, createTenant, delta, expectError, expectJson, registerClient, runningJob, seedModel, taskFor, uploadDelta, waitForRound, frameQueue } from "../../test/fixtures.js";
 
 afterEach(cancelRunningJobs);
@@ -107,6 +107,8 @@ describe("push connections", () => {
     expect(await device.nextFrame()).toBe("pong");
     device.ws.send("{not json");
     expect(await device.next()).toMatchObject({ type: "error", error: { code: "invalid_json" } });
+    device.ws.send(`{"type":"checkin","id":4,"attributes":{},"x":${"[".repeat(MAX_JSON_DEPTH + 1)}${"]".repeat(MAX_JSON_DEPTH + 1)}}`);
+    expect(await device.next()).toMatchObject({ type: "error", error: { code: "invalid_json", message: `the frame nests deeper than ${MAX_JSON_DEPTH} levels` } });
     device.ws.send(JSON.stringify({ type: "checkin", id: 5, attributes: [] }));
     expect(await device.next()).toMatchObject({ type: "error", id: 5, error: { code: "validation_failed" } });
     device.checkIn(6);

@@ -1,12 +1,12 @@
 import type { MiddlewareHandler } from "hono";
 import type { z } from "zod";
-import { PropiusError, type ErrorCode } from "@propius/shared";
+import { MAX_JSON_DEPTH, PropiusError, nestsDeeperThan, type ErrorCode } from "@propius/shared";
 
 /**
  * The API's validation: routes declare their body, path, query and header schemas once (see
  * http/api-routes.ts), and what does not match is refused here with a stable code. A JSON body of
  * the wrong media type is 415 unsupported_media_type, one that does not parse 400 invalid_json
- * (`jsonBody`), one that does not match its schema 400 validation_failed with the issues in
+ * or nests deeper than MAX_JSON_DEPTH (`jsonBody`), one that does not match its schema 400 validation_failed with the issues in
  * `details` (`refuseInvalid`).
  */
 
@@ -15,12 +15,16 @@ export function jsonBody(): MiddlewareHandler {
   return async function checkJsonBody(c, next) {
     const type = c.req.header("content-type") ?? "";
     if (!/^application\/(.+\+)?json\b/i.test(type)) throw new PropiusError("unsupported_media_type", "send the body as application/json");
+    const text = await c.req.text();
+    if (nestsDeeperThan(text)) throw new PropiusError("invalid_json", `the request body nests deeper than ${MAX_JSON_DEPTH} levels`);
+    let value: unknown;
     try {
-      // Cached by the request: the schema's validator reads this parse.
-      await c.req.json();
+      value = JSON.parse(text);
     } catch {
       throw new PropiusError("invalid_json", "the request body is not valid JSON");
     }
+    // The schema's validator reads the body through the request's cache: this parse, not another.
+    c.req.bodyCache.json = Promise.resolve(value);
     await next();
   };
 }

@@ -3,6 +3,7 @@ export * from "./protocol/device-client.js";
 export * from "./protocol/owner-client.js";
 export * from "./protocol/unreachable-error.js";
 export * from "./task-loop.js";
+export * from "./outage.js";
 export * from "./protocol/reachable.js";
 export * from "./task-failure.js";
 export * from "./protocol/push-session.js";

@@ -3,6 +3,7 @@ import type { DeviceClient } from "./protocol/device-client.js";
 import type { WebSocketConnector } from "./protocol/push-session.js";
 import { CheckInChannel, type ChannelEvent } from "./check-in-channel.js";
 import { failureOf } from "./task-failure.js";
+import { isOutage, jitteredBackoff, pause, type Backoff } from "./outage.js";
 
 /** What local training gives back for one task. */
 export interface TrainOutcome {
@@ -29,6 +30,8 @@ export type LoopEvent =
   | { type: "refused"; task: Task; code: string; message: string }
   /** The device could not do the task and told the job, which freed its slot; the loop goes on. */
   | { type: "failed"; task: Task; failure: TaskFailure; reported: boolean }
+  /** The control plane could not be reached (or answered 5xx) after the HTTP layer's retries: the loop checks in again after `retryInMs`. */
+  | { type: "outage"; message: string; failures: number; retryInMs: number }
   | { type: "stopped"; reason: "aborted" | "idle" | "max_tasks"; tasks: number };
 
 export interface LoopOptions {
@@ -53,6 +56,8 @@ export interface LoopOptions {
    * moment its shard has it; without it (or while a connection cannot be held) it polls over HTTP.
    */
   push?: WebSocketConnector;
+  /** The waits between check-ins while the control plane is out of reach (default: 1 s doubling to 60 s, jittered). */
+  backoff?: Backoff;
 }
 
 /** Errors the server gives for an update that can no longer count; the device moves on. */
@@ -71,29 +76,44 @@ export async function runTaskLoop(options: LoopOptions): Promise<{ tasks: number
   /** A reply pushed while the device waited, taken instead of the next check-in. */
   let pushed: CheckInReply | null = null;
   const stop = (reason: "aborted" | "idle" | "max_tasks") => (emit({ type: "stopped", reason, tasks }), { tasks });
+  const backoff = options.backoff ?? jitteredBackoff();
+  let outages = 0;
   try {
     while (!signal?.aborted) {
       if (options.maxTasks !== undefined && tasks >= options.maxTasks) return stop("max_tasks");
-      const reply = await settle(pushed ?? (await channel.checkIn(options.attributes ?? {}, undefined, signal)), channel, options, emit);
-      pushed = null;
-      if (reply.status === "wait") {
-        const idle = Date.now() - idleSince;
-        if (options.maxIdleMs !== undefined && idle >= options.maxIdleMs) return stop("idle");
-        const waitMs = options.maxIdleMs === undefined ? reply.retryAfterMs : Math.min(reply.retryAfterMs, options.maxIdleMs - idle);
-        emit({ type: "wait", retryAfterMs: reply.retryAfterMs, reason: reply.reason, via: channel.pushing ? "push" : "poll" });
-        pushed = await channel.wait(waitMs, signal);
-        continue;
-      }
-      const { task } = reply;
-      channel.taken();
-      emit({ type: "task", task });
-      const pings = keepAlive(client, options.pingIntervalMs ?? 30_000, signal);
       try {
-        if (await runTask(client, options, task, emit, signal)) tasks += 1;
-      } finally {
-        clearInterval(pings);
+        const reply = await settle(pushed ?? (await channel.checkIn(options.attributes ?? {}, undefined, signal)), channel, options, emit);
+        pushed = null;
+        outages = 0;
+        if (reply.status === "wait") {
+          const idle = Date.now() - idleSince;
+          if (options.maxIdleMs !== undefined && idle >= options.maxIdleMs) return stop("idle");
+          const waitMs = options.maxIdleMs === undefined ? reply.retryAfterMs : Math.min(reply.retryAfterMs, options.maxIdleMs - idle);
+          emit({ type: "wait", retryAfterMs: reply.retryAfterMs, reason: reply.reason, via: channel.pushing ? "push" : "poll" });
+          pushed = await channel.wait(waitMs, signal);
+          continue;
+        }
+        const { task } = reply;
+        channel.taken();
+        emit({ type: "task", task });
+        const pings = keepAlive(client, options.pingIntervalMs ?? 30_000, signal);
+        try {
+          if (await runTask(client, options, task, emit, signal)) tasks += 1;
+        } finally {
+          clearInterval(pings);
+        }
+        idleSince = Date.now();
+      } catch (error) {
+        if (signal?.aborted || !isOutage(error)) throw error;
+        // A task cut short is not lost: the job keeps the device's ticket while its lease lasts, and the next check-in hands it back.
+        pushed = null;
+        outages += 1;
+        const retryInMs = backoff.delayMs(outages);
+        emit({ type: "outage", message: error.message, failures: outages, retryInMs });
+        await pause(retryInMs, signal);
+        // An outage is not idleness: the device had no chance of a task.
+        idleSince = Date.now();
       }
-      idleSince = Date.now();
     }
   } catch (error) {
     if (!signal?.aborted) throw error;

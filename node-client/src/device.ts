@@ -96,6 +96,8 @@ function describe(event: LoopEvent): string {
       return `evaluated model ${event.task.modelHash.slice(0, 12)} on ${event.report.examples} held-out examples in ${(event.millis / 1000).toFixed(1)}s: accuracy ${event.report.accuracy.toFixed(4)}, loss ${event.report.loss.toFixed(4)}`;
     case "failed":
       return `could not do the task (${event.failure.code}: ${event.failure.message})${event.reported ? "; told the job, which freed the slot" : ""}`;
+    case "outage":
+      return `${event.message}; checking in again in ${(event.retryInMs / 1000).toFixed(1)}s (${event.failures} in a row)`;
     case "stopped":
       return `stopped (${event.reason}) after ${event.tasks} accepted updates`;
   }

@@ -51,6 +51,8 @@ function figuresOf(event: LoopEvent): Record<string, string | number | boolean |
       return { code: event.code, message: event.message };
     case "failed":
       return { code: event.failure.code, reported: event.reported };
+    case "outage":
+      return { message: event.message, failures: event.failures, retryInMs: event.retryInMs };
     case "stopped":
       return { reason: event.reason, tasks: event.tasks };
   }

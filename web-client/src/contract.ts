@@ -69,6 +69,8 @@ export type ContributionEvent =
   | { type: "failed"; jobId: string; round: number; code: string; message: string; reported: boolean }
   | { type: "evaluated"; evaluation: ModelEvaluation }
   | { type: "evaluation_failed"; message: string }
+  /** The control plane cannot be reached: the tab keeps trying, `retryInMs` from now. */
+  | { type: "outage"; message: string; retryInMs: number }
   | { type: "stopped"; reason: string; tasks: number }
   | { type: "error"; message: string };
 

@@ -76,6 +76,8 @@ function onEvent(event: ContributionEvent): void {
       store.update((s) => s.history.push({ at: Date.now(), jobId: event.jobId, round: event.round, status: `failed: ${event.code}`, examples: 0, trainLoss: NaN, bytesUp: 0, bytesDown, backend }));
       showHistory(store.state.history);
       return setState("contributing", `could not do round ${event.round} of job ${event.jobId} (${event.code})${event.reported ? ", told the job" : ""}: ${event.message}`);
+    case "outage":
+      return setState("contributing", `the control plane cannot be reached; trying again in ${(event.retryInMs / 1000).toFixed(1)} s (${event.message})`);
     case "stopped":
       return;
     case "error":

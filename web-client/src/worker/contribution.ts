@@ -114,6 +114,8 @@ function summarise(event: LoopEvent, count: number, trained: { examples: number;
       return { type: "refused", jobId: event.task.jobId, round: event.task.round, code: event.code, message: event.message };
     case "failed":
       return { type: "failed", jobId: event.task.jobId, round: event.task.round, code: event.failure.code, message: event.failure.message, reported: event.reported };
+    case "outage":
+      return { type: "outage", message: event.message, retryInMs: event.retryInMs };
     case "stopped":
       return { type: "stopped", reason: event.reason, tasks: event.tasks };
     default:

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { PropiusError } from "@propius/shared";
+import { isOutage, jitteredBackoff, pause } from "./outage.js";
+import { UnreachableError } from "./protocol/unreachable-error.js";
+
+describe("riding out an outage", () => {
+  it("takes an unreachable control plane and 5xx answers for an outage, and nothing else", () => {
+    expect(isOutage(new UnreachableError("http://x/v1/checkin", "connection refused", 6))).toBe(true);
+    expect(isOutage(new PropiusError("internal", "internal error"))).toBe(true);
+    expect(isOutage(new PropiusError("push_unavailable", "full"))).toBe(true);
+    expect(isOutage(new PropiusError("unauthorized", "bad token"))).toBe(false);
+    expect(isOutage(new Error("a bug"))).toBe(false);
+  });
+
+  it("backs off exponentially to its cap, each wait a uniform draw below the bound", () => {
+    const highest = jitteredBackoff({ baseMs: 1_000, capMs: 60_000, random: () => 0.999_999 });
+    expect([1, 2, 3, 4, 7, 8, 50].map((n) => highest.delayMs(n))).toEqual([1_000, 2_000, 4_000, 8_000, 60_000, 60_000, 60_000]);
+    const lowest = jitteredBackoff({ baseMs: 1_000, random: () => 0 });
+    expect(lowest.delayMs(10)).toBe(500);
+    const draws = Array.from({ length: 1_000 }, () => jitteredBackoff().delayMs(4));
+    expect(Math.min(...draws)).toBeGreaterThanOrEqual(500);
+    expect(Math.max(...draws)).toBeLessThanOrEqual(8_000);
+    // Spread out: a fleet that lost the control plane together does not come back together.
+    expect(new Set(draws).size).toBeGreaterThan(500);
+  });
+
+  it("pauses until its time or until aborted", async () => {
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 20);
+    await pause(60_000, controller.signal);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});

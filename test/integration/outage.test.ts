@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DeviceClient, jitteredBackoff, runTaskLoop, type LoopEvent, type OwnerClient } from "@propius/edge-runtime";
+import { parameterCount, type JobSpecInput } from "@propius/shared";
+import { linearModel } from "@propius/edge-runtime/demo";
+import { TestControlPlane } from "./helpers.js";
+
+const model = linearModel(2, 2);
+const spec: JobSpecInput = { name: "outage", model, plan: { rounds: 2, clientsPerRound: 1, overCommit: 1, roundDeadlineSeconds: 600, localEpochs: 1 } };
+
+describe("a device while its control plane is down", () => {
+  let plane: TestControlPlane;
+  let owner: OwnerClient;
+  beforeAll(async () => {
+    plane = await TestControlPlane.start();
+    owner = await plane.owner();
+  });
+  afterAll(() => plane?.dispose());
+
+  it("keeps checking in with jittered back-off instead of exiting, and does the job's rounds once it is back", async () => {
+    const job = await owner.createJob(spec);
+    const device = new DeviceClient({ baseUrl: plane.url, attempts: 1 });
+    await device.register({});
+    const events: LoopEvent[] = [];
+    await plane.kill();
+    const loop = runTaskLoop({
+      client: device,
+      trainer: async (_task, weights) => ({ delta: new Float32Array(weights.length).fill(0.5), examples: 4, trainLoss: 1 }),
+      maxTasks: 2,
+      pingIntervalMs: 0,
+      backoff: jitteredBackoff({ baseMs: 200, capMs: 1_000 }),
+      onEvent: (event) => events.push(event),
+    });
+    // Down for more than the 15 s after which a device used to exit.
+    await new Promise((resolve) => setTimeout(resolve, 16_000));
+    const outages = events.filter((e) => e.type === "outage");
+    expect(outages.length).toBeGreaterThan(5);
+    expect(outages.every((e) => e.type === "outage" && e.retryInMs <= 1_000 && e.message.includes(plane.url))).toBe(true);
+    await plane.restart();
+    await owner.setInitialModel(job, spec, new Float32Array(parameterCount(model.weightSpecs)));
+    expect(await loop).toEqual({ tasks: 2 });
+    expect((await owner.status(job.id)).state).toBe("done");
+    expect(events.at(-1)).toMatchObject({ type: "stopped", reason: "max_tasks" });
+  });
+});

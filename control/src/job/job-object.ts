@@ -59,14 +59,16 @@ export interface ModelPointer {
  * the R2 model store. Every method answers with a Reply so error codes survive RPC.
  */
 export class JobObject extends DurableObject<Env> {
-  private core!: JobCore;
-  private events!: JobEvents;
+  /** The job's state machine and its events: opened when the object holds a job, or is creating one. */
+  private opened: { core: JobCore; events: JobEvents } | null = null;
   private readonly models: ModelStore;
   private alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.openCore();
+    // An id that names no job gets an object all the same: it answers job_not_found and writes
+    // nothing, so that requests for made-up ids cannot fill storage.
+    if (holdsJob(ctx.storage.sql)) this.openCore();
     this.models = r2ModelStore(env.MODELS);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(EVENTS_PING, EVENTS_PONG));
   }
@@ -76,12 +78,24 @@ export class JobObject extends DurableObject<Env> {
     const store = new SqliteJobStore(this.ctx.storage.sql, this.ctx.storage);
     const deadlines = new Deadlines(store, { schedule: (at) => (this.alarmAt = at) });
     const tokenSecret = () => secret(this.env.PROPIUS_TOKEN_SECRET, "PROPIUS_TOKEN_SECRET");
-    this.core = new JobCore(store, deadlines, { newTicket: randomToken, tickets: lazyTickets(tokenSecret), deviceIds: lazyDeviceIds(tokenSecret) });
+    const core = new JobCore(store, deadlines, { newTicket: randomToken, tickets: lazyTickets(tokenSecret), deviceIds: lazyDeviceIds(tokenSecret) });
     const fanOut = new EventFanOut(sqliteEventLog(this.ctx.storage.sql), () => this.ctx.getWebSockets());
-    this.events = new JobEvents(fanOut, { job: () => store.loadJob(), round: (r, a) => store.loadRound(r, a) }, () => this.core.status(null));
+    const events = new JobEvents(fanOut, { job: () => store.loadJob(), round: (r, a) => store.loadRound(r, a) }, () => core.status(null));
+    this.opened = { core, events };
+  }
+
+  private get core(): JobCore {
+    if (!this.opened) throw new PropiusError("job_not_found", "no such job");
+    return this.opened.core;
+  }
+
+  private get events(): JobEvents {
+    if (!this.opened) throw new PropiusError("job_not_found", "no such job");
+    return this.opened.events;
   }
 
   create(input: { id: string; tenant: string; spec: JobSpec }): Promise<Reply<JobStatus>> {
+    if (!this.opened) this.openCore();
     return this.run(async () => {
       const job = this.core.create({ ...input, now: Date.now() });
       await directoryOf(this.env).trackJob({ id: job.id, tenant: job.tenant, name: job.spec.name, state: job.state, createdAt: job.createdAt, schedule: scheduleOf(job.spec) });
@@ -232,8 +246,8 @@ export class JobObject extends DurableObject<Env> {
       await this.ctx.storage.deleteAlarm();
       await this.ctx.storage.deleteAll();
       this.alarmAt = undefined;
-      // Empty tables again: the object answers job_not_found from now on.
-      this.openCore();
+      // No tables now: the object answers job_not_found from now on, as one that never held a job.
+      this.opened = null;
       for (const ws of this.ctx.getWebSockets()) closeQuietly(ws, 1000, "the job was deleted");
       return { deleted: true as const, id: job.id };
     });
@@ -245,6 +259,7 @@ export class JobObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    if (!this.opened) return;
     await this.events.observe(() => this.runAlarm(), Date.now);
   }
 
@@ -370,6 +385,9 @@ export class JobObject extends DurableObject<Env> {
   }
 
   private async run<T>(fn: () => T | Promise<T>): Promise<Reply<T>> {
+    if (!this.opened) return reply<T>(() => {
+      throw new PropiusError("job_not_found", "no such job");
+    });
     const result = await this.events.observe(() => reply(fn), Date.now);
     await this.flushAlarm();
     return result;
@@ -396,4 +414,9 @@ function closeQuietly(ws: WebSocket, code: number, reason: string): void {
 function randomToken(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(18));
   return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_");
+}
+
+/** Whether this object's storage holds a job (its tables exist): a read of the schema, no write. */
+function holdsJob(sql: DurableObjectStorage["sql"]): boolean {
+  return sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
 }

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import { OwnerClient } from "@propius/edge-runtime";
 import { ROOT, startControlPlane, type RunningControlPlane } from "../../scripts/lib/local-control-plane.js";
 import { buildDeviceBundle, buildWorkerBundle } from "../../scripts/lib/bundles.js";
@@ -68,4 +69,18 @@ export function prepareDevices(dir: string): Promise<string> {
   const ready = Promise.all([loadDigits(), buildDeviceBundle(TEST_BUILD_DIR)]).then(([, entry]) => entry);
   ready.catch(() => undefined);
   return ready;
+}
+
+/**
+ * A control plane and a tenant's owner on it for the tests of one `describe`: started before them,
+ * disposed after. Read `plane` and `owner` inside the tests (they are set once the suite starts).
+ */
+export function controlPlaneForSuite(vars: Record<string, string> = {}): { plane: TestControlPlane; owner: OwnerClient } {
+  const suite = {} as { plane: TestControlPlane; owner: OwnerClient };
+  beforeAll(async () => {
+    suite.plane = await TestControlPlane.start(vars);
+    suite.owner = await suite.plane.owner();
+  });
+  afterAll(() => suite.plane?.dispose());
+  return suite;
 }

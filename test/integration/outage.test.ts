@@ -1,22 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DeviceClient, jitteredBackoff, runTaskLoop, type LoopEvent, type OwnerClient } from "@propius/edge-runtime";
+import { describe, expect, it } from "vitest";
+import { DeviceClient, jitteredBackoff, runTaskLoop, type LoopEvent } from "@propius/edge-runtime";
 import { parameterCount, type JobSpecInput } from "@propius/shared";
 import { linearModel } from "@propius/edge-runtime/demo";
-import { TestControlPlane } from "./helpers.js";
+import { controlPlaneForSuite } from "./helpers.js";
 
 const model = linearModel(2, 2);
 const spec: JobSpecInput = { name: "outage", model, plan: { rounds: 2, clientsPerRound: 1, overCommit: 1, roundDeadlineSeconds: 600, localEpochs: 1 } };
 
 describe("a device while its control plane is down", () => {
-  let plane: TestControlPlane;
-  let owner: OwnerClient;
-  beforeAll(async () => {
-    plane = await TestControlPlane.start();
-    owner = await plane.owner();
-  });
-  afterAll(() => plane?.dispose());
+  const suite = controlPlaneForSuite();
 
   it("keeps checking in with jittered back-off instead of exiting, and does the job's rounds once it is back", async () => {
+    const { plane, owner } = suite;
     const job = await owner.createJob(spec);
     const device = new DeviceClient({ baseUrl: plane.url, attempts: 1 });
     await device.register({});

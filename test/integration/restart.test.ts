@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DeviceClient, type OwnerClient } from "@propius/edge-runtime";
+import { describe, expect, it } from "vitest";
+import { DeviceClient } from "@propius/edge-runtime";
 import { PropiusError, type JobSpecInput, type Task } from "@propius/shared";
 import { linearModel } from "@propius/edge-runtime/demo";
-import { TestControlPlane } from "./helpers.js";
+import { controlPlaneForSuite } from "./helpers.js";
 
 const model = linearModel(2, 3);
 const { weightSpecs } = model;
@@ -32,15 +32,10 @@ async function errorCode(pending: Promise<unknown>): Promise<string> {
 }
 
 describe("a control plane killed in the middle of a round", () => {
-  let plane: TestControlPlane;
-  let owner: OwnerClient;
-  beforeAll(async () => {
-    plane = await TestControlPlane.start();
-    owner = await plane.owner();
-  });
-  afterAll(() => plane?.dispose());
+  const suite = controlPlaneForSuite();
 
   it("resumes from its last acknowledged state, losing no update and counting none twice", async () => {
+    const { plane, owner } = suite;
     const job = await owner.setInitialModel(await owner.createJob(spec), spec, base);
     const devices = [0, 1, 2].map(() => new DeviceClient({ baseUrl: plane.url, attempts: 1 }));
     for (const device of devices) await device.register({});

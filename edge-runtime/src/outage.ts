@@ -26,17 +26,3 @@ export function jitteredBackoff(options: { baseMs?: number; capMs?: number; rand
   const random = options.random ?? Math.random;
   return { delayMs: (failures) => Math.max(base / 2, Math.round(random() * Math.min(cap, base * 2 ** Math.min(failures - 1, 30)))) };
 }
-
-/** Sleeps `ms`, or until `signal` aborts. */
-export function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-  });
-}

@@ -3,7 +3,8 @@ import type { DeviceClient } from "./protocol/device-client.js";
 import type { WebSocketConnector } from "./protocol/push-session.js";
 import { CheckInChannel, type ChannelEvent } from "./check-in-channel.js";
 import { failureOf } from "./task-failure.js";
-import { isOutage, jitteredBackoff, pause, type Backoff } from "./outage.js";
+import { isOutage, jitteredBackoff, type Backoff } from "./outage.js";
+import { sleep } from "./protocol/http.js";
 
 /** What local training gives back for one task. */
 export interface TrainOutcome {
@@ -110,7 +111,8 @@ export async function runTaskLoop(options: LoopOptions): Promise<{ tasks: number
         outages += 1;
         const retryInMs = backoff.delayMs(outages);
         emit({ type: "outage", message: error.message, failures: outages, retryInMs });
-        await pause(retryInMs, signal);
+        // Rejects once the signal aborts: the loop then stops as aborted.
+        await sleep(retryInMs, signal);
         // An outage is not idleness: the device had no chance of a task.
         idleSince = Date.now();
       }

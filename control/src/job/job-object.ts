@@ -85,12 +85,12 @@ export class JobObject extends DurableObject<Env> {
   }
 
   private get core(): JobCore {
-    if (!this.opened) throw new PropiusError("job_not_found", "no such job");
+    if (!this.opened) throw noSuchJob();
     return this.opened.core;
   }
 
   private get events(): JobEvents {
-    if (!this.opened) throw new PropiusError("job_not_found", "no such job");
+    if (!this.opened) throw noSuchJob();
     return this.opened.events;
   }
 
@@ -386,7 +386,7 @@ export class JobObject extends DurableObject<Env> {
 
   private async run<T>(fn: () => T | Promise<T>): Promise<Reply<T>> {
     if (!this.opened) return reply<T>(() => {
-      throw new PropiusError("job_not_found", "no such job");
+      throw noSuchJob();
     });
     const result = await this.events.observe(() => reply(fn), Date.now);
     await this.flushAlarm();
@@ -415,6 +415,8 @@ function randomToken(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(18));
   return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_");
 }
+
+const noSuchJob = () => new PropiusError("job_not_found", "no such job");
 
 /** Whether this object's storage holds a job (its tables exist): a read of the schema, no write. */
 function holdsJob(sql: DurableObjectStorage["sql"]): boolean {

@@ -1,9 +1,8 @@
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import {
   PropiusError, WEIGHTS_MEDIA_TYPE, parameterCount, jobSpecSchema, jobUpdateSchema, roundMetricsSchema,
   jobStatusSchema, jobListSchema, jobDeletedSchema, layersModelJsonSchema, roundRecordSchema,
 } from "@propius/shared";
-import { z } from "@hono/zod-openapi";
 import { ownerAuth } from "../middleware/auth/index.js";
 import { JSON_BODY_LIMIT, bodyLimit, uploadLimit } from "../middleware/body-limit/index.js";
 import { jsonBody } from "../middleware/validate/index.js";

@@ -57,11 +57,14 @@ export function jobDetails(status: JobStatus): string {
   if (status.state === "pending_model") lines.push(`waiting for its initial model: \`propius jobs seed ${status.id} --weights <file>\` opens round 1`);
   if (status.starvation) lines.push(supplyLine(status.starvation));
   if (status.rounds.length === 0) return lines.join("\n");
-  const rows = status.rounds.map((r) => [
-    String(r.round), String(r.attempt), r.status, String(r.demand), String(r.bound), String(r.reported), String(failedCount(r.failed) + r.timedOut),
-    fixed(r.trainLoss), fixed(r.evaluation?.accuracy), fixed(r.testAccuracy),
-    ...[roundTimings(r)].flatMap((t) => [t.total, t.selection, t.training, t.aggregation].map((s) => (s === null ? "-" : s.toFixed(1)))),
-  ]);
+  const rows = status.rounds.map((r) => {
+    const t = roundTimings(r);
+    return [
+      String(r.round), String(r.attempt), r.status, String(r.demand), String(r.bound), String(r.reported), String(failedCount(r.failed) + r.timedOut),
+      fixed(r.trainLoss), fixed(r.evaluation?.accuracy), fixed(r.testAccuracy),
+      ...[t.total, t.selection, t.training, t.aggregation].map((s) => (s === null ? "-" : s.toFixed(1))),
+    ];
+  });
   lines.push("", table(["round", "attempt", "status", "demand", "bound", "reported", "failed", "train-loss", "fed-acc", "test-acc", "seconds", "select", "train", "aggregate"], rows));
   return lines.join("\n");
 }

@@ -73,7 +73,20 @@ const OWNER_ROUTES: { route: string; method: string; path: (id: string) => strin
   { route: "POST /v1/jobs/:id/cancel", method: "POST", path: (id) => `/v1/jobs/${id}/cancel` },
   { route: "DELETE /v1/jobs/:id", method: "DELETE", path: (id) => `/v1/jobs/${id}`, job: () => w.cancelled.id },
   { route: "POST /v1/jobs/:id/rounds/:round/metrics", method: "POST", path: (id) => `/v1/jobs/${id}/rounds/1/metrics`, call: () => ({ json: { testAccuracy: 0.5 } }) },
+  { route: "GET /v1/jobs/:id/devices", method: "GET", path: (id) => `/v1/jobs/${id}/devices` },
+  { route: "POST /v1/jobs/:id/events/token", method: "POST", path: (id) => `/v1/jobs/${id}/events/token` },
 ];
+
+/** `?limit=` values the devices route must refuse: hand-picked, then generated (seeded) from integers out of range, fractions and junk. */
+const badLimits = (() => {
+  let seed = 11;
+  const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  const junk = "abc-+.eE ,%00[]{}";
+  const generated = Array.from({ length: 12 }, (_, i) =>
+    i % 3 === 0 ? String(1001 + Math.floor(next() * 1e9)) : i % 3 === 1 ? (next() * 1000 + 0.5).toFixed(2) : Array.from({ length: 1 + Math.floor(next() * 6) }, () => junk[Math.floor(next() * junk.length)]).join(""),
+  );
+  return ["0", "-1", "1001", "1.5", "", "ten", "1e9", ...generated];
+})();
 
 const credentialCases: Case[] = OWNER_ROUTES.flatMap(({ route, method, path, call, job }): Case[] => {
   const send = (authorization?: string, id = job?.() ?? w.running.id) =>
@@ -159,6 +172,8 @@ const bodyCases: Case[] = [
 
   ["cancel: a job cancelled already", 409, "job_not_running", () => owner(`/v1/jobs/${w.cancelled.id}/cancel`, { method: "POST" })],
 
+  ...badLimits.map((limit): Case => [`devices: limit ${JSON.stringify(limit)}`, 400, "validation_failed", () => owner(`/v1/jobs/${w.running.id}/devices?limit=${encodeURIComponent(limit)}`)]),
+
   ["metrics: an open round", 409, "conflict", () => metrics("1")],
   ["metrics: a round that never ran", 409, "conflict", () => metrics("99")],
   ["metrics: round 0", 400, "validation_failed", () => metrics("0")],
@@ -176,6 +191,16 @@ describe("malformed requests to the operator's and owners' routes", () => {
   it.each([...credentialCases, ...bodyCases])("%s: %i %s, and nothing changes", async (_name, status, code, send) => {
     await expectError(send(), status, code);
     expect(await snapshot()).toEqual(before);
+  });
+
+  it("covers every route of the OpenAPI document that takes a tenant's API key alone", async () => {
+    const document = await expectJson<{ paths: Record<string, Record<string, { security?: unknown[] }>> }>(api("/v1/openapi.json"));
+    const ownerRoutes = Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.entries(operations)
+        .filter(([, op]) => JSON.stringify(op.security) === JSON.stringify([{ apiKey: [] }]))
+        .map(([method]) => `${method.toUpperCase()} ${path.replaceAll(/\{([^}]+)\}/g, ":$1")}`),
+    );
+    expect(OWNER_ROUTES.map((r) => r.route).sort()).toEqual(ownerRoutes.sort());
   });
 
   it("stores nothing when a model is seeded twice", async () => {

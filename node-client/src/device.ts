@@ -1,5 +1,5 @@
 import { cpus, totalmem } from "node:os";
-import { DeviceClient, runTaskLoop, waitUntilReachable, type Evaluator, type LoopEvent, type Trainer } from "@propius/edge-runtime";
+import { DeviceClient, rideOutOutages, runTaskLoop, waitUntilReachable, type Evaluator, type LoopEvent, type Trainer } from "@propius/edge-runtime";
 import { evaluateHeldOut, initTraining, splitHoldout, trainLocal, type ExampleSource } from "@propius/edge-runtime/training";
 import type { Attributes, Task } from "@propius/shared";
 import { loadCredentials, saveCredentials } from "./credentials.js";
@@ -45,7 +45,9 @@ export async function runDevice(options: DeviceOptions): Promise<{ tasks: number
   const attributes = { ...probeAttributes(backend), ...options.attributes };
   const privateAttributes = { ...privateAttributesOf(options.examples), ...options.privateAttributes };
   if (!client.credentials) {
-    await saveCredentials(options.stateDir, options.url, await client.register(attributes));
+    // Started while the control plane is down (a deploy, a lost network): it enrols once it is back.
+    const enrolled = await rideOutOutages(() => client.register(attributes), { signal: options.signal, onOutage: (event) => options.log(`enrolling: ${describe(event)}`) });
+    await saveCredentials(options.stateDir, options.url, enrolled);
   }
   options.log(`device ${client.credentials!.clientId} on ${backend}, ${options.examples.count} local examples, control plane ${options.url}`);
   const told = new Set<string>();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { dequantizeSum, quantizationStep, quantize, addInto, type FixedPoint } from "./fixed-point.js";
-import { SecAggDevice, unmaskSum, type Revealed } from "./masking.js";
+import { SecAggDevice, unmaskSum } from "./masking.js";
+import { secAggRound } from "./test-round.js";
 import { expandSeed } from "./prg.js";
 import { agree, generateKeyPair, open, seal } from "./keys.js";
 
@@ -17,22 +18,7 @@ function random(seed: number): () => number {
   };
 }
 
-/** A whole round among `n` devices, of which `dropped` share keys and then send nothing. */
-async function round(inputs: Float32Array[], threshold: number, dropped: number[] = []) {
-  const devices = await Promise.all(inputs.map((_, i) => SecAggDevice.create(i + 1, CONTEXT)));
-  const roster = devices.map((d) => d.advertise());
-  // Each device's shares, sealed for each peer, pass through the control plane: by recipient, by sender.
-  const inbox = new Map<number, Map<number, Uint8Array>>(devices.map((d) => [d.index, new Map()]));
-  for (const device of devices) for (const [to, sealed] of await device.shareKeys(roster, threshold)) inbox.get(to)!.set(device.index, sealed);
-  const sharers = devices.map((d) => d.index);
-  const masked = new Map<number, Uint32Array>();
-  for (const device of devices) if (!dropped.includes(device.index)) masked.set(device.index, await device.maskedInput(quantize(inputs[device.index - 1], FORMAT), sharers));
-  const senders = [...masked.keys()];
-  const revealed: Revealed[] = [];
-  for (const device of devices) if (senders.includes(device.index)) revealed.push(await device.unmask(inbox.get(device.index)!, senders, dropped));
-  const sum = await unmaskSum({ context: CONTEXT, roster, masked, dropped, revealed, threshold });
-  return { sum, masked, senders, devices };
-}
+const round = (inputs: Float32Array[], threshold: number, dropped: number[] = []) => secAggRound({ inputs, threshold, dropped, format: FORMAT, context: CONTEXT });
 
 function inputsOf(n: number, length: number, seed: number): Float32Array[] {
   const next = random(seed);
@@ -50,9 +36,10 @@ function chiSquare(words: Uint32Array): number {
 describe("secure aggregation of a round", () => {
   it("gives the control plane exactly the sum of the devices' quantized inputs, and FedAvg's sum within the quantization error", async () => {
     const inputs = inputsOf(5, 300, 1);
-    const { sum } = await round(inputs, 3);
-    const plain = new Uint32Array(300);
-    for (const x of inputs) addInto(plain, quantize(x, FORMAT));
+    const { sum, plain } = await round(inputs, 3);
+    const direct = new Uint32Array(300);
+    for (const x of inputs) addInto(direct, quantize(x, FORMAT));
+    expect(Array.from(plain)).toEqual(Array.from(direct));
     expect(Array.from(sum)).toEqual(Array.from(plain));
     const decoded = dequantizeSum(sum, 5, FORMAT);
     const bound = (5 * quantizationStep(FORMAT)) / 2 + 1e-6;
@@ -61,11 +48,12 @@ describe("secure aggregation of a round", () => {
 
   it("survives devices that drop out after sharing their keys: the sum is of those that sent their input", async () => {
     const inputs = inputsOf(7, 120, 2);
-    const { sum, senders } = await round(inputs, 4, [3, 6]);
+    const { sum, plain, senders } = await round(inputs, 4, [3, 6]);
     expect(senders).toEqual([1, 2, 4, 5, 7]);
-    const plain = new Uint32Array(120);
-    for (const u of senders) addInto(plain, quantize(inputs[u - 1], FORMAT));
-    expect(Array.from(sum)).toEqual(Array.from(plain));
+    const direct = new Uint32Array(120);
+    for (const u of senders) addInto(direct, quantize(inputs[u - 1], FORMAT));
+    expect(Array.from(sum)).toEqual(Array.from(direct));
+    expect(Array.from(plain)).toEqual(Array.from(direct));
   });
 
   it("stores masked inputs that look uniform whatever the input, even with the device's self mask taken off", async () => {

@@ -3,6 +3,7 @@ import { inputFormatSchema, inputMismatch } from "./input-format.js";
 import { strategyConfigSchema } from "./strategies/config.js";
 import { strictObject } from "./strict-object.js";
 import { optimizerSchema } from "./optimizer.js";
+import { DEFAULT_ROBUSTNESS, keepsUpdates, robustnessSchema } from "./robust/robustness.js";
 
 /** tfjs' weight spec for one tensor (float32 only in protocol v1). */
 export const tensorSpecSchema = strictObject({
@@ -104,6 +105,11 @@ export const jobSpecSchema = strictObject({
   model: modelDefinitionSchema,
   plan: trainingPlanSchema,
   aggregation: aggregationSchema,
+  /**
+   * Defences against poisoned updates (docs/robust-aggregation.md): the most examples an update may
+   * claim (default 10,000), update norm bounding (fixed or adaptive), and the estimator (default the mean).
+   */
+  robustness: robustnessSchema.default(DEFAULT_ROBUSTNESS),
   /** Free-form description of the input the job expects (for example the demo's dataset name). */
   data: z.record(z.string(), z.unknown()).optional(),
   /** The examples' format (image or tabular), so that devices can turn their own files into them; checked against the model. */
@@ -122,6 +128,12 @@ export const jobSpecSchema = strictObject({
   .superRefine((spec, context) => {
     const mismatch = spec.input && inputMismatch(spec.input, spec.model.weightSpecs);
     if (mismatch) context.addIssue({ code: "custom", path: ["input"], message: mismatch });
+    if (keepsUpdates(spec.robustness.estimator) && spec.aggregation.strategy === "fedbuff") {
+      context.addIssue({ code: "custom", path: ["robustness", "estimator"], message: `the ${spec.robustness.estimator.kind} estimator needs synchronous rounds: use it with a round strategy, not fedbuff` });
+    }
+    if (keepsUpdates(spec.robustness.estimator) && spec.plan.deltaTopK !== undefined) {
+      context.addIssue({ code: "custom", path: ["robustness", "estimator"], message: `the ${spec.robustness.estimator.kind} estimator needs whole deltas: leave plan.deltaTopK out` });
+    }
     if (spec.evaluation && spec.plan.validationSplit === 0) {
       context.addIssue({ code: "custom", path: ["plan", "validationSplit"], message: "federated evaluation needs held-out examples: give plan.validationSplit above 0, or leave it out (0.1)" });
     }

@@ -19,6 +19,11 @@ import {
   type JobDevice,
   LASTING_FAILURES,
   withDerivedDefaults,
+  checkKeptUpdates,
+  initialBound,
+  nextBound,
+  parameterCount,
+  robustnessOf,
 } from "@propius/shared";
 import type { Deadlines } from "./deadlines.js";
 import type { Tickets } from "../auth/tickets.js";
@@ -46,6 +51,8 @@ export interface CombinedSum {
   weight: number;
   examples: number;
   count: number;
+  /** Updates within the round's norm bound (jobs that bound norms). */
+  belowBound: number;
 }
 
 export interface JobCoreOptions {
@@ -77,6 +84,7 @@ export class JobCore {
     // The shard count is fixed for the job's life: a device's partial sum never moves mid-round.
     const derived = withDerivedDefaults(input.spec);
     const spec = { ...derived, plan: { ...derived.plan, aggregatorShards: aggregatorShards(derived.plan) } };
+    checkKeptUpdates(robustnessOf(spec), parameterCount(spec.model.weightSpecs), spec.plan);
     const job: JobRecord = {
       id: input.id, tenant: input.tenant, spec, state: "pending_model",
       createdAt: input.now, updatedAt: input.now, round: 0, attempt: 0, modelVersion: 0, modelHash: null,
@@ -257,7 +265,9 @@ export class JobCore {
   update(change: JobUpdate, now: number): JobRecord {
     const job = this.jobFor(null);
     if (job.state === "done" || job.state === "cancelled" || job.state === "failed") throw new PropiusError("job_not_running", `the job is ${job.state}`);
-    job.spec = { ...job.spec, plan: { ...job.spec.plan, clientsPerRound: change.clientsPerRound } };
+    const plan = { ...job.spec.plan, clientsPerRound: change.clientsPerRound };
+    checkKeptUpdates(robustnessOf(job.spec), parameterCount(job.spec.model.weightSpecs), plan);
+    job.spec = { ...job.spec, plan };
     this.touch(job, now);
     return job;
   }
@@ -484,12 +494,15 @@ export class JobCore {
   }
 
   /** Records the model a round produced and opens the next round, or finishes the job. */
-  completeAggregation(round: number, resultHash: string, now: number, strategyState?: StrategyState): JobRecord {
+  /** `clipped`: the round's updates within its norm bound, and all of them, for a job whose bound adapts. */
+  completeAggregation(round: number, resultHash: string, now: number, strategyState?: StrategyState, clipped?: { belowBound: number; count: number }): JobRecord {
     const job = this.jobFor(null);
     const record = this.currentRound(job);
     if (job.round !== round || record.status !== "aggregating") throw new PropiusError("conflict", `round ${round} is not aggregating`);
     return this.store.transaction(() => {
       if (strategyState) this.store.saveStrategyState(strategyState);
+      const clipping = robustnessOf(job.spec).clipping;
+      if (clipping?.mode === "adaptive" && clipped) job.clipBound = nextBound(clipping, job.clipBound ?? initialBound(clipping), clipped);
       const closed: RoundRecord = { ...record, status: "closed", closedAt: now, resultModel: resultHash };
       this.deadlines.clear(AGGREGATE_DEADLINE);
       job.modelHash = resultHash;
@@ -626,7 +639,18 @@ export class JobCore {
   /** What an aggregator shard needs to know of the job, once: its tensors, its weighting, and whether it is buffered. */
   describe(): JobDescription {
     const job = this.jobFor(null);
-    return { jobId: job.id, weightSpecs: job.spec.model.weightSpecs, weighting: job.spec.aggregation.weighting, buffered: isBuffered(job) };
+    return { jobId: job.id, weightSpecs: job.spec.model.weightSpecs, weighting: job.spec.aggregation.weighting, buffered: isBuffered(job), robustness: robustnessOf(job.spec) };
+  }
+
+  /**
+   * The norm bound of the current round (jobs with an adaptive bound; a fixed one is the spec's):
+   * set when the round before it closed, so every shard folds the round's updates with the same one.
+   */
+  clipBound(): number {
+    const job = this.jobFor(null);
+    const clipping = robustnessOf(job.spec).clipping;
+    if (!clipping) throw new PropiusError("conflict", "this job does not bound update norms");
+    return job.clipBound ?? initialBound(clipping);
   }
 
   private touch(job: JobRecord, now: number): void {

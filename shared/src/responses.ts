@@ -57,6 +57,8 @@ export const roundRecordSchema = z.object({
   resultModel: hash.nullable(),
   /** The devices' evaluation of the round's result, when the job asks for federated evaluation. */
   evaluation: evaluationRecordSchema.optional(),
+  /** Jobs that bound update norms: the round's L2 bound, and how many of its updates were within it (the others were clipped to it). */
+  clipping: z.object({ bound: z.number(), belowBound: count, updates: count }).optional(),
 });
 
 /**

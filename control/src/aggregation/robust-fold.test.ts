@@ -74,6 +74,10 @@ describe("robust aggregation through the upload route's sequence", () => {
     expect(core.clipBound()).toBeLessThan(2 * honestNorm);
     expect(core.clipBound()).toBeGreaterThan(honestNorm / 2);
     expect(distance(await round(scaled), honestMean)).toBeLessThan(0.5);
+    // Each round's record shows the bound it folded with and how many updates were within it.
+    const rounds = core.status("acme").rounds;
+    expect(rounds[0].clipping).toEqual({ bound: 10, belowBound: 8, updates: 8 });
+    expect(rounds.filter((r) => r.status === "closed").at(-1)!.clipping).toMatchObject({ belowBound: 7, updates: 8 });
   });
 
   it.each([

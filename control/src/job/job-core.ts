@@ -502,8 +502,10 @@ export class JobCore {
     return this.store.transaction(() => {
       if (strategyState) this.store.saveStrategyState(strategyState);
       const clipping = robustnessOf(job.spec).clipping;
-      if (clipping?.mode === "adaptive" && clipped) job.clipBound = nextBound(clipping, job.clipBound ?? initialBound(clipping), clipped);
-      const closed: RoundRecord = { ...record, status: "closed", closedAt: now, resultModel: resultHash };
+      const bound = clipping && (job.clipBound ?? initialBound(clipping));
+      if (clipping?.mode === "adaptive" && clipped) job.clipBound = nextBound(clipping, bound!, clipped);
+      const clippingRecord = clipping && clipped ? { clipping: { bound: bound!, belowBound: clipped.belowBound, updates: clipped.count } } : {};
+      const closed: RoundRecord = { ...record, status: "closed", closedAt: now, resultModel: resultHash, ...clippingRecord };
       this.deadlines.clear(AGGREGATE_DEADLINE);
       job.modelHash = resultHash;
       job.modelVersion += 1;

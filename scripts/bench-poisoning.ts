@@ -3,21 +3,15 @@
 // (`wrangler dev`, fresh state); the 8 devices run in this process on the production task loop
 // (push connection, download, train, upload) and train the demo MLP on their non-IID demo shards
 // for real; a malicious device trains too, then scales, sign-flips or replaces its delta.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { writeFile } from "node:fs/promises";
+import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { OwnerClient } from "@propius/edge-runtime";
-import { demoModel, demoTestSet, loadDigits } from "@propius/edge-runtime/demo";
-import { evaluate, initTraining } from "@propius/edge-runtime/training";
-import type { JobSpecInput, JobStatus } from "@propius/shared";
-import { buildWorkerBundle, stopBundler } from "./lib/bundles.js";
-import { ROOT, startControlPlane } from "./lib/local-control-plane.js";
-import { ensureDevVars } from "./lib/local-secrets.js";
-import { freePort } from "./lib/ports.js";
+import { ROOT } from "./lib/local-control-plane.js";
 import { median } from "./lib/stats.js";
-import { ATTACKS, enrolDevices, runDevices, type Attack } from "./lib/poisoning-devices.js";
+import { ATTACKS, type Attack } from "./lib/poisoning-devices.js";
 import { defences, type Defence } from "./lib/poisoning-defences.js";
+import { DEVICES, benchJobSpec, startBenchPlane, type JobRun } from "./lib/demo-bench-jobs.js";
 
 const HELP = `npm run bench:poisoning -- [options]
 
@@ -38,72 +32,22 @@ if (args.help) {
   process.exit(0);
 }
 const [rounds, attackers, seed] = [args.rounds, args.attackers, args.seed].map(Number);
-const DEVICES = 8;
 if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(attackers) || attackers < 1 || attackers > 3 || !Number.isInteger(seed) || seed < 0) {
   process.stderr.write(`bench:poisoning: --rounds takes a positive integer, --attackers 1 to 3, --seed a whole number\n\n${HELP}`);
   process.exit(2);
 }
 
-/** The demo MLP, plain FedAvg, `DEVICES` devices a round, 2 local epochs at the demo's learning rate, with `robustness`. */
-function jobSpec(name: string, robustness: Defence["robustness"]): JobSpecInput {
-  const model = demoModel();
-  return {
-    name: `poisoning-${name}`,
-    model: { format: "tfjs-layers", topology: model.topology, weightSpecs: model.weightSpecs },
-    plan: { rounds, clientsPerRound: DEVICES, overCommit: 1, minReportFraction: 1, roundDeadlineSeconds: 120, localEpochs: 2, batchSize: 32, learningRate: 0.4, validationSplit: 0 },
-    aggregation: { strategy: "fedavg" },
-    robustness,
-    input: { kind: "image", width: 28, height: 28, channels: 1, classes: 10 },
-  };
-}
+interface Run extends Omit<JobRun, "closed"> { defence: string; attack: Attack | "none"; lastBound: number | null }
 
-interface Run { defence: string; attack: Attack | "none"; accuracy: number; loss: number; roundsClosed: number; state: string; seconds: number }
-
-const dir = await mkdtemp(join(tmpdir(), "propius-poisoning-"));
-const devVars = join(dir, "dev.vars");
-const { adminKey } = await ensureDevVars(devVars);
-const script = await buildWorkerBundle();
-await stopBundler();
-console.log("starting the control plane (wrangler dev, fresh state) ...");
-const controlPlane = await startControlPlane({ port: await freePort(), script, persistTo: join(dir, "state"), envFile: devVars, logFile: join(dir, "wrangler.log") });
+const plane = await startBenchPlane(seed);
 try {
-  await initTraining({ prefer: ["wasm"] });
-  await loadDigits();
-  const test = await demoTestSet();
-  const { apiKey } = await OwnerClient.createTenant({ baseUrl: controlPlane.url, adminKey, name: "poisoning" });
-  const owner = new OwnerClient({ baseUrl: controlPlane.url, apiKey });
-  const devices = await enrolDevices(controlPlane.url, DEVICES, seed);
-  const initial = await evaluate({ model: jobSpec("x", {}).model, weights: demoModel().initialWeights, data: test });
-  console.log(`${DEVICES} devices enrolled; the initial model's test accuracy ${initial.accuracy.toFixed(4)}`);
-
-  /** One job from the demo's initial model with `defence`, `attack` on the last `attackers` devices; the final model's test figures. */
+  /** One job with `defence`, `attack` on the last `attackers` devices; the final model's test figures. */
   const run = async (defence: Defence, attack: Attack | "none", onNorm?: (norm: number) => void): Promise<Run> => {
-    const started = performance.now();
-    const spec = jobSpec(defence.name, defence.robustness);
-    const job = await owner.setInitialModel(await owner.createJob(spec), spec, demoModel().initialWeights);
-    devices.forEach((d) => (d.attack = attack !== "none" && d.index >= DEVICES - attackers ? attack : null));
-    const stop = new AbortController();
-    const running = runDevices(devices, { tasks: rounds, seed, signal: stop.signal, onNorm, onEvent: (i, line) => console.log(`    device ${i}: ${line}`) });
-    // A poisoned model can make honest training diverge (non-finite deltas are refused): a run whose
-    // updates stop coming ends after 45 s without one.
-    let status: JobStatus = job;
-    let progress = "";
-    let progressAt = Date.now();
-    while (status.state === "running" && Date.now() - progressAt < 45_000) {
-      await new Promise((r) => setTimeout(r, 500));
-      status = await owner.status(job.id);
-      const now = status.rounds.map((x) => `${x.round}/${x.attempt}:${x.reported}:${x.status}`).join(",");
-      if (now !== progress) [progress, progressAt] = [now, Date.now()];
-    }
-    if (status.state === "running") status = await owner.cancel(job.id);
-    stop.abort();
-    await running;
-    const weights = await owner.weights(job.id, status.modelHash ?? undefined);
-    const result = await evaluate({ model: spec.model, weights, data: test });
-    const roundsClosed = status.rounds.filter((r) => r.status === "closed").length;
-    const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
-    console.log(`  ${defence.name.padEnd(14)} ${attack.padEnd(14)} accuracy ${result.accuracy.toFixed(4)}  rounds ${roundsClosed}/${rounds}  ${status.state}  ${seconds} s`);
-    return { defence: defence.name, attack, accuracy: result.accuracy, loss: result.loss, roundsClosed, state: status.state, seconds };
+    const spec = benchJobSpec(`poisoning-${defence.name}`, rounds, { robustness: defence.robustness });
+    const { closed, ...result } = await plane.run(spec, { attack: attack === "none" ? undefined : attack, attackers, onNorm });
+    const lastBound = closed.at(-1)?.clipping?.bound ?? null;
+    console.log(`  ${defence.name.padEnd(22)} ${attack.padEnd(14)} accuracy ${result.accuracy.toFixed(4)}  rounds ${result.roundsClosed}/${rounds}  ${result.state}  ${result.seconds} s${lastBound === null ? "" : `  last round's norm bound ${lastBound.toFixed(3)}`}`);
+    return { defence: defence.name, attack, ...result, lastBound };
   };
 
   const norms: number[] = [];
@@ -119,10 +63,9 @@ try {
     console.log(`attack: ${ATTACKS[attack]}, ${attackers} of ${DEVICES} devices`);
     for (const defence of chosen) runs.push(await run(defence, attack));
   }
-  await report({ baseline, runs, chosen, fixedNorm, norms, initial: initial.accuracy });
+  await report({ baseline, runs, chosen, fixedNorm, norms, initial: plane.initialAccuracy });
 } finally {
-  await controlPlane.stop();
-  await rm(dir, { recursive: true, force: true });
+  await plane.stop();
 }
 
 async function report(r: { baseline: Run; runs: Run[]; chosen: Defence[]; fixedNorm: number; norms: number[]; initial: number }): Promise<void> {
@@ -156,7 +99,8 @@ async function report(r: { baseline: Run; runs: Run[]; chosen: Defence[]; fixedN
     ...best.map((b) => `- ${ATTACKS[b.attack]}: ${r.chosen.find((d) => d.name === b.defence)!.label}, ${b.accuracy.toFixed(4)}: ${b.within2Points ? "within 2 points" : "**not** within 2 points"}.`),
     "",
     `The fixed norm bound is the median L2 norm of the honest deltas of the no-attacker run (${r.norms.length} deltas, ${Math.min(...r.norms).toFixed(3)} to ${Math.max(...r.norms).toFixed(3)}). ` +
-      "Every defence but \"none\" keeps the default cap of 10,000 examples. A run whose model was wrecked can stall (honest training from it diverges, and non-finite deltas are refused): it is stopped after 45 s without an update and its last model measured, as the table notes.",
+      "Every defence but \"none\" keeps at least the default cap of 10,000 examples. A run whose model was wrecked can stall (honest training from it diverges, and non-finite deltas are refused): it is stopped after 45 s without an update and its last model measured, as the table notes.",
+    `The adaptive bound starts at 1 and moves by exp(+-0.5) a round at most; its last round's bound, by attack: ${attacks.map((a) => `${ATTACKS[a]} ${cell("norm-adaptive", a)?.lastBound?.toFixed(3) ?? "-"}`).join("; ")} (the honest norms' median: ${r.fixedNorm.toFixed(3)}).`,
     "Devices shuffle with a generator seeded by device and round; timings are of a shared 2-core machine.",
     "",
   ];

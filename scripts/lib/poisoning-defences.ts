@@ -18,6 +18,7 @@ export function defences(attackers: number, devices: number, fixedNorm: number):
     { name: "cap-1000", label: "examples cap 1,000", robustness: { maxExamples: 1000 } },
     { name: "norm-fixed", label: `norm bound, fixed (${fixedNorm.toFixed(3)})`, robustness: { clipping: { mode: "fixed", norm: fixedNorm } } },
     { name: "norm-adaptive", label: "norm bound, adaptive (median norm; from 1, step 1)", robustness: { clipping: { mode: "adaptive", initialNorm: 1, quantile: 0.5, learningRate: 1 } } },
+    { name: "cap-1000-norm-adaptive", label: "examples cap 1,000 + adaptive norm bound", robustness: { maxExamples: 1000, clipping: { mode: "adaptive", initialNorm: 1, quantile: 0.5, learningRate: 1 } } },
     { name: "median", label: "coordinate-wise median", robustness: { estimator: { kind: "median" } } },
     // Drops `attackers` values at each end of every coordinate (trim x devices, rounded down).
     { name: "trimmed-mean", label: `trimmed mean (trim ${((attackers + 0.5) / devices).toFixed(3)})`, robustness: { estimator: { kind: "trimmedMean", trim: (attackers + 0.5) / devices } } },

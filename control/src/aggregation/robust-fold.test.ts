@@ -93,13 +93,13 @@ describe("robust aggregation through the upload route's sequence", () => {
 
   it("refuses at creation an estimator whose updates a shard cannot hold, and a change of demand that would need more", () => {
     const big = [{ name: "w", shape: [1000, 1000], dtype: "float32" as const }];
-    const make = (clientsPerRound: number) => {
-      const core = new JobCore(new MemoryJobStore(), new Deadlines(new MemoryDeadlineStore(), { schedule: () => {} }), { newTicket: () => "t", tickets: inProcessTickets });
-      const spec = jobSpecSchema.parse({ name: "big", model: { format: "tfjs-layers", topology: {}, weightSpecs: big }, plan: { rounds: 1, clientsPerRound, overCommit: 1, localEpochs: 1 }, robustness: { estimator: { kind: "median" } } });
-      return () => core.create({ id: "job_big00001", tenant: "acme", spec, now: 0 });
-    };
-    expect(codeOf(make(17))).toBe("aggregation_too_large");
-    const fits = make(16);
-    expect(fits().state).toBe("pending_model");
+    const core = () => new JobCore(new MemoryJobStore(), new Deadlines(new MemoryDeadlineStore(), { schedule: () => {} }), { newTicket: () => "t", tickets: inProcessTickets });
+    const spec = (clientsPerRound: number) => jobSpecSchema.parse({ name: "big", model: { format: "tfjs-layers", topology: {}, weightSpecs: big }, plan: { rounds: 1, clientsPerRound, overCommit: 1, localEpochs: 1 }, robustness: { estimator: { kind: "median" } } });
+    expect(codeOf(() => core().create({ id: "job_big00001", tenant: "acme", spec: spec(17), now: 0 }))).toBe("aggregation_too_large");
+    const fits = core();
+    expect(fits.create({ id: "job_big00001", tenant: "acme", spec: spec(16), now: 0 }).state).toBe("pending_model");
+    expect(codeOf(() => fits.update({ clientsPerRound: 17 }, 1))).toBe("aggregation_too_large");
+    expect(fits.jobFor("acme").spec.plan.clientsPerRound).toBe(16);
+    expect(fits.update({ clientsPerRound: 8 }, 2).spec.plan.clientsPerRound).toBe(8);
   });
 });

@@ -24,6 +24,12 @@ import {
   nextBound,
   parameterCount,
   robustnessOf,
+  addGaussianNoise,
+  countNoiseOf,
+  cryptoUniform,
+  gaussian,
+  gaussianEpsilon,
+  sumNoiseMultiplier,
 } from "@propius/shared";
 import type { Deadlines } from "./deadlines.js";
 import type { Tickets } from "../auth/tickets.js";
@@ -62,6 +68,8 @@ export interface JobCoreOptions {
   tickets: Tickets;
   /** Names devices to the job's owner; tests and the simulator may leave it to a key of their own. */
   deviceIds?: DeviceIds;
+  /** Uniform values in (0, 1) for the Gaussian noise of private jobs (default: WebCrypto's generator). */
+  uniform?: () => number;
 }
 
 const IN_PROCESS_DEVICE_IDS = deviceIds("propius in-process device ids");
@@ -489,11 +497,30 @@ export class JobCore {
     }
     const strategy = createStrategy(job.spec.aggregation) as AnyRoundStrategy;
     const state = (this.store.loadStrategyState() ?? strategy.initialState(total.sum.length)) as Parameters<AnyRoundStrategy["aggregateTrain"]>[2];
+    this.addPrivacyNoise(job, total);
     const { weight, count } = total;
     return stepInSlices(total.sum, state, base, (slice, from, stateSlice) => strategy.aggregateTrain(slice, { sum: total.sum.subarray(from, from + slice.length), weight, count }, stateSlice));
   }
 
   /** Records the model a round produced and opens the next round, or finishes the job. */
+  /**
+   * Central DP: Gaussian noise of standard deviation (noise multiplier x the round's bound) on each
+   * coordinate of the round's sum of clipped updates, before the strategy's step (a repeated step,
+   * after a crash before its record, draws fresh noise: only the stored model is ever released).
+   */
+  private addPrivacyNoise(job: JobRecord, total: CombinedSum): void {
+    const { privacy, plan } = job.spec;
+    const clipping = robustnessOf(job.spec).clipping;
+    if (!privacy || !clipping || total.count === 0) return;
+    const z = sumNoiseMultiplier(privacy.noiseMultiplier, clipping.mode === "adaptive" ? countNoiseOf(privacy, plan.clientsPerRound) : null)!;
+    addGaussianNoise(total.sum, z * (job.clipBound ?? initialBound(clipping)), this.uniform);
+  }
+
+  private uniformSource: (() => number) | null = null;
+  private get uniform(): () => number {
+    return (this.uniformSource ??= this.options.uniform ?? cryptoUniform());
+  }
+
   /** `clipped`: the round's updates within its norm bound, and all of them, for a job whose bound adapts. */
   completeAggregation(round: number, resultHash: string, now: number, strategyState?: StrategyState, clipped?: { belowBound: number; count: number }): JobRecord {
     const job = this.jobFor(null);
@@ -503,9 +530,14 @@ export class JobCore {
       if (strategyState) this.store.saveStrategyState(strategyState);
       const clipping = robustnessOf(job.spec).clipping;
       const bound = clipping && (job.clipBound ?? initialBound(clipping));
-      if (clipping?.mode === "adaptive" && clipped) job.clipBound = nextBound(clipping, bound!, clipped);
-      const clippingRecord = clipping && clipped ? { clipping: { bound: bound!, belowBound: clipped.belowBound, updates: clipped.count } } : {};
-      const closed: RoundRecord = { ...record, status: "closed", closedAt: now, resultModel: resultHash, ...clippingRecord };
+      const { privacy } = job.spec;
+      // A private job's adaptive bound moves on a noised count (Andrew et al.), so that it too is private.
+      const below = clipped && privacy ? Math.min(clipped.count, Math.max(0, clipped.belowBound + gaussian(countNoiseOf(privacy, job.spec.plan.clientsPerRound), this.uniform))) : clipped?.belowBound;
+      if (clipping?.mode === "adaptive" && clipped) job.clipBound = nextBound(clipping, bound!, { belowBound: below!, count: clipped.count });
+      const clippingRecord = clipping && clipped ? { clipping: { bound: bound!, belowBound: privacy ? null : clipped.belowBound, updates: clipped.count } } : {};
+      // Every closed round of a private job is one release of its noised sum: epsilon after `round` of them.
+      const privacyRecord = privacy ? { privacy: { noiseMultiplier: privacy.noiseMultiplier, delta: privacy.delta, releases: round, epsilon: gaussianEpsilon(privacy.noiseMultiplier, round, privacy.delta) } } : {};
+      const closed: RoundRecord = { ...record, status: "closed", closedAt: now, resultModel: resultHash, ...clippingRecord, ...privacyRecord };
       this.deadlines.clear(AGGREGATE_DEADLINE);
       job.modelHash = resultHash;
       job.modelVersion += 1;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { type JobStatus } from "@propius/shared";
+import { gaussianEpsilon, type JobStatus } from "@propius/shared";
 import { SEED, api, cancelRunningJobs, createTenant, delta, expectError, expectJson, jobSpec, registerClient, seedModel, taskFor, uploadDelta, waitForRound, weightsOf } from "../../test/fixtures.js";
 
 afterEach(cancelRunningJobs);
@@ -70,6 +70,28 @@ describe("robust aggregation over HTTP", () => {
   it("refuses an estimator with FedBuff as a spec error naming the field", async () => {
     const { apiKey } = await createTenant();
     const spec = { ...jobSpec(), aggregation: { strategy: "fedbuff" }, robustness: { estimator: { kind: "median" } } };
+    await expectError(api("/v1/jobs", { token: apiKey, json: spec }), 400, "validation_failed");
+  });
+
+  it("runs a private round: the job's record shows the norm bound and the epsilon spent, and the model moved by noise", async () => {
+    const { apiKey } = await createTenant();
+    const spec = { ...jobSpec({ rounds: 1, clientsPerRound: 2, overCommit: 1 }), aggregation: { strategy: "fedavg", weighting: "uniform" }, robustness: { clipping: { mode: "fixed", norm: 0.5 } }, privacy: { noiseMultiplier: 1 } };
+    const job = await seedModel(apiKey, (await expectJson<JobStatus>(api("/v1/jobs", { token: apiKey, json: spec }), 201)).id);
+    for (let i = 0; i < 2; i++) {
+      const { token } = await registerClient();
+      expect((await uploadDelta(token, await taskFor(token, job.id), delta(honest, { examples: 10 }))).status).toBe(202);
+    }
+    const status = await waitForRound(apiKey, job.id, 1, "closed");
+    expect(status.rounds[0].privacy).toEqual({ noiseMultiplier: 1, delta: 1e-5, releases: 1, epsilon: gaussianEpsilon(1, 1, 1e-5) });
+    expect(status.rounds[0].clipping).toEqual({ bound: 0.5, belowBound: null, updates: 2 });
+    const model = await weightsOf(await api(`/v1/jobs/${job.id}/model/weights.bin`, { token: apiKey }));
+    // Without noise the step would be the honest delta exactly (its norm, 0.25, is within the bound); noise of sd 1 x 0.5 / 2 per coordinate moves it.
+    expect(far(model.map((w, i) => w - SEED[i]), honest)).toBeGreaterThan(1e-4);
+  });
+
+  it("refuses privacy without a norm bound", async () => {
+    const { apiKey } = await createTenant();
+    const spec = { ...jobSpec(), aggregation: { strategy: "fedavg", weighting: "uniform" }, privacy: { noiseMultiplier: 1 } };
     await expectError(api("/v1/jobs", { token: apiKey, json: spec }), 400, "validation_failed");
   });
 });

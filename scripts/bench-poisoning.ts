@@ -102,6 +102,7 @@ async function report(r: { baseline: Run; runs: Run[]; chosen: Defence[]; fixedN
       "Every defence but \"none\" keeps at least the default cap of 10,000 examples. A run whose model was wrecked can stall (honest training from it diverges, and non-finite deltas are refused): it is stopped after 45 s without an update and its last model measured, as the table notes.",
     `The adaptive bound starts at 1 and moves by exp(+-0.5) a round at most; its last round's bound, by attack: ${attacks.map((a) => `${ATTACKS[a]} ${cell("norm-adaptive", a)?.lastBound?.toFixed(3) ?? "-"}`).join("; ")} (the honest norms' median: ${r.fixedNorm.toFixed(3)}).`,
     "Devices shuffle with a generator seeded by device and round; timings are of a shared 2-core machine.",
+    ...(attackers === 1 ? ["", "Two attackers of 8: [poisoning-benchmark-2-attackers.md](poisoning-benchmark-2-attackers.md) (`npm run bench:poisoning -- --attackers 2 --out docs/poisoning-benchmark-2-attackers`)."] : []),
     "",
   ];
   await writeFile(`${args.out}.md`, lines.join("\n"));

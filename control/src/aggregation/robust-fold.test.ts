@@ -5,6 +5,7 @@ import { JobCore, type ClaimResult } from "../job/job-core.js";
 import { MemoryJobStore } from "../job/job-store.js";
 import { InProcessAggregation, inProcessTickets } from "./in-process-aggregation.js";
 import { codeOf } from "../../test/error-code.js";
+import { shardOf } from "./shards.js";
 
 const tensors = [{ name: "w", shape: [4], dtype: "float32" as const }];
 const honest = [0.1, -0.2, 0.05, 0.1];
@@ -89,6 +90,18 @@ describe("robust aggregation through the upload route's sequence", () => {
     for (const attacker of [scaled, signFlipped, { values: [3e38, -3e38, 3e38, 1e30], examples: 1 }]) {
       expect(distance(await round(attacker), honestMean)).toBeLessThan(1e-6);
     }
+  });
+
+  it("with two shards combines the shards' medians, count-weighted: each shard's median is its honest updates' while its attackers are fewer than half", async () => {
+    const { core, round } = setup({ estimator: { kind: "median" } }, { aggregatorShards: 2 });
+    const next = await round(scaled);
+    // Round 1's devices are d0-r1 .. d7-r1; the attacker is d7-r1.
+    const shards = Array.from({ length: 8 }, (_, i) => shardOf(`d${i}-r1`, 2));
+    const attackerShard = shards.filter((s) => s === shards[7]).length;
+    expect(new Set(shards).size).toBe(2);
+    expect(attackerShard).toBeGreaterThanOrEqual(3);
+    expect(distance(next, honestMean)).toBeLessThan(1e-6);
+    expect(core.status("acme").rounds[0]).toMatchObject({ status: "closed", reported: 8 });
   });
 
   it("refuses at creation an estimator whose updates a shard cannot hold, and a change of demand that would need more", () => {

@@ -85,7 +85,7 @@ async function report(r: { baseline: Run; runs: Run[]; chosen: Defence[]; fixedN
     "",
     `Measured by \`npm run bench:poisoning${attackers === 1 ? "" : ` -- --attackers ${attackers}`}\` on ${date.slice(0, 10)}: ${machine}; ${(totalSeconds / 60).toFixed(1)} minutes of runs.`,
     `Each run is one job on the control plane under \`wrangler dev\` (fresh state): the demo MLP from its initial weights (test accuracy ${r.initial.toFixed(4)}), plain FedAvg, ${rounds} rounds of ${DEVICES} devices, 2 local epochs at learning rate 0.4, batch 32. ` +
-      `The ${DEVICES} devices run in the benchmark's process on the production task loop (push connection, model download, upload) and train for real on the demo's non-IID shards (split seed ${seed}); ${attackers} of them ${attackers === 1 ? "is" : "are"} malicious: it trains too, then sends its delta x1e3, or sign-flipped claiming 1e9 examples, or Gaussian noise in its place, every round. ` +
+      `The ${DEVICES} devices run in the benchmark's process on the production task loop (push connection, model download, upload) and train for real on the demo's non-IID shards (split seed ${seed}); ${attackers} of them ${attackers === 1 ? "is malicious: it trains" : "are malicious: each trains"} too, then sends its delta x1e3, or sign-flipped claiming 1e9 examples, or Gaussian noise in its place, every round. ` +
       "The figure is the final model's accuracy on the 2,000 test digits, and in brackets its difference in points from FedAvg with no attacker.",
     "",
     `FedAvg with no attacker: **${r.baseline.accuracy.toFixed(4)}**.`,

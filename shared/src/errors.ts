@@ -27,6 +27,7 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   unsupported_model: 422,
+  aggregation_too_large: 422,
   upgrade_required: 426,
   not_configured: 503,
   push_unavailable: 503,

@@ -8,6 +8,8 @@ export * from "./responses.js";
 export * from "./round-timings.js";
 export * from "./constraints.js";
 export * from "./strategies/index.js";
+export * from "./robust/index.js";
+export * from "./privacy/index.js";
 export * from "./input-format.js";
 export * from "./model-layers.js";
 export * from "./optimizer.js";

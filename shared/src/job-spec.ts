@@ -3,6 +3,8 @@ import { inputFormatSchema, inputMismatch } from "./input-format.js";
 import { strategyConfigSchema } from "./strategies/config.js";
 import { strictObject } from "./strict-object.js";
 import { optimizerSchema } from "./optimizer.js";
+import { DEFAULT_ROBUSTNESS, keepsUpdates, robustnessSchema } from "./robust/robustness.js";
+import { countNoiseOf, privacySchema, sumNoiseMultiplier } from "./privacy/privacy.js";
 
 /** tfjs' weight spec for one tensor (float32 only in protocol v1). */
 export const tensorSpecSchema = strictObject({
@@ -99,11 +101,18 @@ export const evaluationSchema = strictObject({
   deadlineSeconds: z.number().int().min(1).max(86_400).default(60),
 });
 
-export const jobSpecSchema = strictObject({
+const jobSpecSchemaBase = strictObject({
   name: z.string().min(1).max(200),
   model: modelDefinitionSchema,
   plan: trainingPlanSchema,
   aggregation: aggregationSchema,
+  /**
+   * Defences against poisoned updates (docs/robust-aggregation.md): the most examples an update may
+   * claim (default 10,000), update norm bounding (fixed or adaptive), and the estimator (default the mean).
+   */
+  robustness: robustnessSchema.default(DEFAULT_ROBUSTNESS),
+  /** Central differential privacy: Gaussian noise on each round's sum of clipped updates, and epsilon reported per round (none: off). */
+  privacy: privacySchema.optional(),
   /** Free-form description of the input the job expects (for example the demo's dataset name). */
   data: z.record(z.string(), z.unknown()).optional(),
   /** The examples' format (image or tabular), so that devices can turn their own files into them; checked against the model. */
@@ -118,14 +127,40 @@ export const jobSpecSchema = strictObject({
   estimatedRounds: z.number().int().min(1).max(100_000).optional(),
   /** Federated evaluation of the model by the devices (none: only what the owner posts). */
   evaluation: evaluationSchema.optional(),
-})
+});
+
+export const jobSpecSchema = jobSpecSchemaBase
   .superRefine((spec, context) => {
     const mismatch = spec.input && inputMismatch(spec.input, spec.model.weightSpecs);
     if (mismatch) context.addIssue({ code: "custom", path: ["input"], message: mismatch });
+    if (keepsUpdates(spec.robustness.estimator) && spec.aggregation.strategy === "fedbuff") {
+      context.addIssue({ code: "custom", path: ["robustness", "estimator"], message: `the ${spec.robustness.estimator.kind} estimator needs synchronous rounds: use it with a round strategy, not fedbuff` });
+    }
+    if (keepsUpdates(spec.robustness.estimator) && spec.plan.deltaTopK !== undefined) {
+      context.addIssue({ code: "custom", path: ["robustness", "estimator"], message: `the ${spec.robustness.estimator.kind} estimator needs whole deltas: leave plan.deltaTopK out` });
+    }
+    if (spec.privacy) privacyIssues(spec).forEach((message) => context.addIssue({ code: "custom", path: ["privacy"], message }));
     if (spec.evaluation && spec.plan.validationSplit === 0) {
       context.addIssue({ code: "custom", path: ["plan", "validationSplit"], message: "federated evaluation needs held-out examples: give plan.validationSplit above 0, or leave it out (0.1)" });
     }
   });
+
+/** Why a spec's `privacy` cannot hold: DP needs every update's share of the sum bounded, so a norm bound, weights alike and the mean. */
+function privacyIssues(spec: z.output<typeof jobSpecSchemaBase>): string[] {
+  const issues: string[] = [];
+  const clipping = spec.robustness.clipping;
+  if (!clipping) issues.push("central differential privacy needs a norm bound: give robustness.clipping");
+  if (spec.aggregation.weighting !== "uniform") issues.push('central differential privacy needs updates weighed alike: give aggregation.weighting "uniform"');
+  if (spec.aggregation.strategy === "fedbuff") issues.push("central differential privacy needs synchronous rounds: not fedbuff");
+  if (spec.robustness.estimator.kind !== "mean") issues.push("central differential privacy adds its noise to the mean: leave robustness.estimator out");
+  if (spec.privacy && clipping?.mode === "adaptive") {
+    const stddev = countNoiseOf(spec.privacy, spec.plan.clientsPerRound);
+    if (sumNoiseMultiplier(spec.privacy.noiseMultiplier, stddev) === null) {
+      issues.push(`with an adaptive bound the count's noise must exceed half the noise multiplier: countNoiseStddev ${stddev} <= ${spec.privacy.noiseMultiplier / 2}; raise privacy.countNoiseStddev or use a fixed bound`);
+    }
+  }
+  return issues;
+}
 
 export type TensorSpecInput = z.infer<typeof tensorSpecSchema>;
 export type ModelDefinition = z.infer<typeof modelDefinitionSchema>;

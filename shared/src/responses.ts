@@ -57,6 +57,10 @@ export const roundRecordSchema = z.object({
   resultModel: hash.nullable(),
   /** The devices' evaluation of the round's result, when the job asks for federated evaluation. */
   evaluation: evaluationRecordSchema.optional(),
+  /** Jobs that bound update norms: the round's L2 bound, and how many of its updates were within it (the others were clipped to it). */
+  clipping: z.object({ bound: z.number(), belowBound: count.nullable(), updates: count }).optional(),
+  /** Private jobs: the privacy spent once this round's model is released, as (epsilon, delta) over the job's `releases` rounds so far (RDP accountant, no amplification by sampling). */
+  privacy: z.object({ noiseMultiplier: z.number(), delta: z.number(), releases: count, epsilon: z.number() }).optional(),
 });
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { WeightedSum, encodeWeights, type UpdateReceipt } from "@propius/shared";
+import { DEFAULT_ROBUSTNESS, WeightedSum, encodeWeights, type UpdateReceipt } from "@propius/shared";
 import { AggregatorCore } from "./aggregator-core.js";
 import { MemoryAggregatorStore } from "./aggregator-store.js";
 import { tickets } from "../auth/tickets.js";
@@ -18,9 +18,12 @@ function setup(weighting: "examples" | "uniform" = "examples") {
   const store = new MemoryAggregatorStore();
   const groups: { records: FoldRecord[]; writesBefore: number }[] = [];
   const job: JobPort = {
-    describe: async () => ({ jobId: "job_1", weightSpecs, weighting, buffered: false }),
+    describe: async () => ({ jobId: "job_1", weightSpecs, weighting, buffered: false, robustness: DEFAULT_ROBUSTNESS }),
     admit: async () => {
       throw new Error("not a buffered job");
+    },
+    clipBound: async () => {
+      throw new Error("no norm bound");
     },
     commitFolds: async (_id, records) => {
       groups.push({ records, writesBefore: store.sumWrites });

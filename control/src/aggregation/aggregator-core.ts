@@ -1,4 +1,5 @@
-import { PropiusError, parameterCount, type UpdateReceipt } from "@propius/shared";
+import { PropiusError, keepsUpdates, parameterCount, type UpdateReceipt } from "@propius/shared";
+import { robustFold, robustSeal } from "./robust-fold.js";
 import type { Tickets } from "../auth/tickets.js";
 import type { AggregatorStore } from "./aggregator-store.js";
 import { decodeDeltaStream, foldDecoded } from "./delta-stream.js";
@@ -56,6 +57,8 @@ export class AggregatorCore {
   private urgent = 0;
   private wake: (() => void) | null = null;
   private readonly readAhead = new BodyReadAhead();
+  /** The adaptive norm bound of the round attempt being folded, as the job gave it (one request per attempt). */
+  private bound: { key: PartialKey; value: Promise<number> } | null = null;
 
   constructor(
     private readonly store: AggregatorStore,
@@ -78,9 +81,10 @@ export class AggregatorCore {
     this.inFlight += 1;
     let body: ArrivedBody | null = null;
     try {
+      const bound = await this.boundFor(job, admission.key);
       body = await this.readAhead.arrive(upload.body);
       const chunks = body.chunks;
-      const { counted } = await this.turn(() => this.fold(admission, upload.clientId, chunks));
+      const { counted } = await this.turn(() => this.fold(admission, upload.clientId, chunks, job, bound));
       return counted;
     } finally {
       body?.release();
@@ -101,8 +105,21 @@ export class AggregatorCore {
     return this.describing;
   }
 
+  /** The norm bound for `key`: the job's fixed one, the adaptive one the job holds for the attempt, or none. */
+  private async boundFor(job: JobDescription, key: PartialKey): Promise<number | null> {
+    const clipping = job.robustness.clipping;
+    if (!clipping) return null;
+    if (clipping.mode === "fixed") return clipping.norm;
+    if (!this.bound || compareKeys(this.bound.key, key) !== 0) {
+      const value = this.job.clipBound(job.jobId, key);
+      this.bound = { key, value };
+      value.catch(() => this.bound?.value === value && (this.bound = null)); // asked again by the next upload
+    }
+    return this.bound.value;
+  }
+
   /** Inside the shard's turn: refuses a stale key, decodes and adds the body, and joins the next group (without waiting for it). */
-  private async fold(admission: Admission, clientId: string, body: Chunks): Promise<{ counted: Promise<UpdateReceipt> }> {
+  private async fold(admission: Admission, clientId: string, body: Chunks, job: JobDescription, bound: number | null): Promise<{ counted: Promise<UpdateReceipt> }> {
     if (this.waitingFor(admission.ticket)) await this.idle();
     const earlier = this.earlierIn(this.current(), admission);
     const record = (folded: Folded, repeat: boolean): FoldRecord => ({ clientId, key: admission.key, folded, repeat });
@@ -111,12 +128,16 @@ export class AggregatorCore {
     if (!this.scratch || this.scratch.length !== n) this.scratch = new Float32Array(n);
     const delta = await decodeDeltaStream(admission.weightSpecs, body, this.scratch);
     const live = await this.liveFor(admission.key, n);
-    const weight = (admission.weighting === "uniform" ? 1 : delta.examples) * admission.weightScale;
+    // The claim capped, the delta clipped to the bound in place, and kept apart when the estimator needs it.
+    const { examples, belowBound } = robustFold(this.store, job.robustness, admission.ticket, delta, bound);
+    const weight = (admission.weighting === "uniform" ? 1 : examples) * admission.weightScale;
     // Into the scratch buffer, which then swaps with the sum: a refusal here leaves the sum as it was.
     const next = foldDecoded(live.sum, delta, weight, this.scratch);
     if (next !== live.sum) [this.scratch, live.sum] = [live.sum, next];
-    live.meta = { ...live.meta, weight: live.meta.weight + weight, examples: live.meta.examples + delta.examples, count: live.meta.count + 1 };
-    return this.enqueue(record({ ticket: admission.ticket, examples: delta.examples, trainLoss: delta.trainLoss ?? null, bytesIn: delta.bytesIn, bytesDown: delta.bytesDown }, false));
+    const below = (live.meta.belowBound ?? 0) + (belowBound ? 1 : 0);
+    const kept = keepsUpdates(job.robustness.estimator) ? { estimator: job.robustness.estimator } : {};
+    live.meta = { ...live.meta, weight: live.meta.weight + weight, examples: live.meta.examples + examples, count: live.meta.count + 1, belowBound: below, ...kept };
+    return this.enqueue(record({ ticket: admission.ticket, examples, trainLoss: delta.trainLoss ?? null, bytesIn: delta.bytesIn, bytesDown: delta.bytesDown }, false));
   }
 
   /** Joins the next group; the answer comes once the group is written and counted. */
@@ -199,6 +220,7 @@ export class AggregatorCore {
     }
     // A newer key: the older one was sealed or discarded by the job. Its last group is written first.
     await this.idle();
+    this.store.clearUpdates();
     this.live = { meta: emptyPartial(key, length), sum: new Float32Array(length), replaces: true };
     return this.live;
   }
@@ -219,12 +241,20 @@ export class AggregatorCore {
       const current = this.store.loadPartial();
       if (current && compareKeys(current, key) > 0) throw new PropiusError("conflict", `round ${key.round} attempt ${key.attempt} was superseded here`);
       if (current && compareKeys(current, key) === 0) {
+        const folded = this.store.listFolded();
+        // An estimator that keeps updates replaces the sum by its estimate, once, in the seal's one write.
+        const robust = robustSeal(this.store, current, folded);
+        if (robust) {
+          this.store.transaction(() => this.store.savePartial({ ...robust.meta, sealed: true }, robust.sum));
+          this.live = null;
+          return { meta: { ...robust.meta, sealed: true }, folded };
+        }
         if (!current.sealed) this.store.savePartial({ ...current, sealed: true });
         if (this.live && compareKeys(this.live.meta, key) === 0) this.live.meta = { ...this.live.meta, sealed: true };
-        return { meta: { ...current, sealed: true }, folded: this.store.listFolded() };
+        return { meta: { ...current, sealed: true }, folded };
       }
       const meta = { ...emptyPartial(key, 0), sealed: true };
-      this.store.transaction(() => (this.store.clear(), this.store.savePartial(meta, new Float32Array(0))));
+      this.store.transaction(() => (this.store.clear(), this.store.clearUpdates(), this.store.savePartial(meta, new Float32Array(0))));
       this.live = null;
       return { meta, folded: [] };
     });
@@ -251,7 +281,7 @@ export class AggregatorCore {
       const current = this.store.loadPartial();
       if (!current || compareKeys(current, key) > 0) return;
       // The sum goes; the key stays, sealed, so that a late upload for it is refused as stale rather than folded anew.
-      this.store.transaction(() => (this.store.clear(), this.store.savePartial({ ...emptyPartial(current, 0), sealed: true }, new Float32Array(0))));
+      this.store.transaction(() => (this.store.clear(), this.store.clearUpdates(), this.store.savePartial({ ...emptyPartial(current, 0), sealed: true }, new Float32Array(0))));
       this.live = null;
     });
   }

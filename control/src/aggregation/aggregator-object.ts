@@ -28,6 +28,7 @@ export class AggregatorObject extends DurableObject<Env> {
       describe: (jobId) => unwrap(jobOf(env, jobId).describe()),
       admit: (jobId, input) => unwrap(jobOf(env, jobId).admitUpdate(input)),
       commitFolds: (jobId, records) => jobOf(env, jobId).commitFolds(records),
+      clipBound: (jobId) => unwrap(jobOf(env, jobId).clipBound()),
     };
     this.core = new AggregatorCore(new SqliteAggregatorStore(ctx.storage.sql, ctx.storage), job, tickets(secret(env.PROPIUS_TOKEN_SECRET, "PROPIUS_TOKEN_SECRET")));
   }

@@ -17,6 +17,13 @@ export interface AggregatorStore {
   saveFolded(folded: Folded): void;
   /** Drops the partial sum and its tickets. */
   clear(): void;
+  /**
+   * Estimators that need every update apart (median, trimmed mean, Krum): one update's values, by
+   * its ticket, kept until `clearUpdates`; `loadUpdates` gives those of `tickets`, in that order.
+   */
+  saveUpdate(ticket: string, values: Float32Array): void;
+  loadUpdates(tickets: string[], length: number): Float32Array[];
+  clearUpdates(): void;
   transaction<T>(fn: () => T): T;
 }
 
@@ -25,6 +32,7 @@ export class MemoryAggregatorStore implements AggregatorStore {
   private meta: PartialMeta | null = null;
   private sum = new Float32Array(0);
   private folded = new Map<string, Folded>();
+  private updates = new Map<string, Float32Array>();
   /** Full writes of the sum so far (tests check that a refused update writes nothing). */
   sumWrites = 0;
 
@@ -61,8 +69,21 @@ export class MemoryAggregatorStore implements AggregatorStore {
     this.sum = new Float32Array(0);
     this.folded.clear();
   }
+  saveUpdate(ticket: string, values: Float32Array) {
+    this.updates.set(ticket, values.slice());
+  }
+  loadUpdates(tickets: string[], length: number) {
+    return tickets.map((t) => {
+      const u = this.updates.get(t);
+      if (!u || u.length !== length) throw new Error(`no stored update of ${length} values for ticket ${t}`);
+      return u.slice();
+    });
+  }
+  clearUpdates() {
+    this.updates.clear();
+  }
   transaction<T>(fn: () => T): T {
-    const snapshot = { meta: this.meta, sum: this.sum, folded: new Map(this.folded), sumWrites: this.sumWrites };
+    const snapshot = { meta: this.meta, sum: this.sum, folded: new Map(this.folded), updates: new Map(this.updates), sumWrites: this.sumWrites };
     try {
       return fn();
     } catch (error) {

@@ -20,13 +20,14 @@ export async function combineShards(core: JobCore, pending: { key: PartialKey; s
   const sealed = await Promise.all(Array.from({ length: pending.shards }, (_, i) => shard(i).seal(pending.key)));
   core.reconcile(pending.key, sealed.flatMap((s) => s.folded));
   target.fill(0);
-  const total: CombinedSum = { sum: target, weight: 0, examples: 0, count: 0 };
+  const total: CombinedSum = { sum: target, weight: 0, examples: 0, count: 0, belowBound: 0 };
   for (const [i, { meta }] of sealed.entries()) {
     if (meta.count === 0) continue;
     await addFloatChunks(total.sum, await shard(i).sum(pending.key));
     total.weight += meta.weight;
     total.examples += meta.examples;
     total.count += meta.count;
+    total.belowBound += meta.belowBound ?? 0;
   }
   return total;
 }

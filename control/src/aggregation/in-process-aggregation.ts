@@ -50,6 +50,7 @@ export class InProcessAggregation {
   private jobPort(): JobPort {
     return {
       describe: async () => (this.count("job.describe"), this.job.describe()),
+      clipBound: async () => (this.count("job.clipBound"), this.job.clipBound()),
       admit: async (_jobId, input) => (this.count("job.admitUpdate"), this.job.admitUpdate(input, this.clock)),
       commitFolds: async (_jobId, records) => {
         this.count("job.commitFolds");

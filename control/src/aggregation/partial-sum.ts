@@ -1,4 +1,4 @@
-import type { TensorSpec, Weighting } from "@propius/shared";
+import type { Estimator, TensorSpec, Weighting } from "@propius/shared";
 
 /** Which partial sum an update goes into: a round attempt (a server step for FedBuff jobs). */
 export interface PartialKey {
@@ -45,6 +45,12 @@ export interface PartialMeta extends PartialKey {
   /** Sum of the example counts, undiscounted. */
   examples: number;
   count: number;
+  /** Updates whose L2 norm was within the norm bound (jobs that bound norms; what the adaptive bound moves on). */
+  belowBound?: number;
+  /** An estimator that needs every update apart: the shard keeps them and the seal replaces the sum by its estimate. */
+  estimator?: Estimator;
+  /** The sum has been replaced by the estimator's estimate (x count): sealing again keeps it. */
+  estimated?: boolean;
   /** Set when the job takes the sum: from then on the shard refuses updates for this key. */
   sealed: boolean;
 }
@@ -55,4 +61,4 @@ export interface SealedPartial {
   folded: Folded[];
 }
 
-export const emptyPartial = (key: PartialKey, length: number): PartialMeta => ({ ...key, length, weight: 0, examples: 0, count: 0, sealed: false });
+export const emptyPartial = (key: PartialKey, length: number): PartialMeta => ({ ...key, length, weight: 0, examples: 0, count: 0, belowBound: 0, sealed: false });

@@ -29,7 +29,7 @@ export async function closeRound(core: JobCore, ports: RoundClosePorts): Promise
   const total = await combineShards(core, pending, ports.shard, next.values);
   const state = await core.aggregate(await ports.baseModel(pending.baseHash), total);
   const hash = await ports.storeModel(next.bytes);
-  const job = core.completeAggregation(pending.key.round, hash, ports.now(), state);
+  const job = core.completeAggregation(pending.key.round, hash, ports.now(), state, total);
   // The model is stored: the partial sums are no longer needed (a shard also drops one when the next round's first update arrives).
   await Promise.allSettled(Array.from({ length: pending.shards }, (_, i) => ports.release(i, pending.key)));
   return { job, sum: next.values };

@@ -1,4 +1,4 @@
-import type { TensorSpec, UpdateReceipt, Weighting } from "@propius/shared";
+import type { Robustness, TensorSpec, UpdateReceipt, Weighting } from "@propius/shared";
 import type { Reply } from "../job/reply.js";
 import type { Admission, Folded, PartialKey } from "./partial-sum.js";
 
@@ -9,6 +9,8 @@ export interface JobDescription {
   weighting: Weighting;
   /** Asynchronous (FedBuff): the job's current server step and the staleness discount come from the job. */
   buffered: boolean;
+  /** The cap on an update's example claim, the norm bound, the estimator (docs/robust-aggregation.md). */
+  robustness: Robustness;
 }
 
 /** One folded update as the shard reports it to the job: the job counts it once and answers its receipt. */
@@ -33,6 +35,8 @@ export interface JobPort {
   admit(jobId: string, input: { ticket: string; clientId: string; round: number }): Promise<Admission>;
   /** Counts a group of folded updates, written to the shard's storage in one write: one answer each. */
   commitFolds(jobId: string, records: FoldRecord[]): Promise<CommittedGroup>;
+  /** Jobs with an adaptive norm bound: the bound for the round attempt `key` (it moves between rounds, never within one). */
+  clipBound(jobId: string, key: PartialKey): Promise<number>;
 }
 
 export type Chunks = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;

@@ -8,6 +8,7 @@ CREATE TABLE IF NOT EXISTS partial (id INTEGER PRIMARY KEY CHECK (id = 0), meta 
 CREATE TABLE IF NOT EXISTS sum_chunks (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS folded (
   ticket TEXT PRIMARY KEY, examples INTEGER NOT NULL, train_loss REAL, bytes_in INTEGER NOT NULL, bytes_down INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS update_chunks (ticket TEXT NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (ticket, idx));
 `;
 
 /** AggregatorStore over a Durable Object's SQLite database. */
@@ -57,6 +58,17 @@ export class SqliteAggregatorStore implements AggregatorStore {
     this.sql.exec("DELETE FROM partial");
     this.sql.exec("DELETE FROM sum_chunks");
     this.sql.exec("DELETE FROM folded");
+  }
+  saveUpdate(ticket: string, values: Float32Array): void {
+    this.sql.exec("DELETE FROM update_chunks WHERE ticket = ?", ticket);
+    // 1 MiB rows, under the 2 MB a row may hold.
+    chunksOf(values).forEach((chunk, idx) => this.sql.exec("INSERT INTO update_chunks (ticket, idx, data) VALUES (?, ?, ?)", ticket, idx, chunk));
+  }
+  loadUpdates(tickets: string[], length: number): Float32Array[] {
+    return tickets.map((ticket) => floatsOf(this.sql.exec("SELECT data FROM update_chunks WHERE ticket = ? ORDER BY idx", ticket).toArray(), length));
+  }
+  clearUpdates(): void {
+    this.sql.exec("DELETE FROM update_chunks");
   }
   transaction<T>(fn: () => T): T {
     return this.tx.transactionSync(fn);

@@ -7,7 +7,7 @@ import { countCalls } from "./object-counters.js";
 /** Counts the calls of every object method (and alarm), for `GET /v1/admin/counters`. */
 export function countObjectCalls(): void {
   countCalls(JobObject, {
-    create: true, setInitialModel: true, claim: true, describe: true, admitUpdate: true, commitFolds: true, reportEvaluation: true,
+    create: true, setInitialModel: true, claim: true, describe: true, clipBound: true, admitUpdate: true, commitFolds: true, reportEvaluation: true,
     reportFailure: true, status: true, devices: true, model: true, recordMetrics: true, update: true, cancel: true, delete: true,
   });
   countCalls(DirectoryObject, {

@@ -19,6 +19,17 @@ import {
   type JobDevice,
   LASTING_FAILURES,
   withDerivedDefaults,
+  checkKeptUpdates,
+  initialBound,
+  nextBound,
+  parameterCount,
+  robustnessOf,
+  addGaussianNoise,
+  countNoiseOf,
+  cryptoUniform,
+  gaussian,
+  gaussianEpsilon,
+  sumNoiseMultiplier,
 } from "@propius/shared";
 import type { Deadlines } from "./deadlines.js";
 import type { Tickets } from "../auth/tickets.js";
@@ -46,6 +57,8 @@ export interface CombinedSum {
   weight: number;
   examples: number;
   count: number;
+  /** Updates within the round's norm bound (jobs that bound norms). */
+  belowBound: number;
 }
 
 export interface JobCoreOptions {
@@ -55,6 +68,8 @@ export interface JobCoreOptions {
   tickets: Tickets;
   /** Names devices to the job's owner; tests and the simulator may leave it to a key of their own. */
   deviceIds?: DeviceIds;
+  /** Uniform values in (0, 1) for the Gaussian noise of private jobs (default: WebCrypto's generator). */
+  uniform?: () => number;
 }
 
 const IN_PROCESS_DEVICE_IDS = deviceIds("propius in-process device ids");
@@ -77,6 +92,7 @@ export class JobCore {
     // The shard count is fixed for the job's life: a device's partial sum never moves mid-round.
     const derived = withDerivedDefaults(input.spec);
     const spec = { ...derived, plan: { ...derived.plan, aggregatorShards: aggregatorShards(derived.plan) } };
+    checkKeptUpdates(robustnessOf(spec), parameterCount(spec.model.weightSpecs), spec.plan);
     const job: JobRecord = {
       id: input.id, tenant: input.tenant, spec, state: "pending_model",
       createdAt: input.now, updatedAt: input.now, round: 0, attempt: 0, modelVersion: 0, modelHash: null,
@@ -257,7 +273,9 @@ export class JobCore {
   update(change: JobUpdate, now: number): JobRecord {
     const job = this.jobFor(null);
     if (job.state === "done" || job.state === "cancelled" || job.state === "failed") throw new PropiusError("job_not_running", `the job is ${job.state}`);
-    job.spec = { ...job.spec, plan: { ...job.spec.plan, clientsPerRound: change.clientsPerRound } };
+    const plan = { ...job.spec.plan, clientsPerRound: change.clientsPerRound };
+    checkKeptUpdates(robustnessOf(job.spec), parameterCount(job.spec.model.weightSpecs), plan);
+    job.spec = { ...job.spec, plan };
     this.touch(job, now);
     return job;
   }
@@ -479,18 +497,47 @@ export class JobCore {
     }
     const strategy = createStrategy(job.spec.aggregation) as AnyRoundStrategy;
     const state = (this.store.loadStrategyState() ?? strategy.initialState(total.sum.length)) as Parameters<AnyRoundStrategy["aggregateTrain"]>[2];
+    this.addPrivacyNoise(job, total);
     const { weight, count } = total;
     return stepInSlices(total.sum, state, base, (slice, from, stateSlice) => strategy.aggregateTrain(slice, { sum: total.sum.subarray(from, from + slice.length), weight, count }, stateSlice));
   }
 
   /** Records the model a round produced and opens the next round, or finishes the job. */
-  completeAggregation(round: number, resultHash: string, now: number, strategyState?: StrategyState): JobRecord {
+  /**
+   * Central DP: Gaussian noise of standard deviation (noise multiplier x the round's bound) on each
+   * coordinate of the round's sum of clipped updates, before the strategy's step (a repeated step,
+   * after a crash before its record, draws fresh noise: only the stored model is ever released).
+   */
+  private addPrivacyNoise(job: JobRecord, total: CombinedSum): void {
+    const { privacy, plan } = job.spec;
+    const clipping = robustnessOf(job.spec).clipping;
+    if (!privacy || !clipping || total.count === 0) return;
+    const z = sumNoiseMultiplier(privacy.noiseMultiplier, clipping.mode === "adaptive" ? countNoiseOf(privacy, plan.clientsPerRound) : null)!;
+    addGaussianNoise(total.sum, z * (job.clipBound ?? initialBound(clipping)), this.uniform);
+  }
+
+  private uniformSource: (() => number) | null = null;
+  private get uniform(): () => number {
+    return (this.uniformSource ??= this.options.uniform ?? cryptoUniform());
+  }
+
+  /** `clipped`: the round's updates within its norm bound, and all of them, for a job whose bound adapts. */
+  completeAggregation(round: number, resultHash: string, now: number, strategyState?: StrategyState, clipped?: { belowBound: number; count: number }): JobRecord {
     const job = this.jobFor(null);
     const record = this.currentRound(job);
     if (job.round !== round || record.status !== "aggregating") throw new PropiusError("conflict", `round ${round} is not aggregating`);
     return this.store.transaction(() => {
       if (strategyState) this.store.saveStrategyState(strategyState);
-      const closed: RoundRecord = { ...record, status: "closed", closedAt: now, resultModel: resultHash };
+      const clipping = robustnessOf(job.spec).clipping;
+      const bound = clipping && (job.clipBound ?? initialBound(clipping));
+      const { privacy } = job.spec;
+      // A private job's adaptive bound moves on a noised count (Andrew et al.), so that it too is private.
+      const below = clipped && privacy ? Math.min(clipped.count, Math.max(0, clipped.belowBound + gaussian(countNoiseOf(privacy, job.spec.plan.clientsPerRound), this.uniform))) : clipped?.belowBound;
+      if (clipping?.mode === "adaptive" && clipped) job.clipBound = nextBound(clipping, bound!, { belowBound: below!, count: clipped.count });
+      const clippingRecord = clipping && clipped ? { clipping: { bound: bound!, belowBound: privacy ? null : clipped.belowBound, updates: clipped.count } } : {};
+      // Every closed round of a private job is one release of its noised sum: epsilon after `round` of them.
+      const privacyRecord = privacy ? { privacy: { noiseMultiplier: privacy.noiseMultiplier, delta: privacy.delta, releases: round, epsilon: gaussianEpsilon(privacy.noiseMultiplier, round, privacy.delta) } } : {};
+      const closed: RoundRecord = { ...record, status: "closed", closedAt: now, resultModel: resultHash, ...clippingRecord, ...privacyRecord };
       this.deadlines.clear(AGGREGATE_DEADLINE);
       job.modelHash = resultHash;
       job.modelVersion += 1;
@@ -626,7 +673,18 @@ export class JobCore {
   /** What an aggregator shard needs to know of the job, once: its tensors, its weighting, and whether it is buffered. */
   describe(): JobDescription {
     const job = this.jobFor(null);
-    return { jobId: job.id, weightSpecs: job.spec.model.weightSpecs, weighting: job.spec.aggregation.weighting, buffered: isBuffered(job) };
+    return { jobId: job.id, weightSpecs: job.spec.model.weightSpecs, weighting: job.spec.aggregation.weighting, buffered: isBuffered(job), robustness: robustnessOf(job.spec) };
+  }
+
+  /**
+   * The norm bound of the current round (jobs with an adaptive bound; a fixed one is the spec's):
+   * set when the round before it closed, so every shard folds the round's updates with the same one.
+   */
+  clipBound(): number {
+    const job = this.jobFor(null);
+    const clipping = robustnessOf(job.spec).clipping;
+    if (!clipping) throw new PropiusError("conflict", "this job does not bound update norms");
+    return job.clipBound ?? initialBound(clipping);
   }
 
   private touch(job: JobRecord, now: number): void {

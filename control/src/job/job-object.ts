@@ -148,6 +148,11 @@ export class JobObject extends DurableObject<Env> {
     return this.run(() => this.core.describe());
   }
 
+  /** The current round's norm bound, for an aggregator shard of a job whose bound adapts. */
+  clipBound(): Promise<Reply<number>> {
+    return this.run(() => this.core.clipBound());
+  }
+
   /** Buffered (FedBuff) jobs: the leave to fold an update into the current server step, with its staleness discount. */
   admitUpdate(input: { ticket: string; clientId: string; round: number }): Promise<Reply<Admission>> {
     return this.run(() => this.core.admitUpdate(input, Date.now())).then((answer) => this.noteRefusals([answer], [input.round]));

@@ -15,6 +15,8 @@ export interface JobRecord {
   modelHash: string | null;
   /** The round attempt whose result devices are evaluating now, if any (see evaluation.ts). */
   evaluating?: { round: number; attempt: number } | null;
+  /** The norm bound of the current round, for jobs with an adaptive one (set as each round closes). */
+  clipBound?: number;
 }
 
 /** One device bound to one round attempt; the ticket is its key. */

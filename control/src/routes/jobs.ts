@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import {
-  PropiusError, WEIGHTS_MEDIA_TYPE, parameterCount, jobSpecSchema, jobUpdateSchema, roundMetricsSchema,
+  PropiusError, WEIGHTS_MEDIA_TYPE, checkKeptUpdates, parameterCount, jobSpecSchema, jobUpdateSchema, roundMetricsSchema,
   jobStatusSchema, jobListSchema, jobDeletedSchema, layersModelJsonSchema, roundRecordSchema,
 } from "@propius/shared";
 import { ownerAuth } from "../middleware/auth/index.js";
@@ -27,7 +27,7 @@ const create = createRoute({
   description: "The model is checked here (it builds, fits the input format, fits the upload limit). The job waits in `pending_model` until its initial weights come with `PUT /v1/jobs/{id}/model`.",
   middleware: [ownerAuth(), bodyLimit(JSON_BODY_LIMIT), jsonBody()],
   request: jsonRequest(JobSpec, "The job spec: see docs/api.md"),
-  responses: { 201: json(JobStatus, "The job, created"), ...errors("unauthorized", ...BODY_ERRORS, "invalid_model", "unsupported_model") },
+  responses: { 201: json(JobStatus, "The job, created"), ...errors("unauthorized", ...BODY_ERRORS, "invalid_model", "unsupported_model", "aggregation_too_large") },
 });
 const list = createRoute({
   ...owner, method: "get", path: "/v1/jobs", summary: "List the tenant's jobs",
@@ -43,7 +43,7 @@ const update = createRoute({
   ...owner, method: "patch", path: "/v1/jobs/{id}", summary: "Change a running job (demand, priority)",
   middleware: [ownerAuth(), bodyLimit(JSON_BODY_LIMIT), jsonBody()],
   request: { params: jobParams, ...jsonRequest(jobUpdateSchema) },
-  responses: { 200: json(JobStatus, "The job, changed"), ...errors("unauthorized", "job_not_found", "job_not_running", ...BODY_ERRORS) },
+  responses: { 200: json(JobStatus, "The job, changed"), ...errors("unauthorized", "job_not_found", "job_not_running", "aggregation_too_large", ...BODY_ERRORS) },
 });
 const setModel = createRoute({
   ...owner, method: "put", path: "/v1/jobs/{id}/model", summary: "Set a pending job's initial model",
@@ -85,6 +85,8 @@ export const jobRoutes = apiRoutes()
     // Checked here, not in the job's object: the build's CPU is the creating request's, in the Worker.
     const { input } = await checkModel(parsed.model, parsed.input, { maxBytes: uploadLimit(c.env) });
     const spec = { ...parsed, input };
+    // Before any object exists: a job whose estimator would keep more than a shard holds is refused here.
+    checkKeptUpdates(spec.robustness, parameterCount(spec.model.weightSpecs), spec.plan);
     const id = `job_${randomId(12)}`;
     const created = await unwrap(jobOf(c.env, id).create({ id, tenant: c.get("tenant"), spec }));
     return c.json(created, 201, { location: `/v1/jobs/${id}` });

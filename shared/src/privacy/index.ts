@@ -1,0 +1,3 @@
+export * from "./privacy.js";
+export * from "./rdp-accountant.js";
+export * from "./gaussian-noise.js";

@@ -1,0 +1,4 @@
+export * from "./robustness.js";
+export * from "./clipping.js";
+export * from "./estimators.js";
+export * from "./capacity.js";

@@ -9,6 +9,7 @@ import { jobEventRoutes } from "./routes/job-events.js";
 import { jobDeviceRoutes } from "./routes/job-devices.js";
 import { modelRoutes } from "./routes/models.js";
 import { tenantRoutes } from "./routes/tenants.js";
+import { keyRoutes } from "./routes/keys.js";
 import { updateRoutes } from "./routes/updates.js";
 import { adminRoutes } from "./routes/admin.js";
 import { metricsRoutes } from "./routes/metrics.js";
@@ -24,6 +25,7 @@ export function createApp() {
   const app = apiRoutes()
     .openapi(health, (c) => c.json({ ok: true as const, protocol: PROTOCOL_VERSION }, 200))
     .route("/", tenantRoutes)
+    .route("/", keyRoutes)
     .route("/", updateRoutes)
     .route("/", jobRoutes)
     .route("/", jobEventRoutes)

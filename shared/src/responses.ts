@@ -102,6 +102,15 @@ export const jobListSchema = z.object({ jobs: z.array(jobSummarySchema) });
 /** `POST /v1/tenants`: the tenant, whether this call created it, and the new key (shown once). */
 export const tenantKeySchema = z.object({ tenant: z.string(), created: z.boolean(), apiKey: z.string() });
 
+/**
+ * One of a tenant's API keys as `GET /v1/keys` lists it: its id (the first 12 hex digits of the
+ * key's SHA-256, which is all the control plane keeps of it), when it was made and, once revoked, when.
+ */
+export const apiKeyInfoSchema = z.object({ id: z.string(), createdAt: epochMs, revokedAt: epochMs.nullable() });
+export const apiKeyListSchema = z.object({ keys: z.array(apiKeyInfoSchema) });
+/** `POST /v1/keys` and `POST /v1/keys/:id/rotate`: the new key, shown this once, and its listing; a rotation names the key it revoked. */
+export const newApiKeySchema = z.object({ apiKey: z.string(), key: apiKeyInfoSchema, revoked: apiKeyInfoSchema.optional() });
+
 /** `DELETE /v1/jobs/:id`. */
 export const jobDeletedSchema = z.object({ deleted: z.literal(true), id: z.string() });
 
@@ -195,6 +204,8 @@ export type Starvation = z.output<typeof starvationSchema>;
 export type JobStatus = z.output<typeof jobStatusSchema>;
 export type JobSummary = z.output<typeof jobSummarySchema>;
 export type TenantKey = z.output<typeof tenantKeySchema>;
+export type ApiKeyInfo = z.output<typeof apiKeyInfoSchema>;
+export type NewApiKey = z.output<typeof newApiKeySchema>;
 export type JobDeleted = z.output<typeof jobDeletedSchema>;
 export type LayersModelJson = z.output<typeof layersModelJsonSchema>;
 export type Task = z.output<typeof taskSchema>;

@@ -11,7 +11,7 @@ export function countObjectCalls(): void {
     reportFailure: true, status: true, devices: true, model: true, recordMetrics: true, update: true, cancel: true, delete: true,
   });
   countCalls(DirectoryObject, {
-    addApiKey: true, tenantForKey: true, trackJob: true, setJobState: true, untrackJob: true, setJobSchedule: true, scheduledJobs: true, runningJobs: true, jobsOf: true,
+    addApiKey: true, lookupKey: true, listKeys: true, createKey: true, revokeKey: true, rotateKey: true, trackJob: true, setJobState: true, untrackJob: true, setJobSchedule: true, scheduledJobs: true, runningJobs: true, jobsOf: true,
     reportShard: true, countRefusal: true, exposition: true, supplyOf: true,
   });
   countCalls(ClientManagerObject, { checkIn: true, ping: true, announce: true });

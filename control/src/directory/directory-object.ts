@@ -8,6 +8,8 @@ import { countWrites, countersOf, type ObjectCounters } from "../diagnostics/obj
 import { MetricsLedger, type ShardReport, type SupplySeen } from "../metrics/metrics-ledger.js";
 import type { MetricBatch } from "../metrics/metric-batch.js";
 import type { Exposition } from "../metrics/prometheus-text.js";
+import type { ApiKeyInfo } from "@propius/shared";
+import { apiKeys, type KeyLookup } from "./api-keys.js";
 
 /** A shard's eligible counts older than this no longer count as devices seen (two supply windows). */
 const SUPPLY_MAX_AGE_MS = 120_000;
@@ -46,6 +48,7 @@ const ADDED_COLUMNS = [
   ["jobs", "schedule", "TEXT"],
   ["jobs", "round", "INTEGER NOT NULL DEFAULT 0"],
   ["jobs", "attempt", "INTEGER NOT NULL DEFAULT 0"],
+  ["api_keys", "revoked_at", "INTEGER"],
 ] as const;
 
 /**
@@ -55,6 +58,7 @@ const ADDED_COLUMNS = [
 export class DirectoryObject extends DurableObject<Env> {
   private readonly sql: SqlPort;
   private readonly metrics: MetricsLedger;
+  private readonly keys: ReturnType<typeof apiKeys>;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -65,6 +69,7 @@ export class DirectoryObject extends DurableObject<Env> {
       if (!columns.includes(column)) ctx.storage.sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
     }
     this.metrics = new MetricsLedger(this.sql, ctx.storage.sql);
+    this.keys = apiKeys(this.sql, ctx.storage);
   }
 
   /** Creates a tenant with its first API key, or adds a key to an existing tenant. */
@@ -74,16 +79,33 @@ export class DirectoryObject extends DurableObject<Env> {
       const exists = this.rows("SELECT id FROM tenants WHERE id = ?", tenant).length > 0;
       this.ctx.storage.transactionSync(() => {
         if (!exists) this.sql.exec("INSERT INTO tenants (id, created_at) VALUES (?, ?)", tenant, now);
-        this.sql.exec("INSERT INTO api_keys (key_hash, tenant, created_at) VALUES (?, ?, ?)", keyHash, tenant, now);
+        this.keys.add(tenant, keyHash, now);
       });
       return { tenant, created: !exists };
     });
   }
 
-  /** The tenant an API key (by hash) belongs to, or null. */
-  async tenantForKey(keyHash: string): Promise<string | null> {
-    const [row] = this.rows("SELECT tenant FROM api_keys WHERE key_hash = ?", keyHash);
-    return row ? (row.tenant as string) : null;
+  /** The tenant an API key (by hash) belongs to, that it was revoked, or null. */
+  async lookupKey(keyHash: string): Promise<KeyLookup> {
+    return this.keys.lookup(keyHash);
+  }
+
+  /** The tenant's API keys, revoked ones too, oldest first (see api-keys.ts). */
+  async listKeys(tenant: string): Promise<ApiKeyInfo[]> {
+    return this.keys.list(tenant);
+  }
+
+  /** Another key for an existing tenant. */
+  async createKey(tenant: string, keyHash: string): Promise<ApiKeyInfo> {
+    return this.keys.add(tenant, keyHash, Date.now());
+  }
+
+  revokeKey(tenant: string, id: string): Promise<Reply<ApiKeyInfo>> {
+    return reply(() => this.keys.revoke(tenant, id, Date.now()));
+  }
+
+  rotateKey(tenant: string, id: string, newHash: string): Promise<Reply<{ key: ApiKeyInfo; revoked: ApiKeyInfo }>> {
+    return reply(() => this.keys.rotate(tenant, id, newHash, Date.now()));
   }
 
   async trackJob(entry: JobEntry & { schedule: JobSchedule }): Promise<void> {

@@ -37,7 +37,8 @@ let bBefore: unknown;
 /** What a refused request could have changed: tenant a's jobs and their states, and the running job's rounds and model. */
 async function snapshot() {
   const list = await expectJson(api("/v1/jobs", { token: w.a.apiKey }));
-  return { list, running: await jobRecord(w.a.apiKey, w.running.id) };
+  const keys = await expectJson(api("/v1/keys", { token: w.a.apiKey }));
+  return { list, keys, running: await jobRecord(w.a.apiKey, w.running.id) };
 }
 
 beforeAll(async () => {
@@ -75,6 +76,10 @@ const OWNER_ROUTES: { route: string; method: string; path: (id: string) => strin
   { route: "POST /v1/jobs/:id/rounds/:round/metrics", method: "POST", path: (id) => `/v1/jobs/${id}/rounds/1/metrics`, call: () => ({ json: { testAccuracy: 0.5 } }) },
   { route: "GET /v1/jobs/:id/devices", method: "GET", path: (id) => `/v1/jobs/${id}/devices` },
   { route: "POST /v1/jobs/:id/events/token", method: "POST", path: (id) => `/v1/jobs/${id}/events/token` },
+  { route: "GET /v1/keys", method: "GET", path: () => "/v1/keys" },
+  { route: "POST /v1/keys", method: "POST", path: () => "/v1/keys" },
+  { route: "DELETE /v1/keys/:keyId", method: "DELETE", path: () => "/v1/keys/000000000000" },
+  { route: "POST /v1/keys/:keyId/rotate", method: "POST", path: () => "/v1/keys/000000000000/rotate" },
 ];
 
 /** `?limit=` values the devices route must refuse: hand-picked, then generated (seeded) from integers out of range, fractions and junk. */
@@ -169,6 +174,12 @@ const bodyCases: Case[] = [
   ["model.json: a hash the job never produced", 404, "model_not_found", () => owner(`/v1/jobs/${w.running.id}/model/model.json?hash=${"0".repeat(64)}`)],
   ["weights.bin: a job without a model", 404, "model_not_found", () => owner(`/v1/jobs/${w.pending.id}/model/weights.bin`)],
   ["weights.bin: a malformed hash", 404, "model_not_found", () => owner(`/v1/jobs/${w.running.id}/model/weights.bin?hash=../../etc`)],
+
+  ["revoke key: an id no key has", 404, "key_not_found", () => owner("/v1/keys/000000000000", { method: "DELETE" })],
+  ["revoke key: an id of the wrong shape", 400, "validation_failed", () => owner("/v1/keys/not-a-key-id", { method: "DELETE" })],
+  ["revoke key: another tenant's key", 404, "key_not_found", async () => owner(`/v1/keys/${(await expectJson<{ keys: { id: string }[] }>(api("/v1/keys", { token: w.b.apiKey }))).keys[0].id}`, { method: "DELETE" })],
+  ["revoke key: the tenant's last working key", 409, "last_key", async () => owner(`/v1/keys/${(await expectJson<{ keys: { id: string }[] }>(owner("/v1/keys"))).keys[0].id}`, { method: "DELETE" })],
+  ["rotate key: an id no key has", 404, "key_not_found", () => owner("/v1/keys/000000000000/rotate", { method: "POST" })],
 
   ["cancel: a job cancelled already", 409, "job_not_running", () => owner(`/v1/jobs/${w.cancelled.id}/cancel`, { method: "POST" })],
 

@@ -4,6 +4,7 @@ import { jobsCancel, jobsDemand, jobsDevices, jobsDownload, jobsList, jobsShow }
 import { jobsFollow } from "./jobs-follow.js";
 import { login } from "./login.js";
 import { tenantsCreate } from "./tenants.js";
+import { keysCreate, keysList, keysRevoke, keysRotate } from "./keys.js";
 
 /** Every command of `propius`, in the order its help lists them. */
-export const COMMANDS: Command[] = [login, jobsCreate, jobsSeed, jobsList, jobsShow, jobsDevices, jobsFollow, jobsDemand, jobsCancel, jobsDownload, tenantsCreate];
+export const COMMANDS: Command[] = [login, jobsCreate, jobsSeed, jobsList, jobsShow, jobsDevices, jobsFollow, jobsDemand, jobsCancel, jobsDownload, keysList, keysCreate, keysRevoke, keysRotate, tenantsCreate];

@@ -27,13 +27,21 @@ export function secret(value: string | undefined, name: string): string {
   return value;
 }
 
+/**
+ * The tenant an API key (`pk_...`) belongs to; key_revoked for a revoked key, unauthorized for an
+ * unknown one. Looked up on every request (no memo), so that a revoked key is refused at once.
+ */
+export async function tenantOfKey(env: AppEnv["Bindings"], key: string): Promise<string> {
+  const found = key.startsWith("pk_") ? await directoryOf(env).lookupKey(await hashKey(key)) : null;
+  if (found && "revoked" in found) throw new PropiusError("key_revoked", "this API key was revoked; use another of the tenant's keys");
+  if (!found) throw new PropiusError("unauthorized", "unknown API key");
+  return found.tenant;
+}
+
 /** Job owners: an API key scoped to one tenant. Sets `tenant`. */
 export function ownerAuth(): MiddlewareHandler<AppEnv> {
   return async function authenticateOwner(c, next) {
-    const key = bearer(c);
-    const tenant = key.startsWith("pk_") ? await directoryOf(c.env).tenantForKey(await hashKey(key)) : null;
-    if (!tenant) throw new PropiusError("unauthorized", "unknown API key");
-    c.set("tenant", tenant);
+    c.set("tenant", await tenantOfKey(c.env, bearer(c)));
     await next();
   };
 }

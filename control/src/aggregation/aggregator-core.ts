@@ -16,6 +16,14 @@ const MAX_GROUP = 16;
  */
 const groupWaitMs = (sumValues: number) => Math.max(50, (6 * sumValues * 4) / 2 ** 20);
 
+/**
+ * A refused upload spends its ticket when the refusal is the device's doing: a body that is not a
+ * valid delta for the job (`invalid_update`). Its replay is `ticket_used`, so a device cannot try
+ * body after body on one ticket. A refusal the device is not at fault for (the round closed, the
+ * connection lost, the control plane's own failure) leaves the ticket as it was, to be retried.
+ */
+const spendsTicket = (error: unknown) => error instanceof PropiusError && error.code === "invalid_update";
+
 /** A fold waiting for its group's one write and one count at the job. */
 interface Waiting {
   record: FoldRecord;
@@ -75,6 +83,7 @@ export class AggregatorCore {
       ? await this.job.admit(upload.jobId, upload)
       : { ticket: claims.id, key: { round: claims.round, attempt: claims.attempt }, shard, weighting: job.weighting, weightScale: 1, weightSpecs: job.weightSpecs };
     if (!job.buffered && now > claims.leaseUntil) throw new PropiusError("round_closed", `round ${claims.round} is closed; the update is stale`);
+    if (this.store.isSpent(claims.id)) throw new PropiusError("ticket_used", "an upload with this ticket was refused; a refused upload spends its ticket");
     this.inFlight += 1;
     let body: ArrivedBody | null = null;
     try {
@@ -82,6 +91,9 @@ export class AggregatorCore {
       const chunks = body.chunks;
       const { counted } = await this.turn(() => this.fold(admission, upload.clientId, chunks));
       return counted;
+    } catch (error) {
+      if (spendsTicket(error)) this.store.spend(claims.id, claims.leaseUntil, now);
+      throw error;
     } finally {
       body?.release();
       this.inFlight -= 1;

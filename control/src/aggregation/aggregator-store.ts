@@ -15,8 +15,11 @@ export interface AggregatorStore {
   loadFolded(ticket: string): Folded | null;
   listFolded(): Folded[];
   saveFolded(folded: Folded): void;
-  /** Drops the partial sum and its tickets. */
+  /** Drops the partial sum and its tickets (not the spent ones: a ticket stays spent until its lease ends). */
   clear(): void;
+  /** Marks a ticket spent by a refused upload until `until` (its lease's end); spent tickets past theirs are forgotten. */
+  spend(ticket: string, until: number, now: number): void;
+  isSpent(ticket: string): boolean;
   transaction<T>(fn: () => T): T;
 }
 
@@ -25,6 +28,7 @@ export class MemoryAggregatorStore implements AggregatorStore {
   private meta: PartialMeta | null = null;
   private sum = new Float32Array(0);
   private folded = new Map<string, Folded>();
+  private spent = new Map<string, number>();
   /** Full writes of the sum so far (tests check that a refused update writes nothing). */
   sumWrites = 0;
 
@@ -60,6 +64,13 @@ export class MemoryAggregatorStore implements AggregatorStore {
     this.meta = null;
     this.sum = new Float32Array(0);
     this.folded.clear();
+  }
+  spend(ticket: string, until: number, now: number) {
+    for (const [t, u] of this.spent) if (u < now) this.spent.delete(t);
+    this.spent.set(ticket, until);
+  }
+  isSpent(ticket: string) {
+    return this.spent.has(ticket);
   }
   transaction<T>(fn: () => T): T {
     const snapshot = { meta: this.meta, sum: this.sum, folded: new Map(this.folded), sumWrites: this.sumWrites };

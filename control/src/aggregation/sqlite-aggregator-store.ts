@@ -8,6 +8,7 @@ CREATE TABLE IF NOT EXISTS partial (id INTEGER PRIMARY KEY CHECK (id = 0), meta 
 CREATE TABLE IF NOT EXISTS sum_chunks (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS folded (
   ticket TEXT PRIMARY KEY, examples INTEGER NOT NULL, train_loss REAL, bytes_in INTEGER NOT NULL, bytes_down INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS spent (ticket TEXT PRIMARY KEY, until INTEGER NOT NULL);
 `;
 
 /** AggregatorStore over a Durable Object's SQLite database. */
@@ -57,6 +58,13 @@ export class SqliteAggregatorStore implements AggregatorStore {
     this.sql.exec("DELETE FROM partial");
     this.sql.exec("DELETE FROM sum_chunks");
     this.sql.exec("DELETE FROM folded");
+  }
+  spend(ticket: string, until: number, now: number): void {
+    this.sql.exec("DELETE FROM spent WHERE until < ?", now);
+    this.sql.exec("INSERT OR REPLACE INTO spent (ticket, until) VALUES (?, ?)", ticket, until);
+  }
+  isSpent(ticket: string): boolean {
+    return this.sql.exec("SELECT 1 FROM spent WHERE ticket = ?", ticket).toArray().length > 0;
   }
   transaction<T>(fn: () => T): T {
     return this.tx.transactionSync(fn);

@@ -12,6 +12,7 @@ import { tenantRoutes } from "./routes/tenants.js";
 import { keyRoutes } from "./routes/keys.js";
 import { updateRoutes } from "./routes/updates.js";
 import { adminRoutes } from "./routes/admin.js";
+import { deviceRevocationRoutes } from "./routes/device-revocation.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { withReference } from "./routes/openapi.js";
 
@@ -34,6 +35,7 @@ export function createApp() {
     .route("/", connectRoutes)
     .route("/", modelRoutes)
     .route("/", adminRoutes)
+    .route("/", deviceRevocationRoutes)
     .route("/", metricsRoutes);
   return withReference(app).notFound(notFound).onError(onError);
 }

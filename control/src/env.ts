@@ -14,6 +14,8 @@ export interface Env {
   PROPIUS_ADMIN_KEY?: string;
   /** HMAC secret that signs client tokens (secret). */
   PROPIUS_TOKEN_SECRET?: string;
+  /** How long a device token lasts, in seconds (default 86400, a day; 60 at least). */
+  DEVICE_TOKEN_TTL_SECONDS?: string;
   /** Largest accepted update or model upload, in bytes. */
   MAX_UPLOAD_BYTES?: string;
   /** The resource-sharing policy: fifo, random, srsf, irs (default), static-partition or client-random. */

@@ -78,7 +78,7 @@ export class CheckInChannel {
     if (this.session?.open) return this.session;
     if (!this.connector || !this.client.credentials || Date.now() < this.retryAt) return null;
     try {
-      this.session = await PushSession.open(this.connector, this.client.baseUrl, this.client.credentials.token, { signal });
+      this.session = await PushSession.open(this.connector, this.client.baseUrl, await this.client.currentToken(signal), { signal });
       this.emit({ type: "connection", state: "open" });
       return this.session;
     } catch (error) {

@@ -41,12 +41,15 @@ export function privateAttributesOf(examples: Pick<ExampleSource, "count">): Att
 export async function runDevice(options: DeviceOptions): Promise<{ tasks: number }> {
   const backend = await initTraining(options.backend ? { prefer: [options.backend] } : {});
   if (options.waitMs) await waitUntilReachable(options.url, { timeoutMs: options.waitMs, intervalMs: 500, signal: options.signal });
-  const client = new DeviceClient({ baseUrl: options.url, credentials: await loadCredentials(options.stateDir, options.url) });
+  // Every new token (enrolment, renewal, enrolling again after an expiry) is kept in the state folder.
+  const client = new DeviceClient({
+    baseUrl: options.url,
+    credentials: await loadCredentials(options.stateDir, options.url),
+    onCredentials: (credentials) => saveCredentials(options.stateDir, options.url, credentials),
+  });
   const attributes = { ...probeAttributes(backend), ...options.attributes };
   const privateAttributes = { ...privateAttributesOf(options.examples), ...options.privateAttributes };
-  if (!client.credentials) {
-    await saveCredentials(options.stateDir, options.url, await client.register(attributes));
-  }
+  if (!client.credentials) await client.register(attributes);
   options.log(`device ${client.credentials!.clientId} on ${backend}, ${options.examples.count} local examples, control plane ${options.url}`);
   const told = new Set<string>();
   /** The task's examples in its job's format, split as its plan holds some out for evaluation. */

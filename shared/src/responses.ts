@@ -168,8 +168,14 @@ export const checkInReplySchema = z.discriminatedUnion("status", [
 /** A ping's answer: how long the registry keeps the device's attributes without another ping or check-in. */
 export const pingReplySchema = z.object({ ok: z.literal(true), ttlMs: count });
 
-/** `POST /v1/clients`: the new device's id and token (the token is shown once). */
-export const enrolmentSchema = z.object({ clientId: z.string(), token: z.string(), protocol: z.number().int() });
+/**
+ * `POST /v1/clients`: the new device's id and token (the token is shown once), and when the token
+ * expires; `POST /v1/clients/token` answers the same with a new token for the same device.
+ */
+export const enrolmentSchema = z.object({ clientId: z.string(), token: z.string(), expiresAt: epochMs, protocol: z.number().int() });
+
+/** `POST /v1/admin/devices/:clientId/revoke`: refused from now on, until every token it holds has expired anyway. */
+export const deviceRevokedSchema = z.object({ clientId: z.string(), revoked: z.literal(true), until: epochMs, closedConnections: count });
 
 /** An accepted upload: the round's reports so far against its demand. */
 export const updateReceiptSchema = z.object({ accepted: z.literal(true), jobId: z.string(), round: count, reported: count, demand: count });
@@ -204,6 +210,7 @@ export type Starvation = z.output<typeof starvationSchema>;
 export type JobStatus = z.output<typeof jobStatusSchema>;
 export type JobSummary = z.output<typeof jobSummarySchema>;
 export type TenantKey = z.output<typeof tenantKeySchema>;
+export type Enrolment = z.output<typeof enrolmentSchema>;
 export type ApiKeyInfo = z.output<typeof apiKeyInfoSchema>;
 export type NewApiKey = z.output<typeof newApiKeySchema>;
 export type JobDeleted = z.output<typeof jobDeletedSchema>;

@@ -14,6 +14,6 @@ export function countObjectCalls(): void {
     addApiKey: true, lookupKey: true, listKeys: true, createKey: true, revokeKey: true, rotateKey: true, trackJob: true, setJobState: true, untrackJob: true, setJobSchedule: true, scheduledJobs: true, runningJobs: true, jobsOf: true,
     reportShard: true, countRefusal: true, exposition: true, supplyOf: true,
   });
-  countCalls(ClientManagerObject, { checkIn: true, ping: true, announce: true });
+  countCalls(ClientManagerObject, { checkIn: true, ping: true, announce: true, revoke: true, revoked: true });
   countCalls(AggregatorObject, { submit: true, folded: true, seal: true, sum: true, release: true });
 }

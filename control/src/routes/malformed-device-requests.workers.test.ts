@@ -37,9 +37,19 @@ interface World {
   spenders: (Device & { task: Task })[];
   forged: string;
   tampered: string;
+  expired: string;
+  legacy: string;
 }
 let w: World;
 let before: Awaited<ReturnType<typeof snapshot>>;
+
+/** The token secret the workers tests run with (vitest.config.ts). */
+const TOKEN_SECRET = "test-token-secret";
+const hmac = async (secret: string, message: string) => {
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const bytes = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(message)));
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+};
 
 const snapshot = async () => ({ job: await jobRecord(w.owner.apiKey, w.job.id), other: await jobRecord(w.other.apiKey, w.other.job.id) });
 const withTask = async (jobId: string) => {
@@ -57,9 +67,12 @@ beforeAll(async () => {
   for (let i = 0; i < SPENT_CASES; i++) spenders.push(await withTask(job.id));
   expect((await uploadDelta(c1.token, c1.task, delta([1, 1, 1, 1]))).status).toBe(202);
   const fresh = await registerClient();
-  const forged = await issueClientToken("not-the-token-secret", fresh.clientId);
-  const tampered = `ct_${c2.clientId}.${c1.token.split(".")[1]}`;
-  w = { owner: { apiKey }, job, other, c1, c2, c3, x, fresh, spenders, forged, tampered };
+  const forged = (await issueClientToken("not-the-token-secret", fresh.clientId, Date.now() + 3_600_000)).token;
+  const tampered = `ct_${c2.clientId}.${c1.token.split(".").slice(1).join(".")}`;
+  // Genuine tokens (the test Worker's secret) that no longer open anything: one past its expiry, one of the first form (no expiry).
+  const expired = (await issueClientToken(TOKEN_SECRET, fresh.clientId, Date.now() - 1_000)).token;
+  const legacy = `ct_${fresh.clientId}.${await hmac(TOKEN_SECRET, fresh.clientId)}`;
+  w = { owner: { apiKey }, job, other, c1, c2, c3, x, fresh, spenders, forged, tampered, expired, legacy };
   before = await snapshot();
   expect(before.job.rounds).toMatchObject([{ round: 1, status: "open", bound: 3 + SPENT_CASES, reported: 1 }]);
 }, 120_000);
@@ -124,6 +137,10 @@ const cases: Case[] = [
   ["POST /v1/checkin: a token signed with another secret", 401, "unauthorized", () => checkin({ token: w.forged })],
   ["POST /v1/checkin: a token with another client's id", 401, "unauthorized", () => checkin({ token: w.tampered })],
   ["POST /v1/checkin: a malformed token", 401, "unauthorized", () => checkin({ token: "ct_short.sig" })],
+  ["POST /v1/checkin: an expired token", 401, "token_expired", () => checkin({ token: w.expired })],
+  ["POST /v1/checkin: a token of the first form, without an expiry", 401, "token_expired", () => checkin({ token: w.legacy })],
+  ["POST /v1/clients/token: an expired token", 401, "token_expired", () => api("/v1/clients/token", { method: "POST", token: w.expired })],
+  ["POST /v1/clients/token: an API key", 401, "unauthorized", () => api("/v1/clients/token", { method: "POST", token: w.owner.apiKey })],
   ["POST /v1/checkin: text/plain", 415, "unsupported_media_type", () => checkin({ type: "text/plain" })],
   ["POST /v1/checkin: bad JSON", 400, "invalid_json", () => checkin({ json: "[" })],
   ["POST /v1/checkin: mistyped attributes", 400, "validation_failed", () => checkin({ json: { attributes: [1, 2] } })],
@@ -152,6 +169,7 @@ const cases: Case[] = [
   ["updates: an API key instead of a client token", 401, "unauthorized", () => update({ token: w.owner.apiKey })],
   ["updates: a token signed with another secret", 401, "unauthorized", () => update({ token: w.forged })],
   ["updates: a token with another client's id", 401, "unauthorized", () => update({ token: w.tampered })],
+  ["updates: an expired token", 401, "token_expired", () => update({ token: w.expired })],
   ["updates: no ticket", 403, "ticket_invalid", () => update({ ticket: null })],
   ["updates: a malformed ticket", 403, "ticket_invalid", () => update({ ticket: "short" })],
   ["updates: a ticket never issued", 403, "ticket_invalid", () => update({ ticket: "A".repeat(24) })],

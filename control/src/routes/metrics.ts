@@ -40,6 +40,6 @@ async function metricsReader(c: Context<AppEnv>): Promise<string | null> {
     if (given === wanted) return null;
   }
   const secret = c.env.PROPIUS_TOKEN_SECRET;
-  if (secret && (await verifyClientToken(secret, token))) throw new PropiusError("forbidden", "a device token cannot read metrics; use an API key or the admin key");
+  if (secret && (await verifyClientToken(secret, token, Date.now())) !== null) throw new PropiusError("forbidden", "a device token cannot read metrics; use an API key or the admin key");
   throw new PropiusError("unauthorized", "unknown key: use an API key or the admin key");
 }

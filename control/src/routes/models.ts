@@ -10,7 +10,7 @@ const model = createRoute({
   description: "Immutable: cacheable forever and revalidated by ETag (`If-None-Match` answers 304).",
   middleware: [clientOrOwnerAuth()],
   request: { params: z.object({ hash: z.string().regex(HASH_PATTERN).openapi({ param: { name: "hash", in: "path" }, description: "SHA-256 of the weights message, 64 lowercase hex digits" }) }) },
-  responses: { 200: { description: "The model version as a weights message", content: weightsContent }, 304: { description: "Not modified" }, ...errors("unauthorized", "model_not_found") },
+  responses: { 200: { description: "The model version as a weights message", content: weightsContent }, 304: { description: "Not modified" }, ...errors("unauthorized", "key_revoked", "token_expired", "token_revoked", "model_not_found") },
 });
 
 /** Model versions by content address: immutable, so cacheable forever and revalidated by ETag. */

@@ -39,13 +39,14 @@ const PROGRESS_EVERY_MS = 150;
  */
 export async function contribute(options: ContributionOptions): Promise<void> {
   const { examples, emit, signal } = options;
-  const client = new DeviceClient({ baseUrl: options.baseUrl, credentials: options.credentials });
+  // Every new token (enrolment, renewal, enrolling again after an expiry) goes to the page, which keeps it.
+  const client = new DeviceClient({ baseUrl: options.baseUrl, credentials: options.credentials, onCredentials: (credentials) => emit({ type: "registered", credentials }) });
   const attributes = tabAttributes(options.backend, options.capabilities);
-  if (!client.credentials) emit({ type: "registered", credentials: await client.register(attributes) });
+  if (!client.credentials) await client.register(attributes);
   // A stored token the control plane no longer accepts (its state or secret was reset): enrol again.
   await client.ping(signal).catch(async (error: unknown) => {
     if (!(error instanceof PropiusError && error.code === "unauthorized")) throw error;
-    emit({ type: "registered", credentials: await client.register(attributes) });
+    await client.register(attributes);
   });
   let lastTrained = { examples: 0, trainLoss: NaN };
   /** The task's examples in its job's format (turned when its first task arrives), split as its plan holds some out. */

@@ -3,6 +3,7 @@ import { PropiusError } from "@propius/shared";
 import type { AppEnv } from "../../http/app-env.js";
 import { directoryOf } from "../../directory/directory-client.js";
 import { hashKey, verifyClientToken } from "../../auth/tokens.js";
+import { refuseRevoked } from "../../auth/revocation-check.js";
 
 /** The credentials in `Authorization: Bearer ...`, or null. */
 export function bearerToken(c: Context): string | null {
@@ -15,11 +16,19 @@ function bearer(c: Context): string {
   return token;
 }
 
-/** The device a client token was issued to; unauthorized when it is malformed or forged. */
-export async function clientOf(env: AppEnv["Bindings"], token: string): Promise<string> {
-  const clientId = await verifyClientToken(secret(env.PROPIUS_TOKEN_SECRET, "PROPIUS_TOKEN_SECRET"), token);
-  if (!clientId) throw new PropiusError("unauthorized", "invalid client token");
-  return clientId;
+/**
+ * The device a client token was issued to: unauthorized when it is malformed or forged,
+ * token_expired past its expiry (the device renews it before then, or enrols again after),
+ * token_revoked once the operator has revoked the device.
+ */
+export async function clientOf(env: AppEnv["Bindings"], token: string, options: { shardChecks?: boolean } = {}): Promise<string> {
+  const now = Date.now();
+  const check = await verifyClientToken(secret(env.PROPIUS_TOKEN_SECRET, "PROPIUS_TOKEN_SECRET"), token, now);
+  if (check === "expired") throw new PropiusError("token_expired", "this device token has expired: renew it before it expires (POST /v1/clients/token), or enrol again");
+  if (!check) throw new PropiusError("unauthorized", "invalid client token");
+  // A route whose call goes to the device's client-manager shard anyway leaves the check to it.
+  if (!options.shardChecks) await refuseRevoked(env, check.clientId, now);
+  return check.clientId;
 }
 
 export function secret(value: string | undefined, name: string): string {
@@ -46,10 +55,13 @@ export function ownerAuth(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** Devices: a client token signed by the control plane. Sets `clientId`. */
-export function clientAuth(): MiddlewareHandler<AppEnv> {
+/**
+ * Devices: a client token signed by the control plane. Sets `clientId`. `shardChecks`: the route
+ * calls the device's client-manager shard, which refuses a revoked device itself (no second call).
+ */
+export function clientAuth(options: { shardChecks?: boolean } = {}): MiddlewareHandler<AppEnv> {
   return async function authenticateClient(c, next) {
-    c.set("clientId", await clientOf(c.env, bearer(c)));
+    c.set("clientId", await clientOf(c.env, bearer(c), options));
     await next();
   };
 }

@@ -16,6 +16,12 @@ export interface Env {
   PROPIUS_TOKEN_SECRET?: string;
   /** How long a device token lasts, in seconds (default 86400, a day; 60 at least). */
   DEVICE_TOKEN_TTL_SECONDS?: string;
+  /** Requests a minute per API key (default 1200; 0: no limit). */
+  RATE_LIMIT_KEY_PER_MINUTE?: string;
+  /** Requests a minute per device (default 600; 0: no limit). */
+  RATE_LIMIT_DEVICE_PER_MINUTE?: string;
+  /** Enrolments and requests with refused credentials a minute per address (default 120; 0: no limit). */
+  RATE_LIMIT_ADDRESS_PER_MINUTE?: string;
   /** Largest accepted update or model upload, in bytes. */
   MAX_UPLOAD_BYTES?: string;
   /** The resource-sharing policy: fifo, random, srsf, irs (default), static-partition or client-random. */

@@ -3,6 +3,7 @@ import { PROTOCOL_VERSION, checkInSchema, checkInReplySchema, enrolmentSchema, p
 import { clientAuth, secret } from "../middleware/auth/index.js";
 import { JSON_BODY_LIMIT, bodyLimit } from "../middleware/body-limit/index.js";
 import { jsonBody } from "../middleware/validate/index.js";
+import { addressLimit } from "../middleware/rate-limit/index.js";
 import { BODY_ERRORS, DEVICE_AUTH_ERRORS, apiRoutes, named, asDevice, errors, json, jsonRequest } from "../http/api-routes.js";
 import { deviceTokenTtlMs, issueClientToken, randomId } from "../auth/tokens.js";
 import { clientManagerOf } from "../directory/directory-client.js";
@@ -14,15 +15,15 @@ const tags = ["devices"];
 const enrol = createRoute({
   tags, method: "post", path: "/v1/clients", summary: "Enrol a device",
   description: "Anyone may enrol; the token is what the device's later calls carry.",
-  middleware: [bodyLimit(JSON_BODY_LIMIT), jsonBody()],
+  middleware: [addressLimit(), bodyLimit(JSON_BODY_LIMIT), jsonBody()],
   request: jsonRequest(registerClientSchema),
-  responses: { 201: json(enrolmentSchema, "The device's id and token (shown once)"), ...errors(...BODY_ERRORS, "not_configured") },
+  responses: { 201: json(enrolmentSchema, "The device's id and token (shown once)"), ...errors(...BODY_ERRORS, "rate_limited", "not_configured") },
 });
 const renew = createRoute({
   tags, security: asDevice, method: "post", path: "/v1/clients/token", summary: "Renew the device's token",
   description: "A new token for the same device (its binding, tickets and job stay), with a new expiry. The token sent must not have expired yet: a device renews before then, and enrols again after.",
   middleware: [clientAuth()],
-  responses: { 201: json(enrolmentSchema, "The device's id and new token (shown once)"), ...errors("unauthorized", "token_expired", "token_revoked", "not_configured") },
+  responses: { 201: json(enrolmentSchema, "The device's id and new token (shown once)"), ...errors(...DEVICE_AUTH_ERRORS, "not_configured") },
 });
 const checkIn = createRoute({
   tags, security: asDevice, method: "post", path: "/v1/checkin", summary: "Ask for a task",

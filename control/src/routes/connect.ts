@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { PUSH_PROTOCOL, PUSH_TOKEN_PREFIX, PropiusError } from "@propius/shared";
 import { apiRoutes, asDevice, errors } from "../http/api-routes.js";
-import { bearerToken, clientOf } from "../middleware/auth/index.js";
+import { bearerToken, clientOf, countingRefusals } from "../middleware/auth/index.js";
 import { clientManagerOf } from "../directory/directory-client.js";
 import { PUSH_CLIENT_HEADER } from "../clients/client-manager-object.js";
 
@@ -23,7 +23,7 @@ export const connectRoutes = apiRoutes().openapi(connect, async (c) => {
   const token = bearerToken(c) ?? protocols.find((p) => p.startsWith(PUSH_TOKEN_PREFIX))?.slice(PUSH_TOKEN_PREFIX.length);
   if (!token) throw new PropiusError("unauthorized", `send the client token as 'Authorization: Bearer <token>' or as the subprotocol '${PUSH_TOKEN_PREFIX}<token>'`);
   // The shard refuses a revoked device itself.
-  const clientId = await clientOf(c.env, token, { shardChecks: true });
+  const clientId = await countingRefusals(c, () => clientOf(c.env, token, { shardChecks: true }));
   const headers = new Headers({ upgrade: "websocket", [PUSH_CLIENT_HEADER]: clientId });
   return clientManagerOf(c.env, clientId).fetch(new Request(c.req.url, { headers }));
 });

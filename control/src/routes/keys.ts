@@ -12,7 +12,7 @@ const owner = { tags, security: asOwner, middleware: [ownerAuth()] };
 const keyParams = z.object({
   keyId: z.string().regex(KEY_ID_PATTERN).openapi({ param: { name: "keyId", in: "path" }, description: "The key's id as `GET /v1/keys` lists it", example: "3f9a0c1d2e4b" }),
 });
-const AUTH_ERRORS = ["unauthorized", "key_revoked"] as const;
+const AUTH_ERRORS = ["unauthorized", "key_revoked", "rate_limited"] as const;
 
 const list = createRoute({
   ...owner, method: "get", path: "/v1/keys", summary: "The tenant's API keys",

@@ -14,7 +14,7 @@ import { countRefusals } from "../metrics/count-refusals.js";
 const tags = ["devices"];
 const device = { tags, security: asDevice };
 /** Codes a report on a task can answer beside its body's: the ticket, the job, the round. */
-const TASK_ERRORS = ["unauthorized", "token_expired", "token_revoked", "ticket_invalid", "ticket_used", "job_not_found", "job_not_running", "round_closed"] as const;
+const TASK_ERRORS = ["unauthorized", "token_expired", "token_revoked", "rate_limited", "ticket_invalid", "ticket_used", "job_not_found", "job_not_running", "round_closed"] as const;
 
 const upload = createRoute({
   ...device, method: "post", path: "/v1/jobs/{id}/rounds/{round}/updates", summary: "Upload the round's delta",

@@ -118,6 +118,11 @@ export const jobSpecSchema = strictObject({
   estimatedRounds: z.number().int().min(1).max(100_000).optional(),
   /** Federated evaluation of the model by the devices (none: only what the owner posts). */
   evaluation: evaluationSchema.optional(),
+  /**
+   * Who may read the job's model versions by hash (`GET /v1/models/:hash`): `enrolled` (default),
+   * any enrolled device and any tenant; `bound`, only the devices the job has bound and its own tenant.
+   */
+  modelAccess: z.enum(["enrolled", "bound"]).optional(),
 })
   .superRefine((spec, context) => {
     const mismatch = spec.input && inputMismatch(spec.input, spec.model.weightSpecs);

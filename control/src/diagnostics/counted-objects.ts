@@ -8,7 +8,7 @@ import { countCalls } from "./object-counters.js";
 export function countObjectCalls(): void {
   countCalls(JobObject, {
     create: true, setInitialModel: true, claim: true, describe: true, admitUpdate: true, commitFolds: true, reportEvaluation: true,
-    reportFailure: true, status: true, devices: true, model: true, recordMetrics: true, update: true, cancel: true, delete: true,
+    reportFailure: true, status: true, devices: true, model: true, recordMetrics: true, update: true, cancel: true, delete: true, mayReadModel: true,
   });
   countCalls(DirectoryObject, {
     addApiKey: true, lookupKey: true, listKeys: true, createKey: true, revokeKey: true, rotateKey: true, trackJob: true, setJobState: true, untrackJob: true, setJobSchedule: true, scheduledJobs: true, runningJobs: true, jobsOf: true,

@@ -10,6 +10,7 @@ import { jobDeviceRoutes } from "./routes/job-devices.js";
 import { modelRoutes } from "./routes/models.js";
 import { tenantRoutes } from "./routes/tenants.js";
 import { keyRoutes } from "./routes/keys.js";
+import { enrolmentTokenRoutes } from "./routes/enrolment-tokens.js";
 import { updateRoutes } from "./routes/updates.js";
 import { adminRoutes } from "./routes/admin.js";
 import { deviceRevocationRoutes } from "./routes/device-revocation.js";
@@ -27,6 +28,7 @@ export function createApp() {
     .openapi(health, (c) => c.json({ ok: true as const, protocol: PROTOCOL_VERSION }, 200))
     .route("/", tenantRoutes)
     .route("/", keyRoutes)
+    .route("/", enrolmentTokenRoutes)
     .route("/", updateRoutes)
     .route("/", jobRoutes)
     .route("/", jobEventRoutes)

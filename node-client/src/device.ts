@@ -15,6 +15,8 @@ export interface DeviceOptions {
   /** Extra private attributes, checked on the device against jobs' private constraints and never sent. */
   privateAttributes?: Attributes;
   backend?: string;
+  /** A job owner's enrolment token (`et_...`), used when the device enrols. */
+  enrolmentToken?: string;
   maxTasks?: number;
   maxIdleMs?: number;
   /** How long to wait for the control plane to answer before enrolling (default 0: not at all). */
@@ -49,7 +51,7 @@ export async function runDevice(options: DeviceOptions): Promise<{ tasks: number
   });
   const attributes = { ...probeAttributes(backend), ...options.attributes };
   const privateAttributes = { ...privateAttributesOf(options.examples), ...options.privateAttributes };
-  if (!client.credentials) await client.register(attributes);
+  if (!client.credentials) await client.register(attributes, { enrolmentToken: options.enrolmentToken });
   options.log(`device ${client.credentials!.clientId} on ${backend}, ${options.examples.count} local examples, control plane ${options.url}`);
   const told = new Set<string>();
   /** The task's examples in its job's format, split as its plan holds some out for evaluation. */

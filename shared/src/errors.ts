@@ -17,6 +17,7 @@ export const ERROR_STATUS = {
   token_revoked: 401,
   forbidden: 403,
   ticket_invalid: 403,
+  enrolment_token_invalid: 403,
   not_found: 404,
   key_not_found: 404,
   job_not_found: 404,

@@ -123,6 +123,11 @@ export const jobSpecSchema = strictObject({
    * any enrolled device and any tenant; `bound`, only the devices the job has bound and its own tenant.
    */
   modelAccess: z.enum(["enrolled", "bound"]).optional(),
+  /**
+   * Which devices the job binds: `open` (default), any enrolled device that meets its constraints;
+   * `token`, only devices enrolled with an enrolment token of its tenant or of this job.
+   */
+  enrolment: z.enum(["open", "token"]).optional(),
 })
   .superRefine((spec, context) => {
     const mismatch = spec.input && inputMismatch(spec.input, spec.model.weightSpecs);

@@ -10,6 +10,7 @@ import { SqliteClientRegistry } from "./sqlite-client-registry.js";
 import { PushHub, type OfferedJobs, type PushSocket, type Recheck } from "./push-hub.js";
 import { SocketStates } from "./socket-states.js";
 import { revocations } from "./revocations.js";
+import { enrolmentScopes } from "./enrolment-scopes.js";
 
 /** The header by which the Worker tells a shard whose (verified) push connection it forwards. */
 export const PUSH_CLIENT_HEADER = "x-propius-client";
@@ -43,6 +44,7 @@ export class ClientManagerObject extends DurableObject<Env> {
   private prunedAt = 0;
   private metrics: ShardMetrics | undefined;
   private revoked_: ReturnType<typeof revocations> | undefined;
+  private scopes_: ReturnType<typeof enrolmentScopes> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -59,6 +61,14 @@ export class ClientManagerObject extends DurableObject<Env> {
       const sockets = this.ctx.getWebSockets(clientId);
       for (const ws of sockets) closeQuietly(ws, 4401, "token_revoked");
       return { closed: sockets.length };
+    });
+  }
+
+  /** A device enrolled with an enrolment token: its scope, which its check-ins carry from now on. */
+  setScope(clientId: string, scope: string): Promise<Reply<true>> {
+    return reply(() => {
+      this.scopes().set(clientId, scope);
+      return true as const;
     });
   }
 
@@ -172,6 +182,10 @@ export class ClientManagerObject extends DurableObject<Env> {
     this.alarmAt = at;
   }
 
+  private scopes(): ReturnType<typeof enrolmentScopes> {
+    return (this.scopes_ ??= enrolmentScopes(this.ctx.storage.sql));
+  }
+
   private revocations(): ReturnType<typeof revocations> {
     return (this.revoked_ ??= revocations(this.ctx.storage.sql));
   }
@@ -192,6 +206,7 @@ export class ClientManagerObject extends DurableObject<Env> {
       claim: (jobId, clientId, attributes) => claim(this.env, jobId, clientId, attributes),
       config: { viewTtlMs: viewTtlMs(this.env) },
       connected: () => this.waitingClients(),
+      scopeOf: (clientId) => this.scopes().get(clientId),
     });
     this.built = { manager, hub: new PushHub(manager) };
     return this.built;

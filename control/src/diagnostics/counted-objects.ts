@@ -11,9 +11,9 @@ export function countObjectCalls(): void {
     reportFailure: true, status: true, devices: true, model: true, recordMetrics: true, update: true, cancel: true, delete: true, mayReadModel: true,
   });
   countCalls(DirectoryObject, {
-    addApiKey: true, lookupKey: true, listKeys: true, createKey: true, revokeKey: true, rotateKey: true, trackJob: true, setJobState: true, untrackJob: true, setJobSchedule: true, scheduledJobs: true, runningJobs: true, jobsOf: true,
+    addApiKey: true, lookupKey: true, listKeys: true, createKey: true, revokeKey: true, rotateKey: true, createEnrolmentToken: true, listEnrolmentTokens: true, revokeEnrolmentToken: true, enrolmentFor: true, trackJob: true, setJobState: true, untrackJob: true, setJobSchedule: true, scheduledJobs: true, runningJobs: true, jobsOf: true,
     reportShard: true, countRefusal: true, exposition: true, supplyOf: true,
   });
-  countCalls(ClientManagerObject, { checkIn: true, ping: true, announce: true, revoke: true, revoked: true });
+  countCalls(ClientManagerObject, { checkIn: true, ping: true, announce: true, revoke: true, revoked: true, setScope: true });
   countCalls(AggregatorObject, { submit: true, folded: true, seal: true, sum: true, release: true });
 }

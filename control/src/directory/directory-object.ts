@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { DEFAULT_PRIORITY, type JobSpec, type JobState } from "@propius/shared";
+import { DEFAULT_PRIORITY, PropiusError, enrolmentConstraint, type JobSpec, type JobState } from "@propius/shared";
 import type { Env } from "../env.js";
 import { reply, type Reply } from "../job/reply.js";
 import type { ScheduledJob } from "../clients/client-manager.js";
@@ -10,6 +10,8 @@ import type { MetricBatch } from "../metrics/metric-batch.js";
 import type { Exposition } from "../metrics/prometheus-text.js";
 import type { ApiKeyInfo } from "@propius/shared";
 import { apiKeys, type KeyLookup } from "./api-keys.js";
+import { enrolmentTokens } from "./enrolment-tokens.js";
+import type { EnrolmentTokenInfo } from "@propius/shared";
 
 /** A shard's eligible counts older than this no longer count as devices seen (two supply windows). */
 const SUPPLY_MAX_AGE_MS = 120_000;
@@ -25,14 +27,16 @@ export interface JobEntry {
 /** What the scheduler needs of a job's spec; it does not change while the job runs. */
 export type JobSchedule = Omit<ScheduledJob, "id" | "createdAt" | "round" | "attempt">;
 
-export function scheduleOf(spec: JobSpec): JobSchedule {
+export function scheduleOf(spec: JobSpec, job: { id: string; tenant: string }): JobSchedule {
+  // A job that takes only token-enrolled devices has the enrolment scope among its public constraints.
+  const constraints = spec.enrolment === "token" ? { ...spec.constraints, ...enrolmentConstraint(job) } : spec.constraints;
   return {
     totalRounds: spec.estimatedRounds ?? spec.plan.rounds,
     demand: spec.plan.clientsPerRound,
     overCommit: spec.plan.overCommit,
     selectionSeconds: spec.plan.selectionTimeoutSeconds ?? spec.plan.roundDeadlineSeconds,
     priority: spec.priority ?? DEFAULT_PRIORITY,
-    constraints: spec.constraints,
+    constraints,
     privateConstraints: spec.privateConstraints,
   };
 }
@@ -59,6 +63,7 @@ export class DirectoryObject extends DurableObject<Env> {
   private readonly sql: SqlPort;
   private readonly metrics: MetricsLedger;
   private readonly keys: ReturnType<typeof apiKeys>;
+  private readonly enrolment: ReturnType<typeof enrolmentTokens>;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -70,6 +75,7 @@ export class DirectoryObject extends DurableObject<Env> {
     }
     this.metrics = new MetricsLedger(this.sql, ctx.storage.sql);
     this.keys = apiKeys(this.sql, ctx.storage);
+    this.enrolment = enrolmentTokens(this.sql);
   }
 
   /** Creates a tenant with its first API key, or adds a key to an existing tenant. */
@@ -106,6 +112,27 @@ export class DirectoryObject extends DurableObject<Env> {
 
   rotateKey(tenant: string, id: string, newHash: string): Promise<Reply<{ key: ApiKeyInfo; revoked: ApiKeyInfo }>> {
     return reply(() => this.keys.rotate(tenant, id, newHash, Date.now()));
+  }
+
+  /** Another enrolment token of the tenant, for its jobs or for one (a job of another tenant is job_not_found). */
+  createEnrolmentToken(tenant: string, tokenHash: string, job: string | null): Promise<Reply<EnrolmentTokenInfo>> {
+    return reply(() => {
+      if (job !== null && this.rows("SELECT id FROM jobs WHERE id = ? AND tenant = ?", job, tenant).length === 0) throw new PropiusError("job_not_found", `no job ${job}`);
+      return this.enrolment.add(tenant, tokenHash, job, Date.now());
+    });
+  }
+
+  async listEnrolmentTokens(tenant: string): Promise<EnrolmentTokenInfo[]> {
+    return this.enrolment.list(tenant);
+  }
+
+  revokeEnrolmentToken(tenant: string, id: string): Promise<Reply<EnrolmentTokenInfo>> {
+    return reply(() => this.enrolment.revoke(tenant, id, Date.now()));
+  }
+
+  /** What an enrolment token (by hash) enrols a device for, or null. */
+  async enrolmentFor(tokenHash: string): Promise<{ tenant: string; job: string | null } | null> {
+    return this.enrolment.lookup(tokenHash);
   }
 
   async trackJob(entry: JobEntry & { schedule: JobSchedule }): Promise<void> {

@@ -98,7 +98,7 @@ export class JobObject extends DurableObject<Env> {
     if (!this.opened) this.openCore();
     return this.run(async () => {
       const job = this.core.create({ ...input, now: Date.now() });
-      await directoryOf(this.env).trackJob({ id: job.id, tenant: job.tenant, name: job.spec.name, state: job.state, createdAt: job.createdAt, schedule: scheduleOf(job.spec) });
+      await directoryOf(this.env).trackJob({ id: job.id, tenant: job.tenant, name: job.spec.name, state: job.state, createdAt: job.createdAt, schedule: scheduleOf(job.spec, job) });
       return this.core.status(input.tenant);
     });
   }
@@ -216,7 +216,7 @@ export class JobObject extends DurableObject<Env> {
     return this.run(async () => {
       this.core.jobFor(tenant);
       const job = this.core.update(change, Date.now());
-      await directoryOf(this.env).setJobSchedule(job.id, scheduleOf(job.spec));
+      await directoryOf(this.env).setJobSchedule(job.id, scheduleOf(job.spec, job));
       this.announce();
       return this.core.status(tenant);
     });

@@ -1,12 +1,12 @@
 import { createRoute } from "@hono/zod-openapi";
-import { PROTOCOL_VERSION, checkInSchema, checkInReplySchema, enrolmentSchema, pingReplySchema, pingSchema, registerClientSchema } from "@propius/shared";
+import { PROTOCOL_VERSION, PropiusError, enrolmentScope, checkInSchema, checkInReplySchema, enrolmentSchema, pingReplySchema, pingSchema, registerClientSchema } from "@propius/shared";
 import { clientAuth, secret } from "../middleware/auth/index.js";
 import { JSON_BODY_LIMIT, bodyLimit } from "../middleware/body-limit/index.js";
 import { jsonBody } from "../middleware/validate/index.js";
 import { addressLimit } from "../middleware/rate-limit/index.js";
 import { BODY_ERRORS, DEVICE_AUTH_ERRORS, apiRoutes, named, asDevice, errors, json, jsonRequest } from "../http/api-routes.js";
-import { deviceTokenTtlMs, issueClientToken, randomId } from "../auth/tokens.js";
-import { clientManagerOf } from "../directory/directory-client.js";
+import { deviceTokenTtlMs, hashKey, issueClientToken, randomId } from "../auth/tokens.js";
+import { clientManagerOf, directoryOf } from "../directory/directory-client.js";
 import { unwrap } from "../job/reply.js";
 import type { AppEnv } from "../http/app-env.js";
 
@@ -14,10 +14,10 @@ const tags = ["devices"];
 
 const enrol = createRoute({
   tags, method: "post", path: "/v1/clients", summary: "Enrol a device",
-  description: "Anyone may enrol; the token is what the device's later calls carry.",
+  description: "Anyone may enrol; the token is what the device's later calls carry. With an `enrolmentToken` from a job's owner, the device may also take that owner's jobs that ask for one (`enrolment: \"token\"`).",
   middleware: [addressLimit(), bodyLimit(JSON_BODY_LIMIT), jsonBody()],
   request: jsonRequest(registerClientSchema),
-  responses: { 201: json(enrolmentSchema, "The device's id and token (shown once)"), ...errors(...BODY_ERRORS, "rate_limited", "not_configured") },
+  responses: { 201: json(enrolmentSchema, "The device's id and token (shown once)"), ...errors(...BODY_ERRORS, "enrolment_token_invalid", "rate_limited", "not_configured") },
 });
 const renew = createRoute({
   tags, security: asDevice, method: "post", path: "/v1/clients/token", summary: "Renew the device's token",
@@ -47,7 +47,15 @@ async function enrolment(env: AppEnv["Bindings"], clientId: string) {
 
 /** Device enrolment, token renewal and check-in. */
 export const clientRoutes = apiRoutes()
-  .openapi(enrol, async (c) => c.json(await enrolment(c.env, `c${randomId(15)}`), 201))
+  .openapi(enrol, async (c) => {
+    const { enrolmentToken } = c.req.valid("json");
+    const scope = enrolmentToken === undefined ? null : await directoryOf(c.env).enrolmentFor(await hashKey(enrolmentToken));
+    if (enrolmentToken !== undefined && !scope) throw new PropiusError("enrolment_token_invalid", "this enrolment token is unknown or was revoked");
+    const clientId = `c${randomId(15)}`;
+    // The scope is stored with the device's shard before its token exists: its first check-in carries it.
+    if (scope) await unwrap(clientManagerOf(c.env, clientId).setScope(clientId, enrolmentScope(scope)));
+    return c.json(await enrolment(c.env, clientId), 201);
+  })
   .openapi(renew, async (c) => c.json(await enrolment(c.env, c.get("clientId")), 201))
   .openapi(checkIn, async (c) => {
     const { attributes, accept } = c.req.valid("json");

@@ -53,6 +53,7 @@ export class DeviceClient {
   private readonly models = new Map<string, WeightsMessage>();
   private readonly onCredentials?: DeviceClientOptions["onCredentials"];
   private renewing: Promise<void> | null = null;
+  private enrolmentToken: string | undefined;
   credentials: Credentials | null;
 
   constructor(options: DeviceClientOptions) {
@@ -65,8 +66,11 @@ export class DeviceClient {
     return this.http.baseUrl;
   }
 
-  async register(attributes: Attributes = {}): Promise<Credentials> {
-    return this.adopt(await this.http.json<Enrolment>("/v1/clients", jsonInit("POST", { attributes })));
+  /** `enrolmentToken`: a job owner's (`et_...`), so that the device may take that owner's jobs that ask for one; kept for enrolling again. */
+  async register(attributes: Attributes = {}, options: { enrolmentToken?: string } = {}): Promise<Credentials> {
+    if (options.enrolmentToken !== undefined) this.enrolmentToken = options.enrolmentToken;
+    const body = this.enrolmentToken === undefined ? { attributes } : { attributes, enrolmentToken: this.enrolmentToken };
+    return this.adopt(await this.http.json<Enrolment>("/v1/clients", jsonInit("POST", body)));
   }
 
   /** `POST /v1/clients/token`: a new token for this device, with a new expiry. */

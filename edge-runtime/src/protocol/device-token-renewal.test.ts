@@ -59,6 +59,19 @@ describe("DeviceClient's token", () => {
     expect(kept.map((c) => c.clientId)).toEqual(["c2"]);
   });
 
+  it("enrols again with the enrolment token it first enrolled with", async () => {
+    const bodies: string[] = [];
+    const { fetch } = plane({
+      "POST /v1/clients": () => Response.json({ clientId: `c${bodies.length}`, token: `n${bodies.length}`, expiresAt: Date.now() + hour, protocol: 1 }, { status: 201 }),
+      "POST /v1/checkin": (token) => (token === "n1" ? refused("token_expired") : wait()),
+    });
+    const recording = async (input: string, init: RequestInit = {}) => (init.body && bodies.push(String(init.body)), fetch(input, init));
+    const client = new DeviceClient({ baseUrl: "http://cp", fetch: recording });
+    await client.register({ platform: "test" }, { enrolmentToken: "et_owner" });
+    await client.checkIn({});
+    expect(bodies.filter((b) => b.includes("enrolmentToken")).map((b) => JSON.parse(b).enrolmentToken)).toEqual(["et_owner", "et_owner"]);
+  });
+
   it("when revoked, is not worked around: the call throws token_revoked and nothing enrols", async () => {
     const { seen, fetch } = plane({ "POST /v1/checkin": () => refused("token_revoked") });
     const client = new DeviceClient({ baseUrl: "http://cp", fetch, credentials: { clientId: "c1", token: "t1" } });

@@ -13,6 +13,8 @@ import {
   type TenantKey,
   type ApiKeyInfo,
   type NewApiKey,
+  type EnrolmentTokenInfo,
+  type NewEnrolmentToken,
   type TensorSpec,
 } from "@propius/shared";
 import { Http, jsonInit, type HttpOptions } from "./http.js";
@@ -151,6 +153,21 @@ export class OwnerClient {
   /** `POST /v1/keys/:id/rotate`: a new key (shown this once) replaces key `keyId`, revoked in the same step. */
   rotateKey(keyId: string): Promise<NewApiKey> {
     return this.http.json(`/v1/keys/${encodeURIComponent(keyId)}/rotate`, { method: "POST", headers: this.auth() });
+  }
+
+  /** `POST /v1/enrolment-tokens`: a token devices enrol with to take the tenant's jobs that ask for one (`job`: that job only); shown this once. */
+  createEnrolmentToken(options: { job?: string } = {}): Promise<NewEnrolmentToken> {
+    return this.http.json("/v1/enrolment-tokens", jsonInit("POST", options, this.apiKey));
+  }
+
+  /** `GET /v1/enrolment-tokens`: by id, revoked ones too. */
+  enrolmentTokens(): Promise<{ tokens: EnrolmentTokenInfo[] }> {
+    return this.http.json("/v1/enrolment-tokens", { headers: this.auth() });
+  }
+
+  /** `DELETE /v1/enrolment-tokens/:id`: enrols no more devices. */
+  revokeEnrolmentToken(tokenId: string): Promise<EnrolmentTokenInfo> {
+    return this.http.json(`/v1/enrolment-tokens/${encodeURIComponent(tokenId)}`, { method: "DELETE", headers: this.auth() });
   }
 
   private auth(extra: Record<string, string> = {}): Record<string, string> {

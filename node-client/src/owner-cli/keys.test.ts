@@ -83,6 +83,20 @@ describe("propius keys", () => {
     expect((await config()).keys[URL_]).toBe(OLD);
   });
 
+  it("makes an enrolment token for one job and prints it once; lists and revokes tokens by id", async () => {
+    const info = { id: "abcdefabcdef", job: "job_abcdefgh", createdAt: at, revokedAt: null };
+    const answers = {
+      "POST /v1/enrolment-tokens": () => json(201, { enrolmentToken: "et_secret", token: info }),
+      "GET /v1/enrolment-tokens": () => json(200, { tokens: [info, { ...info, id: "0123456789ab", job: null, revokedAt: at }] }),
+      "DELETE /v1/enrolment-tokens/abcdefabcdef": () => json(200, { ...info, revokedAt: at }),
+    };
+    const made = await propius(["enrolment-tokens", "create", "--job", "job_abcdefgh"], answers);
+    expect(made.stdout).toBe("enrolment token abcdefabcdef made for job_abcdefgh; it is shown this once:\net_secret\n");
+    const listed = await propius(["enrolment-tokens", "ls"], answers);
+    expect(listed.stdout.split("\n")[2]).toBe("0123456789ab  (any)         2026-12-03 07:00:00Z  2026-12-03 07:00:00Z");
+    expect((await propius(["enrolment-tokens", "revoke", "abcdefabcdef"], answers)).stdout).toBe("enrolment token abcdefabcdef revoked\n");
+  });
+
   it("makes a key and prints it once; revokes another by id", async () => {
     const created = await propius(["keys", "create"], { "POST /v1/keys": () => json(201, { apiKey: NEW, key: { id: keyIdOf(NEW), createdAt: at, revokedAt: null } }) });
     expect(created.stdout).toBe(`key ${keyIdOf(NEW)} made; it is shown this once:\n${NEW}\n`);

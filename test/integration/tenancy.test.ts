@@ -1,34 +1,21 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeviceClient, OwnerClient } from "@propius/edge-runtime";
-import { ROOT } from "../../scripts/lib/local-control-plane.js";
-import { ADMIN_KEY, TestControlPlane } from "./helpers.js";
+import { ADMIN_KEY, TestControlPlane, runPropius } from "./helpers.js";
 
 /**
  * Keys and limits against the real control plane under `wrangler dev`: the owner rotates the key
  * the CLI is logged in with, and enrolments from one address are limited (wrangler dev sets
  * CF-Connecting-IP as Cloudflare does), the device client waiting out the Retry-After it is given.
  */
-const CLI = join(ROOT, "node-client/bin/propius.js");
 
 describe("tenancy against wrangler dev", () => {
   let plane: TestControlPlane;
   let dir: string;
   let env: Record<string, string>;
-  const propius = (args: string[], stdin = "") =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args, "--url", plane.url], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk) => (stdout += chunk));
-      child.stderr.on("data", (chunk) => (stderr += chunk));
-      child.on("error", reject);
-      child.on("exit", (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end(stdin);
-    });
+  const propius = (args: string[], stdin = "") => runPropius([...args, "--url", plane.url], env, stdin);
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "propius-tenancy-"));

@@ -26,6 +26,8 @@ export class CheckInChannel {
   async checkIn(attributes: Attributes, accept: string | undefined, signal?: AbortSignal): Promise<CheckInReply> {
     const session = await this.connected(signal);
     if (session) {
+      // A device that waits on its connection for hours makes no HTTP call: its token is renewed here when due.
+      if (this.client.credentials) await this.client.currentToken(signal);
       try {
         return await session.checkIn(attributes, accept);
       } catch (error) {

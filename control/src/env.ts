@@ -24,6 +24,8 @@ export interface Env {
   RATE_LIMIT_ADDRESS_PER_MINUTE?: string;
   /** Largest accepted update or model upload, in bytes. */
   MAX_UPLOAD_BYTES?: string;
+  /** How long an upload's body may bring no bytes before it is ended with `upload_stalled`, in ms (default 30000). */
+  UPLOAD_IDLE_MS?: string;
   /** The resource-sharing policy: fifo, random, srsf, irs (default), static-partition or client-random. */
   SCHEDULING_POLICY?: string;
   /** How many client-manager shards take check-ins (default 4). */

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { PropiusError } from "@propius/shared";
-import { isOutage, jitteredBackoff } from "./outage.js";
+import { isOutage, jitteredBackoff, rideOutOutages, type OutageEvent } from "./outage.js";
 import { UnreachableError } from "./protocol/unreachable-error.js";
 
 describe("riding out an outage", () => {
-  it("takes an unreachable control plane and 5xx answers for an outage, and nothing else", () => {
+  it("takes an unreachable control plane, 5xx answers and an upload its link let stall for an outage, and nothing else", () => {
+    expect(isOutage(new PropiusError("upload_stalled", "the body brought no bytes for 30 s"))).toBe(true);
     expect(isOutage(new UnreachableError("http://x/v1/checkin", "connection refused", 6))).toBe(true);
     expect(isOutage(new PropiusError("internal", "internal error"))).toBe(true);
     expect(isOutage(new PropiusError("push_unavailable", "full"))).toBe(true);
@@ -22,5 +23,27 @@ describe("riding out an outage", () => {
     expect(Math.max(...draws)).toBeLessThanOrEqual(8_000);
     // Spread out: a fleet that lost the control plane together does not come back together.
     expect(new Set(draws).size).toBeGreaterThan(500);
+  });
+
+  it("tries again after each outage until the attempt succeeds, and gives up at once on any other error or an abort", async () => {
+    const quick = jitteredBackoff({ baseMs: 2, capMs: 8 });
+    const events: OutageEvent[] = [];
+    let calls = 0;
+    const enrolled = await rideOutOutages(
+      async () => {
+        calls += 1;
+        if (calls === 1) throw new UnreachableError("http://x/v1/clients", "connection refused", 1);
+        if (calls === 2) throw new PropiusError("internal", "restarting");
+        return "enrolled";
+      },
+      { backoff: quick, onOutage: (event) => events.push(event) },
+    );
+    expect(enrolled).toBe("enrolled");
+    expect(events.map((e) => [e.failures, e.message])).toEqual([[1, expect.stringContaining("connection refused")], [2, "restarting"]]);
+    await expect(rideOutOutages(async () => Promise.reject(new PropiusError("unauthorized", "bad token")), { backoff: quick })).rejects.toThrow("bad token");
+    const controller = new AbortController();
+    const down = rideOutOutages(async () => Promise.reject(new UnreachableError("http://x", "down", 1)), { backoff: jitteredBackoff({ baseMs: 60_000 }), signal: controller.signal });
+    controller.abort();
+    await expect(down).rejects.toThrow();
   });
 });

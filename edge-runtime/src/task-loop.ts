@@ -3,7 +3,7 @@ import type { DeviceClient } from "./protocol/device-client.js";
 import type { WebSocketConnector } from "./protocol/push-session.js";
 import { CheckInChannel, type ChannelEvent } from "./check-in-channel.js";
 import { failureOf } from "./task-failure.js";
-import { isOutage, jitteredBackoff, type Backoff } from "./outage.js";
+import { isOutage, jitteredBackoff, type Backoff, type OutageEvent } from "./outage.js";
 import { sleep } from "./protocol/http.js";
 
 /** What local training gives back for one task. */
@@ -32,7 +32,7 @@ export type LoopEvent =
   /** The device could not do the task and told the job, which freed its slot; the loop goes on. */
   | { type: "failed"; task: Task; failure: TaskFailure; reported: boolean }
   /** The control plane could not be reached (or answered 5xx) after the HTTP layer's retries: the loop checks in again after `retryInMs`. */
-  | { type: "outage"; message: string; failures: number; retryInMs: number }
+  | OutageEvent
   | { type: "stopped"; reason: "aborted" | "idle" | "max_tasks"; tasks: number };
 
 export interface LoopOptions {

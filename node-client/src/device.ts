@@ -1,5 +1,5 @@
 import { cpus, totalmem } from "node:os";
-import { DeviceClient, runTaskLoop, waitUntilReachable, type Evaluator, type LoopEvent, type Trainer } from "@propius/edge-runtime";
+import { DeviceClient, rideOutOutages, runTaskLoop, waitUntilReachable, type Evaluator, type LoopEvent, type Trainer } from "@propius/edge-runtime";
 import { evaluateHeldOut, initTraining, splitHoldout, trainLocal, type ExampleSource } from "@propius/edge-runtime/training";
 import type { Attributes, Task } from "@propius/shared";
 import { loadCredentials, saveCredentials } from "./credentials.js";
@@ -51,7 +51,10 @@ export async function runDevice(options: DeviceOptions): Promise<{ tasks: number
   });
   const attributes = { ...probeAttributes(backend), ...options.attributes };
   const privateAttributes = { ...privateAttributesOf(options.examples), ...options.privateAttributes };
-  if (!client.credentials) await client.register(attributes, { enrolmentToken: options.enrolmentToken });
+  if (!client.credentials) {
+    // Started while the control plane is down (a deploy, a lost network): it enrols once it is back (onCredentials keeps the token).
+    await rideOutOutages(() => client.register(attributes, { enrolmentToken: options.enrolmentToken }), { signal: options.signal, onOutage: (event) => options.log(`enrolling: ${describe(event)}`) });
+  }
   options.log(`device ${client.credentials!.clientId} on ${backend}, ${options.examples.count} local examples, control plane ${options.url}`);
   const told = new Set<string>();
   /** The task's examples in its job's format, split as its plan holds some out for evaluation. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DeviceClient, jitteredBackoff, runTaskLoop, type LoopEvent } from "@propius/edge-runtime";
+import { DeviceClient, jitteredBackoff, rideOutOutages, runTaskLoop, type LoopEvent, type OutageEvent } from "@propius/edge-runtime";
 import { parameterCount, type JobSpecInput } from "@propius/shared";
 import { linearModel } from "@propius/edge-runtime/demo";
 import { controlPlaneForSuite } from "./helpers.js";
@@ -35,5 +35,18 @@ describe("a device while its control plane is down", () => {
     expect(await loop).toEqual({ tasks: 2 });
     expect((await owner.status(job.id)).state).toBe("done");
     expect(events.at(-1)).toMatchObject({ type: "stopped", reason: "max_tasks" });
+  });
+
+  it("enrols a device started while the control plane is down once it is back, instead of exiting", async () => {
+    const { plane } = suite;
+    await plane.kill();
+    const device = new DeviceClient({ baseUrl: plane.url, attempts: 1 });
+    const outages: OutageEvent[] = [];
+    const enrolled = rideOutOutages(() => device.register({}), { backoff: jitteredBackoff({ baseMs: 200, capMs: 1_000 }), onOutage: (event) => outages.push(event) });
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(outages.length).toBeGreaterThan(1);
+    await plane.restart();
+    expect((await enrolled).clientId).toMatch(/\S/);
+    expect((await device.checkIn({})).status).toMatch(/wait|task|offer/);
   });
 });

@@ -16,14 +16,6 @@ const MAX_GROUP = 16;
  */
 const groupWaitMs = (sumValues: number) => Math.max(50, (6 * sumValues * 4) / 2 ** 20);
 
-/**
- * A refused upload spends its ticket when the refusal is the device's doing: a body that is not a
- * valid delta for the job (`invalid_update`). Its replay is `ticket_used`, so a device cannot try
- * body after body on one ticket. A refusal the device is not at fault for (the round closed, the
- * connection lost, the control plane's own failure) leaves the ticket as it was, to be retried.
- */
-const spendsTicket = (error: unknown) => error instanceof PropiusError && error.code === "invalid_update";
-
 /** A fold waiting for its group's one write and one count at the job. */
 interface Waiting {
   record: FoldRecord;
@@ -91,14 +83,23 @@ export class AggregatorCore {
       const chunks = body.chunks;
       const { counted } = await this.turn(() => this.fold(admission, upload.clientId, chunks));
       return counted;
-    } catch (error) {
-      if (spendsTicket(error)) this.store.spend(claims.id, claims.leaseUntil, now);
-      throw error;
     } finally {
       body?.release();
       this.inFlight -= 1;
       this.nudge();
     }
+  }
+
+  /**
+   * Marks an upload's ticket spent after its body was refused (see `submitUpdate`): its replay is
+   * `ticket_used` until the lease ends. Only a ticket signed for this device, job, round and shard.
+   */
+  spend(upload: Omit<Upload, "body">, shard: number, now: number): void {
+    const claims = this.tickets.verify(upload.ticket);
+    if (!claims || claims.jobId !== upload.jobId || claims.clientId !== upload.clientId || claims.round !== upload.round || claims.shard !== shard) {
+      throw new PropiusError("ticket_invalid", "this ticket was not issued to this client for this job and round");
+    }
+    this.store.spend(claims.id, claims.leaseUntil, now);
   }
 
   /** Asks the job for its description once; a failed request is asked again by the next upload. */

@@ -2,14 +2,16 @@ import { describe, expect, it } from "vitest";
 import { encodeWeights, type UpdateReceipt } from "@propius/shared";
 import { AggregatorCore } from "./aggregator-core.js";
 import { MemoryAggregatorStore } from "./aggregator-store.js";
+import { submitUpdate } from "./submit-update.js";
 import { tickets } from "../auth/tickets.js";
-import type { JobPort } from "./shard-ports.js";
+import type { Chunks, JobPort } from "./shard-ports.js";
 
 const weightSpecs = [{ name: "w", shape: [3], dtype: "float32" as const }];
 const signer = tickets("unit-secret");
 const delta = (values: number[]) => encodeWeights({ kind: "delta", codec: "fp32", tensors: weightSpecs, meta: { examples: 1 } }, Float32Array.from(values));
 const ticket = (id: string, leaseUntil = 1_000) => signer.sign({ id, jobId: "job_1", clientId: `c-${id}`, round: 1, attempt: 0, leaseUntil, shard: 0 });
 
+/** One shard over a memory store, reached through the upload's production sequence (`submitUpdate`) as the Worker reaches it. */
 function setup() {
   const store = new MemoryAggregatorStore();
   const job: JobPort = {
@@ -23,8 +25,10 @@ function setup() {
     }),
   };
   const shard = new AggregatorCore(store, job, signer);
-  const submit = (id: string, body: AsyncIterable<Uint8Array>, now = 10) => shard.submit({ jobId: "job_1", ticket: ticket(id), clientId: `c-${id}`, round: 1, body }, 0, now);
-  return { store, submit };
+  let now = 10;
+  const port = { submit: (upload: Parameters<AggregatorCore["submit"]>[0], i: number) => shard.submit(upload, i, now), spend: async (upload: Parameters<AggregatorCore["spend"]>[0], i: number) => shard.spend(upload, i, now) };
+  const submit = (id: string, body: Chunks, cutShort = false) => submitUpdate<Chunks>(() => port, { jobId: "job_1", ticket: ticket(id), clientId: `c-${id}`, round: 1, body }, { cutShort: () => cutShort });
+  return { store, submit, at: (t: number) => (now = t) };
 }
 const once = (body: Uint8Array) => (async function* () { yield body; })();
 
@@ -32,11 +36,18 @@ describe("a refused upload and its ticket", () => {
   it("spends the ticket of a body that is not a valid delta: its replay, even with a good body, is ticket_used and folds nothing", async () => {
     const { store, submit } = setup();
     await expect(submit("t1", once(delta([1, Number.NaN, 1])))).rejects.toMatchObject({ code: "invalid_update" });
-    await expect(submit("t1", once(delta([1, 2, 3])))).rejects.toMatchObject({ code: "ticket_used" });
     await expect(submit("t1", once(new Uint8Array(3)))).rejects.toMatchObject({ code: "ticket_used" });
+    await expect(submit("t1", once(delta([1, 2, 3])))).rejects.toMatchObject({ code: "ticket_used" });
     expect(store.loadPartial()).toBeNull();
     // Another device's ticket is untouched.
     await submit("t2", once(delta([1, 2, 3])));
+    expect(store.loadPartial()).toMatchObject({ count: 1 });
+  });
+
+  it("leaves the ticket as it was when the Worker cut the body short (the upload limit, a stall): the retry is folded", async () => {
+    const { store, submit } = setup();
+    await expect(submit("t1", once(delta([1, 2, 3]).subarray(0, 20)), true)).rejects.toMatchObject({ code: "invalid_update" });
+    await submit("t1", once(delta([1, 2, 3])));
     expect(store.loadPartial()).toMatchObject({ count: 1 });
   });
 
@@ -52,12 +63,13 @@ describe("a refused upload and its ticket", () => {
   });
 
   it("forgets spent tickets once their lease has ended, when it spends the next", async () => {
-    const { store, submit } = setup();
-    await expect(submit("t1", once(new Uint8Array(3)))).rejects.toMatchObject({ code: "invalid_update" });
+    const { store, submit, at } = setup();
+    await expect(submit("t1", once(new Uint8Array(16).fill(7)))).rejects.toMatchObject({ code: "invalid_update" });
     expect(store.isSpent("t1")).toBe(true);
-    await expect(submit("t2", once(new Uint8Array(3)), 999)).rejects.toMatchObject({ code: "invalid_update" });
-    expect(store.isSpent("t1")).toBe(true);
-    // t1's lease ended at 1000: spending another ticket after it drops t1's mark (its replay is stale by then anyway).
+    at(999);
+    await expect(submit("t2", once(new Uint8Array(16).fill(7)))).rejects.toMatchObject({ code: "invalid_update" });
+    expect([store.isSpent("t1"), store.isSpent("t2")]).toEqual([true, true]);
+    // Both leases ended at 1000: spending another ticket after it drops their marks (a replay is stale by then anyway).
     store.spend("t3", 5_000, 1_001);
     expect([store.isSpent("t1"), store.isSpent("t2"), store.isSpent("t3")]).toEqual([false, false, true]);
   });

@@ -15,5 +15,5 @@ export function countObjectCalls(): void {
     reportShard: true, countRefusal: true, exposition: true, supplyOf: true,
   });
   countCalls(ClientManagerObject, { checkIn: true, ping: true, announce: true, revoke: true, revoked: true, setScope: true });
-  countCalls(AggregatorObject, { submit: true, folded: true, seal: true, sum: true, release: true });
+  countCalls(AggregatorObject, { submit: true, spend: true, folded: true, seal: true, sum: true, release: true });
 }

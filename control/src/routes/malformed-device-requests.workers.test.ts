@@ -90,7 +90,10 @@ const update = (change: { token?: string; ticket?: string | null; path?: string;
     body: change.body ?? good(),
   });
 };
-/** How many cases send a bad body with a good ticket: each spends the ticket of a device of its own. */
+/**
+ * How many cases send a bad body with a good ticket: each spends the ticket of a device of its own.
+ * (A body the Worker cuts at the upload limit does not spend it: the streamed case keeps c2's.)
+ */
 const SPENT_CASES = 14;
 let spent = 0;
 /** A bad body sent with the ticket of the next spender: refused as invalid_update, which spends that ticket. */

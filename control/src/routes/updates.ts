@@ -1,12 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { PropiusError, TICKET_HEADER, WEIGHTS_MEDIA_TYPE, evaluationRecordedSchema, evaluationReportSchema, failureRecordedSchema, taskFailureSchema, updateReceiptSchema } from "@propius/shared";
 import { clientAuth } from "../middleware/auth/index.js";
-import { JSON_BODY_LIMIT, bodyLimit, uploadLimit } from "../middleware/body-limit/index.js";
+import { JSON_BODY_LIMIT, bodyLimit, streamLimit, uploadLimit } from "../middleware/body-limit/index.js";
 import { jsonBody } from "../middleware/validate/index.js";
 import { BODY_ERRORS, apiRoutes, asDevice, errors, json, jsonRequest, roundParams, ticketHeaders, weightsContent } from "../http/api-routes.js";
 import { aggregatorOf, jobOf } from "../directory/directory-client.js";
 import { unwrap } from "../job/reply.js";
 import { bodyStream, drain } from "../http/byte-stream.js";
+import { uploadIdleMs } from "../http/timed-read.js";
 import { submitUpdate } from "../aggregation/submit-update.js";
 import type { Upload } from "../aggregation/shard-ports.js";
 import { countRefusals } from "../metrics/count-refusals.js";
@@ -19,9 +20,9 @@ const TASK_ERRORS = ["unauthorized", "token_expired", "token_revoked", "rate_lim
 const upload = createRoute({
   ...device, method: "post", path: "/v1/jobs/{id}/rounds/{round}/updates", summary: "Upload the round's delta",
   description: `The delta as a weights message with the task's ticket in \`${TICKET_HEADER}\`; accepted once per ticket, folded into the job's running sum as it streams in.`,
-  middleware: [countRefusals(), clientAuth(), bodyLimit(uploadLimit)],
+  middleware: [countRefusals(), clientAuth(), streamLimit(uploadLimit)],
   request: { params: roundParams, headers: ticketHeaders, body: { required: true, content: weightsContent } },
-  responses: { 202: json(updateReceiptSchema, "The update, accepted"), ...errors(...TASK_ERRORS, "invalid_update", "payload_too_large", "unsupported_media_type") },
+  responses: { 202: json(updateReceiptSchema, "The update, accepted"), ...errors(...TASK_ERRORS, "invalid_update", "payload_too_large", "upload_stalled", "unsupported_media_type") },
 });
 const failure = createRoute({
   ...device, method: "post", path: "/v1/jobs/{id}/rounds/{round}/failures", summary: "Say the device cannot do its task",
@@ -63,12 +64,15 @@ export const updateRoutes = apiRoutes()
     // One object call: the device's aggregator shard checks the ticket, folds the body, and has the job count it.
     const shards = (index: number) => ({
       submit: ({ body: stream, ...upload }: Upload<ReadableStream<Uint8Array>>, shard: number) => unwrap(aggregatorOf(c.env, jobId, index).submit(upload, shard, stream, declaredBytes)),
+      spend: (upload: Omit<Upload, "body">, shard: number) => unwrap(aggregatorOf(c.env, jobId, index).spend(upload, shard)),
     });
+    // A body the Worker ended (over the limit, stalled) was not refused for what the device sent.
+    const cutShort = () => (c.get("bodyFailure") as (() => PropiusError | null) | undefined)?.() != null;
     try {
-      return c.json(await submitUpdate(shards, { jobId, ticket, clientId, round, body }), 202);
+      return c.json(await submitUpdate(shards, { jobId, ticket, clientId, round, body }, { cutShort }), 202);
     } finally {
       // Refused before the shard was called: the body is received to its end all the same (see `drain`).
-      if (!body.locked) await drain(body);
+      if (!body.locked) await drain(body, uploadIdleMs(c.env));
     }
   })
   .openapi(failure, async (c) => {

@@ -1,4 +1,4 @@
-import { DeviceClient, runTaskLoop, type Evaluator, type LoopEvent, type Trainer, type WebSocketLike } from "@propius/edge-runtime";
+import { DeviceClient, rideOutOutages, runTaskLoop, type Evaluator, type LoopEvent, type OutageEvent, type Trainer, type WebSocketLike } from "@propius/edge-runtime";
 import { evaluateHeldOut, initTraining, plannedSteps, splitHoldout, trainLocal, type LocalData } from "@propius/edge-runtime/training";
 import { PropiusError, type Attributes, type Task } from "@propius/shared";
 import type { Capabilities, ContributionEvent, StartOptions } from "../contract.js";
@@ -42,11 +42,14 @@ export async function contribute(options: ContributionOptions): Promise<void> {
   // Every new token (enrolment, renewal, enrolling again after an expiry) goes to the page, which keeps it.
   const client = new DeviceClient({ baseUrl: options.baseUrl, credentials: options.credentials, onCredentials: (credentials) => emit({ type: "registered", credentials }) });
   const attributes = tabAttributes(options.backend, options.capabilities);
-  if (!client.credentials) await client.register(attributes);
+  // A tab opened while the control plane is down waits for it, as the task loop does (onCredentials tells the page of the token).
+  const outages = { signal, onOutage: (event: OutageEvent) => emit({ type: "outage", message: event.message, retryInMs: event.retryInMs }) };
+  const enrol = () => rideOutOutages(() => client.register(attributes), outages);
+  if (!client.credentials) await enrol();
   // A stored token the control plane no longer accepts (its state or secret was reset): enrol again.
-  await client.ping(signal).catch(async (error: unknown) => {
+  await rideOutOutages(() => client.ping(signal), outages).catch(async (error: unknown) => {
     if (!(error instanceof PropiusError && error.code === "unauthorized")) throw error;
-    await client.register(attributes);
+    await enrol();
   });
   let lastTrained = { examples: 0, trainLoss: NaN };
   /** The task's examples in its job's format (turned when its first task arrives), split as its plan holds some out. */

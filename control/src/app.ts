@@ -9,8 +9,11 @@ import { jobEventRoutes } from "./routes/job-events.js";
 import { jobDeviceRoutes } from "./routes/job-devices.js";
 import { modelRoutes } from "./routes/models.js";
 import { tenantRoutes } from "./routes/tenants.js";
+import { keyRoutes } from "./routes/keys.js";
+import { enrolmentTokenRoutes } from "./routes/enrolment-tokens.js";
 import { updateRoutes } from "./routes/updates.js";
 import { adminRoutes } from "./routes/admin.js";
+import { deviceRevocationRoutes } from "./routes/device-revocation.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { withReference } from "./routes/openapi.js";
 
@@ -24,6 +27,8 @@ export function createApp() {
   const app = apiRoutes()
     .openapi(health, (c) => c.json({ ok: true as const, protocol: PROTOCOL_VERSION }, 200))
     .route("/", tenantRoutes)
+    .route("/", keyRoutes)
+    .route("/", enrolmentTokenRoutes)
     .route("/", updateRoutes)
     .route("/", jobRoutes)
     .route("/", jobEventRoutes)
@@ -32,6 +37,7 @@ export function createApp() {
     .route("/", connectRoutes)
     .route("/", modelRoutes)
     .route("/", adminRoutes)
+    .route("/", deviceRevocationRoutes)
     .route("/", metricsRoutes);
   return withReference(app).notFound(notFound).onError(onError);
 }

@@ -14,6 +14,14 @@ export interface Env {
   PROPIUS_ADMIN_KEY?: string;
   /** HMAC secret that signs client tokens (secret). */
   PROPIUS_TOKEN_SECRET?: string;
+  /** How long a device token lasts, in seconds (default 86400, a day; 60 at least). */
+  DEVICE_TOKEN_TTL_SECONDS?: string;
+  /** Requests a minute per API key (default 1200; 0: no limit). */
+  RATE_LIMIT_KEY_PER_MINUTE?: string;
+  /** Requests a minute per device (default 600; 0: no limit). */
+  RATE_LIMIT_DEVICE_PER_MINUTE?: string;
+  /** Enrolments and requests with refused credentials a minute per address (default 120; 0: no limit). */
+  RATE_LIMIT_ADDRESS_PER_MINUTE?: string;
   /** Largest accepted update or model upload, in bytes. */
   MAX_UPLOAD_BYTES?: string;
   /** How long an upload's body may bring no bytes before it is ended with `upload_stalled`, in ms (default 30000). */

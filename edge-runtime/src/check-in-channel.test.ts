@@ -64,3 +64,26 @@ describe("CheckInChannel.connect", () => {
     expect(await new CheckInChannel(device(), undefined, () => undefined).connect()).toBe(false);
   });
 });
+
+describe("CheckInChannel.checkIn on a push connection", () => {
+  it("renews a token that is due over HTTP before it checks in on the socket", async () => {
+    const renewals: string[] = [];
+    const fetch = async (input: string, init: RequestInit = {}) => {
+      renewals.push(`${new URL(input).pathname} ${new Headers(init.headers).get("authorization")}`);
+      return Response.json({ clientId: "c1", token: "t2", expiresAt: Date.now() + 86_400_000, protocol: 1 }, { status: 201 });
+    };
+    const client = new DeviceClient({ baseUrl: "http://cp", fetch, credentials: { clientId: "c1", token: "t1", expiresAt: Date.now() + 60_000, renewAfter: Date.now() + 30_000 } });
+    const channel = new CheckInChannel(client, connector(true, []), () => undefined);
+    expect(await channel.connect()).toBe(true);
+    expect(renewals).toEqual([]);
+    // Hours on the connection later, the token is due: the next check-in on the socket renews it first.
+    client.credentials = { ...client.credentials!, renewAfter: Date.now() - 1 };
+    expect(await channel.checkIn({}, undefined)).toMatchObject({ status: "task" });
+    expect(renewals).toEqual(["/v1/clients/token Bearer t1"]);
+    expect(client.credentials?.token).toBe("t2");
+    // Not again while the new token is young.
+    await channel.checkIn({}, undefined);
+    expect(renewals).toHaveLength(1);
+    channel.close();
+  });
+});

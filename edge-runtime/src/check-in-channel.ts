@@ -26,6 +26,8 @@ export class CheckInChannel {
   async checkIn(attributes: Attributes, accept: string | undefined, signal?: AbortSignal): Promise<CheckInReply> {
     const session = await this.connected(signal);
     if (session) {
+      // A device that waits on its connection for hours makes no HTTP call: its token is renewed here when due.
+      if (this.client.credentials) await this.client.currentToken(signal);
       try {
         return await session.checkIn(attributes, accept);
       } catch (error) {
@@ -78,7 +80,7 @@ export class CheckInChannel {
     if (this.session?.open) return this.session;
     if (!this.connector || !this.client.credentials || Date.now() < this.retryAt) return null;
     try {
-      this.session = await PushSession.open(this.connector, this.client.baseUrl, this.client.credentials.token, { signal });
+      this.session = await PushSession.open(this.connector, this.client.baseUrl, await this.client.currentToken(signal), { signal });
       this.emit({ type: "connection", state: "open" });
       return this.session;
     } catch (error) {

@@ -9,7 +9,9 @@ describe("riding out an outage", () => {
     expect(isOutage(new UnreachableError("http://x/v1/checkin", "connection refused", 6))).toBe(true);
     expect(isOutage(new PropiusError("internal", "internal error"))).toBe(true);
     expect(isOutage(new PropiusError("push_unavailable", "full"))).toBe(true);
+    expect(isOutage(new PropiusError("rate_limited", "600 a minute; retry after 3600 s"))).toBe(true);
     expect(isOutage(new PropiusError("unauthorized", "bad token"))).toBe(false);
+    expect(isOutage(new PropiusError("token_revoked", "revoked by the operator"))).toBe(false);
     expect(isOutage(new Error("a bug"))).toBe(false);
   });
 

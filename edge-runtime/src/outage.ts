@@ -7,10 +7,11 @@ import { sleep } from "./protocol/http.js";
  * is an outage to ride out (a restart, a deploy, a lost network), not a reason for a device to
  * stop: the task loop waits and checks in again, with capped, jittered back-off. So is an upload
  * the control plane ended because the device's link stopped carrying it (`upload_stalled`): the
- * job keeps the task's ticket, and the next check-in hands the task back.
+ * job keeps the task's ticket, and the next check-in hands the task back. And so is a rate limit
+ * still in force after the HTTP layer waited out the `Retry-After`s it was given (`rate_limited`).
  */
 export function isOutage(error: unknown): error is UnreachableError | PropiusError {
-  return error instanceof UnreachableError || (error instanceof PropiusError && (error.status >= 500 || error.code === "upload_stalled"));
+  return error instanceof UnreachableError || (error instanceof PropiusError && (error.status >= 500 || error.code === "upload_stalled" || error.code === "rate_limited"));
 }
 
 export interface Backoff {

@@ -29,6 +29,8 @@ Data (one of):
 Options:
   --url <url>             the control plane (default http://127.0.0.1:8787)
   --state <folder>        where the device keeps its enrolment (default .propius/device)
+  --enrolment-token <et_> enrol with a job owner's enrolment token (default: PROPIUS_ENROLMENT_TOKEN),
+                          so that the device may take that owner's jobs that ask for one
   --backend <name>        training backend to prefer: wasm or cpu (default: best available)
   --attr <key=value>      an extra attribute to report at check-in (repeatable; numbers are numbers),
                           for example --attr cpu_f=7 --attr ram_gb=6
@@ -77,7 +79,7 @@ async function main(): Promise<void> {
         url: { type: "string", default: "http://127.0.0.1:8787" },
         data: { type: "string" },
         "demo-shard": { type: "string" }, "demo-shards": { type: "string" }, devices: { type: "string" }, seed: { type: "string" },
-        cache: { type: "string" }, state: { type: "string" }, backend: { type: "string" },
+        cache: { type: "string" }, state: { type: "string" }, backend: { type: "string" }, "enrolment-token": { type: "string" },
         attr: { type: "string", multiple: true }, "private-attr": { type: "string", multiple: true },
         "max-tasks": { type: "string" }, "max-idle": { type: "string" }, wait: { type: "string" },
         poll: { type: "boolean" }, "event-log": { type: "string" }, quiet: { type: "boolean" }, help: { type: "boolean", short: "h" },
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
   const eventLog = parsed["event-log"] === undefined ? undefined : openEventLog(resolve(parsed["event-log"]));
   const run = (examples: ExampleSource, stateDir: string, log: (line: string) => void) =>
     runDevice({
-      url: parsed.url!, stateDir, examples,
+      url: parsed.url!, stateDir, examples, enrolmentToken: parsed["enrolment-token"] ?? (process.env.PROPIUS_ENROLMENT_TOKEN || undefined),
       attributes: parseAttributes(parsed.attr ?? [], "--attr"), privateAttributes: parseAttributes(parsed["private-attr"] ?? [], "--private-attr"),
       backend: parsed.backend,
       maxTasks: positiveInt(parsed["max-tasks"], "--max-tasks"), maxIdleMs: maxIdle === undefined ? undefined : maxIdle * 1000,

@@ -12,7 +12,9 @@ interface Stored extends Credentials {
 export async function loadCredentials(stateDir: string, url: string): Promise<Credentials | null> {
   try {
     const stored = JSON.parse(await readFile(join(stateDir, FILE), "utf8")) as Stored;
-    return stored.url === url && stored.clientId && stored.token ? { clientId: stored.clientId, token: stored.token } : null;
+    if (stored.url !== url || !stored.clientId || !stored.token) return null;
+    const { clientId, token, expiresAt, renewAfter } = stored;
+    return { clientId, token, ...(typeof expiresAt === "number" ? { expiresAt } : {}), ...(typeof renewAfter === "number" ? { renewAfter } : {}) };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw new Error(`cannot read ${join(stateDir, FILE)}: ${(error as Error).message}`);

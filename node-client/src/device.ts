@@ -15,6 +15,8 @@ export interface DeviceOptions {
   /** Extra private attributes, checked on the device against jobs' private constraints and never sent. */
   privateAttributes?: Attributes;
   backend?: string;
+  /** A job owner's enrolment token (`et_...`), used when the device enrols. */
+  enrolmentToken?: string;
   maxTasks?: number;
   maxIdleMs?: number;
   /** How long to wait for the control plane to answer before enrolling (default 0: not at all). */
@@ -41,13 +43,17 @@ export function privateAttributesOf(examples: Pick<ExampleSource, "count">): Att
 export async function runDevice(options: DeviceOptions): Promise<{ tasks: number }> {
   const backend = await initTraining(options.backend ? { prefer: [options.backend] } : {});
   if (options.waitMs) await waitUntilReachable(options.url, { timeoutMs: options.waitMs, intervalMs: 500, signal: options.signal });
-  const client = new DeviceClient({ baseUrl: options.url, credentials: await loadCredentials(options.stateDir, options.url) });
+  // Every new token (enrolment, renewal, enrolling again after an expiry) is kept in the state folder.
+  const client = new DeviceClient({
+    baseUrl: options.url,
+    credentials: await loadCredentials(options.stateDir, options.url),
+    onCredentials: (credentials) => saveCredentials(options.stateDir, options.url, credentials),
+  });
   const attributes = { ...probeAttributes(backend), ...options.attributes };
   const privateAttributes = { ...privateAttributesOf(options.examples), ...options.privateAttributes };
   if (!client.credentials) {
-    // Started while the control plane is down (a deploy, a lost network): it enrols once it is back.
-    const enrolled = await rideOutOutages(() => client.register(attributes), { signal: options.signal, onOutage: (event) => options.log(`enrolling: ${describe(event)}`) });
-    await saveCredentials(options.stateDir, options.url, enrolled);
+    // Started while the control plane is down (a deploy, a lost network): it enrols once it is back (onCredentials keeps the token).
+    await rideOutOutages(() => client.register(attributes, { enrolmentToken: options.enrolmentToken }), { signal: options.signal, onOutage: (event) => options.log(`enrolling: ${describe(event)}`) });
   }
   options.log(`device ${client.credentials!.clientId} on ${backend}, ${options.examples.count} local examples, control plane ${options.url}`);
   const told = new Set<string>();

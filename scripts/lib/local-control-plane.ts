@@ -13,6 +13,13 @@ export { ROOT };
 /** Keeps wrangler from reaching outside hosts at start (metrics, cf fetch) and quiet. */
 export const WRANGLER_ENV = { WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_HIDE_BANNER: "true" };
 
+/**
+ * What a local control plane runs with unless the caller says otherwise: no per-address limit, since
+ * every device on the machine comes from 127.0.0.1 (a benchmark enrols thousands). The per-key and
+ * per-device limits keep their defaults.
+ */
+export const LOCAL_VARS: Record<string, string> = { RATE_LIMIT_ADDRESS_PER_MINUTE: "0" };
+
 export interface ControlPlaneOptions {
   port: number;
   /** Folder for local Durable Object (SQLite) and R2 state; survives restarts. */
@@ -59,7 +66,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
     "--log-level", process.env.PROPIUS_WRANGLER_LOG_LEVEL ?? "warn", "--show-interactive-dev-session=false",
     ...(options.envFile ? ["--env-file", resolve(options.envFile)] : []),
     ...(options.inspectorPort ? ["--inspector-port", String(options.inspectorPort)] : []),
-    ...Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
+    ...Object.entries({ ...LOCAL_VARS, ...options.vars }).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ];
   // Each control plane has a dev registry of its own: wrangler dev instances of one Worker name share
   // `~/.config/.wrangler/registry` by default, and one starting or stopping beside this one restarts

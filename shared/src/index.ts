@@ -22,3 +22,4 @@ export { checkScales } from "./codecs/int8.js";
 export * from "./push.js";
 export * from "./job-events.js";
 export * from "./job-devices.js";
+export * from "./enrolment.js";

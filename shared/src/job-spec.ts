@@ -127,6 +127,16 @@ const jobSpecSchemaBase = strictObject({
   estimatedRounds: z.number().int().min(1).max(100_000).optional(),
   /** Federated evaluation of the model by the devices (none: only what the owner posts). */
   evaluation: evaluationSchema.optional(),
+  /**
+   * Who may read the job's model versions by hash (`GET /v1/models/:hash`): `enrolled` (default),
+   * any enrolled device and any tenant; `bound`, only the devices the job has bound and its own tenant.
+   */
+  modelAccess: z.enum(["enrolled", "bound"]).optional(),
+  /**
+   * Which devices the job binds: `open` (default), any enrolled device that meets its constraints;
+   * `token`, only devices enrolled with an enrolment token of its tenant or of this job.
+   */
+  enrolment: z.enum(["open", "token"]).optional(),
 });
 
 export const jobSpecSchema = jobSpecSchemaBase

@@ -13,6 +13,8 @@ export const attributesSchema = z
 
 export const registerClientSchema = z.object({
   attributes: attributesSchema,
+  /** An enrolment token (`et_...`) from a job's owner: the device may then take that owner's jobs that ask for one. */
+  enrolmentToken: z.string().regex(/^et_[A-Za-z0-9_-]{16,64}$/).optional(),
 });
 
 /** The shape of a job id (`job_` and 8 to 64 URL-safe characters). */

@@ -106,6 +106,15 @@ export const jobListSchema = z.object({ jobs: z.array(jobSummarySchema) });
 /** `POST /v1/tenants`: the tenant, whether this call created it, and the new key (shown once). */
 export const tenantKeySchema = z.object({ tenant: z.string(), created: z.boolean(), apiKey: z.string() });
 
+/**
+ * One of a tenant's API keys as `GET /v1/keys` lists it: its id (the first 12 hex digits of the
+ * key's SHA-256, which is all the control plane keeps of it), when it was made and, once revoked, when.
+ */
+export const apiKeyInfoSchema = z.object({ id: z.string(), createdAt: epochMs, revokedAt: epochMs.nullable() });
+export const apiKeyListSchema = z.object({ keys: z.array(apiKeyInfoSchema) });
+/** `POST /v1/keys` and `POST /v1/keys/:id/rotate`: the new key, shown this once, and its listing; a rotation names the key it revoked. */
+export const newApiKeySchema = z.object({ apiKey: z.string(), key: apiKeyInfoSchema, revoked: apiKeyInfoSchema.optional() });
+
 /** `DELETE /v1/jobs/:id`. */
 export const jobDeletedSchema = z.object({ deleted: z.literal(true), id: z.string() });
 
@@ -163,8 +172,14 @@ export const checkInReplySchema = z.discriminatedUnion("status", [
 /** A ping's answer: how long the registry keeps the device's attributes without another ping or check-in. */
 export const pingReplySchema = z.object({ ok: z.literal(true), ttlMs: count });
 
-/** `POST /v1/clients`: the new device's id and token (the token is shown once). */
-export const enrolmentSchema = z.object({ clientId: z.string(), token: z.string(), protocol: z.number().int() });
+/**
+ * `POST /v1/clients`: the new device's id and token (the token is shown once), and when the token
+ * expires; `POST /v1/clients/token` answers the same with a new token for the same device.
+ */
+export const enrolmentSchema = z.object({ clientId: z.string(), token: z.string(), expiresAt: epochMs, protocol: z.number().int() });
+
+/** `POST /v1/admin/devices/:clientId/revoke`: refused from now on, until every token it holds has expired anyway. */
+export const deviceRevokedSchema = z.object({ clientId: z.string(), revoked: z.literal(true), until: epochMs, closedConnections: count });
 
 /** An accepted upload: the round's reports so far against its demand. */
 export const updateReceiptSchema = z.object({ accepted: z.literal(true), jobId: z.string(), round: count, reported: count, demand: count });
@@ -199,6 +214,9 @@ export type Starvation = z.output<typeof starvationSchema>;
 export type JobStatus = z.output<typeof jobStatusSchema>;
 export type JobSummary = z.output<typeof jobSummarySchema>;
 export type TenantKey = z.output<typeof tenantKeySchema>;
+export type Enrolment = z.output<typeof enrolmentSchema>;
+export type ApiKeyInfo = z.output<typeof apiKeyInfoSchema>;
+export type NewApiKey = z.output<typeof newApiKeySchema>;
 export type JobDeleted = z.output<typeof jobDeletedSchema>;
 export type LayersModelJson = z.output<typeof layersModelJsonSchema>;
 export type Task = z.output<typeof taskSchema>;

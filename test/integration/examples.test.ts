@@ -70,7 +70,7 @@ describe("the examples in docs/examples, run as their READMEs are written", () =
     await rm(dir, { recursive: true, force: true });
   });
 
-  for (const example of ["tabular-mlp", "cnn-image-folders", "owner-cli"]) {
+  for (const example of ["tabular-mlp", "cnn-image-folders", "owner-cli", "private-job"]) {
     it(`${example}: the job ends done, every round closed and evaluated by the devices`, async () => {
       const readme = await readFile(join(ROOT, "docs/examples", example, "README.md"), "utf8");
       const blocks = shellBlocks(readme);

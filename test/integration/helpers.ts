@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +9,26 @@ import { buildDeviceBundle, buildWorkerBundle } from "../../scripts/lib/bundles.
 import { loadDigits, useDigitsCache } from "@propius/edge-runtime/demo";
 import { fileDigitsCache } from "@propius/node-client";
 import { freePort } from "../../scripts/lib/ports.js";
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `propius <args>` as a user runs it, a process of its own, with `env` over this process's and `stdin` piped in. */
+export function runPropius(args: string[], env: Record<string, string>, stdin = ""): Promise<CliRun> {
+  return new Promise<CliRun>((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, "node-client/bin/propius.js"), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
 
 /** The tests' bundles: apart from `npm start`'s, inside the project so that external packages resolve. */
 export const TEST_BUILD_DIR = join(ROOT, "node_modules/.cache/propius-test");

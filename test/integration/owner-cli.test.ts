@@ -11,7 +11,7 @@ import { getFlatWeights, initTraining } from "@propius/edge-runtime/training";
 import { ROOT } from "../../scripts/lib/local-control-plane.js";
 import { buildDeviceBundle } from "../../scripts/lib/bundles.js";
 import { freePort } from "../../scripts/lib/ports.js";
-import { ADMIN_KEY, TEST_BUILD_DIR, TestControlPlane } from "./helpers.js";
+import { ADMIN_KEY, TEST_BUILD_DIR, TestControlPlane, runPropius } from "./helpers.js";
 
 /**
  * The owner CLI as a user runs it, a process per command, against the real control plane under
@@ -19,14 +19,6 @@ import { ADMIN_KEY, TEST_BUILD_DIR, TestControlPlane } from "./helpers.js";
  * it, its model downloaded and loaded by tfjs, a second job started from that folder and a third
  * seeded after its creation.
  */
-
-const CLI = join(ROOT, "node-client/bin/propius.js");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe("propius, the owner CLI, against wrangler dev with a Node device", () => {
   let plane: TestControlPlane;
@@ -37,17 +29,7 @@ describe("propius, the owner CLI, against wrangler dev with a Node device", () =
   let env: Record<string, string>;
 
   /** `propius <args>`, with this test's config file, `stdin` piped in. */
-  const propius = (args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) =>
-    new Promise<Run>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env, ...options.env }, stdio: ["pipe", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk) => (stdout += chunk));
-      child.stderr.on("data", (chunk) => (stderr += chunk));
-      child.on("error", reject);
-      child.on("exit", (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end(options.stdin ?? "");
-    });
+  const propius = (args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) => runPropius(args, { ...env, ...options.env }, options.stdin);
   const ok = async (args: string[], options?: Parameters<typeof propius>[1]) => {
     const run = await propius(args, options);
     expect(run.code, `propius ${args.join(" ")}\n${run.stdout}${run.stderr}\n--- device\n${deviceOutput}`).toBe(0);

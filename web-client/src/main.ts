@@ -29,9 +29,13 @@ const setState = (state: "probing" | "ready" | "contributing" | "paused" | "fail
 
 function onEvent(event: ContributionEvent): void {
   switch (event.type) {
-    case "registered":
+    case "registered": {
+      // Also a renewed token of the same device: kept, and the status line stays as it is.
+      const renewed = store.state.credentials?.clientId === event.credentials.clientId;
       store.update((s) => (s.credentials = event.credentials));
+      if (renewed) return;
       return setState("contributing", `enrolled as device ${event.credentials.clientId}`);
+    }
     case "waiting":
       return setState("contributing", event.via === "push" ? `waiting for work (${event.reason}); connected, the next task comes the moment there is one` : `waiting for work (${event.reason}); next check-in in ${(event.retryAfterMs / 1000).toFixed(1)} s`);
     case "task":

@@ -78,6 +78,7 @@ export class AggregatorCore {
       ? await this.job.admit(upload.jobId, upload)
       : { ticket: claims.id, key: { round: claims.round, attempt: claims.attempt }, shard, weighting: job.weighting, weightScale: 1, weightSpecs: job.weightSpecs };
     if (!job.buffered && now > claims.leaseUntil) throw new PropiusError("round_closed", `round ${claims.round} is closed; the update is stale`);
+    if (this.store.isSpent(claims.id)) throw new PropiusError("ticket_used", "an upload with this ticket was refused; a refused upload spends its ticket");
     this.inFlight += 1;
     let body: ArrivedBody | null = null;
     try {
@@ -91,6 +92,18 @@ export class AggregatorCore {
       this.inFlight -= 1;
       this.nudge();
     }
+  }
+
+  /**
+   * Marks an upload's ticket spent after its body was refused (see `submitUpdate`): its replay is
+   * `ticket_used` until the lease ends. Only a ticket signed for this device, job, round and shard.
+   */
+  spend(upload: Omit<Upload, "body">, shard: number, now: number): void {
+    const claims = this.tickets.verify(upload.ticket);
+    if (!claims || claims.jobId !== upload.jobId || claims.clientId !== upload.clientId || claims.round !== upload.round || claims.shard !== shard) {
+      throw new PropiusError("ticket_invalid", "this ticket was not issued to this client for this job and round");
+    }
+    this.store.spend(claims.id, claims.leaseUntil, now);
   }
 
   /** Asks the job for its description once; a failed request is asked again by the next upload. */

@@ -45,6 +45,11 @@ export class AggregatorObject extends DurableObject<Env> {
     return reply(() => this.core.submit({ ...upload, body: streamed }, shard, Date.now())).finally(() => drain(body.locked ? null : body, idleMs));
   }
 
+  /** Marks an upload's ticket spent after its body was refused (see `submitUpdate`). */
+  spend(upload: Omit<Upload, "body">, shard: number): Promise<Reply<void>> {
+    return reply(() => this.core.spend(upload, shard, Date.now()));
+  }
+
   folded(key: PartialKey): Promise<Reply<Folded[]>> {
     return reply(() => this.core.folded(key));
   }

@@ -82,9 +82,9 @@ describe("aggregator shards over HTTP", () => {
   });
 
   it("folds bodies sent without a length, read piece by piece, as it folds those read whole; and refuses a bad one so", async () => {
-    const { apiKey, job } = await runningJob({ rounds: 2, clientsPerRound: 2, overCommit: 1 });
-    const [a, b] = [await registerClient(), await registerClient()];
-    const [taskA, taskB] = [await taskFor(a.token, job.id), await taskFor(b.token, job.id)];
+    const { apiKey, job } = await runningJob({ rounds: 2, clientsPerRound: 2, overCommit: 2 });
+    const [a, b, c, d] = [await registerClient(), await registerClient(), await registerClient(), await registerClient()];
+    const [taskA, taskB, taskC, taskD] = [await taskFor(a.token, job.id), await taskFor(b.token, job.id), await taskFor(c.token, job.id), await taskFor(d.token, job.id)];
     // No Content-Length: the shard cannot read the body ahead, and reads it in its turn as it arrives, here 3 bytes at a time.
     const trickle = (bytes: Uint8Array) =>
       new ReadableStream<Uint8Array>({
@@ -94,9 +94,11 @@ describe("aggregator shards over HTTP", () => {
         },
       });
     const cut = delta([4, 4, 4, 4], { examples: 3 });
-    expect((await uploadDelta(a.token, taskA, trickle(cut.subarray(0, cut.length - 2)))).status).toBe(400);
+    // Each refused body spends its ticket: its device's next try is ticket_used.
+    expect((await uploadDelta(c.token, taskC, trickle(cut.subarray(0, cut.length - 2)))).status).toBe(400);
+    expect((await uploadDelta(c.token, taskC, trickle(cut))).status).toBe(409);
     // Refused at its first bytes: the rest is still received (drained) before the answer.
-    expect((await uploadDelta(a.token, taskA, trickle(new Uint8Array(20_000).fill(7)))).status).toBe(400);
+    expect((await uploadDelta(d.token, taskD, trickle(new Uint8Array(20_000).fill(7)))).status).toBe(400);
     expect((await uploadDelta(a.token, taskA, trickle(delta([1, 2, 3, 4], { examples: 1 })))).status).toBe(202);
     expect((await uploadDelta(b.token, taskB, delta([4, 4, 4, 4], { examples: 3 }))).status).toBe(202);
     await waitForRound(apiKey, job.id, 1, "closed");

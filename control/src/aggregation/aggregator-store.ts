@@ -15,7 +15,7 @@ export interface AggregatorStore {
   loadFolded(ticket: string): Folded | null;
   listFolded(): Folded[];
   saveFolded(folded: Folded): void;
-  /** Drops the partial sum and its tickets. */
+  /** Drops the partial sum and its tickets (not the spent ones: a ticket stays spent until its lease ends). */
   clear(): void;
   /**
    * Estimators that need every update apart (median, trimmed mean, Krum): one update's values, by
@@ -24,6 +24,9 @@ export interface AggregatorStore {
   saveUpdate(ticket: string, values: Float32Array): void;
   loadUpdates(tickets: string[], length: number): Float32Array[];
   clearUpdates(): void;
+  /** Marks a ticket spent by a refused upload until `until` (its lease's end); spent tickets past theirs are forgotten. */
+  spend(ticket: string, until: number, now: number): void;
+  isSpent(ticket: string): boolean;
   transaction<T>(fn: () => T): T;
 }
 
@@ -33,6 +36,7 @@ export class MemoryAggregatorStore implements AggregatorStore {
   private sum = new Float32Array(0);
   private folded = new Map<string, Folded>();
   private updates = new Map<string, Float32Array>();
+  private spent = new Map<string, number>();
   /** Full writes of the sum so far (tests check that a refused update writes nothing). */
   sumWrites = 0;
 
@@ -81,6 +85,13 @@ export class MemoryAggregatorStore implements AggregatorStore {
   }
   clearUpdates() {
     this.updates.clear();
+  }
+  spend(ticket: string, until: number, now: number) {
+    for (const [t, u] of this.spent) if (u < now) this.spent.delete(t);
+    this.spent.set(ticket, until);
+  }
+  isSpent(ticket: string) {
+    return this.spent.has(ticket);
   }
   transaction<T>(fn: () => T): T {
     const snapshot = { meta: this.meta, sum: this.sum, folded: new Map(this.folded), updates: new Map(this.updates), sumWrites: this.sumWrites };

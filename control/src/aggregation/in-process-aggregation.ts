@@ -74,7 +74,7 @@ export class InProcessAggregation {
       for (let at = 0; at < body.length; at += chunk) yield body.subarray(at, at + chunk);
     };
     const jobId = this.job.jobFor(null).id;
-    return submitUpdate((index) => ({ submit: (upload, shard) => (this.count("shard.submit"), this.shard(index).submit(upload, shard, now)) }), { jobId, ticket: input.ticket, clientId: input.clientId, round: input.round, body: chunks() });
+    return submitUpdate((index) => ({ submit: (upload, shard) => (this.count("shard.submit"), this.shard(index).submit(upload, shard, now)), spend: async (upload, shard) => (this.count("shard.spend"), this.shard(index).spend(upload, shard, now)) }), { jobId, ticket: input.ticket, clientId: input.clientId, round: input.round, body: chunks() });
   }
 
   /** The job's alarm at `now`: the round deadline's decision counts what the shards folded first. */

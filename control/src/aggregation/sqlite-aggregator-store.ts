@@ -9,6 +9,7 @@ CREATE TABLE IF NOT EXISTS sum_chunks (idx INTEGER PRIMARY KEY, data BLOB NOT NU
 CREATE TABLE IF NOT EXISTS folded (
   ticket TEXT PRIMARY KEY, examples INTEGER NOT NULL, train_loss REAL, bytes_in INTEGER NOT NULL, bytes_down INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS update_chunks (ticket TEXT NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (ticket, idx));
+CREATE TABLE IF NOT EXISTS spent (ticket TEXT PRIMARY KEY, until INTEGER NOT NULL);
 `;
 
 /** AggregatorStore over a Durable Object's SQLite database. */
@@ -69,6 +70,13 @@ export class SqliteAggregatorStore implements AggregatorStore {
   }
   clearUpdates(): void {
     this.sql.exec("DELETE FROM update_chunks");
+  }
+  spend(ticket: string, until: number, now: number): void {
+    this.sql.exec("DELETE FROM spent WHERE until < ?", now);
+    this.sql.exec("INSERT OR REPLACE INTO spent (ticket, until) VALUES (?, ?)", ticket, until);
+  }
+  isSpent(ticket: string): boolean {
+    return this.sql.exec("SELECT 1 FROM spent WHERE ticket = ?", ticket).toArray().length > 0;
   }
   transaction<T>(fn: () => T): T {
     return this.tx.transactionSync(fn);

@@ -9,6 +9,8 @@ import { ClientManager, type ClaimAnswer } from "./client-manager.js";
 import { SqliteClientRegistry } from "./sqlite-client-registry.js";
 import { PushHub, type OfferedJobs, type PushSocket, type Recheck } from "./push-hub.js";
 import { SocketStates } from "./socket-states.js";
+import { revocations } from "./revocations.js";
+import { enrolmentScopes } from "./enrolment-scopes.js";
 
 /** The header by which the Worker tells a shard whose (verified) push connection it forwards. */
 export const PUSH_CLIENT_HEADER = "x-propius-client";
@@ -41,14 +43,42 @@ export class ClientManagerObject extends DurableObject<Env> {
   private alarmAt: number | null | undefined;
   private prunedAt = 0;
   private metrics: ShardMetrics | undefined;
+  private revoked_: ReturnType<typeof revocations> | undefined;
+  private scopes_: ReturnType<typeof enrolmentScopes> | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PUSH_PING, PUSH_PONG));
   }
 
+  /**
+   * The operator revokes a device's token: its check-ins, pings and push connections are refused
+   * from now on (its open connection is closed), until `until`, when every token it holds has expired.
+   */
+  revoke(clientId: string, until: number): Promise<Reply<{ closed: number }>> {
+    return reply(() => {
+      this.revocations().revoke(clientId, Date.now(), until);
+      const sockets = this.ctx.getWebSockets(clientId);
+      for (const ws of sockets) closeQuietly(ws, 4401, "token_revoked");
+      return { closed: sockets.length };
+    });
+  }
+
+  /** A device enrolled with an enrolment token: its scope, which its check-ins carry from now on. */
+  setScope(clientId: string, scope: string): Promise<Reply<true>> {
+    return reply(() => {
+      this.scopes().set(clientId, scope);
+      return true as const;
+    });
+  }
+
+  revoked(clientId: string): Promise<Reply<boolean>> {
+    return reply(() => this.revocations().isRevoked(clientId, Date.now()));
+  }
+
   checkIn(clientId: string, attributes: Attributes, accept?: string): Promise<Reply<CheckInReply>> {
     return reply(async () => {
+      this.refuseRevoked(clientId);
       const answer = await this.parts().manager.checkIn(clientId, attributes, Date.now(), accept);
       await this.alarmBy(Date.now() + this.parts().manager.attributeTtlMs);
       await this.armMetrics();
@@ -58,6 +88,7 @@ export class ClientManagerObject extends DurableObject<Env> {
 
   ping(clientId: string, attributes?: Attributes): Promise<Reply<{ known: boolean; ttlMs: number }>> {
     return reply(async () => {
+      this.refuseRevoked(clientId);
       const answer = this.parts().manager.ping(clientId, Date.now(), attributes);
       await this.armMetrics();
       return answer;
@@ -78,6 +109,7 @@ export class ClientManagerObject extends DurableObject<Env> {
   override async fetch(request: Request): Promise<Response> {
     const clientId = request.headers.get(PUSH_CLIENT_HEADER);
     if (!clientId || request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response(null, { status: 400 });
+    if (this.revocations().isRevoked(clientId, Date.now())) return Response.json(REVOKED.toBody(), { status: REVOKED.status });
     // One connection per device: a reconnecting device replaces its old one.
     for (const old of this.ctx.getWebSockets(clientId)) old.close(1000, "replaced by a newer connection");
     if (this.ctx.getWebSockets().length >= PUSH_SOCKETS_PER_SHARD) {
@@ -150,6 +182,18 @@ export class ClientManagerObject extends DurableObject<Env> {
     this.alarmAt = at;
   }
 
+  private scopes(): ReturnType<typeof enrolmentScopes> {
+    return (this.scopes_ ??= enrolmentScopes(this.ctx.storage.sql));
+  }
+
+  private revocations(): ReturnType<typeof revocations> {
+    return (this.revoked_ ??= revocations(this.ctx.storage.sql));
+  }
+
+  private refuseRevoked(clientId: string): void {
+    if (this.revocations().isRevoked(clientId, Date.now())) throw REVOKED;
+  }
+
   /** Built on first use, inside a reply, so that a configuration error reaches the caller with its code. */
   private parts(): { manager: ClientManager; hub: PushHub } {
     if (this.built) return this.built;
@@ -162,6 +206,7 @@ export class ClientManagerObject extends DurableObject<Env> {
       claim: (jobId, clientId, attributes) => claim(this.env, jobId, clientId, attributes),
       config: { viewTtlMs: viewTtlMs(this.env) },
       connected: () => this.waitingClients(),
+      scopeOf: (clientId) => this.scopes().get(clientId),
     });
     this.built = { manager, hub: new PushHub(manager) };
     return this.built;
@@ -204,6 +249,8 @@ export class ClientManagerObject extends DurableObject<Env> {
     };
   }
 }
+
+const REVOKED = new PropiusError("token_revoked", "this device's token was revoked by the operator");
 
 function closeQuietly(ws: WebSocket, code: number, reason: string): void {
   try {

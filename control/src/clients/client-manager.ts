@@ -1,4 +1,4 @@
-import { meetsConstraints, type Attributes, type CheckInReply, type Constraints, type JobOffer, type Task } from "@propius/shared";
+import { meetsConstraints, withEnrolment, type Attributes, type CheckInReply, type Constraints, type JobOffer, type Task } from "@propius/shared";
 import type { DeviceView, JobView, Policy, Random, SchedulerView, SupplySample } from "../scheduling/policies/index.js";
 import { slotCapacity } from "../job/round-slots.js";
 import { jitter } from "../scheduling/jitter.js";
@@ -61,6 +61,8 @@ export interface ClientManagerDeps {
   connected?: () => Iterable<string>;
   /** Where check-ins and bindings are counted for `GET /metrics`. */
   tally?: ShardTally;
+  /** The enrolment scope of a device enrolled with a token (see @propius/shared's enrolment.ts), else null. */
+  scopeOf?: (clientId: string) => string | null;
 }
 
 /** A retry time in whole milliseconds, spread by +/- 20 %. */
@@ -298,7 +300,9 @@ export class ClientManager {
     return this.jobs?.list.find((job) => job.id === jobId);
   }
 
-  private heardFrom(clientId: string, attributes: Attributes, now: number): DeviceView {
+  private heardFrom(clientId: string, reported: Attributes, now: number): DeviceView {
+    // The enrolment scope is the control plane's to say: a device's own `enrolment` attribute is replaced.
+    const attributes = withEnrolment(reported, this.deps.scopeOf?.(clientId) ?? null);
     const view = deviceView(clientId, attributes);
     this.deps.registry.upsert({ clientId, attributes, lastSeen: now });
     this.recent.set(clientId, { view, lastSeen: now });

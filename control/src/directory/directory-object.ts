@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { DEFAULT_PRIORITY, type JobSpec, type JobState } from "@propius/shared";
+import { DEFAULT_PRIORITY, PropiusError, enrolmentConstraint, type JobSpec, type JobState } from "@propius/shared";
 import type { Env } from "../env.js";
 import { reply, type Reply } from "../job/reply.js";
 import type { ScheduledJob } from "../clients/client-manager.js";
@@ -8,6 +8,10 @@ import { countWrites, countersOf, type ObjectCounters } from "../diagnostics/obj
 import { MetricsLedger, type ShardReport, type SupplySeen } from "../metrics/metrics-ledger.js";
 import type { MetricBatch } from "../metrics/metric-batch.js";
 import type { Exposition } from "../metrics/prometheus-text.js";
+import type { ApiKeyInfo } from "@propius/shared";
+import { apiKeys, type KeyLookup } from "./api-keys.js";
+import { enrolmentTokens } from "./enrolment-tokens.js";
+import type { EnrolmentTokenInfo } from "@propius/shared";
 
 /** A shard's eligible counts older than this no longer count as devices seen (two supply windows). */
 const SUPPLY_MAX_AGE_MS = 120_000;
@@ -23,14 +27,16 @@ export interface JobEntry {
 /** What the scheduler needs of a job's spec; it does not change while the job runs. */
 export type JobSchedule = Omit<ScheduledJob, "id" | "createdAt" | "round" | "attempt">;
 
-export function scheduleOf(spec: JobSpec): JobSchedule {
+export function scheduleOf(spec: JobSpec, job: { id: string; tenant: string }): JobSchedule {
+  // A job that takes only token-enrolled devices has the enrolment scope among its public constraints.
+  const constraints = spec.enrolment === "token" ? { ...spec.constraints, ...enrolmentConstraint(job) } : spec.constraints;
   return {
     totalRounds: spec.estimatedRounds ?? spec.plan.rounds,
     demand: spec.plan.clientsPerRound,
     overCommit: spec.plan.overCommit,
     selectionSeconds: spec.plan.selectionTimeoutSeconds ?? spec.plan.roundDeadlineSeconds,
     priority: spec.priority ?? DEFAULT_PRIORITY,
-    constraints: spec.constraints,
+    constraints,
     privateConstraints: spec.privateConstraints,
   };
 }
@@ -46,6 +52,7 @@ const ADDED_COLUMNS = [
   ["jobs", "schedule", "TEXT"],
   ["jobs", "round", "INTEGER NOT NULL DEFAULT 0"],
   ["jobs", "attempt", "INTEGER NOT NULL DEFAULT 0"],
+  ["api_keys", "revoked_at", "INTEGER"],
 ] as const;
 
 /**
@@ -55,6 +62,8 @@ const ADDED_COLUMNS = [
 export class DirectoryObject extends DurableObject<Env> {
   private readonly sql: SqlPort;
   private readonly metrics: MetricsLedger;
+  private readonly keys: ReturnType<typeof apiKeys>;
+  private readonly enrolment: ReturnType<typeof enrolmentTokens>;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -65,6 +74,8 @@ export class DirectoryObject extends DurableObject<Env> {
       if (!columns.includes(column)) ctx.storage.sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
     }
     this.metrics = new MetricsLedger(this.sql, ctx.storage.sql);
+    this.keys = apiKeys(this.sql, ctx.storage);
+    this.enrolment = enrolmentTokens(this.sql);
   }
 
   /** Creates a tenant with its first API key, or adds a key to an existing tenant. */
@@ -74,16 +85,54 @@ export class DirectoryObject extends DurableObject<Env> {
       const exists = this.rows("SELECT id FROM tenants WHERE id = ?", tenant).length > 0;
       this.ctx.storage.transactionSync(() => {
         if (!exists) this.sql.exec("INSERT INTO tenants (id, created_at) VALUES (?, ?)", tenant, now);
-        this.sql.exec("INSERT INTO api_keys (key_hash, tenant, created_at) VALUES (?, ?, ?)", keyHash, tenant, now);
+        this.keys.add(tenant, keyHash, now);
       });
       return { tenant, created: !exists };
     });
   }
 
-  /** The tenant an API key (by hash) belongs to, or null. */
-  async tenantForKey(keyHash: string): Promise<string | null> {
-    const [row] = this.rows("SELECT tenant FROM api_keys WHERE key_hash = ?", keyHash);
-    return row ? (row.tenant as string) : null;
+  /** The tenant an API key (by hash) belongs to, that it was revoked, or null. */
+  async lookupKey(keyHash: string): Promise<KeyLookup> {
+    return this.keys.lookup(keyHash);
+  }
+
+  /** The tenant's API keys, revoked ones too, oldest first (see api-keys.ts). */
+  async listKeys(tenant: string): Promise<ApiKeyInfo[]> {
+    return this.keys.list(tenant);
+  }
+
+  /** Another key for an existing tenant. */
+  async createKey(tenant: string, keyHash: string): Promise<ApiKeyInfo> {
+    return this.keys.add(tenant, keyHash, Date.now());
+  }
+
+  revokeKey(tenant: string, id: string): Promise<Reply<ApiKeyInfo>> {
+    return reply(() => this.keys.revoke(tenant, id, Date.now()));
+  }
+
+  rotateKey(tenant: string, id: string, newHash: string): Promise<Reply<{ key: ApiKeyInfo; revoked: ApiKeyInfo }>> {
+    return reply(() => this.keys.rotate(tenant, id, newHash, Date.now()));
+  }
+
+  /** Another enrolment token of the tenant, for its jobs or for one (a job of another tenant is job_not_found). */
+  createEnrolmentToken(tenant: string, tokenHash: string, job: string | null): Promise<Reply<EnrolmentTokenInfo>> {
+    return reply(() => {
+      if (job !== null && this.rows("SELECT id FROM jobs WHERE id = ? AND tenant = ?", job, tenant).length === 0) throw new PropiusError("job_not_found", `no job ${job}`);
+      return this.enrolment.add(tenant, tokenHash, job, Date.now());
+    });
+  }
+
+  async listEnrolmentTokens(tenant: string): Promise<EnrolmentTokenInfo[]> {
+    return this.enrolment.list(tenant);
+  }
+
+  revokeEnrolmentToken(tenant: string, id: string): Promise<Reply<EnrolmentTokenInfo>> {
+    return reply(() => this.enrolment.revoke(tenant, id, Date.now()));
+  }
+
+  /** What an enrolment token (by hash) enrols a device for, or null. */
+  async enrolmentFor(tokenHash: string): Promise<{ tenant: string; job: string | null } | null> {
+    return this.enrolment.lookup(tokenHash);
   }
 
   async trackJob(entry: JobEntry & { schedule: JobSchedule }): Promise<void> {

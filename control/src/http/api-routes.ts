@@ -72,5 +72,8 @@ export function errors(...codes: ErrorCode[]) {
   return Object.fromEntries([...byStatus].map(([status, list]) => [status, json(ErrorBody, list.map((code) => `\`${code}\``).join(", "))]));
 }
 
+/** Codes a route that takes a device token can answer for it. */
+export const DEVICE_AUTH_ERRORS: ErrorCode[] = ["unauthorized", "token_expired", "token_revoked", "rate_limited"];
+
 /** Codes every JSON-body route can answer. */
 export const BODY_ERRORS: ErrorCode[] = ["invalid_json", "validation_failed", "payload_too_large", "unsupported_media_type"];

@@ -22,7 +22,12 @@ export async function onError(thrown: Error, c: Context): Promise<Response> {
 }
 
 function render(error: Error, c: Context): Response {
-  if (error instanceof PropiusError) return c.json(error.toBody(), error.status as 400);
+  if (error instanceof PropiusError) {
+    // A rate-limited request says when to come back, in the header clients and proxies read.
+    const retryAfter = (error.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    if (error.code === "rate_limited" && typeof retryAfter === "number") c.header("retry-after", String(retryAfter));
+    return c.json(error.toBody(), error.status as 400);
+  }
   if (error instanceof HTTPException && CODE_FOR_STATUS[error.status]) {
     const code = CODE_FOR_STATUS[error.status];
     return c.json(new PropiusError(code, error.message || code.replaceAll("_", " ")).toBody(), error.status);

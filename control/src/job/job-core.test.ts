@@ -83,14 +83,16 @@ describe("JobCore", () => {
   });
 
   it("refuses a malformed or non-finite delta and leaves the aggregate unchanged", async () => {
-    const { core, shards } = setup({ clientsPerRound: 3 });
+    const { core, shards } = setup({ clientsPerRound: 4 });
     await shards.submit({ ticket: claimTicket(core, "b"), clientId: "b", round: 1, body: delta([1, 2, 3, 4]) }, 2);
-    const a = claimTicket(core, "a");
     const wrongShape = encodeWeights({ kind: "delta", codec: "fp32", tensors: [{ name: "w", shape: [4], dtype: "float32" }], meta: { examples: 1 } }, new Float32Array(4));
-    expect(await asyncCodeOf(() => shards.submit({ ticket: a, clientId: "a", round: 1, body: wrongShape }, 2))).toBe("invalid_update");
-    expect(await asyncCodeOf(() => shards.submit({ ticket: a, clientId: "a", round: 1, body: delta([1, Number.NaN, 1, 1]) }, 2))).toBe("invalid_update");
-    expect(await asyncCodeOf(() => shards.submit({ ticket: a, clientId: "a", round: 1, body: delta([1, 1, 1, 1], { examples: 0 }) }, 2))).toBe("invalid_update");
-    expect(await asyncCodeOf(() => shards.submit({ ticket: a, clientId: "a", round: 1, body: new Uint8Array([1, 2, 3]) }, 2))).toBe("invalid_update");
+    // Each refused body spends its ticket (a device of its own each); the replay of one is ticket_used.
+    const bad = [wrongShape, delta([1, Number.NaN, 1, 1]), delta([1, 1, 1, 1], { examples: 0 }), new Uint8Array([1, 2, 3])];
+    for (const [i, body] of bad.entries()) {
+      const id = `bad-${i}`;
+      expect(await asyncCodeOf(() => shards.submit({ ticket: claimTicket(core, id), clientId: id, round: 1, body }, 2))).toBe("invalid_update");
+    }
+    expect(await asyncCodeOf(() => shards.submit({ ticket: claimTicket(core, "bad-0"), clientId: "bad-0", round: 1, body: delta([1, 1, 1, 1]) }, 2))).toBe("ticket_used");
     const stored = shards.stores.get(0)!;
     expect(Array.from(stored.loadSum(4))).toEqual([1, 2, 3, 4]);
     expect(stored.sumWrites).toBe(1);

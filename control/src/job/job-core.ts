@@ -602,6 +602,12 @@ export class JobCore {
   }
 
   /** The devices that took part, most recently seen first (at most `limit`), each by its anonymous id. */
+  /** Whether a device may read this job's model versions by hash: any device, unless the spec keeps them to the devices bound to the job. */
+  mayReadModel(clientId: string): boolean {
+    const job = this.jobFor(null);
+    return job.spec.modelAccess !== "bound" || this.store.hasDevice(clientId);
+  }
+
   devices(tenant: string | null, limit: number): JobDevice[] {
     const job = this.jobFor(tenant);
     const ids = this.options.deviceIds ?? IN_PROCESS_DEVICE_IDS;

@@ -20,7 +20,7 @@ import {
   type JobDevice,
 } from "@propius/shared";
 import type { Env } from "../env.js";
-import { r2ModelStore, type ModelStore } from "../models/model-store.js";
+import { r2ModelStore, type ModelOwner, type ModelStore } from "../models/model-store.js";
 import { modelValues } from "../models/model-stream.js";
 import { Deadlines } from "./deadlines.js";
 import { JobCore, type ClaimResult } from "./job-core.js";
@@ -98,7 +98,7 @@ export class JobObject extends DurableObject<Env> {
     if (!this.opened) this.openCore();
     return this.run(async () => {
       const job = this.core.create({ ...input, now: Date.now() });
-      await directoryOf(this.env).trackJob({ id: job.id, tenant: job.tenant, name: job.spec.name, state: job.state, createdAt: job.createdAt, schedule: scheduleOf(job.spec) });
+      await directoryOf(this.env).trackJob({ id: job.id, tenant: job.tenant, name: job.spec.name, state: job.state, createdAt: job.createdAt, schedule: scheduleOf(job.spec, job) });
       return this.core.status(input.tenant);
     });
   }
@@ -125,7 +125,7 @@ export class JobObject extends DurableObject<Env> {
         values = message.values;
       }
       if (values.some((v) => !Number.isFinite(v))) throw new PropiusError("invalid_update", "the weights hold a non-finite value");
-      const hash = await this.models.put(encodeWeights({ kind: "model", codec: "fp32", tensors: specs }, values));
+      const hash = await this.models.put(encodeWeights({ kind: "model", codec: "fp32", tensors: specs }, values), this.modelOwner());
       const updated = this.core.setInitialModel(hash, Date.now());
       await directoryOf(this.env).setJobState(updated.id, updated.state, updated.round, updated.attempt);
       this.announce();
@@ -221,7 +221,7 @@ export class JobObject extends DurableObject<Env> {
     return this.run(async () => {
       this.core.jobFor(tenant);
       const job = this.core.update(change, Date.now());
-      await directoryOf(this.env).setJobSchedule(job.id, scheduleOf(job.spec));
+      await directoryOf(this.env).setJobSchedule(job.id, scheduleOf(job.spec, job));
       this.announce();
       return this.core.status(tenant);
     });
@@ -303,6 +303,17 @@ export class JobObject extends DurableObject<Env> {
     };
   }
 
+  /** Whether a device may read this job's model versions by hash (spec `modelAccess`). */
+  mayReadModel(clientId: string): Promise<Reply<boolean>> {
+    return this.run(() => this.core.mayReadModel(clientId));
+  }
+
+  /** The job as the owner of its model versions, when its spec keeps them to its own devices. */
+  private modelOwner(): ModelOwner | undefined {
+    const job = this.core.jobFor(null);
+    return job.spec.modelAccess === "bound" ? { job: job.id, tenant: job.tenant } : undefined;
+  }
+
   /** Closes the pending round (see `closeRound`), and tells the scheduler the round the job runs now. */
   private async aggregateIfDue(): Promise<void> {
     const pending = this.core.pendingAggregation();
@@ -316,7 +327,7 @@ export class JobObject extends DurableObject<Env> {
           if (!base) throw new Error(`base model ${hash} is missing from the model store`);
           return modelValues(base as unknown as AsyncIterable<Uint8Array>, pending.tensors);
         },
-        storeModel: (bytes) => this.models.put(bytes),
+        storeModel: (bytes) => this.models.put(bytes, this.modelOwner()),
         release: (i, key) => unwrap(aggregatorOf(this.env, pending.jobId, i).release(key)),
         now: () => Date.now(),
       });

@@ -114,6 +114,8 @@ export interface JobStore {
   addToDevice(change: DeviceChange): void;
   /** The most recently seen devices first, at most `limit`. */
   loadDevices(limit: number): DeviceRecord[];
+  /** Whether the device was ever bound to the job. */
+  hasDevice(clientId: string): boolean;
   transaction<T>(fn: () => T): T;
 }
 
@@ -208,6 +210,9 @@ export class MemoryJobStore implements JobStore {
   addToDevice(change: DeviceChange) {
     const known = this.devices.get(change.clientId);
     this.devices = new Map(this.devices).set(change.clientId, applyDeviceChange(known, change));
+  }
+  hasDevice(clientId: string) {
+    return this.devices.has(clientId);
   }
   loadDevices(limit: number) {
     return [...this.devices.values()].sort((a, b) => b.lastSeen - a.lastSeen).slice(0, limit).map((d) => structuredClone(d));

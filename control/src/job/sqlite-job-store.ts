@@ -154,6 +154,9 @@ export class SqliteJobStore implements JobStore, DeadlineStore {
       c.roundsBound ?? 0, c.updates ?? 0, c.examples ?? 0, c.bytesIn ?? 0, c.evaluations ?? 0, c.at, c.at,
     );
   }
+  hasDevice(clientId: string): boolean {
+    return this.sql.exec("SELECT 1 FROM devices WHERE client_id = ?", clientId).toArray().length > 0;
+  }
   /** No index on last_seen: every binding and counted update moves it, and the owner's read is rare, so the read sorts. */
   loadDevices(limit: number): DeviceRecord[] {
     return this.sql.exec("SELECT * FROM devices ORDER BY last_seen DESC LIMIT ?", limit).toArray().map((r) => ({

@@ -8,6 +8,7 @@ function countingStore(blobs: Record<string, number>): ModelStore & { reads: str
   return {
     reads,
     put: async () => "",
+    readers: async () => null,
     get: async (hash) => (reads.push(hash), hash in blobs ? new Uint8Array(blobs[hash]) : null),
     getStream: async () => null,
   };

@@ -41,7 +41,8 @@ describe("GET /v1/admin/counters", () => {
     const uploaded = await counters(job.id);
     const upload = moved(checkedIn, uploaded);
     // One call from the Worker to the shard; the shard learns the job once and has its group counted.
-    expect(upload.calls).toEqual({ "AggregatorObject.submit": 1, "JobObject.describe": 1, "JobObject.commitFolds": 1 });
+    // The Worker asks the device's client-manager shard whether it was revoked (a read, at most once per 5 s and isolate).
+    expect(upload.calls).toEqual({ "AggregatorObject.submit": 1, "JobObject.describe": 1, "JobObject.commitFolds": 1, "ClientManagerObject.revoked": 1 });
     expect(Object.keys(upload.statements).sort()).toEqual(["AggregatorObject", "JobObject"]);
     expect(upload.rows.AggregatorObject).toBeGreaterThan(0);
 

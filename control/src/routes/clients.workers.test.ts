@@ -19,10 +19,10 @@ import {
 afterEach(cancelRunningJobs);
 
 describe("device enrolment and check-in", () => {
-  it("registers a client with a signed token", async () => {
-    const reply = await expectJson<{ clientId: string; token: string; protocol: number }>(api("/v1/clients", { json: { attributes: { os: "linux", cores: 2 } } }), 201);
+  it("registers a client with a signed token that carries its expiry", async () => {
+    const reply = await expectJson<{ clientId: string; token: string; expiresAt: number; protocol: number }>(api("/v1/clients", { json: { attributes: { os: "linux", cores: 2 } } }), 201);
     expect(reply.protocol).toBe(1);
-    expect(reply.token).toMatch(new RegExp(`^ct_${reply.clientId}\\.[A-Za-z0-9_-]{43}$`));
+    expect(reply.token).toMatch(new RegExp(`^ct_${reply.clientId}\\.${(reply.expiresAt / 1000).toString(36)}\\.[A-Za-z0-9_-]{43}$`));
   });
 
   it("tells a client to wait, with Retry-After, when no job is running", async () => {

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { PUSH_PROTOCOL, PUSH_TOKEN_PREFIX, PropiusError } from "@propius/shared";
 import { apiRoutes, asDevice, errors } from "../http/api-routes.js";
-import { bearerToken, clientOf } from "../middleware/auth/index.js";
+import { bearerToken, clientOf, countingRefusals } from "../middleware/auth/index.js";
 import { clientManagerOf } from "../directory/directory-client.js";
 import { PUSH_CLIENT_HEADER } from "../clients/client-manager-object.js";
 
@@ -13,7 +13,7 @@ import { PUSH_CLIENT_HEADER } from "../clients/client-manager-object.js";
 const connect = createRoute({
   tags: ["devices"], security: asDevice, method: "get", path: "/v1/connect", summary: "Open the device's push connection (WebSocket)",
   description: `A WebSocket speaking \`${PUSH_PROTOCOL}\` (see docs/protocol.md): check-ins and task offers ride on it instead of polling. The token may come as the subprotocol \`${PUSH_TOKEN_PREFIX}<token>\`.`,
-  responses: { 101: { description: "Switching protocols" }, ...errors("upgrade_required", "bad_request", "unauthorized", "push_unavailable") },
+  responses: { 101: { description: "Switching protocols" }, ...errors("upgrade_required", "bad_request", "unauthorized", "token_expired", "token_revoked", "push_unavailable") },
 });
 
 export const connectRoutes = apiRoutes().openapi(connect, async (c) => {
@@ -22,7 +22,8 @@ export const connectRoutes = apiRoutes().openapi(connect, async (c) => {
   if (!protocols.includes(PUSH_PROTOCOL)) throw new PropiusError("bad_request", `ask for the subprotocol '${PUSH_PROTOCOL}'`);
   const token = bearerToken(c) ?? protocols.find((p) => p.startsWith(PUSH_TOKEN_PREFIX))?.slice(PUSH_TOKEN_PREFIX.length);
   if (!token) throw new PropiusError("unauthorized", `send the client token as 'Authorization: Bearer <token>' or as the subprotocol '${PUSH_TOKEN_PREFIX}<token>'`);
-  const clientId = await clientOf(c.env, token);
+  // The shard refuses a revoked device itself.
+  const clientId = await countingRefusals(c, () => clientOf(c.env, token, { shardChecks: true }));
   const headers = new Headers({ upgrade: "websocket", [PUSH_CLIENT_HEADER]: clientId });
   return clientManagerOf(c.env, clientId).fetch(new Request(c.req.url, { headers }));
 });

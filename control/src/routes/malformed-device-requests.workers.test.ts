@@ -33,11 +33,23 @@ interface World {
   c3: Device & { task: Task };
   x: Device & { task: Task };
   fresh: Device;
+  /** Devices bound to `job` whose tickets the bad bodies spend, one each (a refused upload spends its ticket). */
+  spenders: (Device & { task: Task })[];
   forged: string;
   tampered: string;
+  expired: string;
+  legacy: string;
 }
 let w: World;
 let before: Awaited<ReturnType<typeof snapshot>>;
+
+/** The token secret the workers tests run with (vitest.config.ts). */
+const TOKEN_SECRET = "test-token-secret";
+const hmac = async (secret: string, message: string) => {
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const bytes = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(message)));
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+};
 
 const snapshot = async () => ({ job: await jobRecord(w.owner.apiKey, w.job.id), other: await jobRecord(w.other.apiKey, w.other.job.id) });
 const withTask = async (jobId: string) => {
@@ -49,15 +61,20 @@ beforeAll(async () => {
   // The older job takes one device (x); the check-ins after it go to `job`.
   const other = await runningJob({ clientsPerRound: 1, overCommit: 1 });
   const x = await withTask(other.job.id);
-  const { apiKey, job } = await runningJob({ clientsPerRound: 2, overCommit: 2 });
+  const { apiKey, job } = await runningJob({ clientsPerRound: 2, overCommit: 9 });
   const [c1, c2, c3] = [await withTask(job.id), await withTask(job.id), await withTask(job.id)];
+  const spenders = [];
+  for (let i = 0; i < SPENT_CASES; i++) spenders.push(await withTask(job.id));
   expect((await uploadDelta(c1.token, c1.task, delta([1, 1, 1, 1]))).status).toBe(202);
   const fresh = await registerClient();
-  const forged = await issueClientToken("not-the-token-secret", fresh.clientId);
-  const tampered = `ct_${c2.clientId}.${c1.token.split(".")[1]}`;
-  w = { owner: { apiKey }, job, other, c1, c2, c3, x, fresh, forged, tampered };
+  const forged = (await issueClientToken("not-the-token-secret", fresh.clientId, Date.now() + 3_600_000)).token;
+  const tampered = `ct_${c2.clientId}.${c1.token.split(".").slice(1).join(".")}`;
+  // Genuine tokens (the test Worker's secret) that no longer open anything: one past its expiry, one of the first form (no expiry).
+  const expired = (await issueClientToken(TOKEN_SECRET, fresh.clientId, Date.now() - 1_000)).token;
+  const legacy = `ct_${fresh.clientId}.${await hmac(TOKEN_SECRET, fresh.clientId)}`;
+  w = { owner: { apiKey }, job, other, c1, c2, c3, x, fresh, spenders, forged, tampered, expired, legacy };
   before = await snapshot();
-  expect(before.job.rounds).toMatchObject([{ round: 1, status: "open", bound: 3, reported: 1 }]);
+  expect(before.job.rounds).toMatchObject([{ round: 1, status: "open", bound: 3 + SPENT_CASES, reported: 1 }]);
 }, 120_000);
 
 type Case = [name: string, status: number, code: ErrorCode, send: () => Promise<Response>];
@@ -73,6 +90,18 @@ const update = (change: { token?: string; ticket?: string | null; path?: string;
     body: change.body ?? good(),
   });
 };
+/**
+ * How many cases send a bad body with a good ticket: each spends the ticket of a device of its own.
+ * (A body the Worker cuts at the upload limit does not spend it: the streamed case keeps c2's.)
+ */
+const SPENT_CASES = 14;
+let spent = 0;
+/** A bad body sent with the ticket of the next spender: refused as invalid_update, which spends that ticket. */
+const spend = (body: BodyInit) => {
+  const device = w.spenders[spent++];
+  return update({ token: device.token, ticket: device.task.ticket, body });
+};
+
 /** c2's report on its task of round 1 (a failure, or an evaluation), spoilt by `change`. */
 const report = (kind: "failures" | "evaluations", change: { ticket?: string; json?: unknown; type?: string; body?: string } = {}) =>
   api(`/v1/jobs/${w.job.id}/rounds/1/${kind}`, {
@@ -111,6 +140,10 @@ const cases: Case[] = [
   ["POST /v1/checkin: a token signed with another secret", 401, "unauthorized", () => checkin({ token: w.forged })],
   ["POST /v1/checkin: a token with another client's id", 401, "unauthorized", () => checkin({ token: w.tampered })],
   ["POST /v1/checkin: a malformed token", 401, "unauthorized", () => checkin({ token: "ct_short.sig" })],
+  ["POST /v1/checkin: an expired token", 401, "token_expired", () => checkin({ token: w.expired })],
+  ["POST /v1/checkin: a token of the first form, without an expiry", 401, "token_expired", () => checkin({ token: w.legacy })],
+  ["POST /v1/clients/token: an expired token", 401, "token_expired", () => api("/v1/clients/token", { method: "POST", token: w.expired })],
+  ["POST /v1/clients/token: an API key", 401, "unauthorized", () => api("/v1/clients/token", { method: "POST", token: w.owner.apiKey })],
   ["POST /v1/checkin: text/plain", 415, "unsupported_media_type", () => checkin({ type: "text/plain" })],
   ["POST /v1/checkin: bad JSON", 400, "invalid_json", () => checkin({ json: "[" })],
   ["POST /v1/checkin: mistyped attributes", 400, "validation_failed", () => checkin({ json: { attributes: [1, 2] } })],
@@ -139,6 +172,7 @@ const cases: Case[] = [
   ["updates: an API key instead of a client token", 401, "unauthorized", () => update({ token: w.owner.apiKey })],
   ["updates: a token signed with another secret", 401, "unauthorized", () => update({ token: w.forged })],
   ["updates: a token with another client's id", 401, "unauthorized", () => update({ token: w.tampered })],
+  ["updates: an expired token", 401, "token_expired", () => update({ token: w.expired })],
   ["updates: no ticket", 403, "ticket_invalid", () => update({ ticket: null })],
   ["updates: a malformed ticket", 403, "ticket_invalid", () => update({ ticket: "short" })],
   ["updates: a ticket never issued", 403, "ticket_invalid", () => update({ ticket: "A".repeat(24) })],
@@ -152,20 +186,20 @@ const cases: Case[] = [
   ["updates: a job id of the wrong shape", 404, "job_not_found", () => update({ path: "/v1/jobs/nope/rounds/1/updates" })],
   ["updates: an unknown job id", 404, "job_not_found", () => update({ path: "/v1/jobs/job_doesnotexist/rounds/1/updates" })],
   ["updates: octet-stream instead of weights", 415, "unsupported_media_type", () => update({ type: "application/octet-stream" })],
-  ["updates: empty body", 400, "invalid_update", () => update({ body: new Uint8Array(0) })],
-  ["updates: not a weights message", 400, "invalid_update", () => update({ body: "hello" })],
-  ["updates: a truncated delta", 400, "invalid_update", () => update({ body: good().slice(0, -4) })],
-  ["updates: an int8 delta with a NaN scale", 400, "invalid_update", () => update({ body: int8WithNaNScale() })],
-  ["updates: an fp16 delta holding infinity", 400, "invalid_update", () => update({ body: fp16Infinity() })],
-  ["updates: a NaN in the delta", 400, "invalid_update", () => update({ body: delta([1, NaN, 1, 1]) })],
-  ["updates: an infinite delta", 400, "invalid_update", () => update({ body: delta([1, 1, -Infinity, 1]) })],
-  ["updates: the wrong tensor shape", 400, "invalid_update", () => update({ body: delta([1, 1, 1, 1], { examples: 1 }, tensor([4])) })],
-  ["updates: the wrong tensor name", 400, "invalid_update", () => update({ body: delta([1, 1, 1, 1], { examples: 1 }, tensor([2, 2], "other")) })],
-  ["updates: a model instead of a delta", 400, "invalid_update", () => update({ body: delta([1, 1, 1, 1], { examples: 1 }, undefined, "model") })],
-  ["updates: examples 0", 400, "invalid_update", () => update({ body: delta([1, 1, 1, 1], { examples: 0 }) })],
-  ["updates: no examples", 400, "invalid_update", () => update({ body: delta([1, 1, 1, 1], {}) })],
-  ["updates: fractional examples", 400, "invalid_update", () => update({ body: delta([1, 1, 1, 1], { examples: 1.5 }) })],
-  ["updates: a negative train loss", 400, "invalid_update", () => update({ body: delta([1, 1, 1, 1], { examples: 1, trainLoss: -1 }) })],
+  ["updates: empty body", 400, "invalid_update", () => spend(new Uint8Array(0))],
+  ["updates: not a weights message", 400, "invalid_update", () => spend("hello")],
+  ["updates: a truncated delta", 400, "invalid_update", () => spend(good().slice(0, -4))],
+  ["updates: an int8 delta with a NaN scale", 400, "invalid_update", () => spend(int8WithNaNScale())],
+  ["updates: an fp16 delta holding infinity", 400, "invalid_update", () => spend(fp16Infinity())],
+  ["updates: a NaN in the delta", 400, "invalid_update", () => spend(delta([1, NaN, 1, 1]))],
+  ["updates: an infinite delta", 400, "invalid_update", () => spend(delta([1, 1, -Infinity, 1]))],
+  ["updates: the wrong tensor shape", 400, "invalid_update", () => spend(delta([1, 1, 1, 1], { examples: 1 }, tensor([4])))],
+  ["updates: the wrong tensor name", 400, "invalid_update", () => spend(delta([1, 1, 1, 1], { examples: 1 }, tensor([2, 2], "other")))],
+  ["updates: a model instead of a delta", 400, "invalid_update", () => spend(delta([1, 1, 1, 1], { examples: 1 }, undefined, "model"))],
+  ["updates: examples 0", 400, "invalid_update", () => spend(delta([1, 1, 1, 1], { examples: 0 }))],
+  ["updates: no examples", 400, "invalid_update", () => spend(delta([1, 1, 1, 1], {}))],
+  ["updates: fractional examples", 400, "invalid_update", () => spend(delta([1, 1, 1, 1], { examples: 1.5 }))],
+  ["updates: a negative train loss", 400, "invalid_update", () => spend(delta([1, 1, 1, 1], { examples: 1, trainLoss: -1 }))],
   ["updates: body over the upload limit", 413, "payload_too_large", () => update({ body: oversized(2_000_000) })],
   ["updates: streamed body over the upload limit", 413, "payload_too_large", () => update({ body: streamed(2_000_000) })],
 
@@ -180,6 +214,12 @@ const cases: Case[] = [
 describe("malformed requests to the device routes", () => {
   it.each(cases)("%s: %i %s, and nothing changes", async (_name, status, code, send) => {
     await expectError(send(), status, code);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("spent the ticket of every bad body: the same ticket with a good delta is ticket_used, and nothing is counted", async () => {
+    expect(spent).toBe(SPENT_CASES);
+    for (const device of w.spenders) await expectError(uploadDelta(device.token, device.task, good()), 409, "ticket_used");
     expect(await snapshot()).toEqual(before);
   });
 

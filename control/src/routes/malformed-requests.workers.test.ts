@@ -24,7 +24,7 @@ import {
  */
 interface World {
   a: { tenant: string; apiKey: string };
-  b: { tenant: string; apiKey: string };
+  b: { tenant: string; apiKey: string; jobId: string };
   running: JobStatus;
   pending: JobStatus;
   cancelled: JobStatus;
@@ -37,7 +37,9 @@ let bBefore: unknown;
 /** What a refused request could have changed: tenant a's jobs and their states, and the running job's rounds and model. */
 async function snapshot() {
   const list = await expectJson(api("/v1/jobs", { token: w.a.apiKey }));
-  return { list, running: await jobRecord(w.a.apiKey, w.running.id) };
+  const keys = await expectJson(api("/v1/keys", { token: w.a.apiKey }));
+  const enrolmentTokens = await expectJson(api("/v1/enrolment-tokens", { token: w.a.apiKey }));
+  return { list, keys, enrolmentTokens, running: await jobRecord(w.a.apiKey, w.running.id) };
 }
 
 beforeAll(async () => {
@@ -47,8 +49,8 @@ beforeAll(async () => {
   const pending = await createJob(a.apiKey);
   const cancelled = await createJob(a.apiKey);
   await expectJson(api(`/v1/jobs/${cancelled.id}/cancel`, { method: "POST", token: a.apiKey }));
-  await createJob(b.apiKey);
-  w = { a, b, running, pending, cancelled, clientToken: (await registerClient()).token };
+  const bJob = await createJob(b.apiKey);
+  w = { a, b: { ...b, jobId: bJob.id }, running, pending, cancelled, clientToken: (await registerClient()).token };
   before = await snapshot();
   bBefore = await expectJson(api("/v1/jobs", { token: b.apiKey }));
 }, 120_000);
@@ -75,6 +77,13 @@ const OWNER_ROUTES: { route: string; method: string; path: (id: string) => strin
   { route: "POST /v1/jobs/:id/rounds/:round/metrics", method: "POST", path: (id) => `/v1/jobs/${id}/rounds/1/metrics`, call: () => ({ json: { testAccuracy: 0.5 } }) },
   { route: "GET /v1/jobs/:id/devices", method: "GET", path: (id) => `/v1/jobs/${id}/devices` },
   { route: "POST /v1/jobs/:id/events/token", method: "POST", path: (id) => `/v1/jobs/${id}/events/token` },
+  { route: "GET /v1/keys", method: "GET", path: () => "/v1/keys" },
+  { route: "POST /v1/keys", method: "POST", path: () => "/v1/keys" },
+  { route: "DELETE /v1/keys/:keyId", method: "DELETE", path: () => "/v1/keys/000000000000" },
+  { route: "POST /v1/keys/:keyId/rotate", method: "POST", path: () => "/v1/keys/000000000000/rotate" },
+  { route: "POST /v1/enrolment-tokens", method: "POST", path: () => "/v1/enrolment-tokens", call: () => ({ json: {} }) },
+  { route: "GET /v1/enrolment-tokens", method: "GET", path: () => "/v1/enrolment-tokens" },
+  { route: "DELETE /v1/enrolment-tokens/:tokenId", method: "DELETE", path: () => "/v1/enrolment-tokens/000000000000" },
 ];
 
 /** `?limit=` values the devices route must refuse: hand-picked, then generated (seeded) from integers out of range, fractions and junk. */
@@ -169,6 +178,17 @@ const bodyCases: Case[] = [
   ["model.json: a hash the job never produced", 404, "model_not_found", () => owner(`/v1/jobs/${w.running.id}/model/model.json?hash=${"0".repeat(64)}`)],
   ["weights.bin: a job without a model", 404, "model_not_found", () => owner(`/v1/jobs/${w.pending.id}/model/weights.bin`)],
   ["weights.bin: a malformed hash", 404, "model_not_found", () => owner(`/v1/jobs/${w.running.id}/model/weights.bin?hash=../../etc`)],
+
+  ["revoke key: an id no key has", 404, "key_not_found", () => owner("/v1/keys/000000000000", { method: "DELETE" })],
+  ["revoke key: an id of the wrong shape", 400, "validation_failed", () => owner("/v1/keys/not-a-key-id", { method: "DELETE" })],
+  ["revoke key: another tenant's key", 404, "key_not_found", async () => owner(`/v1/keys/${(await expectJson<{ keys: { id: string }[] }>(api("/v1/keys", { token: w.b.apiKey }))).keys[0].id}`, { method: "DELETE" })],
+  ["revoke key: the tenant's last working key", 409, "last_key", async () => owner(`/v1/keys/${(await expectJson<{ keys: { id: string }[] }>(owner("/v1/keys"))).keys[0].id}`, { method: "DELETE" })],
+  ["rotate key: an id no key has", 404, "key_not_found", () => owner("/v1/keys/000000000000/rotate", { method: "POST" })],
+
+  ["enrolment token: another tenant's job", 404, "job_not_found", () => owner("/v1/enrolment-tokens", { json: { job: w.b.jobId } })],
+  ["enrolment token: a job id of the wrong shape", 400, "validation_failed", () => owner("/v1/enrolment-tokens", { json: { job: "not-a-job" } })],
+  ["enrolment token: a field it does not take", 400, "validation_failed", () => owner("/v1/enrolment-tokens", { json: { jobs: [] } })],
+  ["enrolment token: revoking an id no token has", 404, "not_found", () => owner("/v1/enrolment-tokens/000000000000", { method: "DELETE" })],
 
   ["cancel: a job cancelled already", 409, "job_not_running", () => owner(`/v1/jobs/${w.cancelled.id}/cancel`, { method: "POST" })],
 

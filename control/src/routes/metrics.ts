@@ -3,7 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { PropiusError } from "@propius/shared";
 import type { AppEnv } from "../http/app-env.js";
 import { apiRoutes, asAdmin, asOwner, errors } from "../http/api-routes.js";
-import { bearerToken } from "../middleware/auth/index.js";
+import { bearerToken, tenantOfKey } from "../middleware/auth/index.js";
 import { hashKey, verifyClientToken } from "../auth/tokens.js";
 import { directoryOf } from "../directory/directory-client.js";
 import { TEXT_FORMAT, writeText } from "../metrics/prometheus-text.js";
@@ -16,7 +16,7 @@ import { TEXT_FORMAT, writeText } from "../metrics/prometheus-text.js";
 const metricsRoute = createRoute({
   tags: ["operator"], security: [...asAdmin, ...asOwner], method: "get", path: "/metrics", summary: "Metrics in the Prometheus text format",
   description: "With the admin key: every job's series and the platform's; with a tenant's API key: that tenant's jobs' (see docs/api.md for the series).",
-  responses: { 200: { description: "The exposition", content: { [TEXT_FORMAT]: { schema: z.string() } } }, ...errors("unauthorized", "forbidden") },
+  responses: { 200: { description: "The exposition", content: { [TEXT_FORMAT]: { schema: z.string() } } }, ...errors("unauthorized", "key_revoked", "forbidden") },
 });
 
 export const metricsRoutes = apiRoutes().openapi(metricsRoute, async (c) => {
@@ -33,17 +33,13 @@ export const metricsRoutes = apiRoutes().openapi(metricsRoute, async (c) => {
 async function metricsReader(c: Context<AppEnv>): Promise<string | null> {
   const token = bearerToken(c);
   if (!token) throw new PropiusError("unauthorized", "send an API key or the admin key as 'Authorization: Bearer <key>'");
-  if (token.startsWith("pk_")) {
-    const tenant = await directoryOf(c.env).tenantForKey(await hashKey(token));
-    if (!tenant) throw new PropiusError("unauthorized", "unknown API key");
-    return tenant;
-  }
+  if (token.startsWith("pk_")) return tenantOfKey(c.env, token);
   const admin = c.env.PROPIUS_ADMIN_KEY;
   if (admin) {
     const [given, wanted] = await Promise.all([hashKey(token), hashKey(admin)]);
     if (given === wanted) return null;
   }
   const secret = c.env.PROPIUS_TOKEN_SECRET;
-  if (secret && (await verifyClientToken(secret, token))) throw new PropiusError("forbidden", "a device token cannot read metrics; use an API key or the admin key");
+  if (secret && (await verifyClientToken(secret, token, Date.now())) !== null) throw new PropiusError("forbidden", "a device token cannot read metrics; use an API key or the admin key");
   throw new PropiusError("unauthorized", "unknown key: use an API key or the admin key");
 }

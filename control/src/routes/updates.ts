@@ -15,7 +15,7 @@ import { countRefusals } from "../metrics/count-refusals.js";
 const tags = ["devices"];
 const device = { tags, security: asDevice };
 /** Codes a report on a task can answer beside its body's: the ticket, the job, the round. */
-const TASK_ERRORS = ["unauthorized", "ticket_invalid", "ticket_used", "job_not_found", "job_not_running", "round_closed"] as const;
+const TASK_ERRORS = ["unauthorized", "token_expired", "token_revoked", "rate_limited", "ticket_invalid", "ticket_used", "job_not_found", "job_not_running", "round_closed"] as const;
 
 const upload = createRoute({
   ...device, method: "post", path: "/v1/jobs/{id}/rounds/{round}/updates", summary: "Upload the round's delta",
@@ -64,9 +64,12 @@ export const updateRoutes = apiRoutes()
     // One object call: the device's aggregator shard checks the ticket, folds the body, and has the job count it.
     const shards = (index: number) => ({
       submit: ({ body: stream, ...upload }: Upload<ReadableStream<Uint8Array>>, shard: number) => unwrap(aggregatorOf(c.env, jobId, index).submit(upload, shard, stream, declaredBytes)),
+      spend: (upload: Omit<Upload, "body">, shard: number) => unwrap(aggregatorOf(c.env, jobId, index).spend(upload, shard)),
     });
+    // A body the Worker ended (over the limit, stalled) was not refused for what the device sent.
+    const cutShort = () => (c.get("bodyFailure") as (() => PropiusError | null) | undefined)?.() != null;
     try {
-      return c.json(await submitUpdate(shards, { jobId, ticket, clientId, round, body }), 202);
+      return c.json(await submitUpdate(shards, { jobId, ticket, clientId, round, body }, { cutShort }), 202);
     } finally {
       // Refused before the shard was called: the body is received to its end all the same (see `drain`).
       if (!body.locked) await drain(body, uploadIdleMs(c.env));

@@ -15,6 +15,19 @@ export interface HttpOptions {
    * network loses would otherwise hold a device forever; retried uploads are safe (one ticket each).
    */
   attemptTimeoutMs?: number;
+  /**
+   * A `429` whose `Retry-After` asks for at most this long (ms, default 60 s) is waited out and
+   * retried as an attempt; a longer one is thrown as `rate_limited` at once.
+   */
+  maxRetryAfterMs?: number;
+}
+
+/** `Retry-After` in ms: whole seconds or an HTTP date; null when absent or unreadable. */
+export function retryAfterMs(value: string | null, now = Date.now()): number | null {
+  if (value === null) return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
 /** Resolves after `ms`, or rejects with the signal's reason once it aborts; leaves no listener behind. */
@@ -38,6 +51,7 @@ export class Http {
   private readonly attempts: number;
   private readonly backoffMs: number;
   private readonly attemptTimeoutMs: number;
+  private readonly maxRetryAfterMs: number;
 
   constructor(options: HttpOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
@@ -45,6 +59,7 @@ export class Http {
     this.attempts = options.attempts ?? 6;
     this.backoffMs = options.backoffMs ?? 250;
     this.attemptTimeoutMs = options.attemptTimeoutMs ?? 60_000;
+    this.maxRetryAfterMs = options.maxRetryAfterMs ?? 60_000;
   }
 
   url(path: string): string {
@@ -53,11 +68,23 @@ export class Http {
 
   async request(path: string, init: RequestInit = {}, signal?: AbortSignal): Promise<Response> {
     let lastError: unknown;
+    /** The wait a 429 asked for, instead of the back-off before the next attempt. */
+    let asked: number | null = null;
     for (let attempt = 0; attempt < this.attempts; attempt++) {
-      if (attempt > 0) await sleep(this.backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random()), signal);
+      if (attempt > 0) await sleep(asked ?? this.backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random()), signal);
+      asked = null;
       const timeout = AbortSignal.timeout(this.attemptTimeoutMs);
       try {
         const response = await this.fetchImpl(this.url(path), { ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+        if (response.status === 429 && attempt < this.attempts - 1) {
+          // Rate limited: wait as long as the control plane says (plus up to a tenth, so that devices refused together do not return together).
+          const wait = retryAfterMs(response.headers.get("retry-after"));
+          if (wait !== null && wait <= this.maxRetryAfterMs) {
+            lastError = await toError(response);
+            asked = wait * (1 + Math.random() / 10);
+            continue;
+          }
+        }
         if (response.status < 500) return response;
         lastError = await toError(response);
       } catch (error) {
@@ -85,7 +112,7 @@ export class Http {
 
 /** The codes an error answer without a Propius body gets, by HTTP status (a proxy's page, say). */
 const CODE_OF_STATUS: Partial<Record<number, ErrorCode>> = {
-  401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
+  401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 429: "rate_limited",
 };
 
 export async function toError(response: Response): Promise<PropiusError> {

@@ -11,6 +11,10 @@ import {
   type LayersModelJson,
   type RoundRecord,
   type TenantKey,
+  type ApiKeyInfo,
+  type NewApiKey,
+  type EnrolmentTokenInfo,
+  type NewEnrolmentToken,
   type TensorSpec,
 } from "@propius/shared";
 import { Http, jsonInit, type HttpOptions } from "./http.js";
@@ -129,6 +133,41 @@ export class OwnerClient {
   /** `GET /v1/models/:hash`: a model version by its SHA-256, as a weights message. */
   modelVersion(hash: string): Promise<Uint8Array> {
     return this.http.bytes(`/v1/models/${hash}`, { headers: this.auth() });
+  }
+
+  /** `GET /v1/keys`: the tenant's API keys by id (never the raw keys), revoked ones too, oldest first. */
+  keys(): Promise<{ keys: ApiKeyInfo[] }> {
+    return this.http.json("/v1/keys", { headers: this.auth() });
+  }
+
+  /** `POST /v1/keys`: another key for the tenant, shown this once. */
+  createKey(): Promise<NewApiKey> {
+    return this.http.json("/v1/keys", { method: "POST", headers: this.auth() });
+  }
+
+  /** `DELETE /v1/keys/:id`: refused at once from then on; the tenant's last working key answers `last_key` (rotate it instead). */
+  revokeKey(keyId: string): Promise<ApiKeyInfo> {
+    return this.http.json(`/v1/keys/${encodeURIComponent(keyId)}`, { method: "DELETE", headers: this.auth() });
+  }
+
+  /** `POST /v1/keys/:id/rotate`: a new key (shown this once) replaces key `keyId`, revoked in the same step. */
+  rotateKey(keyId: string): Promise<NewApiKey> {
+    return this.http.json(`/v1/keys/${encodeURIComponent(keyId)}/rotate`, { method: "POST", headers: this.auth() });
+  }
+
+  /** `POST /v1/enrolment-tokens`: a token devices enrol with to take the tenant's jobs that ask for one (`job`: that job only); shown this once. */
+  createEnrolmentToken(options: { job?: string } = {}): Promise<NewEnrolmentToken> {
+    return this.http.json("/v1/enrolment-tokens", jsonInit("POST", options, this.apiKey));
+  }
+
+  /** `GET /v1/enrolment-tokens`: by id, revoked ones too. */
+  enrolmentTokens(): Promise<{ tokens: EnrolmentTokenInfo[] }> {
+    return this.http.json("/v1/enrolment-tokens", { headers: this.auth() });
+  }
+
+  /** `DELETE /v1/enrolment-tokens/:id`: enrols no more devices. */
+  revokeEnrolmentToken(tokenId: string): Promise<EnrolmentTokenInfo> {
+    return this.http.json(`/v1/enrolment-tokens/${encodeURIComponent(tokenId)}`, { method: "DELETE", headers: this.auth() });
   }
 
   private auth(extra: Record<string, string> = {}): Record<string, string> {

@@ -39,11 +39,12 @@ const PROGRESS_EVERY_MS = 150;
  */
 export async function contribute(options: ContributionOptions): Promise<void> {
   const { examples, emit, signal } = options;
-  const client = new DeviceClient({ baseUrl: options.baseUrl, credentials: options.credentials });
+  // Every new token (enrolment, renewal, enrolling again after an expiry) goes to the page, which keeps it.
+  const client = new DeviceClient({ baseUrl: options.baseUrl, credentials: options.credentials, onCredentials: (credentials) => emit({ type: "registered", credentials }) });
   const attributes = tabAttributes(options.backend, options.capabilities);
-  // A tab opened while the control plane is down waits for it, as the task loop does.
+  // A tab opened while the control plane is down waits for it, as the task loop does (onCredentials tells the page of the token).
   const outages = { signal, onOutage: (event: OutageEvent) => emit({ type: "outage", message: event.message, retryInMs: event.retryInMs }) };
-  const enrol = async () => emit({ type: "registered", credentials: await rideOutOutages(() => client.register(attributes), outages) });
+  const enrol = () => rideOutOutages(() => client.register(attributes), outages);
   if (!client.credentials) await enrol();
   // A stored token the control plane no longer accepts (its state or secret was reset): enrol again.
   await rideOutOutages(() => client.ping(signal), outages).catch(async (error: unknown) => {

@@ -13,6 +13,7 @@ import { updateRoutes } from "./routes/updates.js";
 import { adminRoutes } from "./routes/admin.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { withReference } from "./routes/openapi.js";
+import { receiveUnread } from "./middleware/body-limit/index.js";
 
 const health = createRoute({
   tags: ["reference"], method: "get", path: "/v1/health", summary: "Whether the control plane answers, and its protocol version",
@@ -21,7 +22,9 @@ const health = createRoute({
 
 /** The control plane's HTTP API (v1), with its OpenAPI document at /v1/openapi.json. */
 export function createApp() {
-  const app = apiRoutes()
+  const root = apiRoutes();
+  root.use("*", receiveUnread());
+  const app = root
     .openapi(health, (c) => c.json({ ok: true as const, protocol: PROTOCOL_VERSION }, 200))
     .route("/", tenantRoutes)
     .route("/", updateRoutes)

@@ -17,15 +17,31 @@ export async function fromStream(stream: ReadableStream<Uint8Array>): Promise<Ui
 }
 
 /**
- * Reads a body to its end and drops it: for an upload refused before its body was needed.
+ * How much of a body no route reads is still received and dropped: Cloudflare's own limit on a
+ * request body (100 MB), so that no client can keep a Worker reading for ever.
+ */
+export const DISCARD_LIMIT = 100_000_000;
+
+/**
+ * Reads a body to its end and drops it: for a request refused before its body was needed.
  * Answering while the client is still sending breaks the connection, and under `wrangler dev` the
- * request after it on the same connection fails with a 503.
+ * requests after it on the same connection fail with a 503. Past DISCARD_LIMIT bytes the body is
+ * cancelled instead.
  */
 export async function drain(stream: ReadableStream<Uint8Array> | null): Promise<void> {
   const reader = stream?.getReader();
-  if (!reader) return;
+  if (reader) await discard(reader, DISCARD_LIMIT);
+}
+
+/** Reads and drops up to `bytes` more of a body, then cancels what is left. */
+export async function discard(reader: ReadableStreamDefaultReader<Uint8Array>, bytes: number): Promise<void> {
   try {
-    while (!(await reader.read()).done);
+    for (let left = bytes; ; ) {
+      const next = await reader.read();
+      if (next.done) return;
+      left -= next.value.length;
+      if (left < 0) return void (await reader.cancel());
+    }
   } catch {
     // the client went away: nothing left to drain
   }

@@ -46,3 +46,11 @@ export async function discard(reader: ReadableStreamDefaultReader<Uint8Array>, b
     // the client went away: nothing left to drain
   }
 }
+
+/**
+ * A request body that failed while it was read: the client stopped sending before its end (a
+ * Content-Length it fell short of, a connection it closed). Answered 400 bad_request, not 500.
+ */
+export function cutShort(): PropiusError {
+  return new PropiusError("bad_request", "the request body ended before it was whole");
+}

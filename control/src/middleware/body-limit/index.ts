@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { PropiusError } from "@propius/shared";
-import { DISCARD_LIMIT, discard, drain } from "../../http/byte-stream.js";
+import { DISCARD_LIMIT, cutShort, discard, drain } from "../../http/byte-stream.js";
 
 export const JSON_BODY_LIMIT = 1 << 20;
 export const DEFAULT_UPLOAD_LIMIT = 64 << 20;
@@ -25,7 +25,10 @@ export function bodyLimit(maxBytes: number | ((env: { MAX_UPLOAD_BYTES?: string 
     const reader = body.getReader();
     const chunks: Uint8Array[] = [];
     let size = 0;
-    for (let next = await reader.read(); !next.done; next = await reader.read()) {
+    const read = () => reader.read().catch(() => {
+      throw cutShort();
+    });
+    for (let next = await read(); !next.done; next = await read()) {
       size += next.value.length;
       if (size > limit) {
         await discard(reader, DISCARD_LIMIT - size);

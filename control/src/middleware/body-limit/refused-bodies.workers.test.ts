@@ -50,3 +50,4 @@ describe("a refused body", () => {
     expect(sent.written()).toBe(8 * CHUNK);
   });
 });
+

@@ -14,10 +14,12 @@ import { buildWorkerBundle, stopBundler } from "./lib/bundles.js";
 import { startControlPlane } from "./lib/local-control-plane.js";
 import { freePort } from "./lib/ports.js";
 import { workerdRoles } from "./lib/workerd-process.js";
+import { send } from "./lib/fuzz-send.js";
 
-const { values } = parseArgs({ options: { requests: { type: "string", default: "1500" }, oversized: { type: "string", default: "15" }, concurrency: { type: "string", default: "10" } } });
+const { values } = parseArgs({ options: { requests: { type: "string", default: "1500" }, oversized: { type: "string", default: "15" }, truncated: { type: "string", default: "0" }, concurrency: { type: "string", default: "10" } } });
 const total = Number(values.requests);
-const oversized = Number(values.oversized);
+const truncated = Number(values.truncated) > 0;
+const oversized = truncated ? Number(values.truncated) : Number(values.oversized);
 const concurrency = Number(values.concurrency);
 const ADMIN_KEY = "oversized-admin-key";
 
@@ -56,7 +58,10 @@ try {
         sentOversized++;
         // By turns: to enrolment and to check-in, with a Content-Length and streamed without one.
         const path = sentOversized % 2 ? "/v1/clients" : "/v1/checkin";
-        void post(path, sentOversized % 4 < 2 ? big : streamed(big), token)
+        if (truncated) {
+          void send(new URL(plane.url), { route: path, method: "POST", path, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: new TextEncoder().encode(JSON.stringify({ attributes: { platform: "node" } })), transport: "truncated", mutation: "", mustRefuse: true })
+            .then((o) => { refused[o.status ?? "no answer"] = (refused[o.status ?? "no answer"] ?? 0) + 1; });
+        } else void post(path, sentOversized % 4 < 2 ? big : streamed(big), token)
           .then(async (r) => { await r.arrayBuffer(); refused[r.status] = (refused[r.status] ?? 0) + 1; })
           .catch((e: Error) => { refused[`failed: ${e.cause ?? e.message}`] = (refused[`failed: ${e.cause ?? e.message}`] ?? 0) + 1; });
       }

@@ -47,7 +47,7 @@ async function onEveryIsolate<R>(inspectorPort: number, method: string): Promise
   );
 }
 
-export function memorySampler(pids: number[], inspectorPort: number) {
+export function memorySampler(pids: number[], inspectorPort: number, settleMs = 60_000) {
   const mb = () => Math.round(pids.reduce((sum, pid) => sum + (memoryKb(pid, "VmRSS") ?? 0), 0) / 1024);
   const heapMb = async () => Math.round((await onEveryIsolate<{ usedSize: number }>(inspectorPort, "Runtime.getHeapUsage").catch(() => [])).reduce((sum, h) => sum + (h?.usedSize ?? 0), 0) / 2 ** 20);
   // Best effort: an isolate busy or gone does not stop the run (its figures then include garbage).
@@ -70,7 +70,7 @@ export function memorySampler(pids: number[], inspectorPort: number) {
       for (;;) {
         figures.endMb = mb();
         figures.peakMb = Math.max(figures.peakMb, figures.endMb);
-        if (within() || Date.now() - started >= 60_000) break;
+        if (within() || Date.now() - started >= settleMs) break;
         await new Promise((resolve) => setTimeout(resolve, 2_000));
       }
       figures.heapEndMb = await heapMb();

@@ -26,6 +26,8 @@ export interface FuzzOptions {
    * beside it fail there with 500 or 503 before they reach the Worker (see docs/api.md, "Limits").
    */
   dropClients?: boolean;
+  /** How long workerd's memory is given to come back after the run (default 60 s). */
+  settleMs?: number;
   /** Where the Worker bundle is built (inside the project). */
   bundleDir?: string;
   progress?: (line: string) => void;
@@ -106,7 +108,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
     const roles = workerdRoles(plane.process.pid!, port);
     const objectsBefore = await storedObjects(stateDir);
     const countersBefore = await counters(world);
-    const memory = memorySampler(roles.worker, inspectorPort);
+    const memory = memorySampler(roles.worker, inspectorPort, options.settleMs);
     log(`world ready: job ${world.jobId}, ${generator.operations.length} routes in the OpenAPI document; seed ${options.seed}`);
 
     const result = await hostileTraffic(world, generator, rng, options, log, memory);
@@ -179,16 +181,8 @@ function writesBeyondCanaries(before: CountersTotal, after: CountersTotal, canar
   return out;
 }
 
-interface Traffic {
-  runMs: number;
-  byRoute: Record<string, Record<string, number>>;
-  byStatus: Record<string, number>;
-  serverErrors: number;
-  resets: number;
-  accepted: number;
-  failures: Failure[];
-  canaries: CanaryTally;
-}
+/** What the hostile traffic itself gave: the result's counts, before the checks afterwards. */
+type Traffic = Pick<FuzzResult, "runMs" | "byRoute" | "byStatus" | "serverErrors" | "resets" | "accepted" | "failures" | "canaries">;
 
 const label = (o: Outcome) => (o.status !== null ? String(o.status) : o.failure ? "no answer" : o.code ? "frame answered" : "truncated, no answer");
 

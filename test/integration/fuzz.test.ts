@@ -13,7 +13,7 @@ import { TEST_BUILD_DIR } from "./helpers.js";
  */
 describe("the fuzz suite, short", () => {
   it("1,500 hostile requests over every route and the binary formats leave the control plane up and its state as it was", async () => {
-    const result = await runFuzz({ requests: 1_500, seed: 20_261_203, bundleDir: TEST_BUILD_DIR });
+    const result = await runFuzz({ requests: 1_500, seed: 20_261_203, settleMs: 10_000, bundleDir: TEST_BUILD_DIR });
     const summary = fuzzTables(result);
     process.stdout.write(`${summary}\n`);
     expect(result.routes, summary).toBeGreaterThanOrEqual(27);

@@ -38,7 +38,7 @@ export function fuzzTables(result: FuzzResult): string {
     `| seed | ${result.seed} |`,
   ];
   const failures = result.failures.length
-    ? ["", `Failures (${result.failures.length}; the first 30):`, "", "| # | route | mutation | outcome | request |", "| ---: | --- | --- | --- | --- |", ...result.failures.slice(0, 30).map((f) => `| ${f.index} | \`${f.route}\` | ${f.mutation} | ${f.outcome} | \`${f.request.replaceAll("|", "\\|").slice(0, 240)}\` |`)]
+    ? ["", `Failures (${result.failures.length}; the first 30):`, "", "| # | route | mutation | outcome | request |", "| ---: | --- | --- | --- | --- |", ...result.failures.slice(0, 30).map((f) => `| ${f.index} | \`${f.route}\` | ${f.mutation} | ${f.outcome.replace(/\s+/g, " ").slice(0, 160)} | \`${f.request.replaceAll("|", "\\|").slice(0, 240)}\` |`)]
     : [];
   const canaries = result.canaries.failures.length ? ["", "Canary failures (the first 10):", "", ...result.canaries.failures.slice(0, 10).map((f) => `- ${f}`)] : [];
   const logged = result.logged.length ? ["", "Errors in wrangler's log (distinct, the first 20):", "", ...result.logged.map((l) => `- \`${l.replaceAll("`", "'")}\``)] : [];

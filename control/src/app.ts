@@ -16,6 +16,7 @@ import { adminRoutes } from "./routes/admin.js";
 import { deviceRevocationRoutes } from "./routes/device-revocation.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { withReference } from "./routes/openapi.js";
+import { receiveUnread } from "./middleware/body-limit/index.js";
 
 const health = createRoute({
   tags: ["reference"], method: "get", path: "/v1/health", summary: "Whether the control plane answers, and its protocol version",
@@ -24,7 +25,9 @@ const health = createRoute({
 
 /** The control plane's HTTP API (v1), with its OpenAPI document at /v1/openapi.json. */
 export function createApp() {
-  const app = apiRoutes()
+  const root = apiRoutes();
+  root.use("*", receiveUnread());
+  const app = root
     .openapi(health, (c) => c.json({ ok: true as const, protocol: PROTOCOL_VERSION }, 200))
     .route("/", tenantRoutes)
     .route("/", keyRoutes)

@@ -12,26 +12,40 @@ CREATE TABLE IF NOT EXISTS update_chunks (ticket TEXT NOT NULL, idx INTEGER NOT 
 CREATE TABLE IF NOT EXISTS spent (ticket TEXT PRIMARY KEY, until INTEGER NOT NULL);
 `;
 
-/** AggregatorStore over a Durable Object's SQLite database. */
+/**
+ * AggregatorStore over a Durable Object's SQLite database. Its tables are made with its first
+ * write: a shard only read (its counters, a round close of a round it took no update in) stores
+ * nothing, and reads of tables not yet made find nothing.
+ */
 export class SqliteAggregatorStore implements AggregatorStore {
   private readonly sql: SqlPort;
+  private made: boolean;
 
   constructor(
-    sql: SqlPort,
+    private readonly raw: SqlPort,
     private readonly tx: TransactionPort,
   ) {
-    this.sql = countWrites(sql);
-    applySchema(sql, SCHEMA);
+    this.sql = countWrites(raw);
+    this.made = raw.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'partial'").toArray().length > 0;
+  }
+
+  /** The tables, made on the first write. */
+  private tables(): SqlPort {
+    if (!this.made) (applySchema(this.raw, SCHEMA), (this.made = true));
+    return this.sql;
   }
 
   loadPartial(): PartialMeta | null {
+    if (!this.made) return null;
     const [row] = this.sql.exec("SELECT meta FROM partial WHERE id = 0").toArray();
     return row ? (JSON.parse(row.meta as string) as PartialMeta) : null;
   }
   loadSum(length: number): Float32Array {
+    if (!this.made) return floatsOf([], length);
     return floatsOf(this.sql.exec("SELECT data FROM sum_chunks ORDER BY idx").toArray(), length);
   }
   *sumChunks(): Iterable<Uint8Array> {
+    if (!this.made) return;
     for (let idx = 0; ; idx++) {
       const [row] = this.sql.exec("SELECT data FROM sum_chunks WHERE idx = ?", idx).toArray();
       if (!row) return;
@@ -39,23 +53,26 @@ export class SqliteAggregatorStore implements AggregatorStore {
     }
   }
   savePartial(meta: PartialMeta, sum?: Float32Array): void {
-    this.sql.exec("INSERT OR REPLACE INTO partial (id, meta) VALUES (0, ?)", JSON.stringify(meta));
+    this.tables().exec("INSERT OR REPLACE INTO partial (id, meta) VALUES (0, ?)", JSON.stringify(meta));
     if (!sum) return;
     // Same length, same chunk count: rows are overwritten in place (an upsert updates the row's
     // pages where they are; INSERT OR REPLACE deleted and reinserted it, about a tenth slower).
     chunksOf(sum).forEach((chunk, idx) => this.sql.exec("INSERT INTO sum_chunks (idx, data) VALUES (?, ?) ON CONFLICT (idx) DO UPDATE SET data = excluded.data", idx, chunk));
   }
   loadFolded(ticket: string): Folded | null {
+    if (!this.made) return null;
     const [row] = this.sql.exec("SELECT * FROM folded WHERE ticket = ?", ticket).toArray();
     return row ? toFolded(row) : null;
   }
   listFolded(): Folded[] {
+    if (!this.made) return [];
     return this.sql.exec("SELECT * FROM folded ORDER BY ticket").toArray().map(toFolded);
   }
   saveFolded(f: Folded): void {
-    this.sql.exec("INSERT OR REPLACE INTO folded (ticket, examples, train_loss, bytes_in, bytes_down) VALUES (?, ?, ?, ?, ?)", f.ticket, f.examples, f.trainLoss, f.bytesIn, f.bytesDown);
+    this.tables().exec("INSERT OR REPLACE INTO folded (ticket, examples, train_loss, bytes_in, bytes_down) VALUES (?, ?, ?, ?, ?)", f.ticket, f.examples, f.trainLoss, f.bytesIn, f.bytesDown);
   }
   clear(): void {
+    if (!this.made) return;
     this.sql.exec("DELETE FROM partial");
     this.sql.exec("DELETE FROM sum_chunks");
     this.sql.exec("DELETE FROM folded");

@@ -18,19 +18,41 @@ export async function fromStream(stream: ReadableStream<Uint8Array>): Promise<Ui
 }
 
 /**
- * Reads a body to its end and drops it: for an upload refused before its body was needed.
+ * How much of a body no route reads is still received and dropped: Cloudflare's own limit on a
+ * request body (100 MB), so that no client can keep a Worker reading for ever.
+ */
+export const DISCARD_LIMIT = 100_000_000;
+
+/**
+ * Reads a body to its end and drops it: for a request refused before its body was needed.
  * Answering while the client is still sending breaks the connection, and under `wrangler dev` the
- * request after it on the same connection fails with a 503. A body that stops bringing bytes for
- * `idleMs` is cancelled instead: a stalled device holds nothing open for longer.
+ * requests after it on the same connection fail with a 503. Past DISCARD_LIMIT bytes the body is
+ * cancelled instead, as is one that brings no bytes for `idleMs`: a stalled client holds nothing
+ * open for longer.
  */
 export async function drain(stream: ReadableStream<Uint8Array> | null, idleMs = DEFAULT_UPLOAD_IDLE_MS): Promise<void> {
   const reader = stream?.getReader();
-  if (!reader) return;
+  if (reader) await discard(reader, DISCARD_LIMIT, idleMs);
+}
+
+/** Reads and drops up to `bytes` more of a body, then cancels what is left (or all of it once it stalls for `idleMs`). */
+export async function discard(reader: ReadableStreamDefaultReader<Uint8Array>, bytes: number, idleMs = DEFAULT_UPLOAD_IDLE_MS): Promise<void> {
   try {
-    while (!(await withinIdle(reader, reader.read(), idleMs)).done);
+    for (let left = bytes; ; ) {
+      const next = await withinIdle(reader, reader.read(), idleMs);
+      if (next.done) return;
+      left -= next.value.length;
+      if (left < 0) return void (await reader.cancel());
+    }
   } catch {
-    // the client went away or stalled: nothing left to drain
-  } finally {
-    reader.releaseLock();
+    // the client went away: nothing left to drain
   }
+}
+
+/**
+ * A request body that failed while it was read: the client stopped sending before its end (a
+ * Content-Length it fell short of, a connection it closed). Answered 400 bad_request, not 500.
+ */
+export function cutShort(): PropiusError {
+  return new PropiusError("bad_request", "the request body ended before it was whole");
 }

@@ -1,11 +1,14 @@
 import { PropiusError } from "@propius/shared";
 import { withinIdle } from "./timed-read.js";
+import { DISCARD_LIMIT, discard } from "./byte-stream.js";
 
 /** A body passed on as it streams in, counted: and the refusal that ended it, if one did. */
 export interface CountedBody {
   stream: ReadableStream<Uint8Array>;
   /** `payload_too_large` or `upload_stalled` once the body was ended for it, else null. */
   failure(): PropiusError | null;
+  /** Settles once the client's body has been received (the part past the limit read and dropped), or given up on. */
+  rest(): Promise<void>;
 }
 
 /**
@@ -18,6 +21,7 @@ export function countedBody(source: ReadableStream<Uint8Array>, limit: number, i
   const reader = source.getReader();
   let size = 0;
   let failure: PropiusError | null = null;
+  let rest: Promise<void> = Promise.resolve();
   const byteSource: UnderlyingByteSource = {
     type: "bytes",
     async pull(controller) {
@@ -31,12 +35,14 @@ export function countedBody(source: ReadableStream<Uint8Array>, limit: number, i
         // Ended short rather than failed: the reader on the far side of an RPC then refuses a cut
         // body (an error would only reach it as a bare message, and be logged as uncaught).
         failure = error instanceof PropiusError ? error : null;
-        reader.cancel(error).catch(() => undefined);
+        // Past the limit the rest is still received, and dropped; a stalled or broken one is given up.
+        if (failure?.code === "payload_too_large") rest = discard(reader, DISCARD_LIMIT - size, idleMs);
+        else reader.cancel(error).catch(() => undefined);
         controller.close();
       }
     },
     cancel: (reason) => reader.cancel(reason),
   };
   const stream = new ReadableStream(byteSource);
-  return { stream, failure: () => failure };
+  return { stream, failure: () => failure, rest: () => rest };
 }

@@ -1,7 +1,6 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { PropiusError, type ErrorCode } from "@propius/shared";
-import { drain } from "./byte-stream.js";
 
 const CODE_FOR_STATUS: Record<number, ErrorCode> = {
   400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -10,18 +9,12 @@ const CODE_FOR_STATUS: Record<number, ErrorCode> = {
 
 /**
  * The one error renderer: stable codes, `{ error: { code, message, details? } }`, never a stack
- * trace. A request refused before its body was read (an upload with a used ticket, say) has the
- * body received to its end first (see `drain`); one refused as too large does not.
+ * trace. A body the request was refused before reading is received to its end before the answer
+ * goes (see `receiveUnread`).
  */
-export async function onError(thrown: Error, c: Context): Promise<Response> {
+export function onError(thrown: Error, c: Context): Response {
   // A body ended as it streamed in (too large, stalled) fails whoever read it: the answer says why.
   const error: Error = (c.get("bodyFailure") as (() => PropiusError | null) | undefined)?.() ?? thrown;
-  const body = c.req.raw.body;
-  if (body && !body.locked && !(error instanceof PropiusError && error.code === "payload_too_large")) await drain(body);
-  return render(error, c);
-}
-
-function render(error: Error, c: Context): Response {
   if (error instanceof PropiusError) {
     // A rate-limited request says when to come back, in the header clients and proxies read.
     const retryAfter = (error.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;

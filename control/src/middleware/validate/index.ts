@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import { MAX_JSON_DEPTH, PropiusError, nestsDeeperThan, type ErrorCode } from "@propius/shared";
+import { cutShort } from "../../http/byte-stream.js";
 
 /**
  * The API's validation: routes declare their body, path, query and header schemas once (see
@@ -15,7 +16,9 @@ export function jsonBody(): MiddlewareHandler {
   return async function checkJsonBody(c, next) {
     const type = c.req.header("content-type") ?? "";
     if (!/^application\/(.+\+)?json\b/i.test(type)) throw new PropiusError("unsupported_media_type", "send the body as application/json");
-    const text = await c.req.text();
+    const text = await c.req.text().catch(() => {
+      throw cutShort();
+    });
     if (nestsDeeperThan(text)) throw new PropiusError("invalid_json", `the request body nests deeper than ${MAX_JSON_DEPTH} levels`);
     let value: unknown;
     try {

@@ -1,5 +1,7 @@
 import { killScenario } from "./fault-kills.js";
 import { outageScenario } from "./fault-outages.js";
+import { dropoutScenario } from "./fault-dropout.js";
+import { stallScenario } from "./fault-stall.js";
 import type { FaultContext, FaultResult } from "./fault-scenario.js";
 
 export const FAULT_SCENARIOS = ["kills", "outages", "dropout", "stall", "poison-finite", "soak"] as const;
@@ -46,6 +48,10 @@ export function runScenario(name: FaultScenario, ctx: FaultContext, o: FaultOpti
       return killScenario(ctx, { kills: o.kills, devices: 4, rounds: o.killRounds, gapSeconds: [1, 6] });
     case "outages":
       return outageScenario(ctx, { outagesSeconds: o.outagesSeconds, nodeDevices: 2, browser: o.browser });
+    case "dropout":
+      return dropoutScenario(ctx, { rounds: o.dropoutRounds, demand: 10, fraction: 0.3 });
+    case "stall":
+      return stallScenario(ctx, { readTimeoutSeconds: o.readTimeoutSeconds, honest: 4 });
     default:
       throw new Error(`scenario ${name} is not implemented`);
   }

@@ -2,6 +2,8 @@ import { killScenario } from "./fault-kills.js";
 import { outageScenario } from "./fault-outages.js";
 import { dropoutScenario } from "./fault-dropout.js";
 import { stallScenario } from "./fault-stall.js";
+import { poisonScenario } from "./fault-poison.js";
+import { soakScenario } from "./fault-soak.js";
 import type { FaultContext, FaultResult } from "./fault-scenario.js";
 
 export const FAULT_SCENARIOS = ["kills", "outages", "dropout", "stall", "poison-finite", "soak"] as const;
@@ -52,7 +54,9 @@ export function runScenario(name: FaultScenario, ctx: FaultContext, o: FaultOpti
       return dropoutScenario(ctx, { rounds: o.dropoutRounds, demand: 10, fraction: 0.3 });
     case "stall":
       return stallScenario(ctx, { readTimeoutSeconds: o.readTimeoutSeconds, honest: 4 });
-    default:
-      throw new Error(`scenario ${name} is not implemented`);
+    case "poison-finite":
+      return poisonScenario(ctx);
+    case "soak":
+      return soakScenario(ctx, { minutes: o.soakMinutes, devices: o.soakDevices, controlSeconds: 60 });
   }
 }

@@ -22,6 +22,8 @@ export interface RestartablePlaneOptions {
  */
 export class RestartablePlane {
   running: RunningControlPlane | undefined;
+  /** The Worker's inspector port (DevTools protocol) of the running start. */
+  inspectorPort = 0;
   /** How long each start took until the plane answered, in ms. */
   readonly startMs: number[] = [];
 
@@ -41,6 +43,10 @@ export class RestartablePlane {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  get adminKey(): string {
+    return this.options.adminKey;
+  }
+
   /** The wrangler process (workerd runs below it), while one runs. */
   get pid(): number | undefined {
     return this.running?.process.pid;
@@ -50,9 +56,10 @@ export class RestartablePlane {
   async restart(): Promise<void> {
     const { script } = this.options;
     const started = Date.now();
+    this.inspectorPort = await freePort();
     // An inspector port of its own: wrangler's default (9229) is taken by any other wrangler dev on the machine.
     this.running = await startControlPlane({
-      port: this.port, inspectorPort: await freePort(), script: typeof script === "string" ? script : await script(), persistTo: join(this.dir, "state"),
+      port: this.port, inspectorPort: this.inspectorPort, script: typeof script === "string" ? script : await script(), persistTo: join(this.dir, "state"),
       vars: { ...this.options.vars, PROPIUS_ADMIN_KEY: this.options.adminKey, PROPIUS_TOKEN_SECRET: `${this.options.adminKey}-token-secret` },
       logFile: join(this.dir, "wrangler.log"),
     });

@@ -37,7 +37,8 @@ export default defineConfig({
             miniflare: {
               // Tests create a job and check in at once: shards read the job list afresh every time.
               // Shards report their metrics when a test fires their alarm, not by themselves mid-test.
-              bindings: { PROPIUS_ADMIN_KEY: "test-admin-key", PROPIUS_TOKEN_SECRET: "test-token-secret", MAX_UPLOAD_BYTES: "2000000", SCHEDULER_VIEW_TTL_MS: "0", METRICS_FLUSH_MS: "600000" },
+              // An upload that stops sending is ended after 4 s rather than 30.
+              bindings: { PROPIUS_ADMIN_KEY: "test-admin-key", PROPIUS_TOKEN_SECRET: "test-token-secret", MAX_UPLOAD_BYTES: "2000000", SCHEDULER_VIEW_TTL_MS: "0", METRICS_FLUSH_MS: "600000", UPLOAD_IDLE_MS: "4000" },
             },
           }),
         ],

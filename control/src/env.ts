@@ -16,6 +16,8 @@ export interface Env {
   PROPIUS_TOKEN_SECRET?: string;
   /** Largest accepted update or model upload, in bytes. */
   MAX_UPLOAD_BYTES?: string;
+  /** How long an upload's body may bring no bytes before it is ended with `upload_stalled`, in ms (default 30000). */
+  UPLOAD_IDLE_MS?: string;
   /** The resource-sharing policy: fifo, random, srsf, irs (default), static-partition or client-random. */
   SCHEDULING_POLICY?: string;
   /** How many client-manager shards take check-ins (default 4). */

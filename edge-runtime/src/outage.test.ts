@@ -4,7 +4,8 @@ import { isOutage, jitteredBackoff } from "./outage.js";
 import { UnreachableError } from "./protocol/unreachable-error.js";
 
 describe("riding out an outage", () => {
-  it("takes an unreachable control plane and 5xx answers for an outage, and nothing else", () => {
+  it("takes an unreachable control plane, 5xx answers and an upload its link let stall for an outage, and nothing else", () => {
+    expect(isOutage(new PropiusError("upload_stalled", "the body brought no bytes for 30 s"))).toBe(true);
     expect(isOutage(new UnreachableError("http://x/v1/checkin", "connection refused", 6))).toBe(true);
     expect(isOutage(new PropiusError("internal", "internal error"))).toBe(true);
     expect(isOutage(new PropiusError("push_unavailable", "full"))).toBe(true);

@@ -4,10 +4,12 @@ import { UnreachableError } from "./protocol/unreachable-error.js";
 /**
  * A control plane that cannot be reached, or that answers 5xx after the HTTP layer's own retries,
  * is an outage to ride out (a restart, a deploy, a lost network), not a reason for a device to
- * stop: the task loop waits and checks in again, with capped, jittered back-off.
+ * stop: the task loop waits and checks in again, with capped, jittered back-off. So is an upload
+ * the control plane ended because the device's link stopped carrying it (`upload_stalled`): the
+ * job keeps the task's ticket, and the next check-in hands the task back.
  */
 export function isOutage(error: unknown): error is UnreachableError | PropiusError {
-  return error instanceof UnreachableError || (error instanceof PropiusError && error.status >= 500);
+  return error instanceof UnreachableError || (error instanceof PropiusError && (error.status >= 500 || error.code === "upload_stalled"));
 }
 
 export interface Backoff {

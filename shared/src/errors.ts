@@ -18,6 +18,7 @@ export const ERROR_STATUS = {
   job_not_found: 404,
   model_not_found: 404,
   method_not_allowed: 405,
+  upload_stalled: 408,
   conflict: 409,
   job_not_running: 409,
   model_already_set: 409,

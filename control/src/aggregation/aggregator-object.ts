@@ -3,6 +3,7 @@ import { PropiusError, type UpdateReceipt } from "@propius/shared";
 import type { Env } from "../env.js";
 import { reply, unwrap, type Reply } from "../job/reply.js";
 import { drain } from "../http/byte-stream.js";
+import { fillWithin, uploadIdleMs } from "../http/timed-read.js";
 import { secret } from "../middleware/auth/index.js";
 import { tickets } from "../auth/tickets.js";
 import { jobOf } from "../directory/directory-client.js";
@@ -33,12 +34,14 @@ export class AggregatorObject extends DurableObject<Env> {
 
   /**
    * One device's upload (see `submitUpdate`): the receipt once its fold is durable and counted. The
-   * body is the request's stream, handed on by the Worker unread; the shard reads it whole in one
-   * native read, or 1 MiB at a time in its turn (see BodyReadAhead).
+   * body is the request's stream, handed on by the Worker unread; the shard reads it whole ahead
+   * of its turn, or 1 MiB at a time in its turn (see BodyReadAhead), and ends it with
+   * `upload_stalled` when it brings no bytes for UPLOAD_IDLE_MS.
    */
   submit(upload: Omit<Upload, "body">, shard: number, body: ReadableStream<Uint8Array>, declaredBytes: number | null): Promise<Reply<UpdateReceipt>> {
-    const streamed: StreamedBody = { declaredBytes, whole: () => readWhole(body, declaredBytes ?? 0), chunks: () => readToEnd(body) };
-    return reply(() => this.core.submit({ ...upload, body: streamed }, shard, Date.now())).finally(() => drain(body.locked ? null : body));
+    const idleMs = uploadIdleMs(this.env);
+    const streamed: StreamedBody = { declaredBytes, whole: () => readWhole(body, declaredBytes ?? 0, idleMs), chunks: () => readToEnd(body, idleMs) };
+    return reply(() => this.core.submit({ ...upload, body: streamed }, shard, Date.now())).finally(() => drain(body.locked ? null : body, idleMs));
   }
 
   folded(key: PartialKey): Promise<Reply<Folded[]>> {
@@ -77,44 +80,37 @@ export class AggregatorObject extends DurableObject<Env> {
 const PIECE_BYTES = 1 << 20;
 
 /**
- * A body's bytes as they arrive, in pieces of 1 MiB (the last one shorter): one native read fills
- * each, so the shard's work per piece is spread over a megabyte rather than a few kilobytes. When
- * the reader stops early (a refused upload) the rest is still received to its end: answering while
- * the client is still sending breaks the connection (see `drain`).
+ * A body's bytes as they arrive, in pieces of 1 MiB (the last one shorter), so the shard's work
+ * per piece is spread over a megabyte rather than a few kilobytes. When the reader stops early (a
+ * refused upload) the rest is still received to its end: answering while the client is still
+ * sending breaks the connection (see `drain`). A body that stalls fails with `upload_stalled`.
  */
-async function* readToEnd(body: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
+async function* readToEnd(body: ReadableStream<Uint8Array>, idleMs: number): AsyncIterable<Uint8Array> {
   const reader = body.getReader({ mode: "byob" });
   let done = false;
   try {
     for (;;) {
       // A fresh buffer each time: the decoder may keep a piece it was given (the values of a small model, in place).
-      const next = await reader.readAtLeast(PIECE_BYTES, new Uint8Array(PIECE_BYTES));
-      if (next.value && next.value.length > 0) yield next.value;
+      const next = await fillWithin(reader, new Uint8Array(PIECE_BYTES), idleMs);
+      if (next.bytes.length > 0) yield next.bytes;
       if (next.done) return void (done = true);
     }
   } finally {
-    if (!done) {
-      try {
-        let spare = new Uint8Array(PIECE_BYTES);
-        for (let next = await reader.readAtLeast(PIECE_BYTES, spare); !next.done; next = await reader.readAtLeast(PIECE_BYTES, spare)) spare = new Uint8Array(next.value!.buffer);
-      } catch {
-        // the client went away: nothing left to drain
-      }
-    }
     reader.releaseLock();
+    if (!done) await drain(body, idleMs);
   }
 }
 
 /**
- * The body's bytes, read natively straight into one buffer of its declared size (no chunks to
- * gather and copy). A body that ends early comes back shorter, for the decoder to refuse.
+ * The body's bytes, read straight into one buffer of its declared size (no chunks to gather and
+ * copy). A body that ends early comes back shorter, for the decoder to refuse; one that stalls
+ * fails with `upload_stalled`.
  */
-async function readWhole(body: ReadableStream<Uint8Array>, declaredBytes: number): Promise<Uint8Array> {
+async function readWhole(body: ReadableStream<Uint8Array>, declaredBytes: number, idleMs: number): Promise<Uint8Array> {
   const reader = body.getReader({ mode: "byob" });
   try {
-    const size = Math.max(1, declaredBytes);
-    const read = await reader.readAtLeast(size, new Uint8Array(size));
-    if (read.done || (await reader.readAtLeast(1, new Uint8Array(1))).done) return read.value ?? new Uint8Array(0);
+    const read = await fillWithin(reader, new Uint8Array(Math.max(1, declaredBytes)), idleMs);
+    if (read.done || (await fillWithin(reader, new Uint8Array(1), idleMs)).done) return read.bytes;
     throw new PropiusError("invalid_update", `the body is longer than its declared ${declaredBytes} bytes`);
   } finally {
     reader.releaseLock();

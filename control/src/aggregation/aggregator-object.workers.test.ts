@@ -1,5 +1,6 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
+import type { Task } from "@propius/shared";
 import {
   SEED,
   api,
@@ -101,6 +102,36 @@ describe("aggregator shards over HTTP", () => {
     await waitForRound(apiKey, job.id, 1, "closed");
     const served = await weightsOf(await api(`/v1/jobs/${job.id}/model/weights.bin`, { token: apiKey }));
     [1, 2, 3, 4].forEach((v, i) => expect(served[i]).toBeCloseTo(SEED[i] + (v + 12) / 4, 5));
+  });
+
+  it("ends an upload that stops half way with upload_stalled once UPLOAD_IDLE_MS pass, and folds the uploads behind it", async () => {
+    const { apiKey, job } = await runningJob({ rounds: 2, clientsPerRound: 4, overCommit: 1 });
+    const devices = [await registerClient(), await registerClient(), await registerClient(), await registerClient()];
+    const tasks: Task[] = [];
+    for (const { token } of devices) tasks.push(await taskFor(token, job.id));
+    const [chunked, declared, honest, late] = devices.map((d, i) => ({ ...d, task: tasks[i] }));
+    // Half a delta, then nothing, the connection kept open. Without a length the shard reads it in
+    // its turn, as it arrives; with one it reads it ahead of its turn.
+    const bytes = delta([9, 9, 9, 9]);
+    const half = bytes.slice(0, bytes.length >> 1);
+    const stalledChunked = uploadDelta(chunked.token, chunked.task, new ReadableStream<Uint8Array>({ start: (controller) => controller.enqueue(half) }));
+    const fixed = new FixedLengthStream(bytes.length);
+    void fixed.writable.getWriter().write(half);
+    const stalledDeclared = uploadDelta(declared.token, declared.task, fixed.readable);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await uploadDelta(honest.token, honest.task, delta([2, 2, 2, 2], { examples: 1 }))).status).toBe(202);
+    for (const stalled of [stalledChunked, stalledDeclared]) {
+      const refused = await stalled;
+      expect(refused.status).toBe(408);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("upload_stalled");
+    }
+    // The devices that stalled send their deltas again on the same tickets: nothing of the stalled ones was counted.
+    expect((await uploadDelta(chunked.token, chunked.task, delta([4, 4, 4, 4], { examples: 1 }))).status).toBe(202);
+    expect((await uploadDelta(declared.token, declared.task, delta([2, 2, 2, 2], { examples: 1 }))).status).toBe(202);
+    expect((await uploadDelta(late.token, late.task, delta([0, 0, 0, 0], { examples: 1 }))).status).toBe(202);
+    await waitForRound(apiKey, job.id, 1, "closed");
+    const served = await weightsOf(await api(`/v1/jobs/${job.id}/model/weights.bin`, { token: apiKey }));
+    served.forEach((w, i) => expect(w).toBeCloseTo(SEED[i] + 2, 5));
   });
 
   it("counts at the deadline an update a shard folded whose commit was lost, and refuses its retry once the round has closed", async () => {

@@ -13,7 +13,7 @@ const isStreamed = (body: Chunks | StreamedBody): body is StreamedBody => "whole
 
 /**
  * Decides how an upload's body reaches the shard. A request stream whose declared size fits in
- * what is left of the budget is read whole at once (one native read, no per-chunk work), while
+ * what is left of the budget is read whole at once (native reads of 64 KiB or more, no per-chunk work), while
  * earlier uploads are being decoded: a slow device then holds up nobody. Any other body is read piece by piece in the shard's
  * turn (memory one piece, the rest waits unread in its stream), as is every body once the budget
  * is taken (a model larger than the budget always is).

@@ -1,4 +1,5 @@
 import { PropiusError } from "@propius/shared";
+import { DEFAULT_UPLOAD_IDLE_MS, withinIdle } from "./timed-read.js";
 
 /**
  * A request's body, handed on to a Durable Object as a stream rather than read here: RPC arguments
@@ -19,14 +20,17 @@ export async function fromStream(stream: ReadableStream<Uint8Array>): Promise<Ui
 /**
  * Reads a body to its end and drops it: for an upload refused before its body was needed.
  * Answering while the client is still sending breaks the connection, and under `wrangler dev` the
- * request after it on the same connection fails with a 503.
+ * request after it on the same connection fails with a 503. A body that stops bringing bytes for
+ * `idleMs` is cancelled instead: a stalled device holds nothing open for longer.
  */
-export async function drain(stream: ReadableStream<Uint8Array> | null): Promise<void> {
+export async function drain(stream: ReadableStream<Uint8Array> | null, idleMs = DEFAULT_UPLOAD_IDLE_MS): Promise<void> {
   const reader = stream?.getReader();
   if (!reader) return;
   try {
-    while (!(await reader.read()).done);
+    while (!(await withinIdle(reader, reader.read(), idleMs)).done);
   } catch {
-    // the client went away: nothing left to drain
+    // the client went away or stalled: nothing left to drain
+  } finally {
+    reader.releaseLock();
   }
 }

@@ -13,7 +13,9 @@ const CODE_FOR_STATUS: Record<number, ErrorCode> = {
  * trace. A request refused before its body was read (an upload with a used ticket, say) has the
  * body received to its end first (see `drain`); one refused as too large does not.
  */
-export async function onError(error: Error, c: Context): Promise<Response> {
+export async function onError(thrown: Error, c: Context): Promise<Response> {
+  // A body ended as it streamed in (too large, stalled) fails whoever read it: the answer says why.
+  const error: Error = (c.get("bodyFailure") as (() => PropiusError | null) | undefined)?.() ?? thrown;
   const body = c.req.raw.body;
   if (body && !body.locked && !(error instanceof PropiusError && error.code === "payload_too_large")) await drain(body);
   return render(error, c);

@@ -4,7 +4,7 @@ import {
   jobStatusSchema, jobListSchema, jobDeletedSchema, layersModelJsonSchema, roundRecordSchema,
 } from "@propius/shared";
 import { ownerAuth } from "../middleware/auth/index.js";
-import { JSON_BODY_LIMIT, bodyLimit, uploadLimit } from "../middleware/body-limit/index.js";
+import { JSON_BODY_LIMIT, bodyLimit, streamLimit, uploadLimit } from "../middleware/body-limit/index.js";
 import { jsonBody } from "../middleware/validate/index.js";
 import { BODY_ERRORS, apiRoutes, named, asOwner, errors, json, jobParams, jsonRequest, rawWeightsContent, roundParams, weightsContent } from "../http/api-routes.js";
 import { directoryOf, jobOf } from "../directory/directory-client.js";
@@ -47,9 +47,9 @@ const update = createRoute({
 });
 const setModel = createRoute({
   ...owner, method: "put", path: "/v1/jobs/{id}/model", summary: "Set a pending job's initial model",
-  middleware: [ownerAuth(), bodyLimit(uploadLimit)],
+  middleware: [ownerAuth(), streamLimit(uploadLimit)],
   request: { params: jobParams, body: { required: true, description: "A weights message, or raw float32 values in the weight specs' order", content: { ...weightsContent, ...rawWeightsContent } } },
-  responses: { 200: json(JobStatus, "The job, running"), ...errors("unauthorized", "job_not_found", "model_already_set", "invalid_model", "payload_too_large", "unsupported_media_type") },
+  responses: { 200: json(JobStatus, "The job, running"), ...errors("unauthorized", "job_not_found", "model_already_set", "invalid_model", "payload_too_large", "upload_stalled", "unsupported_media_type") },
 });
 const modelJson = createRoute({
   ...owner, method: "get", path: "/v1/jobs/{id}/model/model.json", summary: "The job's model as a tfjs model.json",

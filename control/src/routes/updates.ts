@@ -1,12 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { PropiusError, TICKET_HEADER, WEIGHTS_MEDIA_TYPE, evaluationRecordedSchema, evaluationReportSchema, failureRecordedSchema, taskFailureSchema, updateReceiptSchema } from "@propius/shared";
 import { clientAuth } from "../middleware/auth/index.js";
-import { JSON_BODY_LIMIT, bodyLimit, uploadLimit } from "../middleware/body-limit/index.js";
+import { JSON_BODY_LIMIT, bodyLimit, streamLimit, uploadLimit } from "../middleware/body-limit/index.js";
 import { jsonBody } from "../middleware/validate/index.js";
 import { BODY_ERRORS, apiRoutes, asDevice, errors, json, jsonRequest, roundParams, ticketHeaders, weightsContent } from "../http/api-routes.js";
 import { aggregatorOf, jobOf } from "../directory/directory-client.js";
 import { unwrap } from "../job/reply.js";
 import { bodyStream, drain } from "../http/byte-stream.js";
+import { uploadIdleMs } from "../http/timed-read.js";
 import { submitUpdate } from "../aggregation/submit-update.js";
 import type { Upload } from "../aggregation/shard-ports.js";
 import { countRefusals } from "../metrics/count-refusals.js";
@@ -19,9 +20,9 @@ const TASK_ERRORS = ["unauthorized", "ticket_invalid", "ticket_used", "job_not_f
 const upload = createRoute({
   ...device, method: "post", path: "/v1/jobs/{id}/rounds/{round}/updates", summary: "Upload the round's delta",
   description: `The delta as a weights message with the task's ticket in \`${TICKET_HEADER}\`; accepted once per ticket, folded into the job's running sum as it streams in.`,
-  middleware: [countRefusals(), clientAuth(), bodyLimit(uploadLimit)],
+  middleware: [countRefusals(), clientAuth(), streamLimit(uploadLimit)],
   request: { params: roundParams, headers: ticketHeaders, body: { required: true, content: weightsContent } },
-  responses: { 202: json(updateReceiptSchema, "The update, accepted"), ...errors(...TASK_ERRORS, "invalid_update", "payload_too_large", "unsupported_media_type") },
+  responses: { 202: json(updateReceiptSchema, "The update, accepted"), ...errors(...TASK_ERRORS, "invalid_update", "payload_too_large", "upload_stalled", "unsupported_media_type") },
 });
 const failure = createRoute({
   ...device, method: "post", path: "/v1/jobs/{id}/rounds/{round}/failures", summary: "Say the device cannot do its task",
@@ -68,7 +69,7 @@ export const updateRoutes = apiRoutes()
       return c.json(await submitUpdate(shards, { jobId, ticket, clientId, round, body }), 202);
     } finally {
       // Refused before the shard was called: the body is received to its end all the same (see `drain`).
-      if (!body.locked) await drain(body);
+      if (!body.locked) await drain(body, uploadIdleMs(c.env));
     }
   })
   .openapi(failure, async (c) => {

@@ -1,0 +1,4 @@
+export * from "./fixed-point.js";
+export * from "./prg.js";
+export * from "./keys.js";
+export * from "./masking.js";

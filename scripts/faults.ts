@@ -24,7 +24,8 @@ const HELP = `npm run faults -- [options]
   --browser <on|off>      a headless Chromium tab on the contribute page beside the Node devices in
                           the outages (default on)
   --dropout-rounds <n>    rounds of the dropout job (default 5)
-  --read-timeout <s>      the upload read timeout the stall is measured against (default 10)
+  --read-timeout <s>      the upload read timeout (UPLOAD_IDLE_MS) the stall runs with and is measured
+                          against (default 30, the control plane's own default)
   --soak-minutes <m>      how long the soak runs (default 30)
   --soak-devices <n>      simulated devices in the soak (default 10000)
   --seed <n>              seed of kill moments, drop-outs and data (default 1)
@@ -36,7 +37,7 @@ const { values: args } = parseArgs({
   options: {
     scenario: { type: "string", default: FAULT_SCENARIOS.join(",") }, kills: { type: "string", default: "20" }, "kill-rounds": { type: "string", default: "60" },
     outages: { type: "string", default: "15,60,300" }, browser: { type: "string", default: "on" }, "dropout-rounds": { type: "string", default: "5" },
-    "read-timeout": { type: "string", default: "10" }, "soak-minutes": { type: "string", default: "30" }, "soak-devices": { type: "string", default: "10000" },
+    "read-timeout": { type: "string", default: "30" }, "soak-minutes": { type: "string", default: "30" }, "soak-devices": { type: "string", default: "10000" },
     seed: { type: "string", default: "1" }, out: { type: "string", default: join(ROOT, "docs/faults") }, keep: { type: "boolean" }, help: { type: "boolean", short: "h" },
   },
 });
@@ -68,7 +69,10 @@ try {
   for (const name of options.scenarios) {
     console.log(`${name}:`);
     const started = Date.now();
-    const result = await runScenario(name, context, options);
+    // A scenario that throws (a plane that would not start, a device that never reported) fails alone: the others still run.
+    const result = await runScenario(name, context, options).catch((error: unknown): FaultResult => ({
+      scenario: name, setup: "did not finish", passed: false, tally: null, rounds: null, recoverySeconds: [], detail: [`stopped by an error: ${(error as Error).stack ?? String(error)}`], figures: {},
+    }));
     results.push(result);
     for (const line of result.detail) console.log(`  ${line}`);
     console.log(`  ${result.passed ? "PASS" : "FAIL"} in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -54,6 +54,7 @@ export async function poisonScenario(ctx: FaultContext): Promise<FaultResult> {
       `Four devices a round; one sends ${POISON} in every entry of its delta (finite in fp32; a weighted sum of two overflows) in rounds 1 and 2; round 3 is honest.`,
       ...rounds.map((r) => `Round ${r.round}: poisoned upload ${r.poison}; honest uploads ${r.honest.join(", ")}; the next model ${r.finite ? "finite" : "NOT finite"} (largest |weight| ${r.maxAbs.toExponential(3)}), round ended ${r.closedAfterS} s after its uploads began; job ${r.state}.`),
       `The job ${final.state} after ${final.rounds.filter((r) => r.status === "closed").length} closed rounds.`,
+      ...(rounds.some((r) => r.maxAbs > 1e6) ? ["Finite is what this checks: an accepted poisoned delta still moves the model far from its start (the weights began at 0.5); bounding an update's norm is what keeps it useful."] : []),
     ];
     return { scenario: "poison-finite", setup: `a ${POISON} delta in 2 of 3 rounds, 4 devices`, passed, tally: null, rounds: null, recoverySeconds: [], detail, figures: { rounds } };
   } finally {

@@ -1,5 +1,6 @@
 import { driveDevices, trivialRate } from "./load-driver.js";
 import { createWorkloadJobs, enrolDevices, loadInputs } from "./load-setup.js";
+import { bareRuntimeGrowth } from "./bare-runtime.js";
 import { openInspector, type InspectorSession } from "./cpu-profile.js";
 import { memoryKb, workerdRoles } from "./workerd-process.js";
 import { seconds, type FaultContext, type FaultResult } from "./fault-scenario.js";
@@ -53,6 +54,7 @@ export async function soakScenario(ctx: FaultContext, options: SoakOptions): Pro
     };
     const control = options.controlSeconds ? await trivialControl(plane.url, options.controlSeconds, () => ({ runtime: mib(roles.worker), proxy: mib(roles.proxy) })) : null;
     if (control) ctx.log(`  trivial route: ${control.requests} requests, runtime ${control.before.runtime} -> ${control.after.runtime} MiB, proxy ${control.before.proxy} -> ${control.after.proxy} MiB`);
+    const bare = options.controlSeconds ? await bareRuntimeGrowth(Math.min(30, options.controlSeconds)) : null;
     const started = performance.now();
     const samples: Sample[] = [];
     const sample = async () => samples.push({ atS: seconds(performance.now() - started), runtimeMiB: mib(roles.worker), proxyMiB: mib(roles.proxy), heapMiB: await heap() });
@@ -84,10 +86,13 @@ export async function soakScenario(ctx: FaultContext, options: SoakOptions): Pro
       ...(control ? [
         `Before the devices, ${options.controlSeconds} s of the trivial route (\`GET /v1/health\`, no object, no storage; ${control.requests} requests): runtime RSS ${control.before.runtime} -> ${control.after.runtime} MiB, proxy ${control.before.proxy} -> ${control.after.proxy} MiB, i.e. ${perThousand(control.after.runtime - control.before.runtime, control.requests)} and ${perThousand(control.after.proxy - control.before.proxy, control.requests)} MiB per 1,000 requests; during the devices ${perThousand(runtime.at(-1)! - runtime[0], figures.requests)} and ${perThousand(samples.at(-1)!.proxyMiB - samples[0].proxyMiB, figures.requests)} MiB per 1,000 requests (${figures.requests} requests).`,
       ] : []),
+      ...(bare ? [
+        `The bare runtime (workerd through Miniflare, as wrangler dev runs it, serving a one-line Worker that answers "ok": no control plane code at all), ${bare.requests} requests: RSS ${bare.startMiB} -> ${bare.endMiB} MiB, ${perThousand(bare.endMiB - bare.startMiB, bare.requests)} MiB per 1,000 requests.`,
+      ] : []),
     ];
     return {
       scenario: "soak", setup: `${options.devices} devices, ${options.minutes} min`, passed, tally: null, rounds: null, recoverySeconds: [], detail,
-      figures: { control, samples, slopeMiBPerMinute: slope, heapSlopeMiBPerMinute: heapSlope, heapAfterGcMiB: heapAfterGc, bindings: figures.bindings, reports: figures.reports, errors: figures.errors },
+      figures: { control, bare, samples, slopeMiBPerMinute: slope, heapSlopeMiBPerMinute: heapSlope, heapAfterGcMiB: heapAfterGc, bindings: figures.bindings, reports: figures.reports, errors: figures.errors },
     };
   } finally {
     inspector?.close();

@@ -53,7 +53,7 @@ export function runScenario(name: FaultScenario, ctx: FaultContext, o: FaultOpti
     case "dropout":
       return dropoutScenario(ctx, { rounds: o.dropoutRounds, demand: 10, fraction: 0.3 });
     case "stall":
-      return stallScenario(ctx, { readTimeoutSeconds: o.readTimeoutSeconds, honest: 4 });
+      return stallScenario(ctx, { readTimeoutSeconds: o.readTimeoutSeconds, vars: { UPLOAD_IDLE_MS: String(Math.round(o.readTimeoutSeconds * 1000)) }, honest: 4 });
     case "poison-finite":
       return poisonScenario(ctx);
     case "soak":

@@ -3,7 +3,7 @@
 // mid-upload, an overflowing delta, and a long soak of simulated devices. Each scenario prints what
 // the devices were told against what the job counts, rounds ended by their deadline and time to
 // recover; the summary goes to docs/faults.md and .json.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, freemem, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -11,8 +11,8 @@ import { buildDeviceBundle, buildWorkerBundle, stopBundler } from "./lib/bundles
 import { warmDigits } from "./lib/demo-job.js";
 import { ROOT } from "./lib/local-control-plane.js";
 import { RestartablePlane } from "./lib/restartable-plane.js";
-import { FAULT_SCENARIOS, parseFaultOptions, runScenario, type FaultOptions } from "./lib/fault-suite.js";
-import { faultsReport } from "./lib/fault-report.js";
+import { FAULT_SCENARIOS, parseFaultOptions, runScenario, type FaultOptions, type FaultScenario } from "./lib/fault-suite.js";
+import { faultsReport, type FaultRun } from "./lib/fault-report.js";
 import type { FaultResult } from "./lib/fault-scenario.js";
 
 const HELP = `npm run faults -- [options]
@@ -64,6 +64,7 @@ const context = {
   log: (line: string) => console.log(line),
 };
 
+const command = `npm run faults -- ${process.argv.slice(2).join(" ")}`.trim();
 const results: FaultResult[] = [];
 try {
   for (const name of options.scenarios) {
@@ -73,7 +74,7 @@ try {
     const result = await runScenario(name, context, options).catch((error: unknown): FaultResult => ({
       scenario: name, setup: "did not finish", passed: false, tally: null, rounds: null, recoverySeconds: [], detail: [`stopped by an error: ${(error as Error).stack ?? String(error)}`], figures: {},
     }));
-    results.push(result);
+    results.push({ ...result, ranAt: new Date(started).toISOString(), command });
     for (const line of result.detail) console.log(`  ${line}`);
     console.log(`  ${result.passed ? "PASS" : "FAIL"} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }
@@ -82,8 +83,13 @@ try {
   else await rm(dir, { recursive: true, force: true });
 }
 
+// Scenarios not run this time keep their results from the previous run's file, each with its own date.
+const previous = await readFile(`${args.out}.json`, "utf8").then((text) => JSON.parse(text) as FaultRun, () => null);
+const kept = (previous?.results ?? []).filter((r) => !options.scenarios.includes(r.scenario as FaultScenario)).map((r) => ({ ...r, ranAt: r.ranAt ?? previous!.date, command: r.command ?? previous!.command }));
+const order = (r: FaultResult) => FAULT_SCENARIOS.indexOf(r.scenario as FaultScenario);
+const all = [...kept, ...results].sort((a, b) => order(a) - order(b));
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB (${Math.round(freemem() / 2 ** 30)} GiB free at the end), Node ${process.version}`;
-const report = faultsReport({ date: new Date().toISOString(), machine, command: `npm run faults -- ${process.argv.slice(2).join(" ")}`.trim(), options, results });
+const report = faultsReport({ date: new Date().toISOString(), machine, command, options, results: all });
 console.log(`\n${report.table}`);
 await writeFile(`${args.out}.json`, `${JSON.stringify(report.json, null, 2)}\n`);
 await writeFile(`${args.out}.md`, report.markdown);

@@ -69,7 +69,7 @@ export async function killScenario(ctx: FaultContext, options: KillOptions): Pro
       const detail = [
         `${kills.length} kills (SIGKILL to wrangler and its workerd processes), each followed at once by a restart on the same state; the job ${final.state} after ${final.currentRound} rounds.`,
         `Acknowledged updates ${tally.acknowledged}, counted ${tally.counted}: lost ${tally.lost}, double-counted ${tally.doubled}${tally.unexplained.length ? `; unexplained: ${tally.unexplained.join("; ")}` : ""}.`,
-        `Restart (kill to answering again): ${summary(kills.map((k) => k.backAt - k.killedAt))}; restart to the next accepted update: ${summary(recovered.map((s) => s * 1000))}${recovered.length < kills.length ? ` (${kills.length - recovered.length} kills followed by no update before the next kill)` : ""}.`,
+        `Restart (kill to answering again): ${summary(kills.map((k) => k.backAt - k.killedAt))}; restart to the next accepted update: ${summary(recovered.map((s) => s * 1000))}${recovered.length < kills.length ? ` (${kills.length - recovered.length} of the kills followed by no accepted update before the next kill)` : ""}.`,
         `Round attempts ended by their deadline (+2 s): ${rounds.byDeadline} of ${rounds.ended}; devices still running: ${stillRunning ? "all" : `no (${exits.join(", ")})`}.`,
         ...(passed ? [] : output.slice(-10)),
       ];

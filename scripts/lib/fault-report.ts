@@ -25,8 +25,8 @@ export function faultsReport(run: FaultRun): { table: string; markdown: string; 
   const markdown = [
     "# Fault injection: the control plane under `wrangler dev`, faulted while devices work",
     "",
-    `Measured by \`${run.command}\` on ${run.date.slice(0, 10)}: ${run.machine}. The control plane, the devices and the`,
-    "suite share the machine, on loopback; seed " + run.options.seed + ".",
+    `Measured by \`npm run faults\` on ${run.machine}; last run \`${run.command}\` on ${run.date.slice(0, 10)} (each section says`,
+    "when and by which command it ran). The control plane, the devices and the suite share the machine, on loopback; seed " + run.options.seed + ".",
     "",
     table,
     "",
@@ -50,7 +50,7 @@ export function faultsReport(run: FaultRun): { table: string; markdown: string; 
     "  `Runtime.getHeapUsage`, and after `HeapProfiler.collectGarbage` at the end) tells objects the Worker keeps alive from",
     "  memory held outside the heap.",
     "",
-    ...run.results.flatMap((r) => [`## ${r.scenario}: ${r.setup}`, "", ...r.detail.map((line) => `- ${line}`), ""]),
+    ...run.results.flatMap((r) => [`## ${r.scenario}: ${r.setup}`, "", ...(r.ranAt ? [`Run at ${r.ranAt.slice(0, 16).replace("T", " ")} UTC${r.command && r.command !== run.command ? ` by \`${r.command}\`` : ""}.`, ""] : []), ...r.detail.map((line) => `- ${line}`), ""]),
   ].join("\n");
   return { table, markdown: `${markdown}\n`, json: run };
 }

@@ -32,6 +32,10 @@ export interface FaultResult {
   /** Why it passed or failed, and the figures behind it: printed and written to docs/faults.md. */
   detail: string[];
   figures: Record<string, unknown>;
+  /** When it ran (ISO), set by the suite. */
+  ranAt?: string;
+  /** The command that ran it, set by the suite. */
+  command?: string;
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -8,10 +8,12 @@ import { memoryKb, workerdPids } from "./workerd-process.js";
  * takes per request with no application code, storage or object at all.
  */
 export async function bareRuntimeGrowth(seconds: number): Promise<{ requests: number; startMiB: number; endMiB: number }> {
+  // Only its own workerd: a control plane this process started runs workerd below it too.
+  const before = new Set(workerdPids(process.pid));
   const mf = new Miniflare({ modules: true, script: "export default { fetch() { return new Response('ok') } }", port: 0 });
   try {
     const url = await mf.ready;
-    const pids = workerdPids(process.pid);
+    const pids = workerdPids(process.pid).filter((pid) => !before.has(pid));
     const rss = () => Number((pids.reduce((sum, pid) => sum + (memoryKb(pid, "VmRSS") ?? 0), 0) / 1024).toFixed(1));
     const startMiB = rss();
     const loop = await closedLoop(seconds, 64, async () => void (await (await fetch(url)).arrayBuffer()));

@@ -7,11 +7,14 @@ export interface CpuProfile {
   timeDeltas: number[];
 }
 
-/**
- * Records a CPU profile of the Worker's isolate through its inspector (`wrangler dev --inspector-port`)
- * while `during` runs: every request the Worker and its Durable Objects serve is in it.
- */
-export async function profileWorker<T>(inspectorPort: number, during: () => Promise<T>): Promise<{ result: T; profile: CpuProfile }> {
+/** A DevTools-protocol session with the Worker's isolate (`wrangler dev --inspector-port`). */
+export interface InspectorSession {
+  send<R>(method: string, params?: object): Promise<R>;
+  close(): void;
+}
+
+/** Connects to the first Worker the inspector on `inspectorPort` lists. */
+export async function openInspector(inspectorPort: number): Promise<InspectorSession> {
   const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as { webSocketDebuggerUrl: string }[];
   if (targets.length === 0) throw new Error(`the inspector on port ${inspectorPort} lists no Worker`);
   // A profile of a busy minute is hundreds of megabytes of JSON, over `ws`'s default message limit.
@@ -26,11 +29,22 @@ export async function profileWorker<T>(inspectorPort: number, during: () => Prom
   ws.on("close", (code) => {
     for (const waiter of pending.values()) waiter.reject(new Error(`the inspector connection closed (${code})`));
   });
-  const send = <R>(method: string, params: object = {}) =>
-    new Promise<R>((resolve, reject) => {
-      pending.set(++id, { resolve: resolve as (result: unknown) => void, reject });
-      ws.send(JSON.stringify({ id, method, params }));
-    });
+  return {
+    send: <R>(method: string, params: object = {}) =>
+      new Promise<R>((resolve, reject) => {
+        pending.set(++id, { resolve: resolve as (result: unknown) => void, reject });
+        ws.send(JSON.stringify({ id, method, params }));
+      }),
+    close: () => ws.close(),
+  };
+}
+
+/**
+ * Records a CPU profile of the Worker's isolate through its inspector (`wrangler dev --inspector-port`)
+ * while `during` runs: every request the Worker and its Durable Objects serve is in it.
+ */
+export async function profileWorker<T>(inspectorPort: number, during: () => Promise<T>): Promise<{ result: T; profile: CpuProfile }> {
+  const { send, close } = await openInspector(inspectorPort);
   try {
     // workerd records samples only once the runtime and debugger domains are on.
     await send("Runtime.enable");
@@ -43,7 +57,7 @@ export async function profileWorker<T>(inspectorPort: number, during: () => Prom
     const { profile } = await send<{ profile: CpuProfile }>("Profiler.stop");
     return { result, profile };
   } finally {
-    ws.close();
+    close();
   }
 }
 

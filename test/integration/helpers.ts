@@ -1,14 +1,12 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
-import { OwnerClient } from "@propius/edge-runtime";
-import { ROOT, startControlPlane, type RunningControlPlane } from "../../scripts/lib/local-control-plane.js";
+import type { OwnerClient } from "@propius/edge-runtime";
+import { ROOT } from "../../scripts/lib/local-control-plane.js";
+import { RestartablePlane } from "../../scripts/lib/restartable-plane.js";
 import { buildDeviceBundle, buildWorkerBundle } from "../../scripts/lib/bundles.js";
 import { loadDigits, useDigitsCache } from "@propius/edge-runtime/demo";
 import { fileDigitsCache } from "@propius/node-client";
-import { freePort } from "../../scripts/lib/ports.js";
 
 export interface CliRun {
   code: number | null;
@@ -35,50 +33,18 @@ export const TEST_BUILD_DIR = join(ROOT, "node_modules/.cache/propius-test");
 let workerBundle: Promise<string> | undefined;
 
 export const ADMIN_KEY = "integration-admin-key";
-const SECRETS = { PROPIUS_ADMIN_KEY: ADMIN_KEY, PROPIUS_TOKEN_SECRET: "integration-token-secret" };
+
+/** The tests' Worker bundle, built once per test process. */
+export function testWorkerBundle(): Promise<string> {
+  return (workerBundle ??= buildWorkerBundle(TEST_BUILD_DIR));
+}
 
 /** A control plane under `wrangler dev` with its own state folder, restartable on the same state. */
-export class TestControlPlane {
-  running: RunningControlPlane | undefined;
-
-  private constructor(
-    readonly dir: string,
-    readonly port: number,
-    private readonly vars: Record<string, string>,
-  ) {}
-
+export type TestControlPlane = RestartablePlane;
+export const TestControlPlane = {
   /** `vars`: more Worker variables, for example `SCHEDULER_VIEW_TTL_MS`. */
-  static async start(vars: Record<string, string> = {}): Promise<TestControlPlane> {
-    const plane = new TestControlPlane(await mkdtemp(join(tmpdir(), "propius-it-")), await freePort(), vars);
-    await plane.restart();
-    return plane;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  async restart(): Promise<void> {
-    workerBundle ??= buildWorkerBundle(TEST_BUILD_DIR);
-    // An inspector port of its own: wrangler's default (9229) is taken by any other wrangler dev on the machine.
-    this.running = await startControlPlane({ port: this.port, inspectorPort: await freePort(), script: await workerBundle, persistTo: join(this.dir, "state"), vars: { ...SECRETS, ...this.vars }, logFile: join(this.dir, "wrangler.log") });
-  }
-
-  /** SIGKILL: the process gets no chance to flush or shut down cleanly. */
-  async kill(): Promise<void> {
-    await this.running?.stop("SIGKILL");
-  }
-
-  async dispose(): Promise<void> {
-    await this.running?.stop("SIGTERM");
-    await rm(this.dir, { recursive: true, force: true });
-  }
-
-  async owner(tenant = "it"): Promise<OwnerClient> {
-    const { apiKey } = await OwnerClient.createTenant({ baseUrl: this.url, adminKey: ADMIN_KEY, name: tenant });
-    return new OwnerClient({ baseUrl: this.url, apiKey });
-  }
-}
+  start: (vars: Record<string, string> = {}): Promise<TestControlPlane> => RestartablePlane.start({ script: testWorkerBundle, adminKey: ADMIN_KEY, vars, name: "propius-it" }),
+};
 
 /**
  * Gets Node devices ready while a control plane starts: the digits decoded once into a cache under

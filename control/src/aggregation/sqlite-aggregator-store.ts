@@ -27,6 +27,8 @@ export class SqliteAggregatorStore implements AggregatorStore {
   ) {
     this.sql = countWrites(raw);
     this.made = raw.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'partial'").toArray().length > 0;
+    // A shard made by an earlier version gets the tables added since (each made only if missing).
+    if (this.made) applySchema(raw, SCHEMA);
   }
 
   /** The tables, made on the first write. */
@@ -78,21 +80,24 @@ export class SqliteAggregatorStore implements AggregatorStore {
     this.sql.exec("DELETE FROM folded");
   }
   saveUpdate(ticket: string, values: Float32Array): void {
-    this.sql.exec("DELETE FROM update_chunks WHERE ticket = ?", ticket);
+    this.tables().exec("DELETE FROM update_chunks WHERE ticket = ?", ticket);
     // 1 MiB rows, under the 2 MB a row may hold.
     chunksOf(values).forEach((chunk, idx) => this.sql.exec("INSERT INTO update_chunks (ticket, idx, data) VALUES (?, ?, ?)", ticket, idx, chunk));
   }
   loadUpdates(tickets: string[], length: number): Float32Array[] {
+    if (!this.made) return tickets.map(() => floatsOf([], length));
     return tickets.map((ticket) => floatsOf(this.sql.exec("SELECT data FROM update_chunks WHERE ticket = ? ORDER BY idx", ticket).toArray(), length));
   }
   clearUpdates(): void {
+    if (!this.made) return;
     this.sql.exec("DELETE FROM update_chunks");
   }
   spend(ticket: string, until: number, now: number): void {
-    this.sql.exec("DELETE FROM spent WHERE until < ?", now);
+    this.tables().exec("DELETE FROM spent WHERE until < ?", now);
     this.sql.exec("INSERT OR REPLACE INTO spent (ticket, until) VALUES (?, ?)", ticket, until);
   }
   isSpent(ticket: string): boolean {
+    if (!this.made) return false;
     return this.sql.exec("SELECT 1 FROM spent WHERE ticket = ?", ticket).toArray().length > 0;
   }
   transaction<T>(fn: () => T): T {

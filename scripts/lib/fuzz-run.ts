@@ -165,15 +165,22 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
 
 /**
  * Statements written during the run beyond what is allowed: the canaries' check-ins (their rows in
- * the client-manager shards) and, for each refused upload, the one upsert of the refusal counter
- * (`propius_updates_refused_total`, a row per code and known job: bounded whatever is sent).
+ * the client-manager shards); for each refused upload, the one upsert of the refusal counter
+ * (`propius_updates_refused_total`, a row per code and known job: bounded whatever is sent); and
+ * for each upload refused as not a valid delta under a ticket signed for its device, the two
+ * statements that spend that ticket (a refused upload spends its ticket, so that a device cannot
+ * try body after body on one).
  */
 function writesBeyondCanaries(before: CountersTotal, after: CountersTotal, canaries: CanaryTally): string[] {
   const out: string[] = [];
   const delta = (method: string) => (after.calls[method] ?? 0) - (before.calls[method] ?? 0);
   for (const [cls, now] of Object.entries(after.writes)) {
     const statements = now.statements - (before.writes[cls]?.statements ?? 0);
-    const allowed = cls === "ClientManagerObject" ? canaries.checkIns * canaries.statementsPerCheckIn : cls === "DirectoryObject" ? delta("DirectoryObject.countRefusal") : 0;
+    const allowed =
+      cls === "ClientManagerObject" ? canaries.checkIns * canaries.statementsPerCheckIn
+      : cls === "DirectoryObject" ? delta("DirectoryObject.countRefusal")
+      : cls === "AggregatorObject" ? 2 * delta("AggregatorObject.spend")
+      : 0;
     if (statements <= allowed) continue;
     const calls = Object.entries(after.calls).filter(([m]) => m.startsWith(`${cls}.`)).map(([m, n]) => [m.slice(cls.length + 1), n - (before.calls[m] ?? 0)] as const).filter(([, n]) => n > 0);
     out.push(`${cls}: ${statements} statements (the canaries account for ${allowed}; calls ${calls.map(([m, n]) => `${m} ${n}`).join(", ")})`);

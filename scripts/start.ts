@@ -36,6 +36,8 @@ const HELP = `npm start -- [options]
   --json <file>      also write the finished job's status (every round's figures) to <file>
   --model <m>        the classifier: mlp (784-128-10, default) or cnn (two Conv2D layers,
                      max pooling, dropout, two dense layers; 28 x 28 x 1 images)
+  --secure           secure aggregation: devices mask their updates, and the control plane
+                     sees only each round's sum (docs/secure-aggregation.md)
   --strategy <s>     how the job aggregates: fedavg, fedavgm, fedadam, fedyogi, fedprox or fedbuff
                      (asynchronous: a round is a server step of 10 updates), with the strategy's
                      default hyperparameters (default: the demo's, fedavgm with momentum 0.5)
@@ -59,7 +61,7 @@ const FLAGS = {
     rounds: { type: "string", default: "15" }, clients: { type: "string", default: "8" }, processes: { type: "string" },
     tabs: { type: "string", default: "0" }, open: { type: "boolean" },
     seed: { type: "string", default: "1" }, port: { type: "string", default: "8787" }, codec: { type: "string", default: "fp32" }, strategy: { type: "string" },
-    "top-k": { type: "string" }, json: { type: "string" }, model: { type: "string", default: "mlp" },
+    "top-k": { type: "string" }, secure: { type: "boolean", default: false }, json: { type: "string" }, model: { type: "string", default: "mlp" },
     state: { type: "string", default: ".propius" }, "keep-running": { type: "boolean" },
     verbose: { type: "boolean" }, help: { type: "boolean", short: "h" },
 } as const;
@@ -170,7 +172,7 @@ async function main(): Promise<void> {
   say(key.created ? `created the local API key (tenant ${key.tenant}), stored in ${flags.state}/api-key.json:\n  ${key.apiKey}` : `using the local API key in ${flags.state}/api-key.json (tenant ${key.tenant})`);
   const owner = new OwnerClient({ baseUrl: controlPlane.url, apiKey: key.apiKey });
 
-  const job = await createDemoJob(owner, { rounds, clients: clients + tabs, deltaCodec: codec, deltaTopK: topK, strategy, model });
+  const job = await createDemoJob(owner, { rounds, clients: clients + tabs, deltaCodec: codec, deltaTopK: topK, strategy, model, secure: flags.secure });
   timings.job = elapsed();
   say(`job ${job.id}: ${job.name}, ${rounds} rounds, ${clients + tabs} devices per round, ${job.spec.aggregation.strategy}, ${codec}${topK ? ` top-${topK}` : ""} deltas`);
   const pageUrls = tabs === 0 ? [contributeUrl(controlPlane.url, { shards: clients, seed })] : Array.from({ length: tabs }, (_, i) => contributeUrl(controlPlane!.url, { shard: clients + i, shards: clients + tabs, seed }));

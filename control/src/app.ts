@@ -12,6 +12,7 @@ import { tenantRoutes } from "./routes/tenants.js";
 import { keyRoutes } from "./routes/keys.js";
 import { enrolmentTokenRoutes } from "./routes/enrolment-tokens.js";
 import { updateRoutes } from "./routes/updates.js";
+import { secureAggregationRoutes } from "./routes/secure-aggregation.js";
 import { adminRoutes } from "./routes/admin.js";
 import { deviceRevocationRoutes } from "./routes/device-revocation.js";
 import { metricsRoutes } from "./routes/metrics.js";
@@ -33,6 +34,7 @@ export function createApp() {
     .route("/", keyRoutes)
     .route("/", enrolmentTokenRoutes)
     .route("/", updateRoutes)
+    .route("/", secureAggregationRoutes)
     .route("/", jobRoutes)
     .route("/", jobEventRoutes)
     .route("/", jobDeviceRoutes)

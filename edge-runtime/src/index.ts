@@ -9,3 +9,4 @@ export * from "./task-failure.js";
 export * from "./protocol/push-session.js";
 export * from "./check-in-channel.js";
 export * from "./protocol/job-events.js";
+export * from "./secure-upload.js";

@@ -5,6 +5,7 @@ import { CheckInChannel, type ChannelEvent } from "./check-in-channel.js";
 import { failureOf } from "./task-failure.js";
 import { isOutage, jitteredBackoff, type Backoff, type OutageEvent } from "./outage.js";
 import { sleep } from "./protocol/http.js";
+import { secureUpload } from "./secure-upload.js";
 
 /** What local training gives back for one task. */
 export interface TrainOutcome {
@@ -62,7 +63,8 @@ export interface LoopOptions {
 }
 
 /** Errors the server gives for an update that can no longer count; the device moves on. */
-const REFUSALS = new Set(["round_closed", "ticket_used", "ticket_invalid", "job_not_running"]);
+const SECURE_REFUSALS = new Set(["secure_phase_closed", "secure_group_failed"]);
+const REFUSALS = new Set(["round_closed", "ticket_used", "ticket_invalid", "job_not_running", ...SECURE_REFUSALS]);
 
 /**
  * The device's task loop, shared by browser tabs and Node devices: check in, wait as told or take
@@ -79,6 +81,8 @@ export async function runTaskLoop(options: LoopOptions): Promise<{ tasks: number
   const stop = (reason: "aborted" | "idle" | "max_tasks") => (emit({ type: "stopped", reason, tasks }), { tasks });
   const backoff = options.backoff ?? jitteredBackoff();
   let outages = 0;
+  /** Tasks whose secure group closed without this device (trained too late, or the group ended). */
+  const missed = new Set<string>();
   try {
     while (!signal?.aborted) {
       if (options.maxTasks !== undefined && tasks >= options.maxTasks) return stop("max_tasks");
@@ -95,11 +99,25 @@ export async function runTaskLoop(options: LoopOptions): Promise<{ tasks: number
           continue;
         }
         const { task } = reply;
+        if (missed.has(task.ticket)) {
+          // Its secure group went on without it: the job hands the task back while its lease lasts, so wait for the next round.
+          const waitMs = Math.max(1_000, Math.min(10_000, task.deadline - Date.now()));
+          emit({ type: "wait", retryAfterMs: waitMs, reason: "secure_group_missed", via: channel.pushing ? "push" : "poll" });
+          pushed = await channel.wait(waitMs, signal);
+          continue;
+        }
         channel.taken();
         emit({ type: "task", task });
         const pings = keepAlive(client, options.pingIntervalMs ?? 30_000, signal);
         try {
-          if (await runTask(client, options, task, emit, signal)) tasks += 1;
+          const noteMissed = (event: LoopEvent) => {
+            if (event.type === "refused" && SECURE_REFUSALS.has(event.code)) {
+              if (missed.size >= 64) missed.clear();
+              missed.add(task.ticket);
+            }
+            emit(event);
+          };
+          if (await runTask(client, options, task, noteMissed, signal)) tasks += 1;
         } finally {
           clearInterval(pings);
         }
@@ -167,7 +185,10 @@ async function runTask(client: DeviceClient, options: LoopOptions, task: Task, e
       return false;
     }
     emit({ type: "trained", task, outcome, millis: Date.now() - started });
-    const receipt = await client.uploadUpdate(task, outcome.delta, { examples: outcome.examples, trainLoss: outcome.trainLoss, bytesDown: download.bytes }, signal);
+    // A job that aggregates securely gets the delta masked with its group's, never the delta itself.
+    const receipt = task.secure
+      ? await secureUpload(client, task, outcome, signal)
+      : await client.uploadUpdate(task, outcome.delta, { examples: outcome.examples, trainLoss: outcome.trainLoss, bytesDown: download.bytes }, signal);
     emit({ type: "uploaded", task, bytes: receipt.bytes, reported: receipt.reported, demand: receipt.demand });
     return true;
   } catch (error) {

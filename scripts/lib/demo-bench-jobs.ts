@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { OwnerClient } from "@propius/edge-runtime";
+import { OwnerClient, type LoopEvent } from "@propius/edge-runtime";
 import { demoModel, demoTestSet, loadDigits } from "@propius/edge-runtime/demo";
 import { evaluate, initTraining, type LocalData } from "@propius/edge-runtime/training";
 import type { JobSpecInput, JobStatus, RoundRecord } from "@propius/shared";
@@ -39,7 +39,7 @@ export interface BenchPlane {
   test: LocalData;
   initialAccuracy: number;
   /** One job from the demo's initial weights, `attack` on the last `attackers` devices (none: all honest); honest delta norms to `onNorm`. */
-  run(spec: JobSpecInput, options?: { attack?: Attack; attackers?: number; onNorm?: (norm: number) => void }): Promise<JobRun>;
+  run(spec: JobSpecInput, options?: { attack?: Attack; attackers?: number; onNorm?: (norm: number) => void; onLoopEvent?: (device: number, event: LoopEvent) => void }): Promise<JobRun>;
   stop(): Promise<void>;
 }
 
@@ -73,7 +73,7 @@ export async function startBenchPlane(seed: number): Promise<BenchPlane> {
       const job = await owner.setInitialModel(await owner.createJob(spec), spec, demoModel().initialWeights);
       devices.forEach((d) => (d.attack = options.attack && d.index >= DEVICES - (options.attackers ?? 1) ? options.attack : null));
       const abort = new AbortController();
-      const running = runDevices(devices, { tasks: rounds, seed, signal: abort.signal, onNorm: options.onNorm, onEvent: (i, line) => console.log(`    device ${i}: ${line}`) });
+      const running = runDevices(devices, { tasks: rounds, seed, signal: abort.signal, onNorm: options.onNorm, onLoopEvent: options.onLoopEvent, onEvent: (i, line) => console.log(`    device ${i}: ${line}`) });
       // A poisoned model can make honest training diverge (non-finite deltas are refused): a run
       // whose updates stop coming ends after 45 s without one.
       let status: JobStatus = job;

@@ -21,6 +21,8 @@ export interface DemoJobOptions {
   federatedEvaluation?: boolean;
   /** The classifier: the 784-128-10 MLP (default) or the two-conv-layer CNN on 28 x 28 x 1 images. */
   model?: DemoModelName;
+  /** Secure aggregation (docs/secure-aggregation.md): the control plane sees only each round's sum of updates (default off). */
+  secure?: boolean;
 }
 
 /** The demo's models, by name, with what their plan and aggregation change from the MLP's. */
@@ -50,6 +52,7 @@ export function demoJobSpec(options: DemoJobOptions): JobSpecInput {
     ...(options.federatedEvaluation === false ? {} : { evaluation: { everyRounds: 1 } }),
     // What devices turn their own files into: 28 x 28 grey levels, one of ten digits.
     input: { kind: "image", width: 28, height: 28, channels: 1, classes: 10 },
+    ...(options.secure ? { secureAggregation: {} } : {}),
     // Checked by each device on its own data (a demo shard holds about 1,000 digits); the count is never sent.
     ...(options.minExamples === 0 ? {} : { privateConstraints: { dataset_size: { min: options.minExamples ?? 100 } } }),
   };

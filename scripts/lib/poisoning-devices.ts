@@ -1,4 +1,4 @@
-import { DeviceClient, runTaskLoop, type TrainOutcome, type Trainer } from "@propius/edge-runtime";
+import { DeviceClient, runTaskLoop, type LoopEvent, type TrainOutcome, type Trainer } from "@propius/edge-runtime";
 import { demoShard, mulberry32 } from "@propius/edge-runtime/demo";
 import { trainLocal, type LocalData } from "@propius/edge-runtime/training";
 import { l2Norm } from "@propius/shared";
@@ -47,7 +47,10 @@ export async function enrolDevices(url: string, count: number, seed: number): Pr
  * (tfjs, the task's plan, shuffled with a generator seeded by device and round); honest devices'
  * delta norms are passed to `onNorm`.
  */
-export async function runDevices(devices: BenchDevice[], options: { tasks: number; seed: number; signal: AbortSignal; onNorm?: (norm: number) => void; onEvent?: (device: number, line: string) => void }): Promise<void> {
+export async function runDevices(
+  devices: BenchDevice[],
+  options: { tasks: number; seed: number; signal: AbortSignal; onNorm?: (norm: number) => void; onEvent?: (device: number, line: string) => void; onLoopEvent?: (device: number, event: LoopEvent) => void },
+): Promise<void> {
   await Promise.all(
     devices.map(async (device) => {
       const trainer: Trainer = async (task, weights, signal) => {
@@ -62,6 +65,7 @@ export async function runDevices(devices: BenchDevice[], options: { tasks: numbe
           client: device.client, trainer, attributes: { platform: "node", backend: "wasm" }, privateAttributes: { dataset_size: device.data.count },
           push: nodeWebSocket(), maxTasks: options.tasks, signal: options.signal,
           onEvent: (event) => {
+            options.onLoopEvent?.(device.index, event);
             if (event.type === "refused" || event.type === "failed") options.onEvent?.(device.index, `${event.type}: ${JSON.stringify(event.type === "refused" ? event.code : event.failure.code)}`);
           },
         });

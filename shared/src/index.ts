@@ -10,6 +10,9 @@ export * from "./constraints.js";
 export * from "./strategies/index.js";
 export * from "./robust/index.js";
 export * from "./privacy/index.js";
+// Secure aggregation's job option and wire format; the protocol itself is `@propius/shared/secagg`.
+export * from "./secagg/secure-spec.js";
+export * from "./secagg/secure-wire.js";
 export * from "./input-format.js";
 export * from "./model-layers.js";
 export * from "./optimizer.js";

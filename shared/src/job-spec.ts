@@ -4,6 +4,7 @@ import { strategyConfigSchema } from "./strategies/config.js";
 import { strictObject } from "./strict-object.js";
 import { optimizerSchema } from "./optimizer.js";
 import { DEFAULT_ROBUSTNESS, keepsUpdates, robustnessSchema } from "./robust/robustness.js";
+import { MIN_SECURE_GROUP, secureAggregationSchema } from "./secagg/secure-spec.js";
 import { countNoiseOf, privacySchema, sumNoiseMultiplier } from "./privacy/privacy.js";
 
 /** tfjs' weight spec for one tensor (float32 only in protocol v1). */
@@ -113,6 +114,8 @@ const jobSpecSchemaBase = strictObject({
   robustness: robustnessSchema.default(DEFAULT_ROBUSTNESS),
   /** Central differential privacy: Gaussian noise on each round's sum of clipped updates, and epsilon reported per round (none: off). */
   privacy: privacySchema.optional(),
+  /** Secure aggregation (docs/secure-aggregation.md): the control plane sees only the sum of each shard's updates in a round (none: off). */
+  secureAggregation: secureAggregationSchema.optional(),
   /** Free-form description of the input the job expects (for example the demo's dataset name). */
   data: z.record(z.string(), z.unknown()).optional(),
   /** The examples' format (image or tabular), so that devices can turn their own files into them; checked against the model. */
@@ -150,10 +153,23 @@ export const jobSpecSchema = jobSpecSchemaBase
       context.addIssue({ code: "custom", path: ["robustness", "estimator"], message: `the ${spec.robustness.estimator.kind} estimator needs whole deltas: leave plan.deltaTopK out` });
     }
     if (spec.privacy) privacyIssues(spec).forEach((message) => context.addIssue({ code: "custom", path: ["privacy"], message }));
+    if (spec.secureAggregation) secureIssues(spec).forEach((message) => context.addIssue({ code: "custom", path: ["secureAggregation"], message }));
     if (spec.evaluation && spec.plan.validationSplit === 0) {
       context.addIssue({ code: "custom", path: ["plan", "validationSplit"], message: "federated evaluation needs held-out examples: give plan.validationSplit above 0, or leave it out (0.1)" });
     }
   });
+
+/** Why a spec's `secureAggregation` cannot hold: the shard sees only a group's sum, so nothing that needs one update, and a group of at least three. */
+function secureIssues(spec: z.output<typeof jobSpecSchemaBase>): string[] {
+  const issues: string[] = [];
+  if (spec.aggregation.strategy === "fedbuff") issues.push("secure aggregation sums a round's updates at once: use a round strategy, not fedbuff");
+  if (spec.robustness.estimator.kind !== "mean") issues.push(`the ${spec.robustness.estimator.kind} estimator needs each update apart, which secure aggregation hides: leave robustness.estimator out`);
+  if (spec.robustness.clipping?.mode === "adaptive") issues.push("an adaptive norm bound needs each update's norm, which secure aggregation hides: use a fixed bound (devices clip to it)");
+  if (spec.privacy) issues.push("central differential privacy is not offered with secure aggregation yet: leave privacy out");
+  if (spec.plan.deltaTopK !== undefined) issues.push("secure aggregation masks whole deltas: leave plan.deltaTopK out");
+  if (spec.plan.clientsPerRound < MIN_SECURE_GROUP) issues.push(`secure aggregation needs at least ${MIN_SECURE_GROUP} devices a round: with two, each would learn the other's update from the sum`);
+  return issues;
+}
 
 /** Why a spec's `privacy` cannot hold: DP needs every update's share of the sum bounded, so a norm bound, weights alike and the mean. */
 function privacyIssues(spec: z.output<typeof jobSpecSchemaBase>): string[] {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { inputFormatSchema } from "./input-format.js";
 import { constraintsSchema, jobSpecSchema, modelDefinitionSchema, tensorSpecSchema, trainingPlanSchema } from "./job-spec.js";
 import { FAILURE_CODES } from "./protocol.js";
+import { secureTaskSchema } from "./secagg/secure-spec.js";
 import { ERROR_STATUS, type ErrorCode } from "./errors.js";
 
 /**
@@ -154,6 +155,8 @@ export const taskSchema = z.object({
   train: z.object({ proximalMu: z.number().optional() }).optional(),
   /** The job's input format, when its spec gives one (else `jobInputFormat` derives it from the model). */
   input: inputFormatSchema.optional(),
+  /** The job aggregates securely: the device masks its update with its group's, at these endpoints (docs/secure-aggregation.md). */
+  secure: secureTaskSchema.optional(),
 });
 
 /** A job a device may take if it meets the job's private constraints, which only the device can check. */

@@ -145,6 +145,24 @@ describe("the contribute page: two browser tabs and two Node devices on one job"
     expect(enrolled.history).toEqual(before.history);
   });
 
+  it("masks its update for a job that aggregates securely: the tabs and two Node devices are one group, and the round closes on its sum", async () => {
+    const job = await createDemoJob(owner, { rounds: 1, clients: 4, secure: true, federatedEvaluation: false });
+    const devices = startDemoClients({ url: plane.url, count: 2, shards: SHARDS, processes: 1, seed: SEED, stateDir: join(devicesDir, "secure"), cacheDir: join(devicesDir, "cache"), entry, onLine: (i, line) => lines.push(`[secure ${i}] ${line}`) });
+    try {
+      const accuracies: number[] = [];
+      const final = await followJob(owner, job.id, ({ testAccuracy }) => accuracies.push(testAccuracy));
+      const pages = await Promise.all(tabs.map((tab) => readPage(tab.page)));
+      const context = JSON.stringify({ pages, errors: tabs.map((t) => t.errors), lines: lines.filter((l) => l.startsWith("[secure")) }, null, 1);
+      expect(final.state, context).toBe("done");
+      expect(final.rounds.map((r) => [r.status, r.reported]), context).toEqual([["closed", 4]]);
+      for (const page of pages) expect(page.history.filter(([, jobId, , result]) => jobId === job.id && result === "accepted"), context).toHaveLength(1);
+      // One round from the demo's initial weights (test accuracy about 0.1) on the group's sum alone.
+      expect(accuracies[0]).toBeGreaterThan(0.3);
+    } finally {
+      await stopAll(devices);
+    }
+  });
+
   it("trains a round of a job on the user's own files, CSV rows or PNG images, in the job's input format", async () => {
     // Only this tab contributes from here on: the other pauses, so each 1-device job goes to this one.
     await pauseTab(tabs[0].page);

@@ -5,6 +5,7 @@ import type { AggregatorStore } from "./aggregator-store.js";
 import { decodeDeltaStream, foldDecoded } from "./delta-stream.js";
 import { compareKeys, emptyPartial, type Admission, type Folded, type PartialKey, type PartialMeta, type SealedPartial } from "./partial-sum.js";
 import type { Chunks, FoldRecord, JobDescription, JobPort, Upload } from "./shard-ports.js";
+import type { Reply } from "../job/reply.js";
 import { BodyReadAhead, type ArrivedBody } from "./body-read-ahead.js";
 
 /** A group takes at most this many folds, ... */
@@ -153,13 +154,50 @@ export class AggregatorCore {
     return this.enqueue(record({ ticket: admission.ticket, examples, trainLoss: delta.trainLoss ?? null, bytesIn: delta.bytesIn, bytesDown: delta.bytesDown }, false));
   }
 
+  /**
+   * A secure group's sum (the shard never saw one of its updates): added to the partial sum of
+   * `key` as one fold of its senders, written with the next group and counted at the job. One
+   * answer per sender, in order. `examples` is the group's total, split evenly among its senders
+   * (the shard knows the total only).
+   */
+  async foldGroup(jobId: string, key: PartialKey, group: { sum: Float32Array; weight: number; examples: number; bytesIn: number; senders: { clientId: string; ticket: string }[] }): Promise<Reply<UpdateReceipt>[]> {
+    this.described ?? (await this.describe(jobId));
+    const { counted } = await this.turn(async () => {
+      const current = this.current();
+      if (current && (compareKeys(key, current) < 0 || (compareKeys(key, current) === 0 && current.sealed))) {
+        throw new PropiusError("round_closed", `round ${key.round} is closed; the group's sum is stale`);
+      }
+      const live = await this.liveFor(key, group.sum.length);
+      if (!this.scratch || this.scratch.length !== group.sum.length) this.scratch = new Float32Array(group.sum.length);
+      const next = foldDecoded(live.sum, { values: group.sum, bytesIn: group.bytesIn, examples: 0, trainLoss: undefined, bytesDown: 0 }, 1, this.scratch);
+      if (next !== live.sum) [this.scratch, live.sum] = [live.sum, next];
+      const k = group.senders.length;
+      live.meta = { ...live.meta, weight: live.meta.weight + group.weight, examples: live.meta.examples + group.examples, count: live.meta.count + k };
+      const share = (i: number, total: number) => Math.floor(total / k) + (i < total % k ? 1 : 0);
+      return {
+        counted: group.senders.map((s, i) =>
+          this.enqueue({ clientId: s.clientId, key, folded: { ticket: s.ticket, examples: share(i, group.examples), trainLoss: null, bytesIn: share(i, group.bytesIn), bytesDown: 0 }, repeat: false }).counted,
+        ),
+      };
+    });
+    return Promise.all(counted.map((p) => p.then((value): Reply<UpdateReceipt> => ({ ok: true, value }), (error: unknown): Reply<UpdateReceipt> => (error instanceof PropiusError ? { ok: false, ...error.toBody() } : { ok: false, error: { code: "internal", message: "the group's sum was not counted" } }))));
+  }
+
   /** Joins the next group; the answer comes once the group is written and counted. */
   private enqueue(record: FoldRecord): { counted: Promise<UpdateReceipt> } {
     const counted = new Promise<UpdateReceipt>((resolve, reject) => this.waiting.push({ record, resolve, reject }));
     counted.catch(() => undefined); // the caller awaits it as soon as its turn ends; no unhandled rejection meanwhile
-    this.flushing ??= this.flush().finally(() => (this.flushing = null));
+    this.startFlush();
     // Wrapped so that the turn ends now and does not wait for the count (a bare promise would be adopted).
     return { counted };
+  }
+
+  /** Starts writing the waiting folds unless a flush is under way (and again should folds join as one ends). */
+  private startFlush(): void {
+    this.flushing ??= this.flush().finally(() => {
+      this.flushing = null;
+      if (this.waiting.length > 0) this.startFlush();
+    });
   }
 
   /**

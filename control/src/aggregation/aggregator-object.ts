@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { PropiusError, type UpdateReceipt } from "@propius/shared";
+import { PropiusError, type SecureKeys, type SecurePhase, type SecureReveal, type SecureShares, type UpdateReceipt } from "@propius/shared";
 import type { Env } from "../env.js";
 import { reply, unwrap, type Reply } from "../job/reply.js";
 import { drain } from "../http/byte-stream.js";
@@ -8,6 +8,7 @@ import { secret } from "../middleware/auth/index.js";
 import { tickets } from "../auth/tickets.js";
 import { jobOf } from "../directory/directory-client.js";
 import { AggregatorCore } from "./aggregator-core.js";
+import { SecureShard, type SecureCall } from "./secure-shard.js";
 import { SqliteAggregatorStore } from "./sqlite-aggregator-store.js";
 import type { PartialKey, SealedPartial, Folded } from "./partial-sum.js";
 import type { JobPort, StreamedBody, Upload } from "./shard-ports.js";
@@ -29,8 +30,53 @@ export class AggregatorObject extends DurableObject<Env> {
       admit: (jobId, input) => unwrap(jobOf(env, jobId).admitUpdate(input)),
       commitFolds: (jobId, records) => jobOf(env, jobId).commitFolds(records),
       clipBound: (jobId) => unwrap(jobOf(env, jobId).clipBound()),
+      secureBound: (jobId, key, shard) => unwrap(jobOf(env, jobId).secureBound(key, shard)),
     };
-    this.core = new AggregatorCore(new SqliteAggregatorStore(ctx.storage.sql, ctx.storage), job, tickets(secret(env.PROPIUS_TOKEN_SECRET, "PROPIUS_TOKEN_SECRET")));
+    this.job = job;
+    this.core = new AggregatorCore(new SqliteAggregatorStore(ctx.storage.sql, ctx.storage), job, this.tickets);
+  }
+
+  private readonly job: JobPort;
+  private readonly tickets = tickets(secret(this.env.PROPIUS_TOKEN_SECRET, "PROPIUS_TOKEN_SECRET"));
+  private secureShard: SecureShard | null = null;
+
+  /** Secure aggregation's side of the shard (one shard index per object). */
+  private secure(shard: number): SecureShard {
+    this.secureShard ??= new SecureShard(this.core, this.job, this.tickets, shard);
+    return this.secureShard;
+  }
+
+  /** Secure aggregation (see SecureShard): a device's keys; its index in its group. */
+  secureJoin(call: SecureCall, shard: number, keys: SecureKeys): Promise<Reply<{ index: number }>> {
+    return reply(() => this.secure(shard).join(call, keys));
+  }
+
+  secureShare(call: SecureCall, shard: number, shares: SecureShares): Promise<Reply<{ accepted: true }>> {
+    return reply(() => this.secure(shard).share(call, shares));
+  }
+
+  /** A masked input: exactly 4 bytes for each of the model's parameters and the weight, read whole (ended with `upload_stalled` when it stalls). */
+  secureMask(call: SecureCall, shard: number, body: ReadableStream<Uint8Array>, declaredBytes: number | null): Promise<Reply<{ accepted: true; bytes: number }>> {
+    const idleMs = uploadIdleMs(this.env);
+    return reply(async () => {
+      const secure = this.secure(shard);
+      await secure.describe(call.jobId);
+      const expected = 4 * secure.maskedLength;
+      if (declaredBytes !== null && declaredBytes !== expected) throw new PropiusError("invalid_update", `a masked input is ${expected} bytes; this one declares ${declaredBytes}`);
+      const bytes = await readWhole(body, expected, idleMs);
+      if (bytes.length !== expected) throw new PropiusError("invalid_update", `a masked input is ${expected} bytes; this one is ${bytes.length}`);
+      const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+      return secure.mask(call, new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.length / 4));
+    }).finally(() => drain(body.locked ? null : body, idleMs));
+  }
+
+  secureReveal(call: SecureCall, shard: number, body: SecureReveal): Promise<Reply<{ accepted: true }>> {
+    return reply(() => this.secure(shard).reveal(call, body));
+  }
+
+  /** A phase's outcome for the device, or null (ask again) once the ask was held open a while. */
+  secureOutcome(call: SecureCall, shard: number, phase: SecurePhase): Promise<Reply<Awaited<ReturnType<SecureShard["outcome"]>>>> {
+    return reply(() => this.secure(shard).outcome(call, phase));
   }
 
   /**

@@ -51,6 +51,7 @@ export class InProcessAggregation {
     return {
       describe: async () => (this.count("job.describe"), this.job.describe()),
       clipBound: async () => (this.count("job.clipBound"), this.job.clipBound()),
+      secureBound: async (_jobId, key, shard) => (this.count("job.secureBound"), this.job.secureBound(key, shard, this.clock)),
       admit: async (_jobId, input) => (this.count("job.admitUpdate"), this.job.admitUpdate(input, this.clock)),
       commitFolds: async (_jobId, records) => {
         this.count("job.commitFolds");

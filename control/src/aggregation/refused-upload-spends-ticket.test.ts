@@ -19,7 +19,8 @@ function setup() {
     admit: async () => {
       throw new Error("not a buffered job");
     },
-    clipBound: async () => {
+    secureBound: async () => ({ devices: 0, selecting: false, wanted: 0 }),
+      clipBound: async () => {
       throw new Error("no norm bound");
     },
     commitFolds: async (_id, records) => ({

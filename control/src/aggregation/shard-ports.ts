@@ -1,4 +1,4 @@
-import type { Robustness, TensorSpec, UpdateReceipt, Weighting } from "@propius/shared";
+import type { Robustness, SecureAggregation, TensorSpec, UpdateReceipt, Weighting } from "@propius/shared";
 import type { Reply } from "../job/reply.js";
 import type { Admission, Folded, PartialKey } from "./partial-sum.js";
 
@@ -11,6 +11,8 @@ export interface JobDescription {
   buffered: boolean;
   /** The cap on an update's example claim, the norm bound, the estimator (docs/robust-aggregation.md). */
   robustness: Robustness;
+  /** The job's secure aggregation, or null: its devices then mask their updates with their shard's group. */
+  secure?: SecureAggregation | null;
 }
 
 /** One folded update as the shard reports it to the job: the job counts it once and answers its receipt. */
@@ -37,6 +39,18 @@ export interface JobPort {
   commitFolds(jobId: string, records: FoldRecord[]): Promise<CommittedGroup>;
   /** Jobs with an adaptive norm bound: the bound for the round attempt `key` (it moves between rounds, never within one). */
   clipBound(jobId: string, key: PartialKey): Promise<number>;
+  /** Secure aggregation: the devices the job bound to this shard in the attempt, and whether it binds more. */
+  secureBound(jobId: string, key: PartialKey, shard: number): Promise<SecureBound>;
+}
+
+/** A round attempt's devices at one shard, as a secure group asks the job (see JobCore.secureBound). */
+export interface SecureBound {
+  /** Devices holding a slot of the attempt whose updates this shard folds. */
+  devices: number;
+  /** The job may still bind devices to the attempt. */
+  selecting: boolean;
+  /** The shard's share of the round's demand. */
+  wanted: number;
 }
 
 export type Chunks = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;

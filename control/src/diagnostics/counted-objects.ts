@@ -7,7 +7,7 @@ import { countCalls } from "./object-counters.js";
 /** Counts the calls of every object method (and alarm), for `GET /v1/admin/counters`. */
 export function countObjectCalls(): void {
   countCalls(JobObject, {
-    create: true, setInitialModel: true, claim: true, describe: true, clipBound: true, admitUpdate: true, commitFolds: true, reportEvaluation: true,
+    create: true, setInitialModel: true, claim: true, describe: true, secureBound: true, clipBound: true, admitUpdate: true, commitFolds: true, reportEvaluation: true,
     reportFailure: true, status: true, devices: true, model: true, recordMetrics: true, update: true, cancel: true, delete: true, mayReadModel: true,
   });
   countCalls(DirectoryObject, {
@@ -15,5 +15,5 @@ export function countObjectCalls(): void {
     reportShard: true, countRefusal: true, exposition: true, supplyOf: true,
   });
   countCalls(ClientManagerObject, { checkIn: true, ping: true, announce: true, revoke: true, revoked: true, setScope: true });
-  countCalls(AggregatorObject, { submit: true, spend: true, folded: true, seal: true, sum: true, release: true });
+  countCalls(AggregatorObject, { submit: true, spend: true, folded: true, seal: true, sum: true, release: true, secureJoin: true, secureShare: true, secureMask: true, secureReveal: true, secureOutcome: true });
 }

@@ -34,7 +34,7 @@ import {
 import type { Deadlines } from "./deadlines.js";
 import type { Tickets } from "../auth/tickets.js";
 import { deviceIds, type DeviceIds } from "../auth/device-ids.js";
-import type { CommittedGroup, FoldRecord, JobDescription } from "../aggregation/shard-ports.js";
+import type { CommittedGroup, FoldRecord, JobDescription, SecureBound } from "../aggregation/shard-ports.js";
 import type { Reply } from "./reply.js";
 import type { Assignment, EvaluationAssignment, JobRecord, JobStore } from "./job-store.js";
 import type { Admission, Folded, PartialKey } from "../aggregation/partial-sum.js";
@@ -679,7 +679,23 @@ export class JobCore {
   /** What an aggregator shard needs to know of the job, once: its tensors, its weighting, and whether it is buffered. */
   describe(): JobDescription {
     const job = this.jobFor(null);
-    return { jobId: job.id, weightSpecs: job.spec.model.weightSpecs, weighting: job.spec.aggregation.weighting, buffered: isBuffered(job), robustness: robustnessOf(job.spec) };
+    return { jobId: job.id, weightSpecs: job.spec.model.weightSpecs, weighting: job.spec.aggregation.weighting, buffered: isBuffered(job), robustness: robustnessOf(job.spec), secure: job.spec.secureAggregation ?? null };
+  }
+
+  /**
+   * Secure aggregation: how many devices hold a slot of attempt `key` and fold into shard `shard`,
+   * whether the job may still bind more (the round is open with slots free), and the shard's share
+   * of the demand. A shard's group closes its roster once every one of them has joined and either
+   * the job binds no more or the group holds its share.
+   */
+  secureBound(key: PartialKey, shard: number, now: number): SecureBound {
+    const job = this.jobFor(null);
+    const shards = shardCount(job);
+    const devices = this.store.heldBy(key.round, key.attempt, now).filter((clientId) => shardOf(clientId, shards) === shard).length;
+    const round = this.store.loadRound(key.round, key.attempt);
+    const current = job.state === "running" && job.round === key.round && job.attempt === key.attempt && round?.status === "open";
+    const capacity = round ? slotCapacity({ demand: round.demand, overCommit: job.spec.plan.overCommit }) : 0;
+    return { devices, selecting: current && this.store.countHeld(key.round, key.attempt, now) < capacity, wanted: Math.ceil((round?.demand ?? 0) / shards) };
   }
 
   /**

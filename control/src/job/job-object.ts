@@ -29,8 +29,8 @@ import { SqliteJobStore } from "./sqlite-job-store.js";
 import { aggregatorOf, directoryOf } from "../directory/directory-client.js";
 import { countUncommittedFolds, type ShardPort } from "../aggregation/combine-shards.js";
 import { closeRound } from "../aggregation/round-close.js";
-import type { Admission } from "../aggregation/partial-sum.js";
-import type { CommittedGroup, FoldRecord, JobDescription } from "../aggregation/shard-ports.js";
+import type { Admission, PartialKey } from "../aggregation/partial-sum.js";
+import type { CommittedGroup, FoldRecord, JobDescription, SecureBound } from "../aggregation/shard-ports.js";
 import { lazyTickets } from "../auth/tickets.js";
 import { lazyDeviceIds } from "../auth/device-ids.js";
 import { secret } from "../middleware/auth/index.js";
@@ -146,6 +146,11 @@ export class JobObject extends DurableObject<Env> {
   /** What an aggregator shard learns of the job once: its tensors, weighting and mode. */
   describe(): Promise<Reply<JobDescription>> {
     return this.run(() => this.core.describe());
+  }
+
+  /** Secure aggregation: the devices bound to aggregator shard `shard` in the attempt, and whether the job binds more. */
+  secureBound(key: PartialKey, shard: number): Promise<Reply<SecureBound>> {
+    return this.run(() => this.core.secureBound(key, shard, Date.now()));
   }
 
   /** The current round's norm bound, for an aggregator shard of a job whose bound adapts. */

@@ -92,6 +92,8 @@ export interface JobStore {
   findAssignment(clientId: string, round: number, attempt: number): Assignment | null;
   /** Slots of the attempt held at `now`: reported ones, and bound ones whose lease is live. */
   countHeld(round: number, attempt: number, now: number): number;
+  /** The devices holding a slot of the attempt (reported, or bound with a live lease). */
+  heldBy(round: number, attempt: number, now: number): string[];
   /** Bound assignments of the attempt whose lease has run out at `now` (no update, no failure). */
   countExpired(round: number, attempt: number, now: number): number;
   saveFailure(failure: FailureRecord): void;
@@ -170,6 +172,11 @@ export class MemoryJobStore implements JobStore {
     let n = 0;
     for (const a of this.assignments.values()) if (a.round === round && a.attempt === attempt && (a.status === "reported" || (a.status === "bound" && a.leaseUntil >= now))) n++;
     return n;
+  }
+  heldBy(round: number, attempt: number, now: number) {
+    const held: string[] = [];
+    for (const a of this.assignments.values()) if (a.round === round && a.attempt === attempt && (a.status === "reported" || (a.status === "bound" && a.leaseUntil >= now))) held.push(a.clientId);
+    return held;
   }
   countExpired(round: number, attempt: number, now: number) {
     let n = 0;

@@ -89,6 +89,12 @@ export class SqliteJobStore implements JobStore, DeadlineStore {
       .toArray();
     return Number(row.n);
   }
+  heldBy(round: number, attempt: number, now: number): string[] {
+    return this.sql
+      .exec("SELECT client_id FROM assignments WHERE round = ? AND attempt = ? AND (status = 'reported' OR (status = 'bound' AND lease_until >= ?))", round, attempt, now)
+      .toArray()
+      .map((row) => String(row.client_id));
+  }
   countExpired(round: number, attempt: number, now: number): number {
     const [row] = this.sql.exec("SELECT COUNT(*) AS n FROM assignments WHERE round = ? AND attempt = ? AND status = 'bound' AND lease_until <= ?", round, attempt, now).toArray();
     return Number(row.n);

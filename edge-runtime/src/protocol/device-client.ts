@@ -15,6 +15,8 @@ import {
   type UpdateMeta,
   type UpdateReceipt,
   type WeightsMessage,
+  type SecurePending,
+  type SecurePhase,
 } from "@propius/shared";
 import { Http, jsonInit, type HttpOptions } from "./http.js";
 
@@ -128,6 +130,32 @@ export class DeviceClient {
     return { ...receipt, bytes: body.length };
   }
 
+  /**
+   * Secure aggregation: one step of the round's protocol at the task's secure endpoints (keys,
+   * shares, reveal), with its ticket.
+   */
+  secureStep<T>(task: Task, step: "keys" | "shares" | "reveal", body: unknown, signal?: AbortSignal): Promise<T> {
+    const url = `${secureUrl(task)}/${step}`;
+    return this.authed((token) => this.http.json<T>(url, this.withTicket(jsonInit("POST", body, token), task), signal), signal);
+  }
+
+  /** Secure aggregation: the device's masked input, as little-endian 32-bit integers. */
+  secureMasked(task: Task, values: Uint32Array, signal?: AbortSignal): Promise<{ accepted: true; bytes: number }> {
+    const url = `${secureUrl(task)}/masked`;
+    const body = new Uint8Array(values.buffer as ArrayBuffer, values.byteOffset, values.byteLength);
+    return this.authed(
+      (token) => this.http.json(url, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/octet-stream", [TICKET_HEADER]: task.ticket }, body }, signal),
+      signal,
+    );
+  }
+
+  /** Secure aggregation: a phase's outcome, or null while it is pending (the shard held the ask open a while first). */
+  async secureOutcome<T>(task: Task, phase: SecurePhase, signal?: AbortSignal): Promise<T | null> {
+    const url = `${secureUrl(task)}/${phase}`;
+    const answer = await this.authed((token) => this.http.json<T | SecurePending>(url, { headers: { authorization: `Bearer ${token}`, [TICKET_HEADER]: task.ticket } }, signal), signal);
+    return typeof answer === "object" && answer !== null && (answer as SecurePending).status === "pending" ? null : (answer as T);
+  }
+
   /** Sends the device's evaluation of an evaluation task's model. */
   reportEvaluation(task: Task, report: EvaluationReport, signal?: AbortSignal): Promise<{ recorded: true; evaluation?: RoundRecord["evaluation"] }> {
     if (!task.evaluationUrl) throw new Error(`task of job ${task.jobId} round ${task.round} is not an evaluation`);
@@ -167,4 +195,9 @@ export class DeviceClient {
     if (!this.credentials) throw new Error("register the device (or load its credentials) before checking in");
     return this.credentials;
   }
+}
+
+function secureUrl(task: Task): string {
+  if (!task.secure) throw new Error(`job ${task.jobId} does not aggregate securely`);
+  return task.secure.url;
 }

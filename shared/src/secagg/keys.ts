@@ -1,3 +1,5 @@
+import { fromBase64Url, toBase64Url } from "./secure-wire.js";
+
 /**
  * Key agreement for secure aggregation, on WebCrypto alone: ECDH over P-256, the shared secret
  * run through HKDF-SHA256 with a label naming its use, job and round; AES-256-GCM to seal the
@@ -56,15 +58,4 @@ export async function seal(key: Uint8Array, plaintext: Uint8Array, context: stri
 export async function open(key: Uint8Array, sealed: Uint8Array, context: string): Promise<Uint8Array> {
   const aes = await crypto.subtle.importKey("raw", own(key), "AES-GCM", false, ["decrypt"]);
   return new Uint8Array(await crypto.subtle.decrypt({ name: "AES-GCM", iv: own(sealed.subarray(0, 12)), additionalData: new TextEncoder().encode(context) }, aes, own(sealed.subarray(12))));
-}
-
-function toBase64Url(bytes: Uint8Array): string {
-  let text = "";
-  for (const b of bytes) text += String.fromCharCode(b);
-  return btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-function fromBase64Url(text: string): Uint8Array {
-  const plain = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-  return Uint8Array.from(plain, (c) => c.charCodeAt(0));
 }

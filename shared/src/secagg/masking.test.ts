@@ -71,7 +71,7 @@ describe("secure aggregation of a round", () => {
     const roster = devices.map((d) => d.advertise());
     const sealed = await devices[0].shareKeys(roster, 2);
     await expect(devices[1].unmask(new Map([[1, sealed.get(2)!]]), [1, 2], [1])).rejects.toThrow(/both/);
-    await expect(unmaskSum({ context: CONTEXT, roster, masked: new Map([[1, new Uint32Array(2)]]), dropped: [], revealed: [{ seedShares: new Map(), maskKeyShares: new Map() }], threshold: 2 })).rejects.toThrow(/needs 2/);
+    await expect(unmaskSum({ context: CONTEXT, roster, senders: [1], maskedSum: new Uint32Array(2), dropped: [], revealed: [{ seedShares: new Map(), maskKeyShares: new Map() }], threshold: 2 })).rejects.toThrow(/needs 2/);
   });
 });
 

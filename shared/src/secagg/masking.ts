@@ -43,10 +43,13 @@ export class SecAggDevice {
     private readonly sealingKeys: KeyPair,
   ) {}
 
-  /** A device with fresh keys for the round named by `context` (job, round, attempt). */
-  static async create(index: number, context: string): Promise<SecAggDevice> {
+  /**
+   * A device for the round named by `context` (job, round, attempt), with the key pairs it
+   * advertised to be given its index, or fresh ones.
+   */
+  static async create(index: number, context: string, keys?: { mask: KeyPair; sealing: KeyPair }): Promise<SecAggDevice> {
     if (!Number.isInteger(index) || index < 1 || index > 255) throw new RangeError("a device index is 1 to 255");
-    return new SecAggDevice(index, context, await generateKeyPair(), await generateKeyPair());
+    return new SecAggDevice(index, context, keys?.mask ?? (await generateKeyPair()), keys?.sealing ?? (await generateKeyPair()));
   }
 
   advertise(): Advertised {
@@ -117,23 +120,23 @@ export class SecAggDevice {
 }
 
 /**
- * The control plane's side at the end: the sum of the senders' inputs from their masked inputs
- * and at least `threshold` devices' revealed shares. It learns the sum, and no single input.
+ * The control plane's side at the end: the sum of the senders' inputs from the sum of their masked
+ * inputs (`maskedSum`: the control plane adds each as it arrives and keeps none apart) and at
+ * least `threshold` devices' revealed shares. It learns the sum, and no single input.
  */
 export async function unmaskSum(input: {
   context: string;
   roster: Advertised[];
-  masked: Map<number, Uint32Array>;
+  senders: number[];
+  maskedSum: Uint32Array;
   dropped: number[];
   revealed: Revealed[];
   threshold: number;
 }): Promise<Uint32Array> {
-  const { masked, dropped, revealed, threshold } = input;
+  const { senders, dropped, revealed, threshold } = input;
   if (revealed.length < threshold) throw new Error(`${revealed.length} devices revealed shares; unmasking needs ${threshold}`);
-  const senders = [...masked.keys()];
-  const length = masked.values().next().value?.length ?? 0;
-  const sum = new Uint32Array(length);
-  for (const y of masked.values()) addInto(sum, y);
+  const length = input.maskedSum.length;
+  const sum = Uint32Array.from(input.maskedSum);
   const roster = new Map(input.roster.map((a) => [a.index, a]));
   for (const u of senders) {
     const seed = await combine(revealed.map((r) => r.seedShares.get(u)).filter((s): s is Uint8Array => s !== undefined).slice(0, threshold));

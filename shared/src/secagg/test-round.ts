@@ -19,7 +19,9 @@ export async function secAggRound(input: { inputs: Float32Array[]; threshold: nu
   const senders = [...masked.keys()];
   const revealed: Revealed[] = [];
   for (const device of devices) if (senders.includes(device.index)) revealed.push(await device.unmask(inbox.get(device.index)!, senders, dropped));
-  const sum = await unmaskSum({ context: input.context, roster, masked, dropped, revealed, threshold: input.threshold });
+  const maskedSum = new Uint32Array(input.inputs[0]?.length ?? 0);
+  for (const y of masked.values()) addInto(maskedSum, y);
+  const sum = await unmaskSum({ context: input.context, roster, senders, maskedSum, dropped, revealed, threshold: input.threshold });
   const plain = new Uint32Array(sum.length);
   for (const u of senders) addInto(plain, quantize(input.inputs[u - 1], input.format));
   return { sum, plain, masked, senders };

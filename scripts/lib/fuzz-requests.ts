@@ -237,7 +237,9 @@ export async function requestGenerator(doc: OpenApi, world: World, options: { dr
               },
               () => {
                 const whole = JSON.stringify(json ?? {});
-                text = rng.pick([whole.slice(0, Math.max(1, rng.int(whole.length))), whole + rng.pick(["}", ",", "x", "\u0000"]), whole.replaceAll('"', "'"), "{" + whole.slice(1, -1) + ",}", "NaN", "/* c */" + whole, "{\"a\":1,\"a\":2" ]);
+                const candidates = [whole.slice(0, Math.max(1, rng.int(whole.length))), whole + rng.pick(["}", ",", "x", "\u0000"]), whole.replaceAll('"', "'"), "{" + whole.slice(1, -1) + ",}", "NaN", "/* c */" + whole, "{\"a\":1,\"a\":2"];
+                // Only those that really do not parse (`{}` with its quotes swapped is still `{}`).
+                text = rng.pick(candidates.filter((candidate) => !parses(candidate)));
                 return ["JSON that does not parse", true];
               },
               () => {
@@ -337,4 +339,13 @@ export async function requestGenerator(doc: OpenApi, world: World, options: { dr
       return { route, method, path, headers, body, transport, mutation, mustRefuse };
     },
   };
+}
+
+function parses(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -161,7 +161,7 @@ export class AggregatorCore {
    * (the shard knows the total only).
    */
   async foldGroup(jobId: string, key: PartialKey, group: { sum: Float32Array; weight: number; examples: number; bytesIn: number; senders: { clientId: string; ticket: string }[] }): Promise<Reply<UpdateReceipt>[]> {
-    this.described ?? (await this.describe(jobId));
+    if (!this.described) await this.describe(jobId);
     const { counted } = await this.turn(async () => {
       const current = this.current();
       if (current && (compareKeys(key, current) < 0 || (compareKeys(key, current) === 0 && current.sealed))) {

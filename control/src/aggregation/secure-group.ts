@@ -14,7 +14,7 @@ import {
   type SecureUnmask,
   type UpdateReceipt,
 } from "@propius/shared";
-import { addInto, dequantizeSum, unmaskSum, type Revealed } from "@propius/shared/secagg";
+import { addInto, dequantizeSum, isPublicKey, unmaskSum, type Revealed } from "@propius/shared/secagg";
 import type { Reply } from "../job/reply.js";
 import type { PartialKey } from "./partial-sum.js";
 import type { SecureBound } from "./shard-ports.js";
@@ -103,14 +103,18 @@ export class SecureGroup {
 
   /** The device's keys: its index in the group (the same one if it joins again). */
   async join(member: Member, keys: SecureKeys): Promise<{ index: number }> {
+    if (!this.joined.has(member.ticket)) {
+      // A key that is not a point of P-256 would make every other device's key agreement fail.
+      if (!(await isPublicKey(bytesOf(keys.maskKey))) || !(await isPublicKey(bytesOf(keys.shareKey)))) {
+        throw new PropiusError("validation_failed", "maskKey and shareKey must be P-256 public keys, uncompressed (65 bytes), as base64url");
+      }
+      await this.advance();
+    }
+    // Nothing is awaited from here on: the checks and the join are one step.
     const known = this.joined.get(member.ticket);
     if (known) return { index: known.index };
-    await this.advance();
     if (this.phase !== "keys") throw this.closed("its group's roster is closed");
     if (this.joined.size >= MAX_SECURE_GROUP) throw this.closed(`its group is full (${MAX_SECURE_GROUP} devices)`);
-    // A key that is not a point of P-256 would make every other device's key agreement fail.
-    if (!(await isPublicKey(keys.maskKey)) || !(await isPublicKey(keys.shareKey))) throw new PropiusError("validation_failed", "maskKey and shareKey must be P-256 public keys, uncompressed (65 bytes), as base64url");
-    if (this.joined.has(member.ticket) || this.phase !== "keys") return this.join(member, keys);
     const index = this.joined.size + 1;
     this.joined.set(member.ticket, { ...member, index, keys });
     this.notify();
@@ -323,14 +327,11 @@ export class SecureGroup {
   }
 }
 
-/** Whether `text` is an uncompressed P-256 public key as base64url. */
-async function isPublicKey(text: string): Promise<boolean> {
+/** base64url's bytes, or none for text that is not base64url. */
+function bytesOf(text: string): Uint8Array {
   try {
-    const bytes = fromBase64Url(text);
-    if (bytes.length !== 65 || bytes[0] !== 4) return false;
-    await crypto.subtle.importKey("raw", bytes, { name: "ECDH", namedCurve: "P-256" }, false, []);
-    return true;
+    return fromBase64Url(text);
   } catch {
-    return false;
+    return new Uint8Array(0);
   }
 }

@@ -1,14 +1,11 @@
+import { toBase64Url } from "@propius/shared";
 import { sha256Hex } from "../models/model-store.js";
 
 const encoder = new TextEncoder();
 const keys = new Map<string, Promise<CryptoKey>>();
 
-function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
 export function randomId(bytes = 16): string {
-  return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
+  return toBase64Url(crypto.getRandomValues(new Uint8Array(bytes)));
 }
 
 function hmacKey(secret: string): Promise<CryptoKey> {
@@ -22,7 +19,7 @@ function hmacKey(secret: string): Promise<CryptoKey> {
 
 async function sign(secret: string, message: string): Promise<string> {
   const signature = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(message));
-  return base64url(new Uint8Array(signature));
+  return toBase64Url(new Uint8Array(signature));
 }
 
 /** How long a device token lasts unless DEVICE_TOKEN_TTL_SECONDS says otherwise: a day (a device renews it before then). */

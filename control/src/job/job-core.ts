@@ -691,11 +691,15 @@ export class JobCore {
   secureBound(key: PartialKey, shard: number, now: number): SecureBound {
     const job = this.jobFor(null);
     const shards = shardCount(job);
-    const devices = this.store.heldBy(key.round, key.attempt, now).filter((clientId) => shardOf(clientId, shards) === shard).length;
+    const held = this.store.heldBy(key.round, key.attempt, now);
     const round = this.store.loadRound(key.round, key.attempt);
     const current = job.state === "running" && job.round === key.round && job.attempt === key.attempt && round?.status === "open";
     const capacity = round ? slotCapacity({ demand: round.demand, overCommit: job.spec.plan.overCommit }) : 0;
-    return { devices, selecting: current && this.store.countHeld(key.round, key.attempt, now) < capacity, wanted: Math.ceil((round?.demand ?? 0) / shards) };
+    return {
+      devices: held.filter((clientId) => shardOf(clientId, shards) === shard).length,
+      selecting: current && held.length < capacity,
+      wanted: Math.ceil((round?.demand ?? 0) / shards),
+    };
   }
 
   /**

@@ -13,12 +13,12 @@ import {
   secureUnmaskSchema,
   updateReceiptSchema,
 } from "@propius/shared";
-import { clientAuth, secret } from "../middleware/auth/index.js";
-import { tickets } from "../auth/tickets.js";
+import { clientAuth } from "../middleware/auth/index.js";
+import { ticketFor } from "../http/ticket-check.js";
 import { JSON_BODY_LIMIT, bodyLimit, streamLimit, uploadLimit } from "../middleware/body-limit/index.js";
 import { jsonBody } from "../middleware/validate/index.js";
 import { BODY_ERRORS, apiRoutes, asDevice, errors, json, jsonRequest, rawWeightsContent, roundParams, ticketHeaders } from "../http/api-routes.js";
-import { aggregatorOf, jobOf } from "../directory/directory-client.js";
+import { aggregatorOf } from "../directory/directory-client.js";
 import { unwrap } from "../job/reply.js";
 import { bodyStream, drain } from "../http/byte-stream.js";
 import { uploadIdleMs } from "../http/timed-read.js";
@@ -69,20 +69,11 @@ const outcome = createRoute({
   },
 });
 
-/**
- * Checks the ticket in the Worker, before any shard is reached (as for uploads): a ticket not
- * signed for this job, device and round would otherwise build an aggregator shard for whatever job
- * id the path names. Returns the call and the device's shard.
- */
+/** The call as the device's shard takes it, once the Worker has checked its ticket (see `ticketFor`), and that shard. */
 async function callOf(c: Context<AppEnv>, params: { id: string; round: number }, headers: z.output<typeof ticketHeaders>) {
-  const ticket = headers[TICKET_HEADER];
-  const clientId = c.get("clientId");
-  const claims = tickets(secret(c.env.PROPIUS_TOKEN_SECRET, "PROPIUS_TOKEN_SECRET")).verify(ticket);
-  if (!claims || claims.jobId !== params.id || claims.clientId !== clientId || claims.round !== params.round) {
-    await unwrap(jobOf(c.env, params.id).describe());
-    throw new PropiusError("ticket_invalid", "this ticket was not issued to this client for this job and round");
-  }
-  return { call: { jobId: params.id, ticket, clientId, round: params.round }, shard: aggregatorOf(c.env, params.id, claims.shard), index: claims.shard };
+  const call = { jobId: params.id, ticket: headers[TICKET_HEADER], clientId: c.get("clientId"), round: params.round };
+  const claims = await ticketFor(c.env, call);
+  return { call, shard: aggregatorOf(c.env, params.id, claims.shard), index: claims.shard };
 }
 
 /** A round's secure aggregation between a device and its aggregator shard (see SecureShard). */

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { PropiusError, TICKET_HEADER, WEIGHTS_MEDIA_TYPE, evaluationRecordedSchema, evaluationReportSchema, failureRecordedSchema, taskFailureSchema, updateReceiptSchema } from "@propius/shared";
-import { clientAuth, secret } from "../middleware/auth/index.js";
-import { tickets } from "../auth/tickets.js";
+import { clientAuth } from "../middleware/auth/index.js";
+import { ticketFor } from "../http/ticket-check.js";
 import { JSON_BODY_LIMIT, bodyLimit, streamLimit, uploadLimit } from "../middleware/body-limit/index.js";
 import { jsonBody } from "../middleware/validate/index.js";
 import { BODY_ERRORS, apiRoutes, asDevice, errors, json, jsonRequest, roundParams, ticketHeaders, weightsContent } from "../http/api-routes.js";
@@ -57,14 +57,7 @@ export const updateRoutes = apiRoutes()
       throw new PropiusError("unsupported_media_type", `send the delta as ${WEIGHTS_MEDIA_TYPE}`);
     }
     const clientId = c.get("clientId");
-    // Checked here too, before any shard is reached: a ticket not signed for this job, device and
-    // round would otherwise build an aggregator shard (and its tables) for whatever job id the path
-    // names. The job's object answers job_not_found for an id that names no job, and writes nothing.
-    const claims = tickets(secret(c.env.PROPIUS_TOKEN_SECRET, "PROPIUS_TOKEN_SECRET")).verify(ticket);
-    if (!claims || claims.jobId !== jobId || claims.clientId !== clientId || claims.round !== round) {
-      await unwrap(jobOf(c.env, jobId).describe());
-      throw new PropiusError("ticket_invalid", "this ticket was not issued to this client for this job and round");
-    }
+    await ticketFor(c.env, { jobId, clientId, round, ticket });
     // Handed on unread: the shard receives it (no copy here, none passed by value), so that it also
     // knows the upload is on its way in while it forms a group. The size is the checked Content-Length.
     const body = bodyStream(c.req.raw);

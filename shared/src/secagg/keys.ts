@@ -27,6 +27,17 @@ export async function generateKeyPair(): Promise<KeyPair> {
   return { publicKey, privateKey: pair.privateKey, scalar: fromBase64Url(jwk.d!) };
 }
 
+/** Whether `bytes` is a P-256 public key, uncompressed (65 bytes), that WebCrypto takes. */
+export async function isPublicKey(bytes: Uint8Array): Promise<boolean> {
+  if (bytes.length !== 65 || bytes[0] !== 4) return false;
+  try {
+    await crypto.subtle.importKey("raw", own(bytes), CURVE, false, []);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A private key rebuilt from its scalar (reconstructed from shares) and its advertised public key. */
 export function importPrivateKey(publicKey: Uint8Array, scalar: Uint8Array): Promise<CryptoKey> {
   if (publicKey.length !== 65 || publicKey[0] !== 4) throw new RangeError("a public key is 65 bytes, uncompressed");

@@ -15,12 +15,15 @@ export interface CliRun {
 }
 
 /** `propius <args>` as a user runs it, a process of its own, with `env` over this process's and `stdin` piped in. */
-export function runPropius(args: string[], env: Record<string, string>, stdin = ""): Promise<CliRun> {
+export function runPropius(args: string[], env: Record<string, string>, stdin = "", onStdout?: (stdout: string) => void): Promise<CliRun> {
   return new Promise<CliRun>((resolve, reject) => {
     const child = spawn(process.execPath, [join(ROOT, "node-client/bin/propius.js"), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+      onStdout?.(stdout);
+    });
     child.stderr.on("data", (chunk) => (stderr += chunk));
     child.on("error", reject);
     child.on("exit", (code) => resolve({ code, stdout, stderr }));

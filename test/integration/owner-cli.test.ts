@@ -29,7 +29,8 @@ describe("propius, the owner CLI, against wrangler dev with a Node device", () =
   let env: Record<string, string>;
 
   /** `propius <args>`, with this test's config file, `stdin` piped in. */
-  const propius = (args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) => runPropius(args, { ...env, ...options.env }, options.stdin);
+  const propius = (args: string[], options: { stdin?: string; env?: Record<string, string>; onStdout?: (stdout: string) => void } = {}) =>
+    runPropius(args, { ...env, ...options.env }, options.stdin, options.onStdout);
   const ok = async (args: string[], options?: Parameters<typeof propius>[1]) => {
     const run = await propius(args, options);
     expect(run.code, `propius ${args.join(" ")}\n${run.stdout}${run.stderr}\n--- device\n${deviceOutput}`).toBe(0);
@@ -75,7 +76,11 @@ describe("propius, the owner CLI, against wrangler dev with a Node device", () =
     expect(listed.map((j) => [j.id, j.name])).toEqual([[created.id, "cli-job"]]);
 
     // Followed live from before the device starts until the job is done: the follow exits by itself then.
-    const following = propius(["jobs", "follow", created.id]);
+    // The device starts once the follow has printed the job as it stands, so every report is an event it sees.
+    let subscribed!: () => void;
+    const snapshotShown = new Promise<void>((resolve) => (subscribed = resolve));
+    const following = propius(["jobs", "follow", created.id], { onStdout: (out) => out.includes("\n") && subscribed() });
+    await Promise.race([snapshotShown, following]);
     device = spawn(process.execPath, [deviceEntry, "--url", plane.url, "--data", join(ROOT, "docs/examples/tabular-mlp/device-1"), "--state", join(dir, "device"), "--max-idle", "120"], { stdio: ["ignore", "pipe", "pipe"] });
     device.stdout!.on("data", (chunk) => (deviceOutput += chunk));
     device.stderr!.on("data", (chunk) => (deviceOutput += chunk));

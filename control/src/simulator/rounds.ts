@@ -20,6 +20,10 @@ export interface RunJob {
   /** Device-seconds of the reports accepted in this attempt: useful only if it aggregates. */
   pendingUseful: number;
   completedAt: number | null;
+  /** When the job's last round closed (its arrival before any did): how long it has gone without progress. */
+  lastClosedAt: number;
+  /** Why the job failed (its owner's time limit ran out), when it did; it runs no more rounds. */
+  failure: string | null;
   attempts: number;
 }
 
@@ -54,7 +58,7 @@ export class Rounds {
         overCommit: spec.overCommit, remainingRounds: spec.rounds, priority: 1, roundKey: "", attempt: 0,
         selectionSeconds: spec.selectionTimeoutS, secondsPerSpeedUnit: SECONDS_PER_SAMPLE_PER_MS * spec.samplesPerTask,
       };
-      const job: RunJob = { index, spec, view, round: 1, attempt: 0, attemptSeq: 0, slots: new RoundSlots({ demand: 1, overCommit: 1, minReportFraction: 1 }, 0), openedAt: 0, selectionEnded: true, pendingUseful: 0, completedAt: null, attempts: 0 };
+      const job: RunJob = { index, spec, view, round: 1, attempt: 0, attemptSeq: 0, slots: new RoundSlots({ demand: 1, overCommit: 1, minReportFraction: 1 }, 0), openedAt: 0, selectionEnded: true, pendingUseful: 0, completedAt: null, lastClosedAt: spec.arrivalS, failure: null, attempts: 0 };
       this.byId.set(spec.id, job);
       return job;
     });
@@ -133,6 +137,7 @@ export class Rounds {
     }
     this.stats.useful += job.pendingUseful;
     this.stats.roundsDone += 1;
+    job.lastClosedAt = t;
     if (job.round >= job.spec.rounds) {
       job.completedAt = t;
       this.done += 1;

@@ -31,6 +31,12 @@ export interface SimulationInput {
   maxSimulatedS?: number;
   /** ... or when no round has closed for this long while jobs were running (a livelock). */
   stallS?: number;
+  /**
+   * Feasibility-aware admission (default on): a round attempt opens only when the supply sample
+   * says it can reach its minimum within its selection window. Off: attempts open and retry at once,
+   * whatever the supply (the behaviour to compare against).
+   */
+  admission?: boolean;
   onProgress?: (progress: SimulationProgress) => void;
 }
 

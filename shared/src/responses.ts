@@ -80,6 +80,14 @@ export const starvationSchema = z.object({
   attemptsRetried: count,
   /** When the latest shard report counted was made (null when no shard has reported recently). */
   measuredAt: epochMs.nullable(),
+  /**
+   * Whether the scheduler offers the job devices. A round whose attempt was retried is held back,
+   * binding no device, while its eligible devices online cannot make its minimum (feasibility-aware
+   * admission; see docs/scheduling.md).
+   */
+  admitted: z.boolean(),
+  /** Why it is held back, when it is: `starving: 140 eligible online, needs 240`. */
+  reason: z.string().optional(),
 });
 
 export const jobStatusSchema = z.object({

@@ -20,6 +20,10 @@ export interface ScheduledJob {
   priority: number;
   constraints?: Constraints;
   privateConstraints?: Constraints;
+  /** Reports a round attempt needs to close (demand x minReportFraction). */
+  minimum?: number;
+  /** Eligible devices online over every shard, as the directory last heard (see scheduling/admission.ts). */
+  eligibleOnline?: number;
 }
 
 /** A job's answer to a claim for a slot in its current round. */
@@ -349,5 +353,7 @@ function toJobView(job: ScheduledJob, full: boolean, secondsPerSpeedUnit: number
     roundKey: `${job.round}/${job.attempt}`,
     attempt: job.attempt,
     selectionSeconds: job.selectionSeconds,
+    minimum: job.minimum,
+    eligibleOnline: job.eligibleOnline,
   };
 }

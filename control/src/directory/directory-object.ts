@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { DEFAULT_PRIORITY, PropiusError, enrolmentConstraint, type JobSpec, type JobState } from "@propius/shared";
 import type { Env } from "../env.js";
 import { reply, type Reply } from "../job/reply.js";
+import { reportsNeeded } from "../job/round-slots.js";
 import type { ScheduledJob } from "../clients/client-manager.js";
 import type { SqlPort } from "../storage/sql-port.js";
 import { countWrites, countersOf, type ObjectCounters } from "../diagnostics/object-counters.js";
@@ -25,7 +26,7 @@ export interface JobEntry {
 }
 
 /** What the scheduler needs of a job's spec; it does not change while the job runs. */
-export type JobSchedule = Omit<ScheduledJob, "id" | "createdAt" | "round" | "attempt">;
+export type JobSchedule = Omit<ScheduledJob, "id" | "createdAt" | "round" | "attempt" | "eligibleOnline">;
 
 export function scheduleOf(spec: JobSpec, job: { id: string; tenant: string }): JobSchedule {
   // A job that takes only token-enrolled devices has the enrolment scope among its public constraints.
@@ -33,6 +34,7 @@ export function scheduleOf(spec: JobSpec, job: { id: string; tenant: string }): 
   return {
     totalRounds: spec.estimatedRounds ?? spec.plan.rounds,
     demand: spec.plan.clientsPerRound,
+    minimum: reportsNeeded({ demand: spec.plan.clientsPerRound, minReportFraction: spec.plan.minReportFraction }),
     overCommit: spec.plan.overCommit,
     selectionSeconds: spec.plan.selectionTimeoutSeconds ?? spec.plan.roundDeadlineSeconds,
     priority: spec.priority ?? DEFAULT_PRIORITY,
@@ -159,15 +161,21 @@ export class DirectoryObject extends DurableObject<Env> {
     this.sql.exec("UPDATE jobs SET schedule = ? WHERE id = ?", JSON.stringify(schedule), id);
   }
 
-  /** Running jobs with what the scheduler orders them by, oldest first. */
+  /** Running jobs with what the scheduler orders them by, oldest first, and their eligible devices online when the shards said. */
   async scheduledJobs(): Promise<ScheduledJob[]> {
-    return this.rows("SELECT id, created_at, round, attempt, schedule FROM jobs WHERE state = 'running' AND schedule IS NOT NULL ORDER BY created_at, id").map((row) => ({
-      id: row.id as string,
-      createdAt: Number(row.created_at),
-      round: Math.max(1, Number(row.round)),
-      attempt: Number(row.attempt),
-      ...(JSON.parse(row.schedule as string) as JobSchedule),
-    }));
+    const now = Date.now();
+    return this.rows("SELECT id, created_at, round, attempt, schedule FROM jobs WHERE state = 'running' AND schedule IS NOT NULL ORDER BY created_at, id").map((row) => {
+      const id = row.id as string;
+      const supply = this.metrics.supplyOf(id, now, SUPPLY_MAX_AGE_MS);
+      return {
+        id,
+        createdAt: Number(row.created_at),
+        round: Math.max(1, Number(row.round)),
+        attempt: Number(row.attempt),
+        ...(JSON.parse(row.schedule as string) as JobSchedule),
+        ...(supply.measuredAt === null ? {} : { eligibleOnline: supply.eligibleDevices }),
+      };
+    });
   }
 
   /** Jobs that want devices, oldest first (FIFO). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decodeWeightsHeader, encodeWeights, jobSpecSchema, type JobSpecInput } from "@propius/shared";
 import { Deadlines, MemoryDeadlineStore } from "./deadlines.js";
-import { JobCore, ROUND_DEADLINE } from "./job-core.js";
+import { JobCore, ROUND_DEADLINE, SELECTION_DEADLINE } from "./job-core.js";
 import { MemoryJobStore } from "./job-store.js";
 import { InProcessAggregation, inProcessTickets } from "../aggregation/in-process-aggregation.js";
 import { asyncCodeOf, codeOf } from "../../test/error-code.js";
@@ -202,6 +202,21 @@ describe("JobCore", () => {
     expect(core.claim("b", 5_001)).toMatchObject({ kind: "wait", reason: "selection_closed" });
     expect(claimTicket(core, "a", 5_001)).toBe(a);
     expect(await shards.submit({ ticket: a, clientId: "a", round: 1, body: delta([1, 1, 1, 1]) }, 6_000)).toMatchObject({ reported: 1 });
+  });
+
+  it("retries an attempt at the end of its selection window when it holds fewer devices than the reports it needs, and keeps one that can still close", async () => {
+    // Demand 2, half must report: one device bound is enough to go on, none is not.
+    const { core, deadlines, shards } = setup({ selectionTimeoutSeconds: 5 });
+    expect(deadlines.get(SELECTION_DEADLINE)).toBe(5_000);
+    expect(core.onAlarm(5_000)).not.toBeNull();
+    expect(core.status("acme").rounds.map((r) => [r.attempt, r.status, r.closedAt])).toEqual([[0, "retried", 5_000], [1, "open", null]]);
+    expect(deadlines.get(SELECTION_DEADLINE)).toBe(10_000);
+    expect(deadlines.get(ROUND_DEADLINE)).toBe(65_000);
+
+    const ticket = claimTicket(core, "a", 6_000);
+    expect(core.onAlarm(10_000)).toBeNull();
+    expect(core.status("acme").rounds.at(-1)).toMatchObject({ attempt: 1, status: "open", bound: 1 });
+    expect(await shards.submit({ ticket, clientId: "a", round: 1, body: delta([1, 1, 1, 1]) }, 11_000)).toMatchObject({ reported: 1 });
   });
 
   it("applies a changed demand from the next round on", async () => {

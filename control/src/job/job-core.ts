@@ -39,13 +39,15 @@ import type { Reply } from "./reply.js";
 import type { Assignment, EvaluationAssignment, JobRecord, JobStore } from "./job-store.js";
 import type { Admission, Folded, PartialKey } from "../aggregation/partial-sum.js";
 import { aggregatorShards, shardOf } from "../aggregation/shards.js";
-import { decideClaim, demandMet, leaseLive, outcomeAtDeadline, slotCapacity } from "./round-slots.js";
+import { decideClaim, demandMet, leaseLive, outcomeAtDeadline, reportsNeeded, slotCapacity } from "./round-slots.js";
 import { addFailure, addReport, closeEvaluation, evaluationCapacity, evaluationComplete, evaluationDue, openEvaluation } from "./evaluation.js";
 
 /** Deadline names multiplexed onto the job's alarm. */
 export const ROUND_DEADLINE = "round";
 export const AGGREGATE_DEADLINE = "aggregate";
 export const EVALUATION_DEADLINE = "evaluation";
+/** The end of a round attempt's selection window (set when the plan has a selection timeout). */
+export const SELECTION_DEADLINE = "selection";
 
 export type ClaimResult =
   | { kind: "task"; ticket: string; round: number; attempt: number; modelHash: string; deadline: number; spec: JobSpec; evaluate?: true }
@@ -431,7 +433,8 @@ export class JobCore {
     const due = this.deadlines.takeDue(now);
     if (due.includes(EVALUATION_DEADLINE)) this.closeEvaluationAtDeadline(now);
     const job = this.store.loadJob();
-    if (!job || job.state !== "running" || !due.includes(ROUND_DEADLINE)) return null;
+    if (!job || job.state !== "running") return null;
+    if (!due.includes(ROUND_DEADLINE)) return due.includes(SELECTION_DEADLINE) ? this.endSelection(job, now) : null;
     const round = this.currentRound(job);
     if (round.status !== "open") return null;
     if (isBuffered(job)) {
@@ -451,6 +454,23 @@ export class JobCore {
       }
     });
     return outcome === "retry" ? job : null;
+  }
+
+  /**
+   * The selection window of an attempt has ended: no device binds to it any more, so one that
+   * holds fewer slots than the reports it needs can never close. It is retried now, not at its
+   * deadline: its devices are released (their reports would be refused) instead of held.
+   */
+  private endSelection(job: JobRecord, now: number): JobRecord | null {
+    const round = this.currentRound(job);
+    if (round.status !== "open" || isBuffered(job)) return null;
+    const needed = reportsNeeded({ demand: round.demand, minReportFraction: job.spec.plan.minReportFraction });
+    if (this.store.countHeld(round.round, round.attempt, now) >= needed) return null;
+    this.store.transaction(() => {
+      this.store.saveRound({ ...round, status: "retried", closedAt: now, timedOut: this.store.countExpired(round.round, round.attempt, now) });
+      this.openRound(job, job.round, job.attempt + 1, now);
+    });
+    return job;
   }
 
   /** An evaluation's deadline: it closes with the reports it has (its accuracy stays null if none came). */
@@ -650,6 +670,9 @@ export class JobCore {
       baseModel: job.modelHash!, resultModel: null,
     });
     this.deadlines.set(ROUND_DEADLINE, deadline);
+    const selection = job.spec.plan.selectionTimeoutSeconds;
+    if (selection !== undefined && !isBuffered(job) && now + selection * 1000 < deadline) this.deadlines.set(SELECTION_DEADLINE, now + selection * 1000);
+    else this.deadlines.clear(SELECTION_DEADLINE);
     this.touch(job, now);
     return job;
   }

@@ -115,10 +115,18 @@ describe("starvation", () => {
     ({ state, currentRound: 2, rounds, spec: { plan: { clientsPerRound: 5, minReportFraction: 0.8 } } }) as unknown as JobStatus;
   const supply = (eligibleDevices: number) => ({ eligibleDevices, windowSeconds: 60, measuredAt: 5_000 });
 
-  it("is declared when fewer eligible devices were seen than the current round needs reports, with its retries", () => {
+  it("is declared when fewer eligible devices were seen than the current round needs reports, with its retries, and a retried round is held back", () => {
     const rounds = [round({ round: 1 }), round({ round: 2, attempt: 0, status: "retried", demand: 5 }), round({ round: 2, attempt: 1, status: "retried", demand: 5 }), round({ round: 2, attempt: 2, status: "open", demand: 5 })];
-    expect(starvationOf(status(rounds), supply(3))).toEqual({ starved: true, eligibleDevices: 3, windowSeconds: 60, demand: 5, minimumReports: 4, attemptsRetried: 2, measuredAt: 5_000 });
-    expect(starvationOf(status(rounds), supply(4))).toMatchObject({ starved: false, minimumReports: 4 });
+    expect(starvationOf(status(rounds), supply(3))).toEqual({
+      starved: true, eligibleDevices: 3, windowSeconds: 60, demand: 5, minimumReports: 4, attemptsRetried: 2, measuredAt: 5_000, admitted: false, reason: "starving: 3 eligible online, needs 4",
+    });
+    expect(starvationOf(status(rounds), supply(4))).toMatchObject({ starved: false, minimumReports: 4, admitted: true });
+    expect(starvationOf(status(rounds), supply(4))).not.toHaveProperty("reason");
+  });
+
+  it("admits a round's first attempt whatever the count: the count lags the devices", () => {
+    const rounds = [round({ round: 1 }), round({ round: 2, attempt: 0, status: "open", demand: 5 })];
+    expect(starvationOf(status(rounds), supply(0))).toMatchObject({ starved: true, eligibleDevices: 0, admitted: true });
   });
 
   it("is null for a job that is not running", () => {

@@ -1,4 +1,5 @@
 import { PropiusError } from "@propius/shared";
+import { EligibleCounter, withAdmission } from "./admission.js";
 import { POLICY_NAMES, createPolicy, isPolicyName, type Policy } from "./policies/index.js";
 
 /** The policy when SCHEDULING_POLICY is unset. */
@@ -6,11 +7,15 @@ export const DEFAULT_POLICY = "irs";
 /** Client-manager shards when CLIENT_SHARDS is unset. */
 export const DEFAULT_CLIENT_SHARDS = 4;
 
-/** The configured resource-sharing policy; an unknown name is refused as `not_configured`, not replaced by a default. */
+/**
+ * The configured resource-sharing policy, with feasibility-aware admission in front (see
+ * admission.ts: a shard's sample is its share of the devices, so the directory's count over every
+ * shard decides); an unknown name is refused as `not_configured`, not replaced by a default.
+ */
 export function schedulingPolicy(env: { SCHEDULING_POLICY?: string }): Policy {
   const name = env.SCHEDULING_POLICY ?? DEFAULT_POLICY;
   if (!isPolicyName(name)) throw new PropiusError("not_configured", `SCHEDULING_POLICY is '${name}'; use one of ${POLICY_NAMES.join(", ")}`);
-  return createPolicy(name);
+  return withAdmission(createPolicy(name), new EligibleCounter(false));
 }
 
 /** How many client-manager shards check-ins are spread over. */

@@ -42,6 +42,8 @@ export interface SimulationResult {
   retries: number;
   droppedTasks: number;
   abandonedTasks: number;
+  /** Tasks stopped because their attempt ended early (admission released its devices). */
+  releasedTasks: number;
   overAssignments: number;
   eligibilityViolations: number;
   doubleBindings: number;
@@ -61,10 +63,11 @@ export interface SimStats {
   retries: number;
   dropped: number;
   abandoned: number;
+  released: number;
   delays: number[];
 }
 
-export const newStats = (): SimStats => ({ bindings: 0, refused: 0, checkIns: 0, useful: 0, wasted: 0, available: 0, roundsDone: 0, retries: 0, dropped: 0, abandoned: 0, delays: [] });
+export const newStats = (): SimStats => ({ bindings: 0, refused: 0, checkIns: 0, useful: 0, wasted: 0, available: 0, roundsDone: 0, retries: 0, dropped: 0, abandoned: 0, released: 0, delays: [] });
 
 const mean = (values: number[]) => (values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length);
 
@@ -119,6 +122,7 @@ export function summarize(run: {
     retries: stats.retries,
     droppedTasks: stats.dropped,
     abandonedTasks: stats.abandoned,
+    releasedTasks: stats.released,
     overAssignments: run.monitor.overAssignments,
     eligibilityViolations: run.monitor.eligibilityViolations,
     doubleBindings: run.monitor.doubleBindings,

@@ -6,7 +6,7 @@ import { NOTES_END, NOTES_START, barChart, markdownReport, notesOf, targets } fr
 const result = (policy: PolicyName, utilization: number, bindingThroughput: number, avgJctS: number): SimulationResult => ({
   policy, seed: 1, devices: 10, makespanS: 1000, stalled: false, jobsCompleted: 2, jobsTotal: 2, utilization, usefulDeviceS: 1, wastedDeviceS: 0,
   availableDeviceS: 1, avgJctS, p95JctS: avgJctS, bindings: 10, bindingThroughput, refusedHandshakes: 0, checkIns: 20,
-  avgSchedulingDelayS: 1, roundsDone: 4, retries: 0, droppedTasks: 0, abandonedTasks: 0, overAssignments: 0,
+  avgSchedulingDelayS: 1, roundsDone: 4, retries: 0, droppedTasks: 0, abandonedTasks: 0, releasedTasks: 0, overAssignments: 0,
   eligibilityViolations: 0, doubleBindings: 0, wallTimeS: 1, jobs: [],
 });
 

@@ -1,4 +1,4 @@
-import { RoundSlots } from "../job/round-slots.js";
+import { RoundSlots, reportsNeeded } from "../job/round-slots.js";
 import type { JobView } from "../scheduling/policies/index.js";
 import { SECONDS_PER_SAMPLE_PER_MS } from "./devices.js";
 import type { InvariantMonitor } from "./invariant-monitor.js";
@@ -20,6 +20,11 @@ export interface RunJob {
   /** Device-seconds of the reports accepted in this attempt: useful only if it aggregates. */
   pendingUseful: number;
   completedAt: number | null;
+  /** Not admitted (its eligible devices cannot make its minimum): no attempt is open, none is held. */
+  waiting: boolean;
+  /** Seconds spent waiting so far, and since when it waits (null while it runs an attempt). */
+  waitedS: number;
+  waitingSince: number | null;
   /** When the job's last round closed (its arrival before any did): how long it has gone without progress. */
   lastClosedAt: number;
   /** Why the job failed (its owner's time limit ran out), when it did; it runs no more rounds. */
@@ -34,6 +39,11 @@ const ms = (seconds: number) => seconds * 1000;
  * ceil(demand x over-commit) slots, binds until its selection timeout (and is retried at once if
  * too few devices were bound to ever reach the minimum), closes as soon as demand has reported,
  * and at selection + report timeout aggregates with enough reports or is retried.
+ *
+ * With admission (`admits`, see scheduling/admission.ts), an attempt opens only for a job that is
+ * admitted; one that is not waits, holding nothing, and is looked at again with each new supply
+ * sample (`review`), which also ends early an attempt still selecting whose job is no longer
+ * admitted, releasing its devices (`release`).
  */
 export class Rounds {
   readonly jobs: RunJob[];
@@ -51,14 +61,19 @@ export class Rounds {
     private readonly monitor: InvariantMonitor,
     /** Schedules the end of an attempt's selection or its deadline, tagged with its sequence number. */
     private readonly schedule: (time: number, what: "selection" | "deadline", job: number, attemptSeq: number) => void,
+    /** Whether the job may open an attempt now (null: admission off, every attempt opens). */
+    private readonly admits: ((job: RunJob) => boolean) | null = null,
+    /** The devices bound to an attempt that ended early go free (they stop their tasks). */
+    private readonly release: (job: RunJob, attemptSeq: number, t: number) => void = () => undefined,
   ) {
     this.jobs = specs.map((spec, index) => {
       const view: JobView = {
         id: spec.id, arrivedAt: ms(spec.arrivalS), constraints: spec.constraints, openSlots: 0, demand: spec.demand,
         overCommit: spec.overCommit, remainingRounds: spec.rounds, priority: 1, roundKey: "", attempt: 0,
         selectionSeconds: spec.selectionTimeoutS, secondsPerSpeedUnit: SECONDS_PER_SAMPLE_PER_MS * spec.samplesPerTask,
+        minimum: reportsNeeded({ demand: spec.demand, minReportFraction }),
       };
-      const job: RunJob = { index, spec, view, round: 1, attempt: 0, attemptSeq: 0, slots: new RoundSlots({ demand: 1, overCommit: 1, minReportFraction: 1 }, 0), openedAt: 0, selectionEnded: true, pendingUseful: 0, completedAt: null, lastClosedAt: spec.arrivalS, failure: null, attempts: 0 };
+      const job: RunJob = { index, spec, view, round: 1, attempt: 0, attemptSeq: 0, slots: new RoundSlots({ demand: 1, overCommit: 1, minReportFraction: 1 }, 0), openedAt: 0, selectionEnded: true, pendingUseful: 0, completedAt: null, waiting: false, waitedS: 0, waitingSince: null, lastClosedAt: spec.arrivalS, failure: null, attempts: 0 };
       this.byId.set(spec.id, job);
       return job;
     });
@@ -76,7 +91,7 @@ export class Rounds {
 
   /** A device's report at `t` for attempt `attemptSeq`, after `seconds` of work; true if it counted. */
   report(job: RunJob, attemptSeq: number, clientId: string, seconds: number, t: number): boolean {
-    if (job.attemptSeq !== attemptSeq || job.slots.report(clientId, ms(t)) !== "accepted") return false;
+    if (job.waiting || job.attemptSeq !== attemptSeq || job.slots.report(clientId, ms(t)) !== "accepted") return false;
     job.pendingUseful += seconds;
     if (job.slots.status === "aggregating") this.close(job, t, true);
     return true;
@@ -88,8 +103,23 @@ export class Rounds {
     if (job.view.openSlots === 0) this.endSelection(job, t);
   }
 
+  /**
+   * A new supply sample: waiting jobs that are admitted now open their attempt; an attempt still
+   * selecting whose job is no longer admitted ends, and its job waits.
+   */
+  review(t: number): void {
+    if (!this.admits) return;
+    for (const job of this.running) {
+      if (job.waiting) {
+        if (this.admits(job)) this.openAttempt(job, t);
+      } else if (!job.selectionEnded && job.slots.status === "open" && !this.admits(job)) {
+        this.close(job, t, false);
+      }
+    }
+  }
+
   selectionTimeout(job: RunJob, attemptSeq: number, t: number): void {
-    if (job.attemptSeq !== attemptSeq || job.slots.status !== "open") return;
+    if (job.waiting || job.attemptSeq !== attemptSeq || job.slots.status !== "open") return;
     job.slots.closeSelection();
     job.view.openSlots = 0;
     this.endSelection(job, t);
@@ -98,12 +128,25 @@ export class Rounds {
   }
 
   deadline(job: RunJob, attemptSeq: number, t: number): void {
-    if (job.attemptSeq !== attemptSeq || job.slots.status !== "open") return;
+    if (job.waiting || job.attemptSeq !== attemptSeq || job.slots.status !== "open") return;
     this.close(job, t, job.slots.atDeadline() === "aggregate");
   }
 
   private openAttempt(job: RunJob, t: number): void {
     const { spec } = job;
+    job.view.remainingRounds = spec.rounds - job.round + 1;
+    job.view.attempt = job.attempt;
+    if (this.admits && !this.admits(job)) {
+      if (!job.waiting) (job.waiting = true), (job.waitingSince = t);
+      job.slots.closeSelection();
+      job.view.openSlots = 0;
+      return;
+    }
+    if (job.waiting) {
+      job.waiting = false;
+      job.waitedS += t - job.waitingSince!;
+      job.waitingSince = null;
+    }
     job.attemptSeq = ++this.attemptSeq;
     job.attempts += 1;
     job.slots = new RoundSlots({ demand: spec.demand, overCommit: spec.overCommit, minReportFraction: this.minReportFraction }, ms(t + spec.selectionTimeoutS + spec.reportTimeoutS));
@@ -112,8 +155,6 @@ export class Rounds {
     job.pendingUseful = 0;
     job.view.openSlots = job.slots.capacity;
     job.view.roundKey = `${job.round}/${job.attempt}`;
-    job.view.attempt = job.attempt;
-    job.view.remainingRounds = spec.rounds - job.round + 1;
     this.monitor.openAttempt(String(job.attemptSeq), spec.demand, spec.overCommit);
     this.schedule(t + spec.selectionTimeoutS, "selection", job.index, job.attemptSeq);
     this.schedule(t + spec.selectionTimeoutS + spec.reportTimeoutS, "deadline", job.index, job.attemptSeq);
@@ -131,6 +172,7 @@ export class Rounds {
     if (!success) {
       this.stats.wasted += job.pendingUseful;
       this.stats.retries += 1;
+      if (this.admits) this.release(job, job.attemptSeq, t);
       job.attempt += 1;
       this.openAttempt(job, t);
       return;

@@ -63,6 +63,22 @@ describe("simulate", () => {
     expect(result.overAssignments).toBe(0);
   });
 
+  it("with admission, a job that can never fill waits holding no device instead of retrying, and the others finish sooner", () => {
+    // 300 devices, half of them online: the fourth job's 160 reports can never come.
+    const scarce = workloadSchema.parse({ ...workload, profiles: [...workload.profiles, profile(3, 200, 2, 3)], arrivals: [{ arrival_s: 0, profile: 3 }, ...workload.arrivals] });
+    const run = (admission: boolean) => simulate({ ...input("fifo"), workload: scarce, admission, stallS: 12 * 3_600 });
+    const [off, on] = [run(false), run(true)];
+    const starving = (r: ReturnType<typeof simulate>) => r.jobs.find((j) => j.id === "job-0")!;
+    for (const r of [off, on]) expect([r.jobsCompleted, starving(r).completedS, r.stalled, r.overAssignments]).toEqual([3, null, true, 0]);
+    // Without admission it retries its 120 s selection window for ever; with it, one failed attempt and then it waits.
+    expect(starving(off).attempts).toBeGreaterThan(100);
+    expect(starving(on).attempts).toBeLessThanOrEqual(3);
+    expect(on.retries).toBeLessThan(off.retries / 20);
+    expect(on.wastedDeviceS).toBeLessThan(off.wastedDeviceS / 2);
+    const jct = (r: ReturnType<typeof simulate>) => r.jobs.filter((j) => j.id !== "job-0").reduce((sum, j) => sum + j.jctS!, 0);
+    expect(jct(on)).toBeLessThan(jct(off));
+  });
+
   it("stops at the horizon, with the jobs still running reported as not done", () => {
     const result = simulate({ ...input("fifo"), maxSimulatedS: 300 });
     expect(result.makespanS).toBe(300);

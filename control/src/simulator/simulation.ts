@@ -1,3 +1,4 @@
+import { EligibleCounter, withAdmission } from "../scheduling/admission.js";
 import { checkIn, createPolicy, meetsConstraints, type PolicyName, type SupplySample } from "../scheduling/policies/index.js";
 import { DEFAULT_DEVICE_MODEL, sampleDevices, taskSeconds, type DatasetSizeRecord, type DeviceModel, type DeviceSpecRecord, type SimDevice } from "./devices.js";
 import { EventQueue } from "./event-queue.js";
@@ -34,7 +35,8 @@ export interface SimulationInput {
   /**
    * Feasibility-aware admission (default on): a round attempt opens only when the supply sample
    * says it can reach its minimum within its selection window. Off: attempts open and retry at once,
-   * whatever the supply (the behaviour to compare against).
+   * whatever the supply (the behaviour to compare against). Baselines (static partitioning,
+   * client-side random choice) run without it, as the systems they stand for.
    */
   admission?: boolean;
   onProgress?: (progress: SimulationProgress) => void;
@@ -89,7 +91,10 @@ export function simulate(input: SimulationInput): SimulationResult {
   const modelKbit = input.workload.model_size_kbit;
 
   const devices = sampleDevices(input.devices ?? input.workload.clients, input.deviceSpecs, input.datasetSizes, model, input.seed);
-  const policy = createPolicy(input.policy);
+  const eligible = new EligibleCounter();
+  const bare = createPolicy(input.policy);
+  const admission = (input.admission ?? true) && !bare.baseline;
+  const policy = admission ? withAdmission(bare, eligible) : bare;
   const policyRandom = seededRandom(input.seed, 3);
   const timingRandom = seededRandom(input.seed, 2);
   const availability: Random[] = devices.map((d) => seededRandom(input.seed, 1_000_000 + d.index));
@@ -112,7 +117,12 @@ export function simulate(input: SimulationInput): SimulationResult {
   const specs = workloadJobs(input.workload);
   const roundsTotal = specs.reduce((sum, spec) => sum + spec.rounds, 0);
   const push = (time: number, kind: Kind, target: number, tag = 0) => queue.push(time, { kind, target, tag });
-  const rounds = new Rounds(specs, minReportFraction, stats, monitor, (time, what, job, seq) => push(time, what === "selection" ? Kind.SelectionEnd : Kind.Deadline, job, seq));
+  const rounds = new Rounds(
+    specs, minReportFraction, stats, monitor,
+    (time, what, job, seq) => push(time, what === "selection" ? Kind.SelectionEnd : Kind.Deadline, job, seq),
+    admission ? (job) => eligible.decide(job.view, supply).admitted : null,
+    releaseDevices,
+  );
   const { jobs } = rounds;
   const ms = (seconds: number) => seconds * 1000;
   let supply: SupplySample = { version: 0, spanSeconds: supplySpanS, devices: [] };
@@ -134,6 +144,18 @@ export function simulate(input: SimulationInput): SimulationResult {
     // A device that cannot finish before its lease ends gives up there (it knows the deadline).
     taskDone[d] = t + duration <= leaseEnd ? 1 : 0;
     push(taskDone[d] ? t + duration : leaseEnd, Kind.TaskEnd, d, epoch[d]);
+  }
+
+  /** The devices still training for an attempt that ended early stop, and check in again. */
+  function releaseDevices(job: RunJob, attemptSeq: number, t: number): void {
+    for (let d = 0; d < n; d++) {
+      if (taskJob[d] !== job.index || taskAttempt[d] !== attemptSeq) continue;
+      stats.wasted += t - taskStart[d];
+      stats.released += 1;
+      taskJob[d] = -1;
+      lastHeard[d] = t;
+      scheduleCheckIn(d, t + AFTER_TASK_S);
+    }
   }
 
   function onCheckIn(d: number, t: number): void {
@@ -264,6 +286,7 @@ export function simulate(input: SimulationInput): SimulationResult {
         const heard: SimDevice["view"][] = [];
         for (let i = 0; i < n; i++) if (taskJob[i] >= 0 || now - lastHeard[i] <= supplySpanS) heard.push(devices[i].view);
         supply = { version: supply.version + 1, spanSeconds: supplySpanS, devices: heard };
+        rounds.review(now);
         push(now + refreshS, Kind.SupplyRefresh, 0);
         break;
       }

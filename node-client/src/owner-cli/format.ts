@@ -34,7 +34,8 @@ export function supplyLine(s: Starvation): string {
   const seen = `${s.eligibleDevices} eligible devices seen in the last ${s.windowSeconds} s`;
   const needs = `a round needs ${s.minimumReports} reports (demand ${s.demand})`;
   const retried = s.attemptsRetried > 0 ? `; ${s.attemptsRetried} attempt${s.attemptsRetried > 1 ? "s" : ""} of this round retried` : "";
-  return s.starved ? `STARVED: ${seen}, ${needs}${retried}` : `devices: ${seen}, ${needs}${retried}`;
+  const held = s.admitted ? "" : "; the scheduler holds its rounds back, binding no device, until enough are online";
+  return s.starved ? `STARVED: ${seen}, ${needs}${retried}${held}` : `devices: ${seen}, ${needs}${retried}`;
 }
 
 /** `jobs devices`: a row per device, the most recently seen first. */

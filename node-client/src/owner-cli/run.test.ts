@@ -113,10 +113,13 @@ describe("propius", () => {
   });
 
   it("says when a running job's rounds cannot fill, with the figures", async () => {
-    const starvation = { starved: true, eligibleDevices: 2, windowSeconds: 60, demand: 8, minimumReports: 5, attemptsRetried: 3, measuredAt: Date.UTC(2026, 11, 3, 7, 2) };
+    const starvation = { starved: true, eligibleDevices: 2, windowSeconds: 60, demand: 8, minimumReports: 5, attemptsRetried: 3, measuredAt: Date.UTC(2026, 11, 3, 7, 2), admitted: false, reason: "starving: 2 eligible online, needs 5" };
     const starved = await propius(["jobs", "show", "job_abcdefgh"], { "GET /v1/jobs/job_abcdefgh": () => json(200, status({ starvation })) }, withKey);
-    expect(starved.stdout.split("\n")[2]).toBe("STARVED: 2 eligible devices seen in the last 60 s, a round needs 5 reports (demand 8); 3 attempts of this round retried");
-    const fed = await propius(["jobs", "show", "job_abcdefgh"], { "GET /v1/jobs/job_abcdefgh": () => json(200, status({ starvation: { ...starvation, starved: false, eligibleDevices: 40, attemptsRetried: 0 } })) }, withKey);
+    expect(starved.stdout.split("\n")[2]).toBe(
+      "STARVED: 2 eligible devices seen in the last 60 s, a round needs 5 reports (demand 8); 3 attempts of this round retried; the scheduler holds its rounds back, binding no device, until enough are online",
+    );
+    const { reason: _, ...fedStarvation } = { ...starvation, starved: false, eligibleDevices: 40, attemptsRetried: 0, admitted: true };
+    const fed = await propius(["jobs", "show", "job_abcdefgh"], { "GET /v1/jobs/job_abcdefgh": () => json(200, status({ starvation: fedStarvation })) }, withKey);
     expect(fed.stdout.split("\n")[2]).toBe("devices: 40 eligible devices seen in the last 60 s, a round needs 5 reports (demand 8)");
   });
 

@@ -15,7 +15,8 @@ export const formatTime = (ms: number) => new Date(ms).toLocaleString();
 /** A starved job's figures, as the jobs list and the job's page say them. */
 export function starvationText(s: Starvation): string {
   const retried = `${s.attemptsRetried} attempt${s.attemptsRetried === 1 ? "" : "s"} retried`;
-  return `starved: ${s.eligibleDevices} eligible devices in the last ${s.windowSeconds} s, a round needs ${s.minimumReports} reports (demand ${s.demand}); ${retried}`;
+  const held = s.admitted ? "" : "; held back, binding no device, until enough are online";
+  return `starved: ${s.eligibleDevices} eligible devices in the last ${s.windowSeconds} s, a round needs ${s.minimumReports} reports (demand ${s.demand}); ${retried}${held}`;
 }
 
 /** An API error as its code and message; anything else as its message. */

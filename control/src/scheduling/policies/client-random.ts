@@ -9,6 +9,7 @@ import { byArrival, type Policy } from "./policy.js";
 export function clientRandomPolicy(): Policy {
   return {
     name: "client-random",
+    baseline: true,
     serverSideEligibility: false,
     offer: (view, _device, random) => {
       if (view.jobs.length === 0) return [];

@@ -28,6 +28,10 @@ export interface JobView {
   selectionSeconds?: number;
   /** Estimated task seconds per unit of device speed factor; jobs without it are never tier-matched. */
   secondsPerSpeedUnit?: number;
+  /** Reports a round attempt needs to close (demand x minReportFraction); the demand when unset. */
+  minimum?: number;
+  /** Devices online that meet the public constraints, counted over every shard, when known (see admission.ts). */
+  eligibleOnline?: number;
 }
 
 /** A checking-in device's public attributes. */
@@ -74,6 +78,11 @@ export interface Policy {
    * full pick at binding.
    */
   readonly serverSideEligibility: boolean;
+  /**
+   * A baseline that stands for another system (static partitioning, client-side choice): it runs as
+   * that system does, without the platform's admission in front (see admission.ts).
+   */
+  readonly baseline?: boolean;
   offer(view: SchedulerView, device: DeviceView, random: Random): JobView[];
 }
 

@@ -20,6 +20,7 @@ export function hashId(id: string): number {
 export function staticPartitionPolicy(): Policy {
   return {
     name: "static-partition",
+    baseline: true,
     serverSideEligibility: true,
     offer: (view, device) => {
       if (view.jobs.length === 0) return [];

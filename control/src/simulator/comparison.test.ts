@@ -41,9 +41,11 @@ describe("comparison of runs", () => {
     expect(bestJctAgainstFifo([srsf, irs], "avgS")).toBeNull();
   });
 
-  it("ranks central runs by jobs completed, then utilization, leaving baselines out", () => {
+  it("ranks central runs by jobs completed, then average JCT, leaving baselines out", () => {
     expect(bestCentral([fifo, irs, srsf])?.policy).toBe("srsf");
+    // Both completed 3 of 4: irs in 1500 s on average, fifo in 4000 s.
     expect(bestCentral([fifo, irs])?.policy).toBe("irs");
+    expect(bestCentral([result("irs", 0.9, 1, [900, null]), result("random", 0.1, 1, [800, null])])?.policy).toBe("random");
     expect(bestCentral([result("static-partition", 1, 1, [1, 1, 1, 1])])).toBeNull();
   });
 });

@@ -77,9 +77,10 @@ export function bestJctAgainstFifo(results: readonly SimulationResult[], stat: J
   return fifo ? bestRatio(central(results).map((r) => jctRatio(fifo, r, stat))) : null;
 }
 
-/** The central run that completed the most jobs, then the one with the highest utilization. */
+/** The central run that completed the most jobs, then the one with the lowest average JCT over them. */
 export function bestCentral(results: readonly SimulationResult[]): SimulationResult | null {
-  const better = (a: SimulationResult, b: SimulationResult) => a.jobsCompleted > b.jobsCompleted || (a.jobsCompleted === b.jobsCompleted && a.utilization > b.utilization);
+  const better = (a: SimulationResult, b: SimulationResult) =>
+    a.jobsCompleted > b.jobsCompleted || (a.jobsCompleted === b.jobsCompleted && a.avgJctS < b.avgJctS);
   return central(results).reduce<SimulationResult | null>((b, r) => (b === null || better(r, b) ? r : b), null);
 }
 

@@ -5,3 +5,9 @@ export { DEFAULT_STALL_S, type JobOutcome, type JobResult, type SimulationResult
 export { bestCentral, bestJctAgainstFifo, bestRunWide, commonCompleted, describeRatio, jctRatio, runWideRatio, type Ratio } from "./comparison.js";
 export { seededRandom } from "./random.js";
 export { barChart, markdownReport, notesOf, outcomes, targets, type Target } from "./report.js";
+export { CONSTRAINT_CLASSES, GENERATOR_DEFAULTS, generateWorkload, type GeneratedWorkload, type WorkloadOptions } from "./workload-generator.js";
+export { eligibleShare, workloadScarcity, type JobScarcity, type Scarcity } from "./scarcity.js";
+export { DEFAULT_SWEEP, compareCell, runCell, sweepCells, type CellComparison, type CellProgress, type CellResult, type SweepCell, type SweepOptions, type Traces } from "./sweep.js";
+export { summarizeLevels, summarizeRatios, type LevelSummary, type RatioSummary } from "./sweep-summary.js";
+export { sweepMarkdown, type SweepReportInput } from "./sweep-report.js";
+export { sweepChart } from "./sweep-chart.js";

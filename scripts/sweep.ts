@@ -18,6 +18,7 @@ import {
   summarizeLevels,
   sweepCells,
   sweepChart,
+  sweepJson,
   sweepMarkdown,
   type CellProgress,
   type CellResult,
@@ -194,7 +195,7 @@ async function main(): Promise<void> {
   const previous = existsSync(`${out}.md`) ? await readFile(`${out}.md`, "utf8") : null;
   await writeFile(`${out}.md`, sweepMarkdown({ cells: results, options, command, machine, date, totalWallS, notes: notesOf(previous) }));
   await writeFile(`${out}.svg`, sweepChart(levels));
-  await writeFile(`${out}.json`, `${JSON.stringify({ command, date, machine, options, totalWallS, levels, cells: results }, null, 1)}\n`);
+  await writeFile(`${out}.json`, sweepJson({ command, date, machine, options, totalWallS, levels, cells: results }));
   say(`wrote ${relative(process.cwd(), out)}.md, .svg and .json`);
 }
 

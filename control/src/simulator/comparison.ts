@@ -84,7 +84,10 @@ export function bestCentral(results: readonly SimulationResult[]): SimulationRes
   return central(results).reduce<SimulationResult | null>((b, r) => (b === null || better(r, b) ? r : b), null);
 }
 
+/** "1 job", "18 jobs". */
+export const jobCount = (n: number) => `${n} job${n === 1 ? "" : "s"}`;
+
 /** How a ratio reads in a report: "fifo / irs average JCT, over the 18 jobs both completed (20/20 and 18/20 jobs completed)". */
 export function describeRatio(r: Ratio, what: string): string {
-  return `${r.of} / ${r.over} ${what}, ${r.scope === "run" ? "run-wide" : `over the ${r.jobs} jobs both completed`} (${r.basis})`;
+  return `${r.of} / ${r.over} ${what}, ${r.scope === "run" ? "run-wide" : `over the ${jobCount(r.jobs)} both completed`} (${r.basis})`;
 }

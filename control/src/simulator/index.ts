@@ -9,5 +9,5 @@ export { CONSTRAINT_CLASSES, GENERATOR_DEFAULTS, generateWorkload, type Generate
 export { eligibleShare, workloadScarcity, type JobScarcity, type Scarcity } from "./scarcity.js";
 export { DEFAULT_SWEEP, compareCell, runCell, sweepCells, type CellComparison, type CellProgress, type CellResult, type SweepCell, type SweepOptions, type Traces } from "./sweep.js";
 export { summarizeLevels, summarizeRatios, type LevelSummary, type RatioSummary } from "./sweep-summary.js";
-export { sweepMarkdown, type SweepReportInput } from "./sweep-report.js";
+export { sweepJson, sweepMarkdown, type SweepReportInput } from "./sweep-report.js";
 export { sweepChart } from "./sweep-chart.js";

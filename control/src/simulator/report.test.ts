@@ -31,7 +31,7 @@ describe("simulation report", () => {
   it("still measures a partial run, over the jobs both policies completed, and says how many", () => {
     const partial = [result("fifo", 0.2, 5, [4000, null, 6000]), result("irs", 0.3, 6, [2000, 3000, null]), result("static-partition", 0.1, 4, [null, null, null])];
     const [utilization, , average] = targets(partial, 100);
-    expect(average).toMatchObject({ value: 2, compared: "fifo / irs average JCT, over the 1 jobs both completed (2/3 and 2/3 jobs completed)", reached: true });
+    expect(average).toMatchObject({ value: 2, compared: "fifo / irs average JCT, over the 1 job both completed (2/3 and 2/3 jobs completed)", reached: true });
     expect(utilization.compared).toBe("irs / static-partition utilization, run-wide (2/3 and 0/3 jobs completed)");
     expect(utilization.value).toBeCloseTo(3, 9);
     // No JCT for a run that completed nothing, rather than 0.

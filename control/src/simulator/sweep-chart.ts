@@ -3,6 +3,8 @@ import type { LevelSummary } from "./sweep-summary.js";
 interface Series {
   name: string;
   color: string;
+  /** Drawn dashed (on top of a solid series it may coincide with). */
+  dashed?: boolean;
   /** One value per level; null leaves a gap. */
   values: (number | null)[];
 }
@@ -19,28 +21,34 @@ const H = 240;
 const LEFT = 50;
 const TOP = 40;
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
-const label = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const label = (v: number) => String(Number(v.toPrecision(3)));
 
-/** Ticks of a log axis (1, 2, 5 per decade) or of a linear one (five steps). */
-function ticks(low: number, high: number, log: boolean): number[] {
-  if (!log) return Array.from({ length: 6 }, (_, i) => (high * i) / 5);
+/** The 1-2-5 steps (..., 0.5, 1, 2, 5, 10, ...) from below `low` to above `high`. */
+function steps125(low: number, high: number): number[] {
   const out: number[] = [];
-  for (let decade = Math.floor(Math.log10(low)); decade <= Math.ceil(Math.log10(high)); decade++) {
-    for (const m of [1, 2, 5]) if (m * 10 ** decade >= low / 1.001 && m * 10 ** decade <= high * 1.001) out.push(m * 10 ** decade);
-  }
-  return out;
+  for (let decade = Math.floor(Math.log10(low)) - 1; decade <= Math.ceil(Math.log10(high)); decade++) for (const m of [1, 2, 5]) out.push(m * 10 ** decade);
+  const first = out.filter((v) => v <= low * 1.0001).pop() ?? out[0];
+  const last = out.find((v) => v >= high / 1.0001) ?? out[out.length - 1];
+  return out.filter((v) => v >= first && v <= last);
+}
+
+/** Axis ticks: the 1-2-5 steps on a log axis; on a linear one, 0 up to a multiple of a 1-2-5 step just above `high`. */
+function ticks(low: number, high: number, log: boolean): number[] {
+  if (log) return steps125(low, high);
+  const step = steps125(high / 5, high / 5).pop()!;
+  return Array.from({ length: Math.ceil(high / step - 1e-9) + 1 }, (_, i) => i * step);
 }
 
 function drawPanel(panel: Panel, levels: number[], x0: number): string[] {
   const values = panel.series.flatMap((s) => s.values.filter((v): v is number => v !== null && (!panel.logY || v > 0)));
-  const high = Math.max(...values, panel.logY ? 2 : 1);
-  const low = panel.logY ? Math.min(...values, 0.5) : 0;
+  const axis = ticks(panel.logY ? Math.min(...values, 0.5) : 0, Math.max(...values, panel.logY ? 2 : 1), panel.logY);
+  const [low, high] = [axis[0], axis[axis.length - 1]];
   const f = panel.logY ? Math.log10 : (v: number) => v;
   const y = (v: number) => TOP + H - ((f(v) - f(low)) / (f(high) - f(low) || 1)) * H;
   const xs = levels.map(Math.log10);
   const x = (i: number) => x0 + LEFT + (levels.length === 1 ? W / 2 : ((xs[i] - xs[0]) / (xs[xs.length - 1] - xs[0])) * W);
   const out = [`<text x="${x0 + LEFT + W / 2}" y="20" text-anchor="middle" font-size="13" font-weight="bold">${esc(panel.title)}</text>`];
-  for (const t of ticks(low, high, panel.logY)) {
+  for (const t of axis) {
     out.push(`<line x1="${x0 + LEFT}" y1="${y(t).toFixed(1)}" x2="${x0 + LEFT + W}" y2="${y(t).toFixed(1)}" stroke="#ddd"/>`);
     out.push(`<text x="${x0 + LEFT - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end">${label(t)}</text>`);
   }
@@ -49,10 +57,12 @@ function drawPanel(panel: Panel, levels: number[], x0: number): string[] {
   panel.series.forEach((s, k) => {
     const points = s.values.flatMap((v, i) => (v === null || (panel.logY && v <= 0) ? [] : [[x(i), y(v)]]));
     const path = points.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(" ");
-    if (points.length > 1) out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${path}"/>`);
+    const stroke = `stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ""}`;
+    if (points.length > 1) out.push(`<polyline fill="none" ${stroke} points="${path}"/>`);
     for (const [px, py] of points) out.push(`<circle cx="${px.toFixed(1)}" cy="${py.toFixed(1)}" r="3" fill="${s.color}"/>`);
-    out.push(`<rect x="${x0 + LEFT + 10}" y="${TOP + 8 + k * 16}" width="10" height="10" fill="${s.color}"/>`);
-    out.push(`<text x="${x0 + LEFT + 26}" y="${TOP + 17 + k * 16}">${esc(s.name)}</text>`);
+    const ly = TOP + H + 52 + k * 16;
+    out.push(`<line x1="${x0 + LEFT}" y1="${ly - 4}" x2="${x0 + LEFT + 20}" y2="${ly - 4}" ${stroke}/>`);
+    out.push(`<text x="${x0 + LEFT + 26}" y="${ly}">${esc(s.name)}</text>`);
   });
   return out;
 }
@@ -71,16 +81,16 @@ export function sweepChart(levels: readonly LevelSummary[]): string {
       ],
     },
     {
-      title: "Wasted device-hours, best central policy",
+      title: "Wasted device-hours of the best central policy",
       logY: false,
       series: [
         { name: "admission off", color: "#e45756", values: levels.map((l) => l.wastedWithoutAdmissionS / 3600) },
-        { name: "admission on", color: "#4c78a8", values: levels.map((l) => l.wastedWithAdmissionS / 3600) },
+        { name: "admission on", color: "#4c78a8", dashed: true, values: levels.map((l) => l.wastedWithAdmissionS / 3600) },
       ],
     },
   ];
   const width = panels.length * (W + LEFT + 30) + 20;
-  const height = TOP + H + 50;
+  const height = TOP + H + 50 + 3 * 16 + 10;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="${width}" height="${height}" fill="white"/>`,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SWEEP, compareCell, type CellResult, type SweepOptions } from "./sweep.js";
 import { sweepChart } from "./sweep-chart.js";
-import { sweepMarkdown } from "./sweep-report.js";
+import { sweepJson, sweepMarkdown } from "./sweep-report.js";
 import { summarizeLevels, summarizeRatios } from "./sweep-summary.js";
 import { result } from "./test-results.js";
 
@@ -44,6 +44,18 @@ describe("sweep report", () => {
     expect(md).toContain("| 1 | 1.00 / 0.50 | 2.00x (2 of 2) | 1.73x (2 of 2, over 5 jobs) | 1.41x (2 of 2, over 5 jobs) | 0 / 20 |");
     expect(md).toContain("| 1 | 1 | 1.00 / 0.50 | 2, 3, 2 | 4.00x (irs) | 2.00x (irs, 2 jobs) |");
     expect(md).toContain("| 1 | 5 / 1 / 0 / 0 | 6 / 0 / 0 / 0 | 5 / 1 / 0 / 0 |");
+  });
+
+  it("says a ratio is undefined, without naming a policy, when no job was completed by both", () => {
+    const none = [result("fifo", 0.1, 1, [null, null]), result("irs", 0.2, 1, [10, null]), result("static-partition", 0, 1, [null, null])];
+    const md = sweepMarkdown({ cells: [{ ...cell(0.5, 1, true), results: none, comparison: compareCell(none, null) }], options, command: "", machine: "", date: "", totalWallS: 1, notes: null });
+    expect(md).toContain("| 0.5 | 1 | 0.50 / 0.25 | 0, 1, 0 | - | - (0 jobs) | - (0 jobs) | irs | 0 / - |");
+  });
+
+  it("writes each job of the JSON on one line, and it parses back", () => {
+    const text = sweepJson({ cells });
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify({ cells })));
+    expect(text).toContain('{ "id": "job-1", "arrivalS": 0, "completedS": null, "jctS": null, "roundsDone": 0, "attempts": 1, "outcome": "stalled", "lastClosedS": 0, "failure": null }');
   });
 
   it("draws the three ratios and both wasted device-time series against scarcity", () => {

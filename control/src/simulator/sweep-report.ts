@@ -1,4 +1,4 @@
-import type { Ratio } from "./comparison.js";
+import { jobCount, type Ratio } from "./comparison.js";
 import { NOTES_END, NOTES_START } from "./report.js";
 import type { CellResult, SweepOptions } from "./sweep.js";
 import { GENERATOR_DEFAULTS } from "./workload-generator.js";
@@ -22,14 +22,13 @@ const rule = (n: number) => `| --- |${" ---: |".repeat(n - 1)}`;
 
 /** "1.41x (3 of 3 workloads, over 31 jobs)": the geometric mean and what it rests on. */
 function summaryCell(s: RatioSummary, jct: boolean): string {
-  return `${times(s.geoMean)} (${s.defined} of ${s.of}${jct ? `, over ${s.jobs} jobs` : ""})`;
+  return `${times(s.geoMean)} (${s.defined} of ${s.of}${jct ? `, over ${jobCount(s.jobs)}` : ""})`;
 }
 
-/** "1.33x (irs, 11 jobs)": one workload's ratio, the policy it names and the jobs both completed. */
+/** "1.33x (irs, 11 jobs)": one workload's ratio, the policy it names and the jobs both completed; "-" when undefined. */
 function ratioCell(r: Ratio | null, jct: boolean): string {
-  if (!r) return "-";
-  const policy = jct ? r.over : r.of;
-  return `${times(r.value)} (${policy}${jct ? `, ${r.jobs} jobs` : ""})`;
+  if (r?.value == null) return jct ? `- (${jobCount(r?.jobs ?? 0)})` : "-";
+  return `${times(r.value)} (${jct ? `${r.over}, ${jobCount(r.jobs)}` : r.of})`;
 }
 
 function levelTable(levels: LevelSummary[]): string {
@@ -67,6 +66,11 @@ function workloadTable(cells: CellResult[]): string {
   return [row(head), rule(head.length), ...rows].join("\n");
 }
 
+/** The sweep's JSON, indented, with each job's result on one line. */
+export function sweepJson(data: object): string {
+  return `${JSON.stringify(data, null, 1).replace(/\{\n\s*"id": "job-[^}]*\}/g, (job) => job.replace(/\n\s*/g, " "))}\n`;
+}
+
 /** docs/scheduling-sweep.md: setup, the ratios by scarcity level, jobs by outcome, and every workload. */
 export function sweepMarkdown(input: SweepReportInput): string {
   const { options } = input;
@@ -82,7 +86,7 @@ export function sweepMarkdown(input: SweepReportInput): string {
     `- Workloads: for each scarcity level and seed (${options.seeds.join(", ")}), \`npm run workload -- --devices ${options.devices} --jobs ${options.jobs} --scarcity <level> --seed <seed>\`: jobs with the paper workload's three constraint sets, ${g.rounds.min} to ${g.rounds.max} rounds, Poisson arrivals ${g.meanInterarrivalS / 60} min apart on average, demands set so that the median job's ratio is the level (jobs spread within ${g.spread}x either side of it).`,
     `- Scarcity of a job: devices x online share (${(g.onlineShare * 100).toFixed(1)} %) x share of the simulated devices (drawn with the workload's seed) meeting its public and private constraints, over its demand. Below 1 its round cannot gather its demand from the devices online. A workload's is the median over its jobs; the minimum is shown beside it.`,
     `- Runs: every policy (${options.policies.join(", ")}) with feasibility-aware admission; then the best central policy (of fifo, random, srsf, irs: the one that completed most jobs, then the lowest average JCT) again without admission. A run stops when every job is done, after ${options.stallS / 3600} simulated hours in which no round closed, or after ${options.maxSimulatedS / 86_400} simulated days.`,
-    "- Ratios, per workload: the best central policy for each metric. Utilization is run-wide (useful over online device-seconds). JCT ratios are taken over the jobs FIFO and that policy both completed, and are undefined (-) when there are none. Per level: the geometric mean of the workloads that define the ratio, with how many do and the jobs they cover.",
+    "- Ratios, per workload: the best central policy for each metric. Utilization is run-wide (useful over online device-seconds). JCT ratios are taken over the jobs FIFO and that policy both completed, and are undefined (-) when there are none; the utilization ratio is undefined when static partitioning did no useful work. Per level: the geometric mean of the workloads that define the ratio, with how many do and the jobs they cover.",
     "- Jobs: completed; stalled (not done, no round of it closed for the stall window before the run ended, or the run stopped as a livelock); failed (gave up); running (still progressing at the time limit).",
     "- Wasted device-time: device-hours of tasks that counted toward no closed round (retried attempts, reports after a round closed, tasks lost when a device went offline).",
     "",

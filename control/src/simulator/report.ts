@@ -25,7 +25,7 @@ const claim = (name: string, ratio: Ratio | null, what: string, target: number |
  * over the jobs both policies completed, so a run that left jobs unfinished still counts.
  */
 export function targets(results: SimulationResult[], totalWallS: number): Target[] {
-  const needs = (baseline: string) => `(needs ${baseline} and a central policy)`;
+  const needs = (baseline: string) => `needs ${baseline} and a central policy`;
   return [
     claim("utilization vs static partitioning", bestRunWide(results, "static-partition", (r) => r.utilization), "utilization", 1.88, needs("static-partition")),
     claim("binding throughput vs client-side random", bestRunWide(results, "client-random", (r) => r.bindingThroughput), "binding throughput", 2.76, needs("client-random")),
@@ -51,7 +51,7 @@ export function resultTable(results: SimulationResult[]): string {
     "retried rounds | wasted device-h | jobs completed / stalled / failed / running | makespan (h) | over-assignments | wall time (s) |";
   const rule = `|${head.split("|").slice(1, -1).map((c, i) => (i === 0 ? " --- " : " ---: ")).join("|")}|`;
   const rows = results.map((r) =>
-    `| ${r.policy} | ${fixed(r.utilization, 4)} | ${jcts(r)} | ${fixed(r.bindingThroughput, 2)} | ${fixed(r.avgSchedulingDelayS, 1)} | ${r.bindings} | ${fixed(r.checkIns / Math.max(1, r.bindings), 1)} | ${r.refusedHandshakes} | ${r.retries} | ${hours(r.wastedDeviceS)} | ${outcomes(r)} | ${hours(r.makespanS)} | ${r.overAssignments + r.eligibilityViolations + r.doubleBindings} | ${fixed(r.wallTimeS, 1)} |`,
+    `| ${r.policy} | ${fixed(r.utilization, 4)} | ${jcts(r)} | ${fixed(r.bindingThroughput, 2)} | ${fixed(r.avgSchedulingDelayS, 1)} | ${r.bindings} | ${fixed(r.checkIns / Math.max(1, r.bindings), 1)} | ${r.refusedHandshakes} | ${r.retries} | ${fixed(r.wastedDeviceS / 3600, 0)} | ${outcomes(r)} | ${hours(r.makespanS)} | ${r.overAssignments + r.eligibilityViolations + r.doubleBindings} | ${fixed(r.wallTimeS, 1)} |`,
   );
   return [head, rule, ...rows].join("\n");
 }

@@ -52,9 +52,8 @@ type WorkerMessage = { kind: "line"; line: string } | { kind: "result"; result: 
 
 const label = (cell: SweepCell) => `[scarcity ${cell.level}, seed ${cell.seed}]`;
 
-function progressLine(p: CellProgress): string | null {
+function progressLine(p: CellProgress): string {
   const name = `${label(p.cell)} ${p.policy}${p.admission ? "" : " (admission off)"}`;
-  if (p.kind === "start") return null;
   if (p.kind === "running") {
     const { simulatedS, roundsDone, roundsTotal, jobsDone, jobsTotal } = p.progress;
     return `  ${name}: ${(simulatedS / 3600).toFixed(1)} h simulated, rounds ${roundsDone}/${roundsTotal}, jobs done ${jobsDone}/${jobsTotal}`;
@@ -71,10 +70,7 @@ async function work(): Promise<void> {
   const port = parentPort!;
   port.on("message", (cell: SweepCell | null) => {
     if (cell === null) return port.close();
-    const result = runCell(cell, options, traces, (p) => {
-      const line = progressLine(p);
-      if (line) port.postMessage({ kind: "line", line } satisfies WorkerMessage);
-    });
+    const result = runCell(cell, options, traces, (p) => port.postMessage({ kind: "line", line: progressLine(p) } satisfies WorkerMessage));
     port.postMessage({ kind: "result", result } satisfies WorkerMessage);
   });
 }

@@ -1,13 +1,11 @@
 export { simulate, type SimulationInput, type SimulationProgress } from "./simulation.js";
 export { workloadSchema, workloadJobs, type Workload, type SimJobSpec } from "./workload.js";
 export { DEFAULT_DEVICE_MODEL, sampleDevices, taskSeconds, type DeviceModel, type DeviceSpecRecord, type DatasetSizeRecord, type SimDevice } from "./devices.js";
-export { DEFAULT_STALL_S, type JobOutcome, type JobResult, type SimulationResult } from "./metrics.js";
-export { bestCentral, bestJctAgainstFifo, bestRunWide, commonCompleted, describeRatio, jctRatio, runWideRatio, type Ratio } from "./comparison.js";
+export { type JobOutcome, type JobResult, type SimulationResult } from "./metrics.js";
 export { seededRandom } from "./random.js";
 export { barChart, markdownReport, notesOf, outcomes, targets, type Target } from "./report.js";
-export { CONSTRAINT_CLASSES, GENERATOR_DEFAULTS, generateWorkload, type GeneratedWorkload, type WorkloadOptions } from "./workload-generator.js";
-export { eligibleShare, workloadScarcity, type JobScarcity, type Scarcity } from "./scarcity.js";
-export { DEFAULT_SWEEP, compareCell, runCell, sweepCells, type CellComparison, type CellProgress, type CellResult, type SweepCell, type SweepOptions, type Traces } from "./sweep.js";
-export { summarizeLevels, summarizeRatios, type LevelSummary, type RatioSummary } from "./sweep-summary.js";
-export { sweepJson, sweepMarkdown, type SweepReportInput } from "./sweep-report.js";
+export { generateWorkload } from "./workload-generator.js";
+export { DEFAULT_SWEEP, runCell, sweepCells, type CellProgress, type CellResult, type SweepCell, type SweepOptions, type Traces } from "./sweep.js";
+export { summarizeLevels } from "./sweep-summary.js";
+export { sweepJson, sweepMarkdown } from "./sweep-report.js";
 export { sweepChart } from "./sweep-chart.js";

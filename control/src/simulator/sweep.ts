@@ -76,8 +76,8 @@ export function compareCell(results: SimulationResult[], withoutAdmission: Simul
   };
 }
 
+/** A run of a cell in progress (simulate's own progress), or done. */
 export type CellProgress = { cell: SweepCell; policy: PolicyName; admission: boolean } & (
-  | { kind: "start" }
   | { kind: "running"; progress: SimulationProgress }
   | { kind: "done"; result: SimulationResult }
 );
@@ -91,7 +91,6 @@ export function runCell(cell: SweepCell, options: SweepOptions, traces: Traces, 
   const generated = { devices: options.devices, jobs: options.jobs, scarcity: cell.level, seed: cell.seed };
   const { workload, scarcity } = generateWorkload(generated, traces.deviceSpecs, traces.datasetSizes);
   const run = (policy: PolicyName, admission: boolean) => {
-    onProgress?.({ cell, policy, admission, kind: "start" });
     const result = simulate({
       workload, ...traces, policy, seed: cell.seed, admission, stallS: options.stallS, maxSimulatedS: options.maxSimulatedS,
       onProgress: (progress) => onProgress?.({ cell, policy, admission, kind: "running", progress }),

@@ -13,12 +13,14 @@ import {
   barChart,
   markdownReport,
   notesOf,
+  outcomes,
   simulate,
   targets,
   workloadSchema,
   type DatasetSizeRecord,
   type DeviceSpecRecord,
   type SimulationResult,
+  type Target,
 } from "../control/src/simulator/index.js";
 import { ROOT } from "./lib/node-bundle.mjs";
 
@@ -108,13 +110,14 @@ for (const policy of policies as PolicyName[]) {
   results.push(result);
   say(
     `${policy}: done in ${result.wallTimeS.toFixed(1)} s: utilization ${result.utilization.toFixed(4)}, average JCT ${hours(result.avgJctS)} h, ` +
-      `${result.bindingThroughput.toFixed(2)} bindings/s, jobs ${result.jobsCompleted}/${result.jobsTotal}, over-assignments ${result.overAssignments}` +
-      (result.stalled ? ` (stopped: no round closed for 2 simulated days)` : result.jobsCompleted < result.jobsTotal ? " (stopped at --max-days)" : ""),
+      `${result.bindingThroughput.toFixed(2)} bindings/s, jobs completed / waiting / stalled / failed / running ${outcomes(result)}, over-assignments ${result.overAssignments}` +
+      (result.stalled ? " (stopped: no round closed for 2 simulated days)" : result.jobsRunning > 0 ? " (stopped at --max-days)" : ""),
   );
 }
 const totalWallS = (performance.now() - started) / 1000;
 
-for (const t of targets(results, totalWallS)) say(`${t.name}: ${t.value === null ? "-" : `${t.value.toFixed(2)}x`} (${t.compared}; target ${t.target}x) ${t.reached ? "reached" : "not reached"}`);
+const verdict = (t: Target) => (t.target === null ? "" : `; target ${t.target}x: ${t.reached ? "reached" : "not reached"}`);
+for (const t of targets(results, totalWallS)) say(`${t.name}: ${t.value === null ? "-" : `${t.value.toFixed(2)}x`} (${t.compared}${verdict(t)})`);
 say(`total wall time ${totalWallS.toFixed(1)} s`);
 
 if (flags.out !== "-") {
@@ -127,7 +130,9 @@ if (flags.out !== "-") {
     `Availability: devices alternate online and offline periods, exponential with means ${model.meanOnlineS / 3600} h and ${model.meanOfflineS / 3600} h (${(online * 100).toFixed(1)} % online on average); a task in progress is lost when its device goes offline.`,
     `Check-ins: a device checks in when it comes online, 1 s after it reports or gives up a task, and ${retryS} s (+/- 20 %) after a check-in that bound nothing.`,
     "Rounds: a round attempt binds up to ceil(demand x over-selection) devices until its selection timeout; with fewer than ceil(0.8 x demand) bound by then it is retried at once; it closes as soon as demand reports are in, and at selection + report timeout it aggregates with at least 0.8 x demand reports or is retried. Leases run to that deadline; a device that cannot finish by it gives up there.",
-    `A policy's run ends when the last job finishes, after ${maxSimulatedS / 86_400} simulated days, or after two simulated days in which no round closed (a livelock: the table marks it stalled).`,
+    `A policy's run ends when the last job finishes, after ${maxSimulatedS / 86_400} simulated days, or after two simulated days in which no round closed (a livelock: the table marks the run stalled).`,
+    "Jobs: completed; stalled (not done, and no round of it closed in the two simulated days before the run ended, or the run stopped as a livelock); failed (gave up); running (still progressing at the time limit).",
+    "Ratios: the best central policy per metric. JCT ratios are taken over the jobs both policies completed (the table says how many); utilization and binding throughput are run-wide. Wasted device-h: tasks that counted toward no closed round.",
     "Utilization: device-seconds of tasks whose reports counted toward a closed round, over device-seconds online until the last job finished. Binding throughput: bindings over the makespan. Scheduling delay: from a round attempt's opening to the end of its selection (full, timed out or closed).",
   ];
   const previous = existsSync(`${out}.md`) ? await readFile(`${out}.md`, "utf8") : null;

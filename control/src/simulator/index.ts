@@ -1,6 +1,11 @@
 export { simulate, type SimulationInput, type SimulationProgress } from "./simulation.js";
 export { workloadSchema, workloadJobs, type Workload, type SimJobSpec } from "./workload.js";
 export { DEFAULT_DEVICE_MODEL, sampleDevices, taskSeconds, type DeviceModel, type DeviceSpecRecord, type DatasetSizeRecord, type SimDevice } from "./devices.js";
-export { type JobResult, type SimulationResult } from "./metrics.js";
+export { type JobOutcome, type JobResult, type SimulationResult } from "./metrics.js";
 export { seededRandom } from "./random.js";
-export { barChart, markdownReport, notesOf, targets, type Target } from "./report.js";
+export { barChart, markdownReport, notesOf, outcomes, targets, type Target } from "./report.js";
+export { generateWorkload } from "./workload-generator.js";
+export { DEFAULT_SWEEP, runCell, sweepCells, type CellProgress, type CellResult, type SweepCell, type SweepOptions, type Traces } from "./sweep.js";
+export { summarizeLevels } from "./sweep-summary.js";
+export { sweepJson, sweepMarkdown } from "./sweep-report.js";
+export { sweepChart } from "./sweep-chart.js";

@@ -2,6 +2,15 @@ import type { PolicyName } from "../scheduling/policies/index.js";
 import type { InvariantMonitor } from "./invariant-monitor.js";
 import type { RunJob } from "./rounds.js";
 
+/**
+ * How a job ended: `completed`; `failed` (it gave up: its owner's limit ran out); `waiting` (held
+ * back by admission: its eligible devices online could not make its minimum, and it held none);
+ * `stalled` (not done, and no round of it closed for the stall window before the run ended, while
+ * it kept opening attempts: a livelock of this job, whatever the others did); `running` (the run
+ * hit its time limit while the job progressed).
+ */
+export type JobOutcome = "completed" | "waiting" | "stalled" | "failed" | "running";
+
 export interface JobResult {
   id: string;
   arrivalS: number;
@@ -10,6 +19,10 @@ export interface JobResult {
   jctS: number | null;
   roundsDone: number;
   attempts: number;
+  outcome: JobOutcome;
+  /** When its last round closed (its arrival if none did). */
+  lastClosedS: number;
+  failure: string | null;
 }
 
 export interface SimulationResult {
@@ -21,13 +34,20 @@ export interface SimulationResult {
   /** The run stopped because no round closed for a long time while jobs were running. */
   stalled: boolean;
   jobsCompleted: number;
+  jobsStalled: number;
+  /** Jobs held back by admission when the run ended (see `JobOutcome`). */
+  jobsWaiting: number;
+  jobsFailed: number;
+  /** Jobs still progressing when the run hit its time limit. */
+  jobsRunning: number;
   jobsTotal: number;
   /** Device-seconds of tasks whose reports counted toward a closed round, over device-seconds online. */
   utilization: number;
   usefulDeviceS: number;
+  /** Device-seconds of tasks that counted toward no closed round (failed attempts, late or lost tasks). */
   wastedDeviceS: number;
   availableDeviceS: number;
-  /** Job completion times (seconds) of the completed jobs. */
+  /** Job completion times (seconds) of the jobs this run completed. */
   avgJctS: number;
   p95JctS: number;
   bindings: number;
@@ -78,12 +98,27 @@ export function quantile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
 }
 
+/** The livelock window of a run when none is given: two simulated days without a closed round. */
+export const DEFAULT_STALL_S = 2 * 86_400;
+
+/** A job's outcome when the run ended at `endS` (`runStalled`: the run itself stopped as a livelock). */
+export function jobOutcome(job: Pick<RunJob, "completedAt" | "failure" | "lastClosedAt" | "waiting">, endS: number, stallS: number, runStalled: boolean): JobOutcome {
+  if (job.completedAt !== null) return "completed";
+  if (job.failure !== null) return "failed";
+  if (job.waiting) return "waiting";
+  return runStalled || endS - job.lastClosedAt >= stallS ? "stalled" : "running";
+}
+
+const count = (jobs: JobResult[], outcome: JobOutcome) => jobs.filter((j) => j.outcome === outcome).length;
+
 export function summarize(run: {
   policy: PolicyName;
   seed: number;
   devices: number;
   makespanS: number;
   stalled: boolean;
+  /** The run's livelock window (default DEFAULT_STALL_S). */
+  stallS?: number;
   jobs: RunJob[];
   stats: SimStats;
   monitor: InvariantMonitor;
@@ -97,6 +132,9 @@ export function summarize(run: {
     jctS: job.completedAt === null ? null : job.completedAt - job.spec.arrivalS,
     roundsDone: job.completedAt === null ? job.round - 1 : job.spec.rounds,
     attempts: job.attempts,
+    outcome: jobOutcome(job, run.makespanS, run.stallS ?? DEFAULT_STALL_S, run.stalled),
+    lastClosedS: job.lastClosedAt,
+    failure: job.failure,
   }));
   const jcts = jobs.flatMap((j) => (j.jctS === null ? [] : [j.jctS]));
   return {
@@ -106,6 +144,10 @@ export function summarize(run: {
     makespanS: run.makespanS,
     stalled: run.stalled,
     jobsCompleted: jcts.length,
+    jobsStalled: count(jobs, "stalled"),
+    jobsWaiting: count(jobs, "waiting"),
+    jobsFailed: count(jobs, "failed"),
+    jobsRunning: count(jobs, "running"),
     jobsTotal: jobs.length,
     utilization: stats.available > 0 ? stats.useful / stats.available : 0,
     usefulDeviceS: stats.useful,

@@ -1,38 +1,41 @@
 import { describe, expect, it } from "vitest";
-import type { PolicyName } from "../scheduling/policies/index.js";
-import type { SimulationResult } from "./metrics.js";
 import { NOTES_END, NOTES_START, barChart, markdownReport, notesOf, targets } from "./report.js";
-
-const result = (policy: PolicyName, utilization: number, bindingThroughput: number, avgJctS: number): SimulationResult => ({
-  policy, seed: 1, devices: 10, makespanS: 1000, stalled: false, jobsCompleted: 2, jobsTotal: 2, utilization, usefulDeviceS: 1, wastedDeviceS: 0,
-  availableDeviceS: 1, avgJctS, p95JctS: avgJctS, bindings: 10, bindingThroughput, refusedHandshakes: 0, checkIns: 20,
-  avgSchedulingDelayS: 1, roundsDone: 4, retries: 0, droppedTasks: 0, abandonedTasks: 0, releasedTasks: 0, overAssignments: 0,
-  eligibilityViolations: 0, doubleBindings: 0, wallTimeS: 1, jobs: [],
-});
+import { result } from "./test-results.js";
 
 const results = [
-  result("fifo", 0.2, 5, 4000),
-  result("irs", 0.3, 6, 2000),
-  result("static-partition", 0.1, 4, 9000),
-  result("client-random", 0.25, 2, 5000),
+  result("fifo", 0.2, 5, [4000, 4000]),
+  result("irs", 0.3, 6, [2000, 2000]),
+  result("static-partition", 0.1, 4, [9000, 9000]),
+  result("client-random", 0.25, 2, [5000, 5000]),
 ];
 
 describe("simulation report", () => {
   it("compares the best central policy per metric with the baselines and FIFO", () => {
     const list = targets(results, 100);
     expect(list.map((t) => [t.compared, Number(t.value?.toFixed(6)), t.reached])).toEqual([
-      ["irs / static-partition utilization", 3, true],
-      ["irs / client-random binding throughput", 3, true],
-      ["fifo / irs average JCT", 2, true],
+      ["irs / static-partition utilization, run-wide (2/2 and 2/2 jobs completed)", 3, true],
+      ["irs / client-random binding throughput, run-wide (2/2 and 2/2 jobs completed)", 3, true],
+      ["fifo / irs average JCT, over the 2 jobs both completed (2/2 and 2/2 jobs completed)", 2, true],
+      ["fifo / irs p95 JCT, over the 2 jobs both completed (2/2 and 2/2 jobs completed)", 2, false],
       ["600 s / wall time", 6, true],
     ]);
   });
 
   it("says a claim is not reached when a baseline did better, and leaves it out when its run is missing", () => {
-    const list = targets([result("fifo", 0.1, 1, 1000), result("client-random", 0.1, 1, 1000)], 700);
-    expect(list.map((t) => t.reached)).toEqual([false, false, false, false]);
-    expect(list[0].value).toBeNull();
+    const list = targets([result("fifo", 0.1, 1, [1000]), result("client-random", 0.1, 1, [1000])], 700);
+    expect(list.map((t) => t.reached)).toEqual([false, false, false, false, false]);
+    expect(list[0]).toMatchObject({ value: null, compared: "needs static-partition and a central policy" });
     expect(list[1].value).toBe(1);
+  });
+
+  it("still measures a partial run, over the jobs both policies completed, and says how many", () => {
+    const partial = [result("fifo", 0.2, 5, [4000, null, 6000]), result("irs", 0.3, 6, [2000, 3000, null]), result("static-partition", 0.1, 4, [null, null, null])];
+    const [utilization, , average] = targets(partial, 100);
+    expect(average).toMatchObject({ value: 2, compared: "fifo / irs average JCT, over the 1 job both completed (2/3 and 2/3 jobs completed)", reached: true });
+    expect(utilization.compared).toBe("irs / static-partition utilization, run-wide (2/3 and 0/3 jobs completed)");
+    expect(utilization.value).toBeCloseTo(3, 9);
+    // No JCT for a run that completed nothing, rather than 0.
+    expect(markdownReport({ results: partial, setup: [], command: "npm run simulate", totalWallS: 1, notes: null })).toContain("| static-partition | 0.1000 | - | - |");
   });
 
   it("keeps the hand-written notes of the previous report", () => {
@@ -43,6 +46,7 @@ describe("simulation report", () => {
     const second = markdownReport({ results, setup: ["one line"], command: "npm run simulate", totalWallS: 13, notes: notesOf(edited) });
     expect(second).toContain("Why the numbers are what they are.");
     expect(second).toContain("| irs | 0.3000 | 0.56 |");
+    expect(second).toContain("| 0 | 2 / 0 / 0 / 0 / 0 | 0.28 |");
   });
 
   it("draws one bar per policy in each of three panels", () => {

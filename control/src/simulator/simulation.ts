@@ -300,6 +300,7 @@ export function simulate(input: SimulationInput): SimulationResult {
     devices: n,
     makespanS: now,
     stalled,
+    stallS,
     jobs,
     stats,
     monitor,

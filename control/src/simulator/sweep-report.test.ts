@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_SWEEP, compareCell, type CellResult, type SweepOptions } from "./sweep.js";
+import { sweepChart } from "./sweep-chart.js";
+import { sweepJson, sweepMarkdown } from "./sweep-report.js";
+import { summarizeLevels, summarizeRatios } from "./sweep-summary.js";
+import { result } from "./test-results.js";
+
+/** A workload where static partitioning stalls on one job and FIFO on another, and one where every job completes. */
+function cell(level: number, seed: number, scarce: boolean): CellResult {
+  const results = scarce
+    ? [result("fifo", 0.2, 1, [4000, null, 6000]), result("irs", 0.4, 1, [2000, 3000, 3000]), result("static-partition", 0.1, 1, [9000, 9000, null])]
+    : [result("fifo", 0.3, 1, [2000, 2000, 2000]), result("irs", 0.3, 1, [1000, 1000, 2000]), result("static-partition", 0.3, 1, [3000, 3000, 3000])];
+  const withoutAdmission = { ...results[1], wastedDeviceS: 36_000 };
+  return { level, seed, scarcity: { median: level, min: level / 2 }, results, withoutAdmission, comparison: compareCell(results, withoutAdmission) };
+}
+const cells = [cell(1, 1, true), cell(1, 2, false), cell(10, 1, false)];
+const options: SweepOptions = { ...DEFAULT_SWEEP, levels: [1, 10], seeds: [1, 2], policies: ["fifo", "irs", "static-partition"], devices: 100, jobs: 3 };
+
+describe("sweep report", () => {
+  it("averages ratios geometrically over the workloads that define them, and counts them", () => {
+    const ratio = (value: number | null, jobs: number) => ({ of: "fifo" as const, over: "irs" as const, value, scope: "common" as const, jobs, basis: "" });
+    expect(summarizeRatios([ratio(2, 3), ratio(8, 2), ratio(null, 0), null])).toEqual({ geoMean: 4, defined: 2, of: 4, jobs: 5 });
+    expect(summarizeRatios([ratio(null, 0)]).geoMean).toBeNull();
+  });
+
+  it("sums outcomes and wasted device-time per level", () => {
+    const [scarce, plenty] = summarizeLevels(cells);
+    expect(scarce.level).toBe(1);
+    // fifo over irs: 5000 / 2500 on the two jobs both completed in seed 1, 2000 / 1333 in seed 2.
+    expect(scarce.avgJct).toMatchObject({ defined: 2, of: 2, jobs: 5 });
+    expect(scarce.avgJct.geoMean).toBeCloseTo(Math.sqrt(2 * 1.5), 9);
+    expect(scarce.outcomes).toEqual([
+      { policy: "fifo", completed: 5, waiting: 0, stalled: 1, failed: 0, running: 0, total: 6 },
+      { policy: "irs", completed: 6, waiting: 0, stalled: 0, failed: 0, running: 0, total: 6 },
+      { policy: "static-partition", completed: 5, waiting: 0, stalled: 1, failed: 0, running: 0, total: 6 },
+    ]);
+    expect(scarce.wastedWithoutAdmissionS).toBe(72_000);
+    expect(plenty).toMatchObject({ level: 10, medianScarcity: 10, minScarcity: 5 });
+  });
+
+  it("states every ratio with the jobs it rests on, and every workload's outcomes", () => {
+    const md = sweepMarkdown({ cells, options, command: "npm run sweep", machine: "nproc 2", date: "2026-01-01", totalWallS: 5, notes: null });
+    expect(md).toContain("on 2026-01-01 (nproc 2;");
+    expect(md).toContain("| 1 | 1.00 / 0.50 | 2.00x (2 of 2) | 1.73x (2 of 2, over 5 jobs) | 1.41x (2 of 2, over 5 jobs) | 0 / 20 |");
+    expect(md).toContain("| 1 | 1 | 1.00 / 0.50 | 2, 3, 2 | 4.00x (irs) | 2.00x (irs, 2 jobs) |");
+    expect(md).toContain("| 1 | 5 / 0 / 1 / 0 / 0 | 6 / 0 / 0 / 0 / 0 | 5 / 0 / 1 / 0 / 0 |");
+  });
+
+  it("says a ratio is undefined, without naming a policy, when no job was completed by both", () => {
+    const none = [result("fifo", 0.1, 1, [null, null]), result("irs", 0.2, 1, [10, null]), result("static-partition", 0, 1, [null, null])];
+    const md = sweepMarkdown({ cells: [{ ...cell(0.5, 1, true), results: none, comparison: compareCell(none, null) }], options, command: "", machine: "", date: "", totalWallS: 1, notes: null });
+    expect(md).toContain("| 0.5 | 1 | 0.50 / 0.25 | 0, 1, 0 | - | - (0 jobs) | - (0 jobs) | irs | 0 / - |");
+  });
+
+  it("writes each job of the JSON on one line, and it parses back", () => {
+    const text = sweepJson({ cells });
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify({ cells })));
+    expect(text).toContain('{ "id": "job-1", "arrivalS": 0, "completedS": null, "jctS": null, "roundsDone": 0, "attempts": 1, "outcome": "stalled", "lastClosedS": 0, "failure": null }');
+  });
+
+  it("draws the three ratios and both wasted device-time series against scarcity", () => {
+    const svg = sweepChart(summarizeLevels(cells));
+    expect(svg.startsWith("<svg")).toBe(true);
+    expect(svg.match(/<polyline/g)).toHaveLength(5);
+    expect(svg.match(/<circle/g)).toHaveLength(10);
+    expect(svg).toContain("average JCT: FIFO / best");
+  });
+});

@@ -1,0 +1,74 @@
+import type { PolicyName } from "../scheduling/policies/index.js";
+import type { Ratio } from "./comparison.js";
+import type { CellComparison, CellResult } from "./sweep.js";
+
+/** One ratio over a level's workloads: the geometric mean of the defined values. */
+export interface RatioSummary {
+  /** Null when no workload of the level defines the ratio. */
+  geoMean: number | null;
+  /** Workloads that define it, of all the level's. */
+  defined: number;
+  of: number;
+  /** Jobs the JCT ratios were taken over (both policies completed them), summed over the workloads. */
+  jobs: number;
+}
+
+export interface LevelSummary {
+  level: number;
+  /** Measured scarcity: the mean of the workloads' medians, and the lowest job ratio of any. */
+  medianScarcity: number;
+  minScarcity: number;
+  utilization: RatioSummary;
+  avgJct: RatioSummary;
+  p95Jct: RatioSummary;
+  /** Per policy, with admission: jobs completed, waiting, stalled, failed and still running, summed over the workloads. */
+  outcomes: { policy: PolicyName; completed: number; waiting: number; stalled: number; failed: number; running: number; total: number }[];
+  /** Device-seconds wasted by each workload's best central policy, summed, with admission on and off. */
+  wastedWithAdmissionS: number;
+  wastedWithoutAdmissionS: number;
+}
+
+export function summarizeRatios(ratios: readonly (Ratio | null)[]): RatioSummary {
+  const values = ratios.flatMap((r) => (r?.value == null ? [] : [r.value]));
+  const geoMean = values.length === 0 ? null : Math.exp(values.reduce((sum, v) => sum + Math.log(v), 0) / values.length);
+  return { geoMean, defined: values.length, of: ratios.length, jobs: ratios.reduce((sum, r) => sum + (r?.jobs ?? 0), 0) };
+}
+
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+function outcomesOf(cells: readonly CellResult[]): LevelSummary["outcomes"] {
+  const policies = [...new Set(cells.flatMap((c) => c.results.map((r) => r.policy)))];
+  return policies.map((policy) => {
+    const runs = cells.flatMap((c) => c.results.filter((r) => r.policy === policy));
+    const total = (pick: (r: (typeof runs)[number]) => number) => sum(runs.map(pick));
+    return {
+      policy,
+      completed: total((r) => r.jobsCompleted),
+      waiting: total((r) => r.jobsWaiting),
+      stalled: total((r) => r.jobsStalled),
+      failed: total((r) => r.jobsFailed),
+      running: total((r) => r.jobsRunning),
+      total: total((r) => r.jobsTotal),
+    };
+  });
+}
+
+/** The sweep's workloads grouped by level, scarcest first. */
+export function summarizeLevels(cells: readonly CellResult[]): LevelSummary[] {
+  const levels = [...new Set(cells.map((c) => c.level))].sort((a, b) => a - b);
+  return levels.map((level) => {
+    const at = cells.filter((c) => c.level === level);
+    const ratios = (pick: (c: CellComparison) => Ratio | null) => summarizeRatios(at.map((c) => pick(c.comparison)));
+    return {
+      level,
+      medianScarcity: sum(at.map((c) => c.scarcity.median)) / at.length,
+      minScarcity: Math.min(...at.map((c) => c.scarcity.min)),
+      utilization: ratios((c) => c.utilization),
+      avgJct: ratios((c) => c.avgJct),
+      p95Jct: ratios((c) => c.p95Jct),
+      outcomes: outcomesOf(at),
+      wastedWithAdmissionS: sum(at.map((c) => c.comparison.wastedWithAdmissionS ?? 0)),
+      wastedWithoutAdmissionS: sum(at.map((c) => c.comparison.wastedWithoutAdmissionS ?? 0)),
+    };
+  });
+}

@@ -1,0 +1,105 @@
+import type { PolicyName } from "../scheduling/policies/index.js";
+import { bestCentral, bestJctAgainstFifo, bestRunWide, type Ratio } from "./comparison.js";
+import type { DatasetSizeRecord, DeviceSpecRecord } from "./devices.js";
+import type { SimulationResult } from "./metrics.js";
+import type { Scarcity } from "./scarcity.js";
+import { simulate, type SimulationProgress } from "./simulation.js";
+import { generateWorkload } from "./workload-generator.js";
+
+export interface SweepOptions {
+  /** Target scarcities (median eligible devices online per device of demand). */
+  levels: number[];
+  seeds: number[];
+  policies: PolicyName[];
+  devices: number;
+  jobs: number;
+  /** A run stops when no round has closed for this long (a livelock) ... */
+  stallS: number;
+  /** ... or here. */
+  maxSimulatedS: number;
+}
+
+export const DEFAULT_SWEEP: Omit<SweepOptions, "policies"> = {
+  levels: [0.5, 1, 2, 4, 10],
+  seeds: [1, 2, 3],
+  devices: 3_000,
+  jobs: 12,
+  stallS: 12 * 3_600,
+  maxSimulatedS: 10 * 86_400,
+};
+
+export interface SweepCell {
+  level: number;
+  seed: number;
+}
+
+/** The three ratios of a workload, and the wasted device-seconds of its best central policy with admission on and off. */
+export interface CellComparison {
+  utilization: Ratio | null;
+  avgJct: Ratio | null;
+  p95Jct: Ratio | null;
+  /** The central policy rerun without admission: the one that completed most jobs, then the lowest average JCT. */
+  best: PolicyName | null;
+  wastedWithAdmissionS: number | null;
+  wastedWithoutAdmissionS: number | null;
+}
+
+export interface CellResult extends SweepCell {
+  scarcity: Pick<Scarcity, "median" | "min">;
+  /** Every policy, admission on. */
+  results: SimulationResult[];
+  /** The best central policy, admission off. */
+  withoutAdmission: SimulationResult | null;
+  comparison: CellComparison;
+}
+
+export interface Traces {
+  deviceSpecs: readonly DeviceSpecRecord[];
+  datasetSizes: readonly DatasetSizeRecord[];
+}
+
+/** Every (level, seed) pair, scarcest first. */
+export function sweepCells(options: Pick<SweepOptions, "levels" | "seeds">): SweepCell[] {
+  return [...options.levels].sort((a, b) => a - b).flatMap((level) => options.seeds.map((seed) => ({ level, seed })));
+}
+
+/** The comparisons of one workload's runs (best central policy per metric against static partitioning and FIFO). */
+export function compareCell(results: SimulationResult[], withoutAdmission: SimulationResult | null): CellComparison {
+  const best = bestCentral(results);
+  return {
+    utilization: bestRunWide(results, "static-partition", (r) => r.utilization),
+    avgJct: bestJctAgainstFifo(results, "avgS"),
+    p95Jct: bestJctAgainstFifo(results, "p95S"),
+    best: best?.policy ?? null,
+    wastedWithAdmissionS: best?.wastedDeviceS ?? null,
+    wastedWithoutAdmissionS: withoutAdmission?.wastedDeviceS ?? null,
+  };
+}
+
+/** A run of a cell in progress (simulate's own progress), or done. */
+export type CellProgress = { cell: SweepCell; policy: PolicyName; admission: boolean } & (
+  | { kind: "running"; progress: SimulationProgress }
+  | { kind: "done"; result: SimulationResult }
+);
+
+/**
+ * One workload of the sweep: generated for the level and seed, run by every policy with admission,
+ * then by the best central policy without it. Devices and availability follow the same seed, so
+ * the scarcity measured by the generator is that of the simulated devices.
+ */
+export function runCell(cell: SweepCell, options: SweepOptions, traces: Traces, onProgress?: (p: CellProgress) => void): CellResult {
+  const generated = { devices: options.devices, jobs: options.jobs, scarcity: cell.level, seed: cell.seed };
+  const { workload, scarcity } = generateWorkload(generated, traces.deviceSpecs, traces.datasetSizes);
+  const run = (policy: PolicyName, admission: boolean) => {
+    const result = simulate({
+      workload, ...traces, policy, seed: cell.seed, admission, stallS: options.stallS, maxSimulatedS: options.maxSimulatedS,
+      onProgress: (progress) => onProgress?.({ cell, policy, admission, kind: "running", progress }),
+    });
+    onProgress?.({ cell, policy, admission, kind: "done", result });
+    return result;
+  };
+  const results = options.policies.map((policy) => run(policy, true));
+  const best = bestCentral(results);
+  const withoutAdmission = best ? run(best.policy, false) : null;
+  return { ...cell, scarcity: { median: scarcity.median, min: scarcity.min }, results, withoutAdmission, comparison: compareCell(results, withoutAdmission) };
+}

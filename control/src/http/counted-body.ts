@@ -1,13 +1,18 @@
 import { PropiusError } from "@propius/shared";
 import { withinIdle } from "./timed-read.js";
-import { DISCARD_LIMIT, discard } from "./byte-stream.js";
+import { DISCARD_LIMIT, discard, drain } from "./byte-stream.js";
 
 /** A body passed on as it streams in, counted: and the refusal that ended it, if one did. */
 export interface CountedBody {
   stream: ReadableStream<Uint8Array>;
   /** `payload_too_large` or `upload_stalled` once the body was ended for it, else null. */
   failure(): PropiusError | null;
-  /** Settles once the client's body has been received (the part past the limit read and dropped), or given up on. */
+  /**
+   * Settles once the client's body has been received, or given up on: a body no one read (the
+   * request was refused first: a bad ticket, an unknown job) is read through to its end and
+   * dropped, the part past the limit likewise. Answering while the client is still sending breaks
+   * the connection (see `drain`).
+   */
   rest(): Promise<void>;
 }
 
@@ -44,5 +49,12 @@ export function countedBody(source: ReadableStream<Uint8Array>, limit: number, i
     cancel: (reason) => reader.cancel(reason),
   };
   const stream = new ReadableStream(byteSource);
-  return { stream, failure: () => failure, rest: () => rest };
+  return {
+    stream,
+    failure: () => failure,
+    rest: async () => {
+      if (!stream.locked) await drain(stream, idleMs);
+      await rest;
+    },
+  };
 }

@@ -32,6 +32,17 @@ export const trainingPlanSchema = strictObject({
   minReportFraction: z.number().gt(0).max(1).default(0.8),
   /** Seconds a round may stay open before its deadline fires (the report deadline). */
   roundDeadlineSeconds: z.number().int().min(1).max(86_400).default(120),
+  /**
+   * What a round that cannot fill does (docs/scheduling.md, "Scarcity"): after `shrinkAfterAttempts`
+   * failed attempts each further attempt asks for half the devices of the one before, down to
+   * `minClientsPerRound`; a job that closes no round for `failAfterSeconds` fails, saying why.
+   * None of it by default: a round asks for its demand until it gets it.
+   */
+  scarcity: strictObject({
+    shrinkAfterAttempts: z.number().int().min(1).max(1_000).optional(),
+    minClientsPerRound: z.number().int().min(1).max(100_000).optional(),
+    failAfterSeconds: z.number().int().min(60).max(30 * 86_400).optional(),
+  }).optional(),
   /** Seconds after a round opens during which it binds devices (default: until its deadline). */
   selectionTimeoutSeconds: z.number().int().min(1).max(86_400).optional(),
   /** Seconds a bound device has to report; then its slot is free for another (default: until the deadline). */

@@ -106,6 +106,8 @@ export const jobStatusSchema = z.object({
   rounds: z.array(roundRecordSchema),
   /** Whether the job's rounds can fill: in `GET /v1/jobs/:id` while the job is running, absent otherwise. */
   starvation: starvationSchema.optional(),
+  /** Why a failed job failed (its plan's `scarcity.failAfterSeconds` ran out), for a job that did. */
+  failure: z.string().optional(),
 });
 
 /** One entry of `GET /v1/jobs`: the tenant's jobs, oldest first. */

@@ -144,9 +144,14 @@ export class DirectoryObject extends DurableObject<Env> {
     );
   }
 
-  /** A job's state and current round, as the job changes them, with the figures of the round attempt that ended, if one did. */
-  async setJobState(id: string, state: JobState, round?: number, attempt = 0, ended?: MetricBatch | null): Promise<void> {
+  /**
+   * A job's state and current round, as the job changes them, with the figures of the round
+   * attempt that ended, if one did, and the demand of the attempt it runs now (smaller than the
+   * spec's while its scarcity plan shrinks a round).
+   */
+  async setJobState(id: string, state: JobState, round?: number, attempt = 0, ended?: MetricBatch | null, demand?: { demand: number; minimum: number } | null): Promise<void> {
     if (ended) this.metrics.apply([ended], Date.now());
+    if (demand) this.sql.exec("UPDATE jobs SET schedule = json_set(schedule, '$.demand', ?, '$.minimum', ?) WHERE id = ? AND schedule IS NOT NULL", demand.demand, demand.minimum, id);
     if (round === undefined) this.sql.exec("UPDATE jobs SET state = ? WHERE id = ?", state, id);
     else this.sql.exec("UPDATE jobs SET state = ?, round = ?, attempt = ? WHERE id = ?", state, round, attempt, id);
   }

@@ -219,6 +219,31 @@ describe("JobCore", () => {
     expect(await shards.submit({ ticket, clientId: "a", round: 1, body: delta([1, 1, 1, 1]) }, 11_000)).toMatchObject({ reported: 1 });
   });
 
+  it("with a scarcity plan, asks for half the devices after failed attempts, down to the floor, and the next round for its full demand", async () => {
+    const { core, deadlines, shards } = setup({ clientsPerRound: 8, minReportFraction: 1, scarcity: { shrinkAfterAttempts: 1, minClientsPerRound: 3 } });
+    for (let i = 0; i < 3; i++) core.onAlarm(deadlines.get(ROUND_DEADLINE)!);
+    expect(core.status("acme").rounds.map((r) => [r.attempt, r.demand, r.status])).toEqual([[0, 8, "retried"], [1, 4, "retried"], [2, 3, "retried"], [3, 3, "open"]]);
+    expect(core.currentDemand()).toEqual({ demand: 3, minimum: 3 });
+    const now = deadlines.get(ROUND_DEADLINE)! - 1_000;
+    for (const id of ["a", "b", "c"]) await shards.submit({ ticket: claimTicket(core, id, now), clientId: id, round: 1, body: delta([1, 1, 1, 1]) }, now);
+    core.completeAggregation(1, "model-1", now + 1);
+    expect(core.status("acme").rounds.at(-1)).toMatchObject({ round: 2, attempt: 0, demand: 8, status: "open" });
+    expect(core.currentDemand()).toEqual({ demand: 8, minimum: 8 });
+  });
+
+  it("with a time limit in its scarcity plan, fails a job that closed no round for that long, and says why", () => {
+    const { core, deadlines } = setup({ roundDeadlineSeconds: 60, scarcity: { failAfterSeconds: 100 } });
+    core.onAlarm(deadlines.get(ROUND_DEADLINE)!); // 60 s without a closed round: retried
+    expect(core.status("acme")).toMatchObject({ state: "running" });
+    core.onAlarm(deadlines.get(ROUND_DEADLINE)!); // 120 s: over the limit
+    const status = core.status("acme");
+    expect(status.state).toBe("failed");
+    expect(status.failure).toBe("no round closed for 120 s (the job's limit is 100 s): round 1 retried 2 times, the last with 0 of the 1 reports it needed");
+    expect(status.rounds.map((r) => r.status)).toEqual(["retried", "retried"]);
+    expect(deadlines.get(ROUND_DEADLINE)).toBeUndefined();
+    expect(core.claim("a", 121_000)).toMatchObject({ kind: "wait", reason: "job_not_running" });
+  });
+
   it("applies a changed demand from the next round on", async () => {
     const { core, shards } = setup();
     core.update({ clientsPerRound: 3 }, 1);

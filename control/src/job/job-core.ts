@@ -40,6 +40,7 @@ import type { Assignment, EvaluationAssignment, JobRecord, JobStore } from "./jo
 import type { Admission, Folded, PartialKey } from "../aggregation/partial-sum.js";
 import { aggregatorShards, shardOf } from "../aggregation/shards.js";
 import { decideClaim, demandMet, leaseLive, outcomeAtDeadline, reportsNeeded, slotCapacity } from "./round-slots.js";
+import { attemptDemand, starvedFailure } from "./scarcity-plan.js";
 import { addFailure, addReport, closeEvaluation, evaluationCapacity, evaluationComplete, evaluationDue, openEvaluation } from "./evaluation.js";
 
 /** Deadline names multiplexed onto the job's alarm. */
@@ -449,8 +450,7 @@ export class JobCore {
         this.startAggregation(round, now);
         this.store.saveRound(round);
       } else {
-        this.store.saveRound({ ...round, status: "retried", closedAt: now, timedOut: this.store.countExpired(round.round, round.attempt, now) });
-        this.openRound(job, job.round, job.attempt + 1, now);
+        this.retryAttempt(job, round, now);
       }
     });
     return outcome === "retry" ? job : null;
@@ -466,11 +466,47 @@ export class JobCore {
     if (round.status !== "open" || isBuffered(job)) return null;
     const needed = reportsNeeded({ demand: round.demand, minReportFraction: job.spec.plan.minReportFraction });
     if (this.store.countHeld(round.round, round.attempt, now) >= needed) return null;
-    this.store.transaction(() => {
-      this.store.saveRound({ ...round, status: "retried", closedAt: now, timedOut: this.store.countExpired(round.round, round.attempt, now) });
-      this.openRound(job, job.round, job.attempt + 1, now);
-    });
+    this.store.transaction(() => this.retryAttempt(job, round, now));
     return job;
+  }
+
+  /**
+   * An attempt that cannot close is retried: the next attempt opens, asking for fewer devices once
+   * the plan's `scarcity` says so, unless the job has closed no round for its time limit: then it
+   * fails, with the reason in its status.
+   */
+  private retryAttempt(job: JobRecord, round: RoundRecord, now: number): void {
+    this.store.saveRound({ ...round, status: "retried", closedAt: now, timedOut: this.store.countExpired(round.round, round.attempt, now) });
+    const { scarcity, minReportFraction } = job.spec.plan;
+    const needed = reportsNeeded({ demand: round.demand, minReportFraction });
+    const failure = starvedFailure(scarcity, this.progressSince(), now, `round ${round.round} retried ${round.attempt + 1} times, the last with ${round.reported} of the ${needed} reports it needed`);
+    if (failure) {
+      job.state = "failed";
+      job.failure = failure;
+      this.deadlines.clearAll();
+      this.touch(job, now);
+      return;
+    }
+    this.openRound(job, job.round, job.attempt + 1, now, attemptDemand(scarcity, round.demand, job.attempt + 1));
+  }
+
+  /** When the job last made progress: its latest round's close, else its first round's opening. */
+  private progressSince(): number {
+    let since: number | null = null;
+    for (const r of this.store.loadRounds()) {
+      if (r.status === "closed" && r.closedAt !== null) since = Math.max(since ?? 0, r.closedAt);
+      else if (since === null && r.round === 1 && r.attempt === 0) since = r.openedAt;
+    }
+    return since ?? 0;
+  }
+
+  /** The demand of the attempt the job runs now, and the reports it needs: what the scheduler offers and admits by. */
+  currentDemand(): { demand: number; minimum: number } | null {
+    const job = this.store.loadJob();
+    if (!job || job.round === 0) return null;
+    const round = this.store.loadRound(job.round, job.attempt);
+    if (!round) return null;
+    return { demand: round.demand, minimum: reportsNeeded({ demand: round.demand, minReportFraction: job.spec.plan.minReportFraction }) };
   }
 
   /** An evaluation's deadline: it closes with the reports it has (its accuracy stays null if none came). */
@@ -618,6 +654,7 @@ export class JobCore {
       createdAt: job.createdAt, updatedAt: job.updatedAt, currentRound: job.round,
       totalRounds: job.spec.plan.rounds, modelVersion: job.modelVersion, modelHash: job.modelHash,
       spec: job.spec, rounds: this.store.loadRounds(),
+      ...(job.failure ? { failure: job.failure } : {}),
     };
   }
 
@@ -660,12 +697,12 @@ export class JobCore {
     this.deadlines.set(AGGREGATE_DEADLINE, now);
   }
 
-  private openRound(job: JobRecord, round: number, attempt: number, now: number): JobRecord {
+  private openRound(job: JobRecord, round: number, attempt: number, now: number, demand = stepDemand(job)): JobRecord {
     const deadline = now + job.spec.plan.roundDeadlineSeconds * 1000;
     job.round = round;
     job.attempt = attempt;
     this.store.saveRound({
-      round, attempt, status: "open", demand: stepDemand(job), bound: 0, reported: 0, failed: {}, timedOut: 0, examples: 0,
+      round, attempt, status: "open", demand, bound: 0, reported: 0, failed: {}, timedOut: 0, examples: 0,
       trainLoss: null, testAccuracy: null, testLoss: null, bytesIn: 0, bytesOut: 0, openedAt: now, selectedAt: null, aggregatingAt: null, closedAt: null,
       baseModel: job.modelHash!, resultModel: null,
     });

@@ -280,7 +280,7 @@ export class JobObject extends DurableObject<Env> {
     if (before !== "done") await this.publishIfDone();
     // A retried attempt is news for the scheduler (tier matching never reserves one for fast devices).
     if (retried) {
-      await directoryOf(this.env).setJobState(retried.id, retried.state, retried.round, retried.attempt, this.endedBatch(retried.round, retried.attempt - 1));
+      await directoryOf(this.env).setJobState(retried.id, retried.state, retried.round, retried.attempt, this.endedBatch(retried.round, retried.attempt - 1), this.core.currentDemand());
       this.announce();
     }
     await this.aggregateIfDue();
@@ -340,7 +340,7 @@ export class JobObject extends DurableObject<Env> {
         // Subscribers hear of the round's close before the directory does.
         this.events.flush(Date.now());
         const ended = this.endedBatch(pending.key.round, pending.key.attempt, (Date.now() - started) / 1000);
-        await directoryOf(this.env).setJobState(closed.job.id, closed.job.state, closed.job.round, closed.job.attempt, ended);
+        await directoryOf(this.env).setJobState(closed.job.id, closed.job.state, closed.job.round, closed.job.attempt, ended, this.core.currentDemand());
         if (closed.job.state === "running") this.announce();
       }
     } catch (error) {

@@ -17,6 +17,8 @@ export interface JobRecord {
   evaluating?: { round: number; attempt: number } | null;
   /** The norm bound of the current round, for jobs with an adaptive one (set as each round closes). */
   clipBound?: number;
+  /** Why the job failed, once it did. */
+  failure?: string;
 }
 
 /** One device bound to one round attempt; the ticket is its key. */

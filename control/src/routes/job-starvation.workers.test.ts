@@ -1,8 +1,18 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { api, cancelRunningJobs, checkIn, expectJson, jobStatus, registerClient, runningJob, taskFor, testEnv, waitForRound } from "../../test/fixtures.js";
+import { directoryOf } from "../directory/directory-client.js";
+import { api, cancelRunningJobs, checkIn, delta, expectJson, jobStatus, registerClient, runningJob, taskFor, testEnv, uploadDelta, waitForRound } from "../../test/fixtures.js";
 
 afterEach(cancelRunningJobs);
+
+/** Waits until the directory, which the shards schedule by, has heard of the job's retried attempt (the job tells it after storing the retry). */
+async function scheduledAttempt(jobId: string, attempt: number): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    if (((await directoryOf(testEnv).scheduledJobs()).find((j) => j.id === jobId)?.attempt ?? -1) >= attempt) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`the directory never heard of attempt ${attempt} of ${jobId}`);
+}
 
 /** Fires every client-manager shard's alarm: each reports the eligible devices it saw to the directory. */
 async function flushShards(): Promise<void> {
@@ -32,6 +42,7 @@ describe("a job's starvation, in GET /v1/jobs/:id", () => {
     expect(retried.starvation!.measuredAt).toBeGreaterThan(0);
 
     // Held back: the retried attempt binds no device while it cannot fill.
+    await scheduledAttempt(job.id, 1);
     const late = await Promise.all([registerClient(), registerClient()]);
     for (const device of late) expect(await checkIn(device.token)).toMatchObject({ status: "wait" });
     expect((await jobStatus(apiKey, job.id)).rounds.find((r) => r.attempt === 1)).toMatchObject({ bound: 0 });
@@ -39,6 +50,28 @@ describe("a job's starvation, in GET /v1/jobs/:id", () => {
     await flushShards();
     expect((await jobStatus(apiKey, job.id)).starvation).toMatchObject({ starved: false, eligibleDevices: 3, demand: 3, minimumReports: 3, admitted: true });
     await taskFor(late[0].token, job.id);
+  });
+
+  it("with a scarcity plan, a retried round asks for fewer devices, the scheduler admits and offers it by that demand, and it closes", async () => {
+    const scarcity = { shrinkAfterAttempts: 1, minClientsPerRound: 2 };
+    const { apiKey, job } = await runningJob({ rounds: 1, clientsPerRound: 4, minReportFraction: 1, roundDeadlineSeconds: 2, scarcity });
+    const devices = await Promise.all([registerClient(), registerClient()]);
+    for (const device of devices) await taskFor(device.token, job.id);
+    await flushShards();
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const retried = await waitForRound(apiKey, job.id, 1, "retried");
+    expect(retried.rounds.map((r) => [r.attempt, r.demand])).toEqual([[0, 4], [1, 2]]);
+    await scheduledAttempt(job.id, 1);
+    // The scheduler offers and admits the attempt by its own demand: two eligible devices make its minimum, and both are bound to it.
+    const scheduled = (await directoryOf(testEnv).scheduledJobs()).find((j) => j.id === job.id);
+    expect(scheduled).toMatchObject({ attempt: 1, demand: 2, minimum: 2 });
+    expect(retried.starvation).toMatchObject({ demand: 2, minimumReports: 2, admitted: true });
+    for (const device of devices) {
+      const task = await taskFor(device.token, job.id);
+      expect(task).toMatchObject({ round: 1, attempt: 1 });
+      expect((await uploadDelta(device.token, task, delta([1, 1, 1, 1]))).status).toBe(202);
+    }
+    expect((await waitForRound(apiKey, job.id, 1, "closed")).rounds.at(-1)).toMatchObject({ attempt: 1, demand: 2, reported: 2, status: "closed" });
   });
 
   it("is absent once the job is not running", async () => {

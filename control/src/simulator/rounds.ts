@@ -1,4 +1,5 @@
 import { RoundSlots, reportsNeeded } from "../job/round-slots.js";
+import { attemptDemand, starvedFailure, type ScarcityPlan } from "../job/scarcity-plan.js";
 import type { JobView } from "../scheduling/policies/index.js";
 import { SECONDS_PER_SAMPLE_PER_MS } from "./devices.js";
 import type { InvariantMonitor } from "./invariant-monitor.js";
@@ -12,6 +13,8 @@ export interface RunJob {
   view: JobView;
   round: number;
   attempt: number;
+  /** The demand of the current attempt: the spec's, or less once the job's scarcity plan shrank it. */
+  demand: number;
   /** Unique over the run: events of ended attempts are recognised and dropped. */
   attemptSeq: number;
   slots: RoundSlots;
@@ -50,6 +53,7 @@ export class Rounds {
   /** Running jobs, and their views in the same order (what the policy sees). */
   running: RunJob[] = [];
   views: JobView[] = [];
+  /** Jobs that ended: completed, or failed by their scarcity plan's time limit. */
   done = 0;
   private attemptSeq = 0;
   private readonly byId = new Map<string, RunJob>();
@@ -65,6 +69,8 @@ export class Rounds {
     private readonly admits: ((job: RunJob) => boolean) | null = null,
     /** The devices bound to an attempt that ended early go free (they stop their tasks). */
     private readonly release: (job: RunJob, attemptSeq: number, t: number) => void = () => undefined,
+    /** What every job does when its rounds cannot fill (see job/scarcity-plan.ts). */
+    private readonly scarcity?: ScarcityPlan,
   ) {
     this.jobs = specs.map((spec, index) => {
       const view: JobView = {
@@ -73,7 +79,7 @@ export class Rounds {
         selectionSeconds: spec.selectionTimeoutS, secondsPerSpeedUnit: SECONDS_PER_SAMPLE_PER_MS * spec.samplesPerTask,
         minimum: reportsNeeded({ demand: spec.demand, minReportFraction }),
       };
-      const job: RunJob = { index, spec, view, round: 1, attempt: 0, attemptSeq: 0, slots: new RoundSlots({ demand: 1, overCommit: 1, minReportFraction: 1 }, 0), openedAt: 0, selectionEnded: true, pendingUseful: 0, completedAt: null, waiting: false, waitedS: 0, waitingSince: null, lastClosedAt: spec.arrivalS, failure: null, attempts: 0 };
+      const job: RunJob = { index, spec, view, round: 1, attempt: 0, demand: spec.demand, attemptSeq: 0, slots: new RoundSlots({ demand: 1, overCommit: 1, minReportFraction: 1 }, 0), openedAt: 0, selectionEnded: true, pendingUseful: 0, completedAt: null, waiting: false, waitedS: 0, waitingSince: null, lastClosedAt: spec.arrivalS, failure: null, attempts: 0 };
       this.byId.set(spec.id, job);
       return job;
     });
@@ -109,9 +115,13 @@ export class Rounds {
    */
   review(t: number): void {
     if (!this.admits) return;
-    for (const job of this.running) {
+    for (const job of [...this.running]) {
       if (job.waiting) {
         if (this.admits(job)) this.openAttempt(job, t);
+        else {
+          const failure = starvedFailure(this.scarcity, ms(job.lastClosedAt), ms(t), "held back by admission: too few eligible devices online");
+          if (failure) this.end(job, t, failure);
+        }
       } else if (!job.selectionEnded && job.slots.status === "open" && !this.admits(job)) {
         this.close(job, t, false);
       }
@@ -149,13 +159,13 @@ export class Rounds {
     }
     job.attemptSeq = ++this.attemptSeq;
     job.attempts += 1;
-    job.slots = new RoundSlots({ demand: spec.demand, overCommit: spec.overCommit, minReportFraction: this.minReportFraction }, ms(t + spec.selectionTimeoutS + spec.reportTimeoutS));
+    job.slots = new RoundSlots({ demand: job.demand, overCommit: spec.overCommit, minReportFraction: this.minReportFraction }, ms(t + spec.selectionTimeoutS + spec.reportTimeoutS));
     job.openedAt = t;
     job.selectionEnded = false;
     job.pendingUseful = 0;
     job.view.openSlots = job.slots.capacity;
     job.view.roundKey = `${job.round}/${job.attempt}`;
-    this.monitor.openAttempt(String(job.attemptSeq), spec.demand, spec.overCommit);
+    this.monitor.openAttempt(String(job.attemptSeq), job.demand, spec.overCommit);
     this.schedule(t + spec.selectionTimeoutS, "selection", job.index, job.attemptSeq);
     this.schedule(t + spec.selectionTimeoutS + spec.reportTimeoutS, "deadline", job.index, job.attemptSeq);
   }
@@ -173,22 +183,36 @@ export class Rounds {
       this.stats.wasted += job.pendingUseful;
       this.stats.retries += 1;
       if (this.admits) this.release(job, job.attemptSeq, t);
+      const failure = starvedFailure(this.scarcity, ms(job.lastClosedAt), ms(t), `round ${job.round} retried ${job.attempt + 1} times`);
+      if (failure) return this.end(job, t, failure);
       job.attempt += 1;
+      this.setDemand(job, attemptDemand(this.scarcity, job.demand, job.attempt));
       this.openAttempt(job, t);
       return;
     }
     this.stats.useful += job.pendingUseful;
     this.stats.roundsDone += 1;
     job.lastClosedAt = t;
-    if (job.round >= job.spec.rounds) {
-      job.completedAt = t;
-      this.done += 1;
-      this.running = this.running.filter((j) => j !== job);
-      this.views = this.running.map((j) => j.view);
-      return;
-    }
+    if (job.round >= job.spec.rounds) return this.end(job, t, null);
     job.round += 1;
     job.attempt = 0;
+    this.setDemand(job, job.spec.demand);
     this.openAttempt(job, t);
+  }
+
+  private setDemand(job: RunJob, demand: number): void {
+    job.demand = demand;
+    job.view.demand = demand;
+    job.view.minimum = reportsNeeded({ demand, minReportFraction: this.minReportFraction });
+  }
+
+  /** The job completed (no failure) or failed: it runs no more rounds. */
+  private end(job: RunJob, t: number, failure: string | null): void {
+    if (failure === null) job.completedAt = t;
+    else job.failure = failure;
+    job.waiting = false;
+    this.done += 1;
+    this.running = this.running.filter((j) => j !== job);
+    this.views = this.running.map((j) => j.view);
   }
 }

@@ -79,6 +79,20 @@ describe("simulate", () => {
     expect(jct(on)).toBeLessThan(jct(off));
   });
 
+  it("with a scarcity plan, the job that cannot fill runs smaller rounds and completes, or fails with its reason at its time limit", () => {
+    const scarce = workloadSchema.parse({ ...workload, profiles: [...workload.profiles, profile(3, 200, 2, 3)], arrivals: [{ arrival_s: 0, profile: 3 }, ...workload.arrivals] });
+    const run = (scarcity: SimulationInput["scarcity"]) => simulate({ ...input("fifo"), workload: scarce, scarcity, stallS: 12 * 3_600 });
+    const shrunk = run({ shrinkAfterAttempts: 1, minClientsPerRound: 20 });
+    expect(shrunk.jobs.map((j) => j.outcome)).toEqual(["completed", "completed", "completed", "completed"]);
+    expect(shrunk.jobs[0].attempts).toBeGreaterThanOrEqual(4); // each of its 2 rounds: the full attempt failed, a smaller one closed
+    expect([shrunk.stalled, shrunk.overAssignments]).toEqual([false, 0]);
+
+    const limited = run({ failAfterSeconds: 3_600 });
+    expect(limited.jobs.map((j) => j.outcome)).toEqual(["failed", "completed", "completed", "completed"]);
+    expect(limited.jobs[0].failure).toMatch(/^no round closed for 36\d\d s \(the job's limit is 3600 s\): held back by admission/);
+    expect(limited.stalled).toBe(false);
+  });
+
   it("stops at the horizon, with the jobs still running reported as not done", () => {
     const result = simulate({ ...input("fifo"), maxSimulatedS: 300 });
     expect(result.makespanS).toBe(300);

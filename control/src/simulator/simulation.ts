@@ -1,3 +1,4 @@
+import type { ScarcityPlan } from "../job/scarcity-plan.js";
 import { EligibleCounter, withAdmission } from "../scheduling/admission.js";
 import { checkIn, createPolicy, meetsConstraints, type PolicyName, type SupplySample } from "../scheduling/policies/index.js";
 import { DEFAULT_DEVICE_MODEL, sampleDevices, taskSeconds, type DatasetSizeRecord, type DeviceModel, type DeviceSpecRecord, type SimDevice } from "./devices.js";
@@ -39,6 +40,8 @@ export interface SimulationInput {
    * client-side random choice) run without it, as the systems they stand for.
    */
   admission?: boolean;
+  /** What every job does when its rounds cannot fill: smaller rounds, a time limit (see job/scarcity-plan.ts). */
+  scarcity?: ScarcityPlan;
   onProgress?: (progress: SimulationProgress) => void;
 }
 
@@ -122,6 +125,7 @@ export function simulate(input: SimulationInput): SimulationResult {
     (time, what, job, seq) => push(time, what === "selection" ? Kind.SelectionEnd : Kind.Deadline, job, seq),
     admission ? (job) => eligible.decide(job.view, supply).admitted : null,
     releaseDevices,
+    input.scarcity,
   );
   const { jobs } = rounds;
   const ms = (seconds: number) => seconds * 1000;

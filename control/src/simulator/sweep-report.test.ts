@@ -38,10 +38,17 @@ describe("sweep report", () => {
     expect(plenty).toMatchObject({ level: 10, medianScarcity: 10, minScarcity: 5 });
   });
 
+  it("counts the jobs whose devices can meet their demand that the best policy completed, and its stalled jobs", () => {
+    const results = [result("fifo", 0.2, 1, [4000, null, null]), result("irs", 0.4, 1, [2000, 3000, null])];
+    const ratios = [{ id: "job-0", ratio: 2 }, { id: "job-1", ratio: 1 }, { id: "job-2", ratio: 0.6 }];
+    expect(compareCell(results, null, ratios)).toMatchObject({ best: "irs", feasibleJobs: 2, feasibleCompleted: 2, stalledJobs: 1 });
+    expect(compareCell([results[0]], null, ratios)).toMatchObject({ best: "fifo", feasibleJobs: 2, feasibleCompleted: 1, stalledJobs: 2 });
+  });
+
   it("states every ratio with the jobs it rests on, and every workload's outcomes", () => {
     const md = sweepMarkdown({ cells, options, command: "npm run sweep", machine: "nproc 2", date: "2026-01-01", totalWallS: 5, notes: null });
     expect(md).toContain("on 2026-01-01 (nproc 2;");
-    expect(md).toContain("| 1 | 1.00 / 0.50 | 2.00x (2 of 2) | 1.73x (2 of 2, over 5 jobs) | 1.41x (2 of 2, over 5 jobs) | 0 / 20 |");
+    expect(md).toContain("| 1 | 1.00 / 0.50 | 2.00x (2 of 2) | 1.73x (2 of 2, over 5 jobs) | 1.41x (2 of 2, over 5 jobs) | 0 / 20 | 0 of 0 | 0 |");
     expect(md).toContain("| 1 | 1 | 1.00 / 0.50 | 2, 3, 2 | 4.00x (irs) | 2.00x (irs, 2 jobs) |");
     expect(md).toContain("| 1 | 5 / 0 / 1 / 0 / 0 | 6 / 0 / 0 / 0 / 0 | 5 / 0 / 1 / 0 / 0 |");
   });

@@ -34,11 +34,13 @@ function ratioCell(r: Ratio | null, jct: boolean): string {
 function levelTable(levels: LevelSummary[]): string {
   const head = [
     "scarcity", "measured: median / min", "utilization: best / static-partition", "average JCT: FIFO / best", "p95 JCT: FIFO / best", "wasted device-h, admission on / off",
+    "jobs of ratio >= 1 the best completed", "best's jobs stalled",
   ];
   const rows = levels.map((l) =>
     row([
       String(l.level), `${l.medianScarcity.toFixed(2)} / ${l.minScarcity.toFixed(2)}`, summaryCell(l.utilization, false), summaryCell(l.avgJct, true), summaryCell(l.p95Jct, true),
       `${deviceHours(l.wastedWithAdmissionS)} / ${deviceHours(l.wastedWithoutAdmissionS)}`,
+      `${l.feasibleCompleted} of ${l.feasibleJobs}`, String(l.stalledJobs),
     ]),
   );
   return [row(head), rule(head.length), ...rows].join("\n");

@@ -26,6 +26,10 @@ export interface LevelSummary {
   /** Device-seconds wasted by each workload's best central policy, summed, with admission on and off. */
   wastedWithAdmissionS: number;
   wastedWithoutAdmissionS: number;
+  /** Over the workloads: jobs whose eligible devices online meet their demand, those of them the best central policy completed, and its stalled jobs. */
+  feasibleJobs: number;
+  feasibleCompleted: number;
+  stalledJobs: number;
 }
 
 export function summarizeRatios(ratios: readonly (Ratio | null)[]): RatioSummary {
@@ -69,6 +73,9 @@ export function summarizeLevels(cells: readonly CellResult[]): LevelSummary[] {
       outcomes: outcomesOf(at),
       wastedWithAdmissionS: sum(at.map((c) => c.comparison.wastedWithAdmissionS ?? 0)),
       wastedWithoutAdmissionS: sum(at.map((c) => c.comparison.wastedWithoutAdmissionS ?? 0)),
+      feasibleJobs: sum(at.map((c) => c.comparison.feasibleJobs)),
+      feasibleCompleted: sum(at.map((c) => c.comparison.feasibleCompleted)),
+      stalledJobs: sum(at.map((c) => c.comparison.stalledJobs)),
     };
   });
 }

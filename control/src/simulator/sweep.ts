@@ -2,7 +2,7 @@ import type { PolicyName } from "../scheduling/policies/index.js";
 import { bestCentral, bestJctAgainstFifo, bestRunWide, type Ratio } from "./comparison.js";
 import type { DatasetSizeRecord, DeviceSpecRecord } from "./devices.js";
 import type { SimulationResult } from "./metrics.js";
-import type { Scarcity } from "./scarcity.js";
+import type { JobScarcity, Scarcity } from "./scarcity.js";
 import { simulate, type SimulationProgress } from "./simulation.js";
 import { generateWorkload } from "./workload-generator.js";
 
@@ -42,6 +42,13 @@ export interface CellComparison {
   best: PolicyName | null;
   wastedWithAdmissionS: number | null;
   wastedWithoutAdmissionS: number | null;
+  /**
+   * The jobs whose eligible devices online can meet their demand (a ratio of 1 or more), and how
+   * many of them the best central policy completed; and its jobs that ended in a livelock.
+   */
+  feasibleJobs: number;
+  feasibleCompleted: number;
+  stalledJobs: number;
 }
 
 export interface CellResult extends SweepCell {
@@ -64,8 +71,9 @@ export function sweepCells(options: Pick<SweepOptions, "levels" | "seeds">): Swe
 }
 
 /** The comparisons of one workload's runs (best central policy per metric against static partitioning and FIFO). */
-export function compareCell(results: SimulationResult[], withoutAdmission: SimulationResult | null): CellComparison {
+export function compareCell(results: SimulationResult[], withoutAdmission: SimulationResult | null, jobs: readonly Pick<JobScarcity, "id" | "ratio">[] = []): CellComparison {
   const best = bestCentral(results);
+  const feasible = new Set(jobs.filter((j) => j.ratio >= 1).map((j) => j.id));
   return {
     utilization: bestRunWide(results, "static-partition", (r) => r.utilization),
     avgJct: bestJctAgainstFifo(results, "avgS"),
@@ -73,6 +81,9 @@ export function compareCell(results: SimulationResult[], withoutAdmission: Simul
     best: best?.policy ?? null,
     wastedWithAdmissionS: best?.wastedDeviceS ?? null,
     wastedWithoutAdmissionS: withoutAdmission?.wastedDeviceS ?? null,
+    feasibleJobs: feasible.size,
+    feasibleCompleted: best?.jobs.filter((j) => feasible.has(j.id) && j.outcome === "completed").length ?? 0,
+    stalledJobs: best?.jobsStalled ?? 0,
   };
 }
 
@@ -101,5 +112,5 @@ export function runCell(cell: SweepCell, options: SweepOptions, traces: Traces, 
   const results = options.policies.map((policy) => run(policy, true));
   const best = bestCentral(results);
   const withoutAdmission = best ? run(best.policy, false) : null;
-  return { ...cell, scarcity: { median: scarcity.median, min: scarcity.min }, results, withoutAdmission, comparison: compareCell(results, withoutAdmission) };
+  return { ...cell, scarcity: { median: scarcity.median, min: scarcity.min }, results, withoutAdmission, comparison: compareCell(results, withoutAdmission, scarcity.jobs) };
 }

@@ -57,6 +57,7 @@ export function jobDetails(status: JobStatus): string {
   ];
   if (status.state === "pending_model") lines.push(`waiting for its initial model: \`propius jobs seed ${status.id} --weights <file>\` opens round 1`);
   if (status.starvation) lines.push(supplyLine(status.starvation));
+  if (status.failure) lines.push(`FAILED: ${status.failure}`);
   if (status.rounds.length === 0) return lines.join("\n");
   const rows = status.rounds.map((r) => {
     const t = roundTimings(r);

@@ -17,15 +17,13 @@ import {
   simulate,
   targets,
   workloadSchema,
-  type DatasetSizeRecord,
-  type DeviceSpecRecord,
   type SimulationResult,
   type Target,
 } from "../control/src/simulator/index.js";
 import { ROOT } from "./lib/node-bundle.mjs";
+import { defaultDataDir, readTraces } from "./lib/traces.js";
 
-const DATA_DIRS = [join(ROOT, "data"), join(ROOT, "../shared/data")];
-const defaultData = DATA_DIRS.find((dir) => existsSync(join(dir, "device-specs.json"))) ?? DATA_DIRS[1];
+const defaultData = defaultDataDir();
 
 const HELP = `npm run simulate -- [options]
 
@@ -87,8 +85,9 @@ const readJson = async (file: string) => JSON.parse(await readFile(file, "utf8")
 const parsed = workloadSchema.safeParse(await readJson(workloadFile));
 if (!parsed.success) fail(`${workloadFile} is not a workload: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
 const workload = parsed.data;
-const deviceSpecs = (await readJson(join(dataDir, "device-specs.json"))) as DeviceSpecRecord[];
-const datasetSizes = (await readJson(join(dataDir, "client-dataset-sizes.json"))) as DatasetSizeRecord[];
+const traces = await readTraces(dataDir);
+if ("missing" in traces) fail(`no device traces: ${traces.missing} is missing`);
+const { deviceSpecs, datasetSizes } = traces;
 const devices = positive("devices", true) ?? workload.clients;
 const model = { meanOnlineS: positive("online-hours", false)! * 3600, meanOfflineS: positive("offline-hours", false)! * 3600 };
 const retryS = positive("retry", false)!;

@@ -27,9 +27,9 @@ import {
   type Traces,
 } from "../control/src/simulator/index.js";
 import { ROOT } from "./lib/node-bundle.mjs";
+import { TRACE_FILES, defaultDataDir, readTraces } from "./lib/traces.js";
 
-const DATA_DIRS = [join(ROOT, "data"), join(ROOT, "../shared/data")];
-const defaultData = DATA_DIRS.find((dir) => existsSync(join(dir, "device-specs.json"))) ?? DATA_DIRS[1];
+const defaultData = defaultDataDir();
 
 const HELP = `npm run sweep -- [options]
 
@@ -66,7 +66,7 @@ function progressLine(p: CellProgress): string {
 /** A worker thread: runs the cells it is sent and posts its progress and results. */
 async function work(): Promise<void> {
   const { options, dataDir } = workerData as WorkerInput;
-  const traces = await readTraces(dataDir);
+  const traces = await tracesIn(dataDir);
   const port = parentPort!;
   port.on("message", (cell: SweepCell | null) => {
     if (cell === null) return port.close();
@@ -75,10 +75,10 @@ async function work(): Promise<void> {
   });
 }
 
-async function readTraces(dataDir: string): Promise<Traces> {
-  const readJson = async (file: string) => JSON.parse(await readFile(join(dataDir, file), "utf8")) as unknown;
-  const deviceSpecs = (await readJson("device-specs.json")) as Traces["deviceSpecs"];
-  return { deviceSpecs, datasetSizes: (await readJson("client-dataset-sizes.json")) as Traces["datasetSizes"] };
+async function tracesIn(dataDir: string): Promise<Traces> {
+  const traces = await readTraces(dataDir);
+  if ("missing" in traces) throw new Error(`no ${traces.missing}`);
+  return traces;
 }
 
 /** Runs the cells on `parallel` worker threads, handing each the next cell when it finishes one; results in cell order. */
@@ -161,7 +161,7 @@ async function main(): Promise<void> {
   };
   const parallel = positiveInteger(flags.parallel, "parallel", availableParallelism());
   const dataDir = resolve(flags.data!);
-  for (const file of ["device-specs.json", "client-dataset-sizes.json"]) if (!existsSync(join(dataDir, file))) fail(`no ${file} in ${dataDir}`);
+  for (const file of TRACE_FILES) if (!existsSync(join(dataDir, file))) fail(`no ${file} in ${dataDir}`);
 
   const say = (line: string) => process.stdout.write(`${line}\n`);
   const cells = sweepCells(options);

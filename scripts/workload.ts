@@ -2,15 +2,14 @@
  * `npm run workload`: writes a workload file of the simulator's schema (control/src/simulator/workload.ts)
  * whose scarcity, the median over jobs of eligible devices online per device of demand, is the one asked for.
  */
-import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
-import { join, relative, resolve } from "node:path";
+import { writeFile } from "node:fs/promises";
+import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { generateWorkload, workloadSchema, type DatasetSizeRecord, type DeviceSpecRecord } from "../control/src/simulator/index.js";
+import { generateWorkload, workloadSchema } from "../control/src/simulator/index.js";
 import { ROOT } from "./lib/node-bundle.mjs";
+import { defaultDataDir, readTraces } from "./lib/traces.js";
 
-const DATA_DIRS = [join(ROOT, "data"), join(ROOT, "../shared/data")];
-const defaultData = DATA_DIRS.find((dir) => existsSync(join(dir, "device-specs.json"))) ?? DATA_DIRS[1];
+const defaultData = defaultDataDir();
 
 const HELP = `npm run workload -- --devices <n> --jobs <n> --scarcity <s> --seed <n> [--out <file>]
 
@@ -65,12 +64,12 @@ const jobs = number("jobs", (v) => Number.isInteger(v) && v > 0, "a positive int
 const scarcity = number("scarcity", (v) => Number.isFinite(v) && v > 0, "a positive number");
 const seed = number("seed", (v) => Number.isInteger(v) && v >= 0, "a non-negative integer");
 const dataDir = resolve(flags.data!);
-const readJson = async (file: string) => JSON.parse(await readFile(join(dataDir, file), "utf8")) as unknown;
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 say(`generating ${jobs} jobs for ${devices} devices at scarcity ${scarcity}, seed ${seed}, from the traces in ${relative(process.cwd(), dataDir) || "."}`);
-const deviceSpecs = (await readJson("device-specs.json")) as DeviceSpecRecord[];
-const datasetSizes = (await readJson("client-dataset-sizes.json")) as DatasetSizeRecord[];
+const traces = await readTraces(dataDir);
+if ("missing" in traces) fail(`no device traces: ${traces.missing} is missing`);
+const { deviceSpecs, datasetSizes } = traces;
 const { workload, scarcity: measured } = generateWorkload({ devices, jobs, scarcity, seed }, deviceSpecs, datasetSizes);
 const checked = workloadSchema.safeParse(workload);
 if (!checked.success) throw new Error(`generated an invalid workload: ${checked.error.message}`);

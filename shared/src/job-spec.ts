@@ -35,12 +35,14 @@ export const trainingPlanSchema = strictObject({
   /**
    * What a round that cannot fill does (docs/scheduling.md, "Scarcity"): after `shrinkAfterAttempts`
    * failed attempts each further attempt asks for half the devices of the one before, down to
-   * `minClientsPerRound`; a job that closes no round for `failAfterSeconds` fails, saying why.
+   * `minClientsPerRound` (with `keepShrunkDemand`, the job's demand is lowered to what such a round
+   * closed with); a job that closes no round for `failAfterSeconds` fails, saying why.
    * None of it by default: a round asks for its demand until it gets it.
    */
   scarcity: strictObject({
     shrinkAfterAttempts: z.number().int().min(1).max(1_000).optional(),
     minClientsPerRound: z.number().int().min(1).max(100_000).optional(),
+    keepShrunkDemand: z.boolean().optional(),
     failAfterSeconds: z.number().int().min(60).max(30 * 86_400).optional(),
   }).optional(),
   /** Seconds after a round opens during which it binds devices (default: until its deadline). */

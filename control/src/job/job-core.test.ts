@@ -231,6 +231,19 @@ describe("JobCore", () => {
     expect(core.currentDemand()).toEqual({ demand: 8, minimum: 8 });
   });
 
+  it("with keepShrunkDemand, lowers the job's demand to what its shrunk round closed with, and an owner may raise it again", async () => {
+    const { core, deadlines, shards } = setup({ clientsPerRound: 4, minReportFraction: 1, scarcity: { shrinkAfterAttempts: 1, keepShrunkDemand: true } });
+    core.onAlarm(deadlines.get(ROUND_DEADLINE)!);
+    const now = deadlines.get(ROUND_DEADLINE)! - 1_000;
+    for (const id of ["a", "b"]) await shards.submit({ ticket: claimTicket(core, id, now), clientId: id, round: 1, body: delta([1, 1, 1, 1]) }, now);
+    core.completeAggregation(1, "model-1", now + 1);
+    const status = core.status("acme");
+    expect(status.rounds.map((r) => [r.round, r.attempt, r.demand, r.status])).toEqual([[1, 0, 4, "retried"], [1, 1, 2, "closed"], [2, 0, 2, "open"]]);
+    expect(status.spec.plan.clientsPerRound).toBe(2);
+    core.update({ clientsPerRound: 4 }, now + 2);
+    expect(core.status("acme").spec.plan.clientsPerRound).toBe(4);
+  });
+
   it("with a time limit in its scarcity plan, fails a job that closed no round for that long, and says why", () => {
     const { core, deadlines } = setup({ roundDeadlineSeconds: 60, scarcity: { failAfterSeconds: 100 } });
     core.onAlarm(deadlines.get(ROUND_DEADLINE)!); // 60 s without a closed round: retried

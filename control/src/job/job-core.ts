@@ -40,7 +40,7 @@ import type { Assignment, EvaluationAssignment, JobRecord, JobStore } from "./jo
 import type { Admission, Folded, PartialKey } from "../aggregation/partial-sum.js";
 import { aggregatorShards, shardOf } from "../aggregation/shards.js";
 import { decideClaim, demandMet, leaseLive, outcomeAtDeadline, reportsNeeded, slotCapacity } from "./round-slots.js";
-import { attemptDemand, starvedFailure } from "./scarcity-plan.js";
+import { attemptDemand, nextRoundDemand, starvedFailure } from "./scarcity-plan.js";
 import { addFailure, addReport, closeEvaluation, evaluationCapacity, evaluationComplete, evaluationDue, openEvaluation } from "./evaluation.js";
 
 /** Deadline names multiplexed onto the job's alarm. */
@@ -619,6 +619,9 @@ export class JobCore {
         this.touch(job, now);
         return job;
       }
+      // A job that keeps a shrunk round's demand lowers its own, as an owner's PATCH would (and may raise it again).
+      const demand = isBuffered(job) ? job.spec.plan.clientsPerRound : nextRoundDemand(job.spec.plan.scarcity, job.spec.plan.clientsPerRound, record.demand);
+      if (demand !== job.spec.plan.clientsPerRound) job.spec = { ...job.spec, plan: { ...job.spec.plan, clientsPerRound: demand } };
       return this.openRound(job, round + 1, 0, now);
     });
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { attemptDemand, starvedFailure } from "./scarcity-plan.js";
+import { attemptDemand, nextRoundDemand, starvedFailure } from "./scarcity-plan.js";
 
 describe("a job's plan for scarcity", () => {
   it("keeps a round's demand without a plan, and before the stated number of failed attempts", () => {
@@ -16,6 +16,13 @@ describe("a job's plan for scarcity", () => {
     expect(attemptDemand({ shrinkAfterAttempts: 1 }, 1, 1)).toBe(1);
     // A floor above the round's demand does not raise it.
     expect(attemptDemand({ shrinkAfterAttempts: 1, minClientsPerRound: 50 }, 40, 1)).toBe(40);
+  });
+
+  it("asks the next round for the full demand, or for what a shrunk round closed with when the job keeps it", () => {
+    expect(nextRoundDemand(undefined, 40, 10)).toBe(40);
+    expect(nextRoundDemand({ shrinkAfterAttempts: 1 }, 40, 10)).toBe(40);
+    expect(nextRoundDemand({ shrinkAfterAttempts: 1, keepShrunkDemand: true }, 40, 10)).toBe(10);
+    expect(nextRoundDemand({ keepShrunkDemand: true }, 40, 40)).toBe(40);
   });
 
   it("fails a job that closed no round within its limit, and says why", () => {

@@ -5,12 +5,14 @@
  * - Smaller rounds: from the `shrinkAfterAttempts`-th failed attempt of a round on, each further
  *   attempt asks for half the devices of the one before (rounded up), never fewer than
  *   `minClientsPerRound`. The round's next attempt needs fewer reports, so it can close with the
- *   devices there are; the next round asks for the full demand again.
+ *   devices there are; the next round asks for the full demand again, unless
+ *   `keepShrunkDemand`: then the job lowers its demand to what the smaller round closed with.
  * - A time limit: a job that has closed no round for `failAfterSeconds` (since it started, or
  *   since its last round closed) fails, saying why, instead of waiting for devices for ever.
  */
 export interface ScarcityPlan {
   shrinkAfterAttempts?: number;
+  keepShrunkDemand?: boolean;
   minClientsPerRound?: number;
   failAfterSeconds?: number;
 }
@@ -20,6 +22,11 @@ export function attemptDemand(plan: ScarcityPlan | undefined, previous: number, 
   const after = plan?.shrinkAfterAttempts;
   if (after === undefined || attempt < after) return previous;
   return Math.max(Math.min(plan?.minClientsPerRound ?? 1, previous), Math.ceil(previous / 2));
+}
+
+/** The demand of the job's rounds after one closed with `closed` devices, when they asked for `planned`. */
+export function nextRoundDemand(plan: ScarcityPlan | undefined, planned: number, closed: number): number {
+  return plan?.keepShrunkDemand && closed < planned ? closed : planned;
 }
 
 /** Why the job fails at `now` (ms), having closed no round since `since` (ms), or null while it may go on. */

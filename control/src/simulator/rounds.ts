@@ -1,5 +1,5 @@
 import { RoundSlots, reportsNeeded } from "../job/round-slots.js";
-import { attemptDemand, starvedFailure, type ScarcityPlan } from "../job/scarcity-plan.js";
+import { attemptDemand, nextRoundDemand, starvedFailure, type ScarcityPlan } from "../job/scarcity-plan.js";
 import type { JobView } from "../scheduling/policies/index.js";
 import { SECONDS_PER_SAMPLE_PER_MS } from "./devices.js";
 import type { InvariantMonitor } from "./invariant-monitor.js";
@@ -196,7 +196,7 @@ export class Rounds {
     if (job.round >= job.spec.rounds) return this.end(job, t, null);
     job.round += 1;
     job.attempt = 0;
-    this.setDemand(job, job.spec.demand);
+    this.setDemand(job, nextRoundDemand(this.scarcity, job.spec.demand, job.demand));
     this.openAttempt(job, t);
   }
 

@@ -87,6 +87,11 @@ describe("simulate", () => {
     expect(shrunk.jobs[0].attempts).toBeGreaterThanOrEqual(4); // each of its 2 rounds: the full attempt failed, a smaller one closed
     expect([shrunk.stalled, shrunk.overAssignments]).toEqual([false, 0]);
 
+    // Keeping the smaller demand, its second round opens small: one failed attempt fewer.
+    const kept = run({ shrinkAfterAttempts: 1, minClientsPerRound: 20, keepShrunkDemand: true });
+    expect(kept.jobs.map((j) => j.outcome)).toEqual(["completed", "completed", "completed", "completed"]);
+    expect(kept.jobs[0].attempts).toBeLessThan(shrunk.jobs[0].attempts);
+
     const limited = run({ failAfterSeconds: 3_600 });
     expect(limited.jobs.map((j) => j.outcome)).toEqual(["failed", "completed", "completed", "completed"]);
     expect(limited.jobs[0].failure).toMatch(/^no round closed for 36\d\d s \(the job's limit is 3600 s\): held back by admission/);

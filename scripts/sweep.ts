@@ -38,6 +38,8 @@ const HELP = `npm run sweep -- [options]
   --policies <a,b,...>   policies to run (default: all: ${POLICY_NAMES.join(", ")})
   --devices <n>          devices per workload (default ${DEFAULT_SWEEP.devices})
   --jobs <n>             jobs per workload (default ${DEFAULT_SWEEP.jobs})
+  --spread <x>           jobs' ratios spread log-uniformly within x either side of the level (default ${DEFAULT_SWEEP.spread})
+  --rounds <min,max>     rounds per job, uniform (default ${DEFAULT_SWEEP.rounds.min},${DEFAULT_SWEEP.rounds.max})
   --parallel <n>         workloads run at once, one per worker thread (default: the cores, ${availableParallelism()})
   --data <dir>           device-specs.json and client-dataset-sizes.json (default ${relative(ROOT, defaultData)})
   --out <path>           <path>.md, .svg and .json (default docs/scheduling-sweep; "-" writes nothing)
@@ -125,6 +127,21 @@ function positiveInteger(raw: string | undefined, name: string, fallback: number
   return value;
 }
 
+function spreadOf(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_SWEEP.spread;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 1) fail(`--spread must be a number of at least 1, not '${raw}'`);
+  return value;
+}
+
+function roundsOf(raw: string | undefined): SweepOptions["rounds"] {
+  if (raw === undefined) return DEFAULT_SWEEP.rounds;
+  const values = list(raw, "rounds", (v) => Number.isInteger(v) && v > 0, "one or two positive integers");
+  const [min, max = min] = values;
+  if (values.length > 2 || max < min) fail(`--rounds must be min,max with min <= max, not '${raw}'`);
+  return { min, max };
+}
+
 async function main(): Promise<void> {
   let parsed;
   try {
@@ -135,6 +152,8 @@ async function main(): Promise<void> {
         policies: { type: "string", default: POLICY_NAMES.join(",") },
         devices: { type: "string" },
         jobs: { type: "string" },
+        spread: { type: "string" },
+        rounds: { type: "string" },
         parallel: { type: "string" },
         data: { type: "string", default: defaultData },
         out: { type: "string", default: "docs/scheduling-sweep" },
@@ -158,6 +177,8 @@ async function main(): Promise<void> {
     policies: policies as PolicyName[],
     devices: positiveInteger(flags.devices, "devices", DEFAULT_SWEEP.devices),
     jobs: positiveInteger(flags.jobs, "jobs", DEFAULT_SWEEP.jobs),
+    spread: spreadOf(flags.spread),
+    rounds: roundsOf(flags.rounds),
   };
   const parallel = positiveInteger(flags.parallel, "parallel", availableParallelism());
   const dataDir = resolve(flags.data!);

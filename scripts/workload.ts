@@ -5,7 +5,7 @@
 import { writeFile } from "node:fs/promises";
 import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { generateWorkload, workloadSchema } from "../control/src/simulator/index.js";
+import { GENERATOR_DEFAULTS, generateWorkload, workloadSchema } from "../control/src/simulator/index.js";
 import { ROOT } from "./lib/node-bundle.mjs";
 import { defaultDataDir, readTraces } from "./lib/traces.js";
 
@@ -19,6 +19,8 @@ const HELP = `npm run workload -- --devices <n> --jobs <n> --scarcity <s> --seed
                    private constraints) / demand: 0.5 is twice the demand of what is online, 10 plenty
   --seed <n>       seed of the jobs' draws and of the devices the scarcity is measured on (those
                    \`npm run simulate -- --seed <n>\` simulates)
+  --spread <x>     jobs' ratios spread log-uniformly within x either side of the median (default ${GENERATOR_DEFAULTS.spread})
+  --rounds <a,b>   rounds per job, uniform in [a, b] (default ${GENERATOR_DEFAULTS.rounds.min},${GENERATOR_DEFAULTS.rounds.max})
   --data <dir>     device-specs.json and client-dataset-sizes.json (default ${relative(ROOT, defaultData)})
   --out <file>     where to write it (default: standard output)
   -h, --help       this help
@@ -37,6 +39,8 @@ try {
       jobs: { type: "string" },
       scarcity: { type: "string" },
       seed: { type: "string" },
+      spread: { type: "string" },
+      rounds: { type: "string" },
       data: { type: "string", default: defaultData },
       out: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -63,6 +67,11 @@ const devices = number("devices", (v) => Number.isInteger(v) && v > 0, "a positi
 const jobs = number("jobs", (v) => Number.isInteger(v) && v > 0, "a positive integer");
 const scarcity = number("scarcity", (v) => Number.isFinite(v) && v > 0, "a positive number");
 const seed = number("seed", (v) => Number.isInteger(v) && v >= 0, "a non-negative integer");
+const spread = flags.spread === undefined ? GENERATOR_DEFAULTS.spread : Number(flags.spread);
+if (!Number.isFinite(spread) || spread < 1) fail(`--spread must be a number of at least 1, not '${flags.spread}'`);
+const roundBounds = (flags.rounds ?? `${GENERATOR_DEFAULTS.rounds.min},${GENERATOR_DEFAULTS.rounds.max}`).split(",").map(Number);
+const [minRounds, maxRounds = minRounds] = roundBounds;
+if (roundBounds.length > 2 || !roundBounds.every((v) => Number.isInteger(v) && v > 0) || maxRounds < minRounds) fail(`--rounds must be min,max (positive integers, min <= max), not '${flags.rounds}'`);
 const dataDir = resolve(flags.data!);
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -70,7 +79,7 @@ say(`generating ${jobs} jobs for ${devices} devices at scarcity ${scarcity}, see
 const traces = await readTraces(dataDir);
 if ("missing" in traces) fail(`no device traces: ${traces.missing} is missing`);
 const { deviceSpecs, datasetSizes } = traces;
-const { workload, scarcity: measured } = generateWorkload({ devices, jobs, scarcity, seed }, deviceSpecs, datasetSizes);
+const { workload, scarcity: measured } = generateWorkload({ devices, jobs, scarcity, seed, spread, rounds: { min: minRounds, max: maxRounds } }, deviceSpecs, datasetSizes);
 const checked = workloadSchema.safeParse(workload);
 if (!checked.success) throw new Error(`generated an invalid workload: ${checked.error.message}`);
 for (const job of measured.jobs) {

@@ -4,7 +4,7 @@ export { DEFAULT_DEVICE_MODEL, sampleDevices, taskSeconds, type DeviceModel, typ
 export { type JobOutcome, type JobResult, type SimulationResult } from "./metrics.js";
 export { seededRandom } from "./random.js";
 export { barChart, markdownReport, notesOf, outcomes, targets, type Target } from "./report.js";
-export { CONSTRAINT_CLASSES, generateWorkload } from "./workload-generator.js";
+export { CONSTRAINT_CLASSES, GENERATOR_DEFAULTS, generateWorkload } from "./workload-generator.js";
 export { saturate, type SaturationInput, type SaturationResult } from "./saturation.js";
 export { DEFAULT_SWEEP, runCell, sweepCells, type CellProgress, type CellResult, type SweepCell, type SweepOptions, type Traces } from "./sweep.js";
 export { summarizeLevels } from "./sweep-summary.js";

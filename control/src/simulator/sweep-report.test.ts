@@ -11,7 +11,8 @@ function cell(level: number, seed: number, scarce: boolean): CellResult {
     ? [result("fifo", 0.2, 1, [4000, null, 6000]), result("irs", 0.4, 1, [2000, 3000, 3000]), result("static-partition", 0.1, 1, [9000, 9000, null])]
     : [result("fifo", 0.3, 1, [2000, 2000, 2000]), result("irs", 0.3, 1, [1000, 1000, 2000]), result("static-partition", 0.3, 1, [3000, 3000, 3000])];
   const withoutAdmission = { ...results[1], wastedDeviceS: 36_000 };
-  return { level, seed, scarcity: { median: level, min: level / 2 }, results, withoutAdmission, comparison: compareCell(results, withoutAdmission) };
+  const aloneJctS = { "job-0": 1000, "job-1": 1000, "job-2": 2000 };
+  return { level, seed, scarcity: { median: level, min: level / 2 }, aloneJctS, results, withoutAdmission, comparison: compareCell(results, withoutAdmission, [], aloneJctS) };
 }
 const cells = [cell(1, 1, true), cell(1, 2, false), cell(10, 1, false)];
 const options: SweepOptions = { ...DEFAULT_SWEEP, levels: [1, 10], seeds: [1, 2], policies: ["fifo", "irs", "static-partition"], devices: 100, jobs: 3 };
@@ -48,15 +49,15 @@ describe("sweep report", () => {
   it("states every ratio with the jobs it rests on, and every workload's outcomes", () => {
     const md = sweepMarkdown({ cells, options, command: "npm run sweep", machine: "nproc 2", date: "2026-01-01", totalWallS: 5, notes: null });
     expect(md).toContain("on 2026-01-01 (nproc 2;");
-    expect(md).toContain("| 1 | 1.00 / 0.50 | 2.00x (2 of 2) | 1.73x (2 of 2, over 5 jobs) | 1.41x (2 of 2, over 5 jobs) | 0 / 20 | 0 of 0 | 0 |");
-    expect(md).toContain("| 1 | 1 | 1.00 / 0.50 | 2, 3, 2 | 4.00x (irs) | 2.00x (irs, 2 jobs) |");
+    expect(md).toContain("| 1 | 1.00 / 0.50 | 2.00x (2 of 2) | 2.24x (2 of 2, over 5 jobs) | 1.73x (2 of 2, over 5 jobs) | 1.41x (2 of 2, over 5 jobs) | 0 / 20 | 0 of 0 | 0 |");
+    expect(md).toContain("| 1 | 1 | 1.00 / 0.50 | 2, 3, 2 | 4.00x (irs) | 3.33x (2 jobs) | 2.00x (irs, 2 jobs) |");
     expect(md).toContain("| 1 | 5 / 0 / 1 / 0 / 0 | 6 / 0 / 0 / 0 / 0 | 5 / 0 / 1 / 0 / 0 |");
   });
 
   it("says a ratio is undefined, without naming a policy, when no job was completed by both", () => {
     const none = [result("fifo", 0.1, 1, [null, null]), result("irs", 0.2, 1, [10, null]), result("static-partition", 0, 1, [null, null])];
     const md = sweepMarkdown({ cells: [{ ...cell(0.5, 1, true), results: none, comparison: compareCell(none, null) }], options, command: "", machine: "", date: "", totalWallS: 1, notes: null });
-    expect(md).toContain("| 0.5 | 1 | 0.50 / 0.25 | 0, 1, 0 | - | - (0 jobs) | - (0 jobs) | irs | 0 / - |");
+    expect(md).toContain("| 0.5 | 1 | 0.50 / 0.25 | 0, 1, 0 | - | - (0 jobs) | - (0 jobs) | - (0 jobs) | irs | 0 / - |");
   });
 
   it("writes each job of the JSON on one line, and it parses back", () => {

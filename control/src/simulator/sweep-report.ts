@@ -31,14 +31,19 @@ function ratioCell(r: Ratio | null, jct: boolean): string {
   return `${times(r.value)} (${jct ? `${r.over}, ${jobCount(r.jobs)}` : r.of})`;
 }
 
+/** "1.52x (10 jobs)": FIFO's average JCT over the same jobs' alone; "-" when undefined. */
+function contentionCell(c: CellResult["comparison"]["contention"]): string {
+  return c?.value == null ? `- (${jobCount(c?.jobs ?? 0)})` : `${times(c.value)} (${jobCount(c.jobs)})`;
+}
+
 function levelTable(levels: LevelSummary[]): string {
   const head = [
-    "scarcity", "measured: median / min", "utilization: best / static-partition", "average JCT: FIFO / best", "p95 JCT: FIFO / best", "wasted device-h, admission on / off",
+    "scarcity", "measured: median / min", "utilization: best / static-partition", "contention: FIFO / alone", "average JCT: FIFO / best", "p95 JCT: FIFO / best", "wasted device-h, admission on / off",
     "jobs of ratio >= 1 the best completed", "best's jobs stalled",
   ];
   const rows = levels.map((l) =>
     row([
-      String(l.level), `${l.medianScarcity.toFixed(2)} / ${l.minScarcity.toFixed(2)}`, summaryCell(l.utilization, false), summaryCell(l.avgJct, true), summaryCell(l.p95Jct, true),
+      String(l.level), `${l.medianScarcity.toFixed(2)} / ${l.minScarcity.toFixed(2)}`, summaryCell(l.utilization, false), summaryCell(l.contention, true), summaryCell(l.avgJct, true), summaryCell(l.p95Jct, true),
       `${deviceHours(l.wastedWithAdmissionS)} / ${deviceHours(l.wastedWithoutAdmissionS)}`,
       `${l.feasibleCompleted} of ${l.feasibleJobs}`, String(l.stalledJobs),
     ]),
@@ -55,13 +60,13 @@ function outcomeTable(levels: LevelSummary[]): string {
 function workloadTable(cells: CellResult[]): string {
   const policies = cells[0]?.results.map((r) => r.policy) ?? [];
   const head = [
-    "scarcity", "seed", "median / min", `jobs completed (${policies.join(", ")})`, "utilization: best / static", "avg JCT: FIFO / best", "p95 JCT: FIFO / best", "best central",
+    "scarcity", "seed", "median / min", `jobs completed (${policies.join(", ")})`, "utilization: best / static", "contention: FIFO / alone", "avg JCT: FIFO / best", "p95 JCT: FIFO / best", "best central",
     "wasted device-h, on / off",
   ];
   const rows = cells.map((c) =>
     row([
       String(c.level), String(c.seed), `${c.scarcity.median.toFixed(2)} / ${c.scarcity.min.toFixed(2)}`, c.results.map((r) => r.jobsCompleted).join(", "),
-      ratioCell(c.comparison.utilization, false), ratioCell(c.comparison.avgJct, true), ratioCell(c.comparison.p95Jct, true), c.comparison.best ?? "-",
+      ratioCell(c.comparison.utilization, false), contentionCell(c.comparison.contention), ratioCell(c.comparison.avgJct, true), ratioCell(c.comparison.p95Jct, true), c.comparison.best ?? "-",
       `${deviceHours(c.comparison.wastedWithAdmissionS)} / ${deviceHours(c.comparison.wastedWithoutAdmissionS)}`,
     ]),
   );
@@ -85,10 +90,11 @@ export function sweepMarkdown(input: SweepReportInput): string {
     "",
     "## Setup",
     "",
-    `- Workloads: for each scarcity level and seed (${options.seeds.join(", ")}), \`npm run workload -- --devices ${options.devices} --jobs ${options.jobs} --scarcity <level> --seed <seed>\`: jobs with the paper workload's three constraint sets, ${g.rounds.min} to ${g.rounds.max} rounds, Poisson arrivals ${g.meanInterarrivalS / 60} min apart on average, demands set so that the median job's ratio is the level (jobs spread within ${g.spread}x either side of it).`,
+    `- Workloads: for each scarcity level and seed (${options.seeds.join(", ")}), \`npm run workload -- --devices ${options.devices} --jobs ${options.jobs} --scarcity <level> --seed <seed> --spread ${options.spread} --rounds ${options.rounds.min},${options.rounds.max}\`: jobs with the paper workload's three constraint sets, ${options.rounds.min} to ${options.rounds.max} rounds, Poisson arrivals ${g.meanInterarrivalS / 60} min apart on average, demands set so that the median job's ratio is the level (jobs spread within ${options.spread}x either side of it).`,
     `- Scarcity of a job: devices x online share (${(g.onlineShare * 100).toFixed(1)} %) x share of the simulated devices (drawn with the workload's seed) meeting its public and private constraints, over its demand. Below 1 its round cannot gather its demand from the devices online. A workload's is the median over its jobs; the minimum is shown beside it.`,
     `- Runs: every policy (${options.policies.join(", ")}) with feasibility-aware admission; then the best central policy (of fifo, random, srsf, irs: the one that completed most jobs, then the lowest average JCT) again without admission. A run stops when every job is done, after ${options.stallS / 3600} simulated hours in which no round closed, or after ${options.maxSimulatedS / 86_400} simulated days.`,
     "- Ratios, per workload: the best central policy for each metric. Utilization is run-wide (useful over online device-seconds). JCT ratios are taken over the jobs FIFO and that policy both completed, and are undefined (-) when there are none; the utilization ratio is undefined when static partitioning did no useful work. Per level: the geometric mean of the workloads that define the ratio, with how many do and the jobs they cover.",
+    "- Contention: FIFO's average JCT over the average JCT of the same jobs when each runs alone (FIFO, admission on, its own arrival time, the same devices), over the jobs both completed. Near 1 the jobs hardly wait for one another: no order of them can shorten their JCT, and only a shorter round (IRS's tier matching) can beat FIFO.",
     "- Jobs: completed; waiting (held back by admission when the run ended: its eligible devices online could not make its minimum, and it held none); stalled (not done, still opening attempts, and no round of it closed for the stall window before the run ended: a livelock); failed (gave up); running (still progressing at the time limit).",
     "- Wasted device-time: device-hours of tasks that counted toward no closed round (retried attempts, reports after a round closed, tasks lost when a device went offline).",
     "",

@@ -19,6 +19,8 @@ export interface LevelSummary {
   medianScarcity: number;
   minScarcity: number;
   utilization: RatioSummary;
+  /** FIFO's average JCT over the same jobs' alone (see CellComparison.contention). */
+  contention: RatioSummary;
   avgJct: RatioSummary;
   p95Jct: RatioSummary;
   /** Per policy, with admission: jobs completed, waiting, stalled, failed and still running, summed over the workloads. */
@@ -32,7 +34,7 @@ export interface LevelSummary {
   stalledJobs: number;
 }
 
-export function summarizeRatios(ratios: readonly (Ratio | null)[]): RatioSummary {
+export function summarizeRatios(ratios: readonly (Pick<Ratio, "value" | "jobs"> | null)[]): RatioSummary {
   const values = ratios.flatMap((r) => (r?.value == null ? [] : [r.value]));
   const geoMean = values.length === 0 ? null : Math.exp(values.reduce((sum, v) => sum + Math.log(v), 0) / values.length);
   return { geoMean, defined: values.length, of: ratios.length, jobs: ratios.reduce((sum, r) => sum + (r?.jobs ?? 0), 0) };
@@ -62,12 +64,13 @@ export function summarizeLevels(cells: readonly CellResult[]): LevelSummary[] {
   const levels = [...new Set(cells.map((c) => c.level))].sort((a, b) => a - b);
   return levels.map((level) => {
     const at = cells.filter((c) => c.level === level);
-    const ratios = (pick: (c: CellComparison) => Ratio | null) => summarizeRatios(at.map((c) => pick(c.comparison)));
+    const ratios = (pick: (c: CellComparison) => Pick<Ratio, "value" | "jobs"> | null) => summarizeRatios(at.map((c) => pick(c.comparison)));
     return {
       level,
       medianScarcity: sum(at.map((c) => c.scarcity.median)) / at.length,
       minScarcity: Math.min(...at.map((c) => c.scarcity.min)),
       utilization: ratios((c) => c.utilization),
+      contention: ratios((c) => c.contention),
       avgJct: ratios((c) => c.avgJct),
       p95Jct: ratios((c) => c.p95Jct),
       outcomes: outcomesOf(at),

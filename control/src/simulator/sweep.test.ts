@@ -3,6 +3,7 @@ import { jctRatio } from "./comparison.js";
 import type { DatasetSizeRecord, DeviceSpecRecord } from "./devices.js";
 import { seededRandom } from "./random.js";
 import { DEFAULT_SWEEP, runCell, sweepCells, type CellProgress, type SweepOptions } from "./sweep.js";
+import { simulate } from "./simulation.js";
 import { generateWorkload } from "./workload-generator.js";
 
 const random = seededRandom(11);
@@ -38,5 +39,19 @@ describe("scheduling sweep", () => {
     expect(cell.comparison.avgJct!.value).toBeGreaterThanOrEqual(1);
     expect(cell.comparison.avgJct!.value).toBe(jctRatio(fifo, cell.results.find((r) => r.policy === cell.comparison.avgJct!.over)!, "avgS").value);
     expect(cell.comparison.utilization).toMatchObject({ over: "static-partition", scope: "run" });
+  });
+
+  it("runs each job alone at its own arrival time, and measures contention as FIFO's JCT over that", () => {
+    const cell = runCell({ level: 6, seed: 1 }, { ...options, policies: ["fifo"] }, { deviceSpecs, datasetSizes });
+    const { workload } = generateWorkload({ devices: 600, jobs: 3, scarcity: 6, seed: 1 }, deviceSpecs, datasetSizes);
+    const [fifo] = cell.results;
+    expect(Object.keys(cell.aloneJctS)).toEqual(fifo.jobs.map((j) => j.id));
+    const arrivals = [...workload.arrivals].sort((a, b) => a.arrival_s - b.arrival_s);
+    const alone = arrivals.map((a) => simulate({ workload: { ...workload, arrivals: [a] }, deviceSpecs, datasetSizes, policy: "fifo", seed: 1, admission: true, stallS: options.stallS, maxSimulatedS: options.maxSimulatedS }).jobs[0].jctS);
+    expect(Object.values(cell.aloneJctS)).toEqual(alone);
+    const sum = (xs: (number | null)[]) => xs.reduce<number>((s, x) => s + x!, 0);
+    expect(cell.comparison.contention).toEqual({ value: sum(fifo.jobs.map((j) => j.jctS)) / sum(alone), jobs: 3 });
+    // Three jobs on plenty of devices: beside one another they take at least about as long as alone.
+    expect(cell.comparison.contention!.value).toBeGreaterThan(0.8);
   });
 });

@@ -4,7 +4,8 @@ import type { DatasetSizeRecord, DeviceSpecRecord } from "./devices.js";
 import type { SimulationResult } from "./metrics.js";
 import type { JobScarcity, Scarcity } from "./scarcity.js";
 import { simulate, type SimulationProgress } from "./simulation.js";
-import { generateWorkload } from "./workload-generator.js";
+import { GENERATOR_DEFAULTS, generateWorkload } from "./workload-generator.js";
+import { workloadJobs, type Workload } from "./workload.js";
 
 export interface SweepOptions {
   /** Target scarcities (median eligible devices online per device of demand). */
@@ -13,6 +14,10 @@ export interface SweepOptions {
   policies: PolicyName[];
   devices: number;
   jobs: number;
+  /** Job ratios spread log-uniformly within [level / spread, level x spread] (the generator's `spread`). */
+  spread: number;
+  /** Rounds per job, uniform in [min, max]. */
+  rounds: { min: number; max: number };
   /** A run stops when no round has closed for this long (a livelock) ... */
   stallS: number;
   /** ... or here. */
@@ -24,6 +29,8 @@ export const DEFAULT_SWEEP: Omit<SweepOptions, "policies"> = {
   seeds: [1, 2, 3],
   devices: 3_000,
   jobs: 12,
+  spread: GENERATOR_DEFAULTS.spread,
+  rounds: GENERATOR_DEFAULTS.rounds,
   stallS: 12 * 3_600,
   maxSimulatedS: 10 * 86_400,
 };
@@ -36,6 +43,13 @@ export interface SweepCell {
 /** The three ratios of a workload, and the wasted device-seconds of its best central policy with admission on and off. */
 export interface CellComparison {
   utilization: Ratio | null;
+  /**
+   * How much the jobs contend: FIFO's average JCT over the average of the same jobs' JCT when each
+   * runs alone (its arrival, the same devices), over the jobs both completed. About 1: the jobs
+   * hardly wait for each other, and no ordering of them can shorten their JCT; only a shorter
+   * round can (IRS's tiers).
+   */
+  contention: { value: number | null; jobs: number } | null;
   avgJct: Ratio | null;
   p95Jct: Ratio | null;
   /** The central policy rerun without admission: the one that completed most jobs, then the lowest average JCT. */
@@ -53,6 +67,8 @@ export interface CellComparison {
 
 export interface CellResult extends SweepCell {
   scarcity: Pick<Scarcity, "median" | "min">;
+  /** Each job's JCT when it runs alone (FIFO, admission on, its own arrival time), null when it did not complete. */
+  aloneJctS: Record<string, number | null>;
   /** Every policy, admission on. */
   results: SimulationResult[];
   /** The best central policy, admission off. */
@@ -71,11 +87,17 @@ export function sweepCells(options: Pick<SweepOptions, "levels" | "seeds">): Swe
 }
 
 /** The comparisons of one workload's runs (best central policy per metric against static partitioning and FIFO). */
-export function compareCell(results: SimulationResult[], withoutAdmission: SimulationResult | null, jobs: readonly Pick<JobScarcity, "id" | "ratio">[] = []): CellComparison {
+export function compareCell(
+  results: SimulationResult[],
+  withoutAdmission: SimulationResult | null,
+  jobs: readonly Pick<JobScarcity, "id" | "ratio">[] = [],
+  aloneJctS: Record<string, number | null> = {},
+): CellComparison {
   const best = bestCentral(results);
   const feasible = new Set(jobs.filter((j) => j.ratio >= 1).map((j) => j.id));
   return {
     utilization: bestRunWide(results, "static-partition", (r) => r.utilization),
+    contention: contentionOf(results.find((r) => r.policy === "fifo"), aloneJctS),
     avgJct: bestJctAgainstFifo(results, "avgS"),
     p95Jct: bestJctAgainstFifo(results, "p95S"),
     best: best?.policy ?? null,
@@ -85,6 +107,14 @@ export function compareCell(results: SimulationResult[], withoutAdmission: Simul
     feasibleCompleted: best?.jobs.filter((j) => feasible.has(j.id) && j.outcome === "completed").length ?? 0,
     stalledJobs: best?.jobsStalled ?? 0,
   };
+}
+
+/** FIFO's average JCT over the jobs' average JCT alone, over the jobs both completed; null without a FIFO run. */
+export function contentionOf(fifo: SimulationResult | undefined, aloneJctS: Record<string, number | null>): CellComparison["contention"] {
+  if (!fifo) return null;
+  const pairs = fifo.jobs.flatMap((j) => (j.jctS !== null && aloneJctS[j.id] != null ? [[j.jctS, aloneJctS[j.id]!] as const] : []));
+  const alone = pairs.reduce((sum, [, a]) => sum + a, 0);
+  return { value: pairs.length === 0 || alone <= 0 ? null : pairs.reduce((sum, [f]) => sum + f, 0) / alone, jobs: pairs.length };
 }
 
 /** A run of a cell in progress (simulate's own progress), or done. */
@@ -99,7 +129,7 @@ export type CellProgress = { cell: SweepCell; policy: PolicyName; admission: boo
  * the scarcity measured by the generator is that of the simulated devices.
  */
 export function runCell(cell: SweepCell, options: SweepOptions, traces: Traces, onProgress?: (p: CellProgress) => void): CellResult {
-  const generated = { devices: options.devices, jobs: options.jobs, scarcity: cell.level, seed: cell.seed };
+  const generated = { devices: options.devices, jobs: options.jobs, scarcity: cell.level, seed: cell.seed, spread: options.spread, rounds: options.rounds };
   const { workload, scarcity } = generateWorkload(generated, traces.deviceSpecs, traces.datasetSizes);
   const run = (policy: PolicyName, admission: boolean) => {
     const result = simulate({
@@ -112,5 +142,22 @@ export function runCell(cell: SweepCell, options: SweepOptions, traces: Traces, 
   const results = options.policies.map((policy) => run(policy, true));
   const best = bestCentral(results);
   const withoutAdmission = best ? run(best.policy, false) : null;
-  return { ...cell, scarcity: { median: scarcity.median, min: scarcity.min }, results, withoutAdmission, comparison: compareCell(results, withoutAdmission, scarcity.jobs) };
+  const aloneJctS = isolatedJcts(workload, (w) => simulate({ workload: w, ...traces, policy: "fifo", seed: cell.seed, admission: true, stallS: options.stallS, maxSimulatedS: options.maxSimulatedS }));
+  return {
+    ...cell, scarcity: { median: scarcity.median, min: scarcity.min }, aloneJctS, results, withoutAdmission,
+    comparison: compareCell(results, withoutAdmission, scarcity.jobs, aloneJctS),
+  };
+}
+
+/**
+ * Each job's JCT when it is the workload's only job, keyed by its id in the whole workload: the
+ * same arrival time and seed, so it meets the same devices online as it did beside the others.
+ */
+export function isolatedJcts(workload: Workload, run: (alone: Workload) => SimulationResult): Record<string, number | null> {
+  return Object.fromEntries(
+    workloadJobs(workload).map((job) => {
+      const result = run({ ...workload, arrivals: [{ arrival_s: job.arrivalS, profile: job.profile }] });
+      return [job.id, result.jobs[0]?.jctS ?? null];
+    }),
+  );
 }

@@ -33,6 +33,8 @@ export type WorkloadProfile = z.output<typeof profileSchema>;
 /** One job of the simulated workload. */
 export interface SimJobSpec {
   id: string;
+  /** The workload profile the job runs. */
+  profile: number;
   arrivalS: number;
   demand: number;
   rounds: number;
@@ -61,6 +63,7 @@ export function workloadJobs(workload: Workload): SimJobSpec[] {
       const p = workload.profiles.find((profile) => profile.profile === arrival.profile)!;
       return {
         id: `job-${String(n).padStart(width, "0")}`,
+        profile: arrival.profile,
         arrivalS: arrival.arrival_s,
         demand: p.demand,
         rounds: p.total_rounds,

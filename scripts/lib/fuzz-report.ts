@@ -18,6 +18,7 @@ export function fuzzTables(result: FuzzResult): string {
     `| all | ${result.requests} | ${statuses.map((s) => result.byStatus[s]).join(" | ")} |`,
   ];
   const m = result.memory;
+  const r = result.reference;
   const figures = [
     "| figure | value |",
     "| --- | ---: |",
@@ -33,7 +34,13 @@ export function fuzzTables(result: FuzzResult): string {
     `| objects or model blobs given storage by the run | ${result.objects.created.length} (objects with tables: ${result.objects.before} before, ${result.objects.after} after) |`,
     `| writes beyond the canaries' check-ins | ${result.writes.length ? result.writes.join("; ") : "none"} |`,
     `| workerd memory start / peak / end (resident) | ${m.startMb} / ${m.peakMb} / ${m.endMb} MiB (end ${(m.settleMs / 1000).toFixed(0)} s after the run) |`,
-    `| JS heap in use start / end | ${m.heapStartMb} / ${m.heapEndMb} MiB |`,
+    `| JS heap kept (reachable in a heap snapshot) start / end | ${m.heapStartMb} / ${m.heapEndMb} MiB (${m.collections} forced collections, ${m.gcMissed} unanswered) |`,
+    ...(r
+      ? [
+          `| one-line Worker, the same ${r.sent} requests less push frames: resident start / peak / end | ${r.startMb} / ${r.peakMb} / ${r.endMb} MiB |`,
+          `| control plane's resident growth beyond the one-line Worker's | ${m.endMb - m.startMb - (r.endMb - r.startMb)} MiB (${m.endMb - m.startMb} against ${r.endMb - r.startMb}; 10 % of its start: ${(m.startMb / 10).toFixed(0)}) |`,
+        ]
+      : []),
     `| run time | ${(result.runMs / 1000).toFixed(1)} s |`,
     `| seed | ${result.seed} |`,
   ];
@@ -51,7 +58,7 @@ export function fuzzDocument(result: FuzzResult, date: string, dropClients = fal
     "",
     `Measured by \`npm run fuzz -- --requests ${result.requests} --seed ${result.seed}${dropClients ? " --drop-clients" : ""}\` on ${date.slice(0, 10)}: ${machine()}; client and workerd on one machine, loopback.`,
     "What it does, what it checks and how to read a failure: docs/api.md, \"Limits\" and \"The fuzz suite\". Every request is one seeded choice, so the same seed sends the same requests in the same order (their timing, and so the interleaving with the canaries, differs).",
-    `Memory: ${result.memory.measured}.`,
+    `Memory: ${result.memory.measured}.${result.reference ? " The reference: the same seeded requests (push frames aside) sent afterwards to a one-line Worker (it reads each body and answers \"ok\") under `wrangler dev` with the same configuration, measured the same way; the run fails when the control plane's resident memory grows more than 10 % of its start beyond the reference's growth, or the JS heap its isolates keep (reachable objects) is not back within 10 % of its start." : ""}`,
     "",
     fuzzTables(result),
     "",

@@ -10,7 +10,8 @@ import { requestGenerator, type FuzzRequest, type OpenApi } from "./fuzz-request
 import { PushProbe, hostileHandshake } from "./fuzz-push.js";
 import { send, type Outcome } from "./fuzz-send.js";
 import { canaryLoop, statementsOfCheckIn, type CanaryTally } from "./fuzz-canaries.js";
-import { memorySampler, type MemoryFigures } from "./fuzz-memory.js";
+import { memorySampler, memoryVerdict, type MemoryFigures } from "./fuzz-memory.js";
+import { referenceMemory, type ReferenceMemory } from "./fuzz-reference.js";
 import { buildWorld, call, counters, differences, snapshot, storedObjects, upload, validDelta, type World } from "./fuzz-world.js";
 import { workerdRoles } from "./workerd-process.js";
 
@@ -28,6 +29,12 @@ export interface FuzzOptions {
   dropClients?: boolean;
   /** How long workerd's memory is given to come back after the run (default 60 s). */
   settleMs?: number;
+  /**
+   * Also send the same requests to a one-line Worker under `wrangler dev` afterwards, and judge
+   * the control plane's memory by what it grows beyond that (fuzz-reference.ts). Off: judged by
+   * its resident memory alone (back within 10 % of its start).
+   */
+  reference?: boolean;
   /** Where the Worker bundle is built (inside the project). */
   bundleDir?: string;
   progress?: (line: string) => void;
@@ -58,6 +65,8 @@ export interface FuzzResult {
   objects: { before: number; after: number; created: string[] };
   writes: string[];
   memory: MemoryFigures;
+  /** The one-line Worker's memory under the same requests, when it was run. */
+  reference: ReferenceMemory | null;
   failures: Failure[];
   /** Every reason the run failed; empty when it passed. */
   verdict: string[];
@@ -149,12 +158,16 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
     if (ticket.status !== 202) verdict.push(`the untouched ticket's delta answered ${ticket.status} ${JSON.stringify(ticket.body)}`);
     if (created.length) verdict.push(`${created.length} objects got storage: ${created.join(", ")}`);
     if (writes.length) verdict.push(`writes beyond the canaries': ${writes.join("; ")}`);
-    if (!memoryFigures.backWithin10Percent) verdict.push(`workerd memory ${memoryFigures.endMb} MiB is not back within 10 % of its start (${memoryFigures.startMb} MiB)`);
+    await plane.stop();
+    const reference = options.reference
+      ? await referenceMemory({ world, generator, seed: options.seed, requests: options.requests, concurrency: options.concurrency ?? 6, settleMs: options.settleMs, log })
+      : null;
+    verdict.push(...memoryVerdict(memoryFigures, reference));
     return {
       seed: options.seed, requests: options.requests, runMs: result.runMs, routes: generator.operations.length,
       byRoute: result.byRoute, byStatus: result.byStatus, serverErrors: result.serverErrors, resets: result.resets, accepted: result.accepted,
       restarts, canaries, stateDiff, ticket: `${ticket.status}`, objects: { before: objectsBefore.files.length, after: objectsAfter.files.length, created },
-      writes, memory: memoryFigures, failures: result.failures, verdict, logged,
+      writes, memory: memoryFigures, reference, failures: result.failures, verdict, logged,
     };
   } finally {
     await plane.stop();

@@ -18,7 +18,8 @@ export interface SoakOptions {
   sampleSeconds?: number;
   /**
    * Afterwards, the same traffic for as long to a one-line Worker (soak-reference.ts), and the
-   * control plane's slope judged beyond that one's (default true). Off: the slope itself.
+   * control plane's slope judged beyond that one's (default false: a 1-minute run of it did not end, for a reason not yet found;
+   * nothing turns it on yet). Off: the slope itself.
    */
   reference?: boolean;
 }
@@ -48,7 +49,7 @@ interface Sample {
  */
 export async function soakScenario(ctx: FaultContext, options: SoakOptions): Promise<FaultResult> {
   const { result, traffic } = await soakRun(ctx, options);
-  if (options.reference === false || !traffic) return result;
+  if (options.reference !== true || !traffic) return result;
   ctx.log(`  the same traffic to a one-line Worker: ${traffic.rate.toFixed(0)} requests/s, ${(traffic.uploadShare * 100).toFixed(0)} % of them deltas, ${traffic.minutes} min ...`);
   const reference = await soakReference(traffic, ctx.log);
   return judgedBeside(result, reference.samples, reference.requests);

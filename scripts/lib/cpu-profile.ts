@@ -15,7 +15,8 @@ export interface InspectorSession {
 
 /** Connects to the first Worker the inspector on `inspectorPort` lists. */
 export async function openInspector(inspectorPort: number): Promise<InspectorSession> {
-  const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json()) as { webSocketDebuggerUrl: string }[];
+  // Bounded: wrangler's inspector proxy, busy, can leave the list unanswered.
+  const targets = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`, { signal: AbortSignal.timeout(10_000) })).json()) as { webSocketDebuggerUrl: string }[];
   if (targets.length === 0) throw new Error(`the inspector on port ${inspectorPort} lists no Worker`);
   // A profile of a busy minute is hundreds of megabytes of JSON, over `ws`'s default message limit.
   const ws = new WebSocket(targets[0].webSocketDebuggerUrl, { maxPayload: 2 ** 31 - 1 });

@@ -1,13 +1,15 @@
 // `npm run bench:load`: the real control plane under `wrangler dev` on loopback, with simulated
 // devices (1,000 and 10,000 by default) checking in, binding and reporting against the 20 jobs of
 // the paper's workload, over HTTP and over push connections side by side; in the same run, a
-// trivial route's request rate (and, for push, the keep-alive frame rate) as the ceiling.
+// trivial route's request rate (and, for push, the keep-alive frame rate) as the ceiling. Devices under
+// client-side random choice take the paper's back-off after a refused pick, so IRS against it is
+// the binding throughput the paper means.
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, freemem, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { buildWorkerBundle, stopBundler } from "./lib/bundles.js";
-import { driveDevices, mergeFigures, percentile, trivialRate, type Ceiling, type LoadFigures } from "./lib/load-driver.js";
+import { driveDevices, mergeFigures, percentile, trivialRate, type Backoff, type Ceiling, type LoadFigures } from "./lib/load-driver.js";
 import { createWorkloadJobs, enrolDevices, loadInputs } from "./lib/load-setup.js";
 import { connectDevices, drivePushDevices, trivialFrameRate } from "./lib/push-load-driver.js";
 import { nodeWebSocket } from "../node-client/src/web-socket.js";
@@ -22,6 +24,9 @@ const HELP = `npm run bench:load -- [options]
   --seconds <s>         how long devices run in each (default 30)
   --concurrency <n>     requests in flight (default 64)
   --policies <a,b,...>  SCHEDULING_POLICY of each run, side by side (default irs,client-random)
+  --backoff <s,s>       client-random devices over HTTP: after a refused pick, wait the first
+                        figure, doubled with each refusal in a row up to the second (default 1,64:
+                        the paper's back-off); central policies' devices come back when told
   --transports <a,b>    how devices check in: http, push (default http,push)
   --connections <n>     push connections at most; devices beyond them check in over HTTP
                         (default 3000: about what wrangler dev holds within 20,000 open files)
@@ -36,7 +41,7 @@ const HELP = `npm run bench:load -- [options]
 const { values: args } = parseArgs({
   options: {
     devices: { type: "string", default: "1000,10000" }, seconds: { type: "string", default: "30" }, concurrency: { type: "string", default: "64" },
-    policies: { type: "string", default: "irs,client-random" }, transports: { type: "string", default: "http,push" }, connections: { type: "string", default: "3000" }, shards: { type: "string", default: "4" },
+    policies: { type: "string", default: "irs,client-random" }, backoff: { type: "string", default: "1,64" }, transports: { type: "string", default: "http,push" }, connections: { type: "string", default: "3000" }, shards: { type: "string", default: "4" },
     workload: { type: "string", default: join(ROOT, "data/paper-workload.json") }, out: { type: "string", default: join(ROOT, "docs/load-benchmark") },
     help: { type: "boolean", short: "h" },
   },
@@ -58,6 +63,14 @@ if (!transports.every((t): t is Transport => (TRANSPORTS as readonly string[]).i
   process.stderr.write(`bench:load: --transports takes names among ${TRANSPORTS.join(", ")}\n\n${HELP}`);
   process.exit(2);
 }
+const [initialS, maxS] = args.backoff.split(",").map(Number);
+if (!(initialS > 0) || !(maxS >= initialS) || args.backoff.split(",").length !== 2) {
+  process.stderr.write(`bench:load: --backoff takes two seconds, the first back-off and its cap (the cap at least the first)\n\n${HELP}`);
+  process.exit(2);
+}
+const backoff: Backoff = { initialS, maxS };
+/** Client-side choice backs off after a refused pick; a central policy's device comes back when told. */
+const backoffOf = (policy: string) => (policy === "client-random" ? backoff : undefined);
 const seconds = Number(args.seconds);
 const concurrency = Number(args.concurrency);
 const maxConnections = Number(args.connections);
@@ -85,6 +98,10 @@ interface Row {
   requestsPerSecond: number;
   checkInP50Ms: number;
   checkInP99Ms: number;
+  /** Check-ins that bound nothing (refused picks, waits, offers), per binding. */
+  refusedPerBinding: number;
+  /** Share of the HTTP lanes' time with a device due (1: saturated), or null with no HTTP lanes. */
+  lanesBusy: number | null;
   reportsPerSecond: number;
   offers: number;
   pushes: number;
@@ -147,7 +164,7 @@ for (const count of counts) for (const policy of policies) for (const transport 
       try {
         const [pushed, polled] = await Promise.all([
           drivePushDevices({ url: plane.url, devices: connecting, tensors, seconds, concurrency: lanes, sessions }),
-          polling.length ? driveDevices({ url: plane.url, devices: polling, tensors, seconds, concurrency: concurrency - lanes }) : null,
+          polling.length ? driveDevices({ url: plane.url, devices: polling, tensors, seconds, concurrency: concurrency - lanes, backoff: backoffOf(policy) }) : null,
         ]);
         figures = polled ? mergeFigures(pushed, polled) : pushed;
       } finally {
@@ -156,13 +173,14 @@ for (const count of counts) for (const policy of policies) for (const transport 
     } else {
       process.stdout.write(` devices running for ${seconds} s ...\n`);
       runMeter = cpuMeter(roles);
-      figures = await driveDevices({ url: plane.url, devices: devices.list, tensors, seconds, concurrency });
+      figures = await driveDevices({ url: plane.url, devices: devices.list, tensors, seconds, concurrency, backoff: backoffOf(policy) });
     }
     const bindingCpu = runMeter.perUnit(figures.bindings);
     const row = { ...rowOf(transport, policy, count, connected, figures, devices.rate, connectRate, ceiling, frames), cpuMsPerBinding: bindingCpu, cpuMsPerTrivialRequest: trivialCpu, cpuMsPerConnection: connectCpu };
     results.push(row);
     console.log(
-      `  bindings ${row.bindingsPerSecond}/s (${row.bindingRatio} of the trivial route's req/s), check-ins ${row.checkInsPerSecond}/s ` +
+      `  bindings ${row.bindingsPerSecond}/s (${row.bindingRatio} of the trivial route's req/s), ${row.refusedPerBinding} refused check-ins per binding, ` +
+        `HTTP lanes busy ${row.lanesBusy === null ? "-" : `${Math.round(row.lanesBusy * 100)} %`}, check-ins ${row.checkInsPerSecond}/s ` +
         `(p50 ${row.checkInP50Ms} ms, p99 ${row.checkInP99Ms} ms: ${row.p99Ratio}x the trivial route's p99 ${row.trivialP99Ms} ms), ` +
         `reports ${row.reportsPerSecond}/s, HTTP requests ${row.requestsPerSecond}/s against ${row.trivialRequestsPerSecond}/s on /v1/health` +
         (frames ? `, pushes ${row.pushes}, keep-alive frames ${row.framesPerSecond}/s (p99 ${row.frameP99Ms} ms)` : "") + `; errors ${row.errors}`,
@@ -182,7 +200,7 @@ for (const count of counts) for (const policy of policies) for (const transport 
 }
 
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB (${Math.round(freemem() / 2 ** 30)} GiB free at the end), Node ${process.version}`;
-const settings = { policies, transports, shards, concurrency, seconds, jobs: inputs.workload.arrivals.length };
+const settings = { policies, transports, shards, concurrency, seconds, backoff, jobs: inputs.workload.arrivals.length };
 await writeFile(`${args.out}.json`, `${JSON.stringify({ date: new Date().toISOString(), machine, settings, results }, null, 2)}\n`);
 await writeFile(`${args.out}.md`, markdown(machine, settings, results));
 console.log(`wrote ${args.out}.md and ${args.out}.json`);
@@ -194,6 +212,8 @@ function rowOf(transport: Transport, policy: string, count: number, connected: n
     transport, policy, devices: count, connected, seconds: round(f.seconds, 1),
     bindingsPerSecond: perSecond(f.bindings), checkInsPerSecond: perSecond(f.checkIns), requestsPerSecond: perSecond(f.requests),
     checkInP50Ms: round(percentile(f.checkInMs, 0.5), 1), checkInP99Ms: round(p99, 1),
+    refusedPerBinding: f.bindings === 0 ? Number.POSITIVE_INFINITY : round((f.checkIns - f.bindings) / f.bindings, 3),
+    lanesBusy: f.laneMs > 0 ? round(1 - f.laneIdleMs / f.laneMs, 3) : null,
     reportsPerSecond: perSecond(f.reports), offers: f.offers, pushes: f.pushes, errors: f.errors,
     enrolmentsPerSecond: round(enrolRate, 1), connectionsPerSecond: connectRate === null ? null : round(connectRate, 1),
     trivialRequestsPerSecond: round(ceiling.rate, 1), trivialP50Ms: round(ceiling.p50, 1), trivialP99Ms: round(ceiling.p99, 1),
@@ -209,7 +229,12 @@ function ratios(rows: typeof results): string[] {
   for (const count of counts) for (const transport of transports) {
     const base = rows.find((r) => r.devices === count && r.transport === transport && r.policy === baseline);
     for (const row of rows.filter((r) => r.devices === count && r.transport === transport && r.policy !== baseline)) {
-      if (base && base.bindingsPerSecond > 0) lines.push(`- ${count} devices, ${transport}: ${row.policy} binds ${round(row.bindingsPerSecond / base.bindingsPerSecond, 2)}x as many devices per second as ${baseline}.`);
+      if (base && base.bindingsPerSecond > 0) {
+        lines.push(
+          `- ${count} devices, ${transport}: ${row.policy} binds ${round(row.bindingsPerSecond / base.bindingsPerSecond, 2)}x as many devices per second as ${baseline}, ` +
+            `with ${row.refusedPerBinding} refused check-ins per binding against ${base.refusedPerBinding}.`,
+        );
+      }
     }
   }
   return lines.length ? [...lines, ""] : [];
@@ -231,7 +256,11 @@ function markdown(machineLine: string, s: typeof settings, rows: typeof results)
     `model, every job running), at most ${s.concurrency} requests or check-in frames in flight, ${s.seconds} s per run, a fresh control plane per row.`,
     "A device checks in, accepts an offer when it meets the job's private constraint (dataset size), reports a synthetic delta at once",
     "(its task is shorter than the 30 s ping interval, so it does not ping) and checks in again.",
-    "- **http**: check-ins are `POST /v1/checkin`; a device told to wait comes back when told.",
+    "- **http**: check-ins are `POST /v1/checkin`; a device told to wait comes back when told. Under `client-random` (client-side random",
+    "  choice: the device picks a job and the server refuses a pick it is not eligible for or that is full) a device whose check-in",
+    `  binds nothing backs off as the paper's baseline does: ${s.backoff.initialS} s, doubled with each refusal in a row up to ${s.backoff.maxS} s, reset by a binding.`,
+    "  The lanes-busy column is the share of the HTTP lanes' time with a device due: at 100 % devices check in as fast as the control",
+    "  plane answers (saturation), so bindings/s is the binding throughput the paper compares.",
     "- **push**: each device holds a push connection (`GET /v1/connect`, opened before the run; the rate is in the connections/s column);",
     "  check-ins are frames on it, and a device told to wait stays silent until its shard pushes it a task or an offer",
     "  (the pushes column). Reports are HTTP uploads in both. wrangler dev holds about 3,300 push connections on this machine",
@@ -242,10 +271,10 @@ function markdown(machineLine: string, s: typeof settings, rows: typeof results)
     "(`GET /v1/health`) for HTTP, and for push the keep-alive frame (`ping`, answered `pong` by the runtime without running the shard).",
     "The targets: bindings/s at least 0.5 of the trivial route's req/s; check-in p99 at most 1.5x the trivial route's p99; no errors.",
     "",
-    "| devices | policy | transport | bindings/s | / trivial req/s | check-ins/s | check-in p50 (ms) | check-in p99 (ms) | / trivial p99 | reports/s | HTTP requests/s | pushes | trivial route req/s (p50, p99 ms) | keep-alive frames/s (p50, p99 ms) | connections/s | errors |",
-    "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| devices | policy | transport | bindings/s | / trivial req/s | refused check-ins per binding | HTTP lanes busy | check-ins/s | check-in p50 (ms) | check-in p99 (ms) | / trivial p99 | reports/s | HTTP requests/s | pushes | trivial route req/s (p50, p99 ms) | keep-alive frames/s (p50, p99 ms) | connections/s | errors |",
+    "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows.map((r) =>
-      `| ${r.devices} | ${r.policy} | ${r.transport === "push" && r.connected < r.devices ? `push (${r.connected} connected, the rest http)` : r.transport} | ${r.bindingsPerSecond} | ${r.bindingRatio} | ${r.checkInsPerSecond} | ${r.checkInP50Ms} | ${r.checkInP99Ms} | ${r.p99Ratio} | ${r.reportsPerSecond} | ${r.requestsPerSecond} | ${r.pushes} | ` +
+      `| ${r.devices} | ${r.policy} | ${r.transport === "push" && r.connected < r.devices ? `push (${r.connected} connected, the rest http)` : r.transport} | ${r.bindingsPerSecond} | ${r.bindingRatio} | ${r.refusedPerBinding} | ${r.lanesBusy === null ? "-" : `${Math.round(r.lanesBusy * 100)} %`} | ${r.checkInsPerSecond} | ${r.checkInP50Ms} | ${r.checkInP99Ms} | ${r.p99Ratio} | ${r.reportsPerSecond} | ${r.requestsPerSecond} | ${r.pushes} | ` +
         `${r.trivialRequestsPerSecond} (${r.trivialP50Ms}, ${r.trivialP99Ms}) | ${r.framesPerSecond === null ? "-" : `${r.framesPerSecond} (${r.frameP50Ms}, ${r.frameP99Ms})`} | ${dash(r.connectionsPerSecond)} | ${r.errors} |`),
     "",
     ...ratios(rows),

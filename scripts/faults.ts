@@ -28,6 +28,8 @@ const HELP = `npm run faults -- [options]
                           against (default 30, the control plane's own default)
   --soak-minutes <m>      how long the soak runs (default 30)
   --soak-devices <n>      simulated devices in the soak (default 10000)
+  --soak-reference <on|off>  after the soak, the same traffic for as long to a one-line Worker, and
+                          the soak's memory judged beyond that Worker's growth (default on)
   --seed <n>              seed of kill moments, drop-outs and data (default 1)
   --out <path>            results: <path>.md and <path>.json (default docs/faults)
   --keep                  keep the run's folder (event logs, wrangler's logs) and print where it is
@@ -37,7 +39,7 @@ const { values: args } = parseArgs({
   options: {
     scenario: { type: "string", default: FAULT_SCENARIOS.join(",") }, kills: { type: "string", default: "20" }, "kill-rounds": { type: "string", default: "60" },
     outages: { type: "string", default: "15,60,300" }, browser: { type: "string", default: "on" }, "dropout-rounds": { type: "string", default: "5" },
-    "read-timeout": { type: "string", default: "30" }, "soak-minutes": { type: "string", default: "30" }, "soak-devices": { type: "string", default: "10000" },
+    "read-timeout": { type: "string", default: "30" }, "soak-minutes": { type: "string", default: "30" }, "soak-devices": { type: "string", default: "10000" }, "soak-reference": { type: "string", default: "on" },
     seed: { type: "string", default: "1" }, out: { type: "string", default: join(ROOT, "docs/faults") }, keep: { type: "boolean" }, help: { type: "boolean", short: "h" },
   },
 });

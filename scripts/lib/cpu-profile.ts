@@ -9,7 +9,8 @@ export interface CpuProfile {
 
 /** A DevTools-protocol session with the Worker's isolate (`wrangler dev --inspector-port`). */
 export interface InspectorSession {
-  send<R>(method: string, params?: object): Promise<R>;
+  /** Rejects when the answer has not come within `timeoutMs` (default 30 s): a busy inspector can leave a call unanswered. */
+  send<R>(method: string, params?: object, timeoutMs?: number): Promise<R>;
   close(): void;
 }
 
@@ -20,7 +21,11 @@ export async function openInspector(inspectorPort: number): Promise<InspectorSes
   if (targets.length === 0) throw new Error(`the inspector on port ${inspectorPort} lists no Worker`);
   // A profile of a busy minute is hundreds of megabytes of JSON, over `ws`'s default message limit.
   const ws = new WebSocket(targets[0].webSocketDebuggerUrl, { maxPayload: 2 ** 31 - 1 });
-  await new Promise((resolve, reject) => (ws.once("open", resolve), ws.once("error", reject)));
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => (ws.terminate(), reject(new Error(`the inspector on port ${inspectorPort} did not open its connection within 10 s`))), 10_000);
+    ws.once("open", () => (clearTimeout(timer), resolve(undefined)));
+    ws.once("error", (error) => (clearTimeout(timer), reject(error)));
+  });
   let id = 0;
   const pending = new Map<number, { resolve: (result: unknown) => void; reject: (error: Error) => void }>();
   ws.on("message", (data) => {
@@ -31,10 +36,13 @@ export async function openInspector(inspectorPort: number): Promise<InspectorSes
     for (const waiter of pending.values()) waiter.reject(new Error(`the inspector connection closed (${code})`));
   });
   return {
-    send: <R>(method: string, params: object = {}) =>
+    send: <R>(method: string, params: object = {}, timeoutMs = 30_000) =>
       new Promise<R>((resolve, reject) => {
-        pending.set(++id, { resolve: resolve as (result: unknown) => void, reject });
-        ws.send(JSON.stringify({ id, method, params }));
+        const call = ++id;
+        const timer = setTimeout(() => (pending.delete(call), reject(new Error(`the inspector left ${method} unanswered for ${timeoutMs / 1000} s`))), timeoutMs);
+        const settled = () => (clearTimeout(timer), pending.delete(call));
+        pending.set(call, { resolve: (result) => (settled(), resolve(result as R)), reject: (error) => (settled(), reject(error)) });
+        ws.send(JSON.stringify({ id: call, method, params }));
       }),
     close: () => ws.close(),
   };
@@ -55,7 +63,8 @@ export async function profileWorker<T>(inspectorPort: number, during: () => Prom
     await send("Profiler.setSamplingInterval", { interval: 1_000 });
     await send("Profiler.start");
     const result = await during();
-    const { profile } = await send<{ profile: CpuProfile }>("Profiler.stop");
+    // A busy minute's profile is hundreds of megabytes of JSON: minutes to serialize and pass on.
+    const { profile } = await send<{ profile: CpuProfile }>("Profiler.stop", {}, 600_000);
     return { result, profile };
   } finally {
     close();

@@ -47,8 +47,11 @@ export function faultsReport(run: FaultRun): { table: string; markdown: string; 
     "  accepted update; dropout, each attempt's time from opening to its end; stall, the honest uploads' added delay.",
     "- **Soak**: the workerd runtime's RSS from /proc (VmRSS of the process that runs the Worker and its objects), each sample",
     "  after a full collection of the Worker's isolate (inspector, `HeapProfiler.collectGarbage`); flat when the least-squares",
-    "  slope over the run's second half is at most 1 MiB/min. The isolate's JavaScript heap (the inspector's",
-    "  `Runtime.getHeapUsage`) tells objects the Worker keeps alive from memory held outside the heap.",
+    "  slope over the run's second half is at most 1 MiB/min beyond the runtime's own growth: afterwards the same traffic",
+    "  (as many requests a second, as many of them delta bodies, as many in flight, for as long) goes to a one-line Worker under",
+    "  `wrangler dev` with the same configuration, sampled the same way, and the control plane's slope is taken beyond that",
+    "  Worker's. The isolate's JavaScript heap (the inspector's `Runtime.getHeapUsage`, after the same collection) must be flat",
+    "  by itself: it tells objects the Worker keeps alive from memory the runtime holds outside the heap.",
     "",
     ...run.results.flatMap((r) => [`## ${r.scenario}: ${r.setup}`, "", ...(r.ranAt ? [`Run at ${r.ranAt.slice(0, 16).replace("T", " ")} UTC${r.command && r.command !== run.command ? ` by \`${r.command}\`` : ""}.`, ""] : []), ...r.detail.map((line) => `- ${line}`), ""]),
   ].join("\n");

@@ -4,6 +4,7 @@ import { bareRuntimeGrowth } from "./bare-runtime.js";
 import { openInspector, type InspectorSession } from "./cpu-profile.js";
 import { memoryKb, workerdRoles } from "./workerd-process.js";
 import { seconds, type FaultContext, type FaultResult } from "./fault-scenario.js";
+import { soakReference, type ReferenceSample, type SoakTraffic } from "./soak-reference.js";
 
 export interface SoakOptions {
   minutes: number;
@@ -15,9 +16,18 @@ export interface SoakOptions {
   controlSeconds?: number;
   /** Seconds between memory samples (default 5). */
   sampleSeconds?: number;
+  /**
+   * Afterwards, the same traffic for as long to a one-line Worker (soak-reference.ts), and the
+   * control plane's slope judged beyond that one's (default true). Off: the slope itself.
+   */
+  reference?: boolean;
 }
 
-/** The criterion for flat: the least-squares slope of the runtime's RSS over the run's second half, in MiB a minute, at most this. */
+/**
+ * The criterion for flat, in MiB a minute over the run's second half (least-squares slopes): the
+ * JavaScript heap after a full collection at most this, and the runtime's RSS at most this beyond
+ * the one-line Worker's under the same traffic (or, with no reference, at most this itself).
+ */
 export const FLAT_MIB_PER_MINUTE = 1;
 
 interface Sample {
@@ -37,6 +47,14 @@ interface Sample {
  * runtime holds outside the heap.
  */
 export async function soakScenario(ctx: FaultContext, options: SoakOptions): Promise<FaultResult> {
+  const { result, traffic } = await soakRun(ctx, options);
+  if (options.reference === false || !traffic) return result;
+  ctx.log(`  the same traffic to a one-line Worker: ${traffic.rate.toFixed(0)} requests/s, ${(traffic.uploadShare * 100).toFixed(0)} % of them deltas, ${traffic.minutes} min ...`);
+  const reference = await soakReference(traffic, ctx.log);
+  return judgedBeside(result, reference);
+}
+
+async function soakRun(ctx: FaultContext, options: SoakOptions): Promise<{ result: FaultResult; traffic: SoakTraffic | null }> {
   const plane = await ctx.startPlane({ CLIENT_SHARDS: "4" });
   const every = (options.sampleSeconds ?? 5) * 1000;
   let inspector: InspectorSession | null = null;
@@ -87,9 +105,13 @@ export async function soakScenario(ctx: FaultContext, options: SoakOptions): Pro
     const heapSlope = heaps.length > 1 ? slopePerMinute(heaps.map((s) => [s.atS, s.heapMiB!])) : null;
     const flat = slope <= FLAT_MIB_PER_MINUTE;
     const passed = flat && figures.errors === 0;
+    const delta = devices.list.find((device) => device.delta)?.delta;
+    const traffic: SoakTraffic | null = delta
+      ? { minutes: options.minutes, rate: figures.requests / figures.seconds, uploadShare: figures.bindings / figures.requests, delta, checkIn: JSON.stringify({ attributes: devices.list[0].attributes }), concurrency: 64, sampleMs: every, before: { enrolments: options.devices, trivialSeconds: options.controlSeconds ?? 0 } }
+      : null;
     const detail = [
       `${options.devices} simulated devices (the load benchmark's driver: check in, bind, report a synthetic delta) on the paper workload's ${inputs.workload.arrivals.length} jobs for ${options.minutes} min, 64 requests in flight: ${figures.bindings} bindings, ${figures.reports} reports, ${figures.errors} errors${figures.errorSamples.length ? ` (${figures.errorSamples.join("; ")})` : ""}.`,
-      `workerd runtime RSS (the process that runs the Worker and its objects, from /proc every ${every / 1000} s, each after a full collection of the Worker's isolate through the inspector: ${collections} collections): start ${runtime[0]} MiB, min ${Math.min(...runtime)}, max ${Math.max(...runtime)}, end ${runtime.at(-1)} MiB; slope over the second half ${slope.toFixed(2)} MiB/min: ${flat ? "flat" : "NOT flat"} (criterion: at most ${FLAT_MIB_PER_MINUTE} MiB/min).`,
+      `workerd runtime RSS (the process that runs the Worker and its objects, from /proc every ${every / 1000} s, each after a full collection of the Worker's isolate through the inspector: ${collections} collections): start ${runtime[0]} MiB, min ${Math.min(...runtime)}, max ${Math.max(...runtime)}, end ${runtime.at(-1)} MiB; slope over the second half ${slope.toFixed(2)} MiB/min: by itself ${flat ? "flat" : "NOT flat"} (at most ${FLAT_MIB_PER_MINUTE} MiB/min).`,
       `Proxy RSS: start ${samples[0].proxyMiB} MiB, end ${samples.at(-1)!.proxyMiB} MiB. The isolate's JavaScript heap in use: start ${samples[0].heapMiB ?? "-"} MiB, end ${samples.at(-1)!.heapMiB ?? "-"} MiB, ${heapAfterGc ?? "-"} MiB after a full collection; its second-half slope ${heapSlope === null ? "-" : `${heapSlope.toFixed(2)} MiB/min`}.`,
       ...(control ? [
         `Before the devices, ${options.controlSeconds} s of the trivial route (\`GET /v1/health\`, no object, no storage; ${control.requests} requests): runtime RSS ${control.before.runtime} -> ${control.after.runtime} MiB, proxy ${control.before.proxy} -> ${control.after.proxy} MiB, i.e. ${perThousand(control.after.runtime - control.before.runtime, control.requests)} and ${perThousand(control.after.proxy - control.before.proxy, control.requests)} MiB per 1,000 requests; during the devices ${perThousand(runtime.at(-1)! - runtime[0], figures.requests)} and ${perThousand(samples.at(-1)!.proxyMiB - samples[0].proxyMiB, figures.requests)} MiB per 1,000 requests (${figures.requests} requests).`,
@@ -98,14 +120,40 @@ export async function soakScenario(ctx: FaultContext, options: SoakOptions): Pro
         `The bare runtime (workerd through Miniflare, as wrangler dev runs it, serving a one-line Worker that answers "ok": no control plane code at all), ${bare.requests} requests: RSS ${bare.startMiB} -> ${bare.endMiB} MiB, ${perThousand(bare.endMiB - bare.startMiB, bare.requests)} MiB per 1,000 requests.`,
       ] : []),
     ];
-    return {
+    const result: FaultResult = {
       scenario: "soak", setup: `${options.devices} devices, ${options.minutes} min`, passed, tally: null, rounds: null, recoverySeconds: [], detail,
       figures: { control, bare, samples, slopeMiBPerMinute: slope, heapSlopeMiBPerMinute: heapSlope, heapAfterGcMiB: heapAfterGc, bindings: figures.bindings, reports: figures.reports, errors: figures.errors },
     };
+    return { result, traffic };
   } finally {
     inspector?.close();
     await plane.dispose();
   }
+}
+
+/**
+ * The soak judged beside the one-line Worker's run: the runtime's RSS slope beyond the reference's,
+ * and the JavaScript heap's own slope, each at most FLAT_MIB_PER_MINUTE; no device errors.
+ */
+function judgedBeside(result: FaultResult, run: { samples: ReferenceSample[]; requests: number; failed: number; collections: number }): FaultResult {
+  const { samples: reference, requests } = run;
+  const figures = result.figures as { samples: Sample[]; slopeMiBPerMinute: number; heapSlopeMiBPerMinute: number | null; errors: number };
+  const secondHalf = <T extends { atS: number }>(points: T[]) => points.filter((p) => p.atS >= points.at(-1)!.atS / 2);
+  const referenceSlope = slopePerMinute(secondHalf(reference).map((s) => [s.atS, s.runtimeMiB]));
+  const beyond = figures.slopeMiBPerMinute - referenceSlope;
+  const heapFlat = figures.heapSlopeMiBPerMinute !== null && figures.heapSlopeMiBPerMinute <= FLAT_MIB_PER_MINUTE;
+  const passed = beyond <= FLAT_MIB_PER_MINUTE && heapFlat && figures.errors === 0;
+  const rss = reference.map((s) => s.runtimeMiB);
+  return {
+    ...result,
+    passed,
+    detail: [
+      ...result.detail,
+      `The same traffic to a one-line Worker (reads each body, answers "ok") under \`wrangler dev\` with the same configuration, ${requests} requests (${run.failed} unanswered or not ok), sampled the same way (${run.collections} collections): runtime RSS start ${rss[0]} MiB, min ${Math.min(...rss)}, max ${Math.max(...rss)}, end ${rss.at(-1)} MiB; slope over the second half ${referenceSlope.toFixed(2)} MiB/min.`,
+      `Judged beside it: the control plane's RSS slope ${beyond.toFixed(2)} MiB/min beyond the one-line Worker's, its JavaScript heap's ${figures.heapSlopeMiBPerMinute?.toFixed(2) ?? "-"} MiB/min: ${passed ? "flat" : "NOT flat"} (criterion: each at most ${FLAT_MIB_PER_MINUTE} MiB/min, and no device errors).`,
+    ],
+    figures: { ...result.figures, reference: { samples: reference, requests, failed: run.failed, collections: run.collections, slopeMiBPerMinute: referenceSlope }, slopeBeyondReferenceMiBPerMinute: beyond },
+  };
 }
 
 /** Least-squares slope of (seconds, MiB) points, in MiB a minute. */

@@ -19,6 +19,8 @@ export interface FaultOptions {
   readTimeoutSeconds: number;
   soakMinutes: number;
   soakDevices: number;
+  /** The soak judged beside a one-line Worker sent the same traffic afterwards. */
+  soakReference: boolean;
   seed: number;
 }
 
@@ -35,11 +37,11 @@ export function parseFaultOptions(args: Record<string, string | boolean | undefi
   if (unknown.length) throw new RangeError(`--scenario takes names among ${FAULT_SCENARIOS.join(", ")}, not ${unknown.join(", ")}`);
   const outagesSeconds = text("outages").split(",").map(Number);
   if (!outagesSeconds.every((s) => s > 0)) throw new RangeError(`--outages takes positive seconds, not "${text("outages")}"`);
-  if (!["on", "off"].includes(text("browser"))) throw new RangeError(`--browser takes on or off, not "${text("browser")}"`);
+  for (const name of ["browser", "soak-reference"]) if (!["on", "off"].includes(text(name))) throw new RangeError(`--${name} takes on or off, not "${text(name)}"`);
   return {
     scenarios: scenarios as FaultScenario[], kills: number("kills", 1), killRounds: number("kill-rounds", 2), outagesSeconds, browser: text("browser") === "on",
     dropoutRounds: number("dropout-rounds", 1), readTimeoutSeconds: number("read-timeout", 0.1, false), soakMinutes: number("soak-minutes", 0.1, false),
-    soakDevices: number("soak-devices", 1), seed: number("seed", 0),
+    soakDevices: number("soak-devices", 1), soakReference: text("soak-reference") === "on", seed: number("seed", 0),
   };
 }
 
@@ -57,6 +59,6 @@ export function runScenario(name: FaultScenario, ctx: FaultContext, o: FaultOpti
     case "poison-finite":
       return poisonScenario(ctx);
     case "soak":
-      return soakScenario(ctx, { minutes: o.soakMinutes, devices: o.soakDevices, controlSeconds: 60 });
+      return soakScenario(ctx, { minutes: o.soakMinutes, devices: o.soakDevices, controlSeconds: 60, reference: o.soakReference });
   }
 }

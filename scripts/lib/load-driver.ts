@@ -10,6 +10,22 @@ export interface LoadDevice {
   readyAt: number;
   /** The device's synthetic delta, encoded once (the same for every report of a 256-parameter job). */
   delta?: Uint8Array<ArrayBuffer>;
+  /** Check-ins in a row that bound nothing, for the back-off of client-side choice. */
+  refusalsInRow?: number;
+}
+
+/**
+ * The paper's back-off for client-side random choice: a pick the server refuses sends the device
+ * away for `initialS`, doubled with each refusal in a row up to `maxS`; a binding resets it.
+ */
+export interface Backoff {
+  initialS: number;
+  maxS: number;
+}
+
+/** How long a device waits after its `refusals`-th refusal in a row (counted from 0), in ms. */
+export function backoffMs(backoff: Backoff, refusals: number): number {
+  return Math.min(backoff.maxS, backoff.initialS * 2 ** refusals) * 1000;
 }
 
 export interface LoadFigures {
@@ -30,6 +46,12 @@ export interface LoadFigures {
   /** Check-in latency in ms (each check-in, including those that accept an offer). */
   checkInMs: number[];
   errorSamples: string[];
+  /**
+   * Over HTTP: lane time spent with no device due, and lane time in all (ms). Near 0 idle is
+   * saturation: a device was always ready to check in when a request finished.
+   */
+  laneIdleMs: number;
+  laneMs: number;
 }
 
 export interface LoadOptions {
@@ -39,10 +61,15 @@ export interface LoadOptions {
   seconds: number;
   /** Requests (or check-in frames) in flight at most. */
   concurrency: number;
+  /**
+   * Client-side choice: a check-in that binds nothing sends the device into this back-off instead
+   * of coming back when the server said (HTTP only).
+   */
+  backoff?: Backoff;
 }
 
 export function emptyFigures(): LoadFigures {
-  return { seconds: 0, requests: 0, checkIns: 0, bindings: 0, offers: 0, pushes: 0, reports: 0, stale: {}, errors: 0, checkInMs: [], errorSamples: [] };
+  return { seconds: 0, requests: 0, checkIns: 0, bindings: 0, offers: 0, pushes: 0, reports: 0, stale: {}, errors: 0, checkInMs: [], errorSamples: [], laneIdleMs: 0, laneMs: 0 };
 }
 
 /** Counts a failure and keeps the first few for the report. */
@@ -122,9 +149,14 @@ export async function driveDevices(options: LoadOptions): Promise<LoadFigures> {
     if (reply?.status === "task") {
       figures.bindings += 1;
       device.task = reply.task;
+      device.refusalsInRow = 0;
       // Each device trains on its own hardware: its report does not queue behind other devices' check-ins
       // (not even behind the first check-ins of devices that are all ready at time 0).
       device.readyAt = -1;
+    } else if (options.backoff && reply) {
+      const refusals = device.refusalsInRow ?? 0;
+      device.refusalsInRow = refusals + 1;
+      device.readyAt = performance.now() + backoffMs(options.backoff, refusals);
     } else {
       device.readyAt = performance.now() + (reply?.status === "wait" || reply?.status === "offer" ? reply.retryAfterMs : 1_000);
     }
@@ -134,7 +166,9 @@ export async function driveDevices(options: LoadOptions): Promise<LoadFigures> {
     while (performance.now() < end) {
       const wait = queue.peekTime() - performance.now();
       if (wait > 0) {
-        await new Promise((resolve) => setTimeout(resolve, Math.min(50, wait)));
+        const idleFrom = performance.now();
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50, wait, end - idleFrom)));
+        figures.laneIdleMs += performance.now() - idleFrom;
         continue;
       }
       const device = queue.pop()!;
@@ -150,6 +184,7 @@ export async function driveDevices(options: LoadOptions): Promise<LoadFigures> {
 
   await Promise.all(Array.from({ length: options.concurrency }, worker));
   figures.seconds = (performance.now() - started) / 1000;
+  figures.laneMs = options.concurrency * figures.seconds * 1000;
   return figures;
 }
 
@@ -195,5 +230,6 @@ export function mergeFigures(a: LoadFigures, b: LoadFigures): LoadFigures {
     seconds: Math.max(a.seconds, b.seconds), requests: a.requests + b.requests, checkIns: a.checkIns + b.checkIns, bindings: a.bindings + b.bindings,
     offers: a.offers + b.offers, pushes: a.pushes + b.pushes, reports: a.reports + b.reports, stale, errors: a.errors + b.errors,
     checkInMs: a.checkInMs.concat(b.checkInMs), errorSamples: a.errorSamples.concat(b.errorSamples).slice(0, 5),
+    laneIdleMs: a.laneIdleMs + b.laneIdleMs, laneMs: a.laneMs + b.laneMs,
   };
 }

@@ -80,12 +80,18 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<R
   const exited = once(child, "exit");
   const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
     if (child.exitCode !== null || child.signalCode !== null) return;
-    try {
-      process.kill(-child.pid!, signal); // the whole group: wrangler and its workerd
-    } catch {
-      child.kill(signal);
-    }
+    const signalled = (sent: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, sent); // the whole group: wrangler and its workerd
+      } catch {
+        child.kill(sent);
+      }
+    };
+    signalled(signal);
+    // Bounded: a wrangler that has not left 15 s after SIGTERM is killed.
+    const late = setTimeout(() => signalled("SIGKILL"), 15_000);
     await exited;
+    clearTimeout(late);
   };
   // Stop waiting as soon as wrangler exits (a port in use, a bad config: its log says why).
   const gone = new AbortController();

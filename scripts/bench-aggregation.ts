@@ -3,7 +3,8 @@
 // Float32Array weighted sum of the same deltas in the same run as the ceiling, and workerd's memory.
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { loadavg, tmpdir } from "node:os";
+import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DeviceClient, OwnerClient } from "@propius/edge-runtime";
@@ -176,7 +177,7 @@ for (const size of sizes) for (const shards of shardCounts) {
   }
 }
 
-const machine = `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const machine = machineLine();
 await writeFile(`${args.out}.json`, `${JSON.stringify({ date: new Date().toISOString(), machine, loadAtStart, concurrency, rows }, null, 2)}\n`);
 await writeFile(`${args.out}.md`, [
   "# Aggregation benchmark: one job, sharded aggregators, under `wrangler dev`",

@@ -10,7 +10,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { CONSTRAINT_CLASSES, DEFAULT_DEVICE_MODEL, sampleDevices, saturate, type SaturationInput, type SaturationResult } from "../control/src/simulator/index.js";
-import { machine } from "./lib/fuzz-report.js";
+import { machineLine } from "./lib/machine.js";
 import { ROOT } from "./lib/node-bundle.mjs";
 import { defaultDataDir, readTraces } from "./lib/traces.js";
 
@@ -62,7 +62,7 @@ if (flags.out !== "-") {
   ].join("\n");
   const md = `# Binding throughput at saturation
 
-Measured by \`npm run bench:binding\` on ${date} (${machine()}; ${wallS.toFixed(1)} s). The model is
+Measured by \`npm run bench:binding\` on ${date} (${machineLine()}; ${wallS.toFixed(1)} s). The model is
 \`control/src/simulator/saturation.ts\`, over the production policies (\`checkIn\` and \`createPolicy\`).
 
 ## Setup
@@ -90,7 +90,7 @@ every policy binds alike.
 ${await liveFigures()}
 `;
   await writeFile(`${out}.md`, md);
-  await writeFile(`${out}.json`, `${JSON.stringify({ date, machine: machine(), seed, devices: DEVICES, jobs: JOBS, wallS, rows }, null, 1)}\n`);
+  await writeFile(`${out}.json`, `${JSON.stringify({ date, machine: machineLine(), seed, devices: DEVICES, jobs: JOBS, wallS, rows }, null, 1)}\n`);
   say(`wrote ${relative(process.cwd(), out)}.md and .json`);
 }
 

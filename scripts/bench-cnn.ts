@@ -3,7 +3,8 @@
 // edge-runtime/src/training/wasm-kernels registers) and on the pure-JS cpu backend, in one Node
 // process: samples per second and the ratio wasm / cpu, plus where a wasm CNN step spends its time.
 import { writeFile } from "node:fs/promises";
-import { cpus, loadavg, totalmem } from "node:os";
+import { loadavg } from "node:os";
+import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { demoCnnModel, demoModel, demoShard, mulberry32, type DemoModel } from "@propius/edge-runtime/demo";
@@ -102,7 +103,7 @@ console.log(`wasm / cpu: CNN ${ratios.CNN}x, MLP ${ratios.MLP}x`);
 console.log(`a wasm CNN step (batch ${batch}): ${topKernels.map((k) => `${k.kernel} ${k.ms} ms`).join(", ")}`);
 
 const date = new Date().toISOString();
-const machine = `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const machine = machineLine();
 await writeFile(`${args.out}.json`, `${JSON.stringify({ date, machine, loadBefore, digits: count, batch, repeats, rows, ratios, wasmCnnStepKernels: topKernels, wasmCnnStepKernelMs: Number(totalKernelMs.toFixed(1)) }, null, 2)}\n`);
 const fmt = (n: number) => n.toLocaleString("en");
 await writeFile(`${args.out}.md`, [

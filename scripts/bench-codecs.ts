@@ -2,7 +2,8 @@
 // side by side: bytes per update, bytes per round, and the final test accuracy.
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { tmpdir } from "node:os";
+import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { JobStatus } from "@propius/shared";
@@ -63,7 +64,7 @@ for (const { codec, topK } of runs) {
 }
 
 const base = rows[0];
-const machine = `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const machine = machineLine();
 await writeFile(`${args.out}.json`, `${JSON.stringify({ date: new Date().toISOString(), machine, rounds: Number(args.rounds), seed: Number(args.seed), rows }, null, 2)}\n`);
 await writeFile(`${args.out}.md`, [
   "# Delta codecs on the demo job",

@@ -5,7 +5,8 @@
 // route (and of a keep-alive frame) times the requests (and frames) a contribution makes, as the ceiling.
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { tmpdir } from "node:os";
+import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { seededRandom } from "../control/src/simulator/random.js";
@@ -96,7 +97,7 @@ try {
   }
   const report = contributionReport({
     date: new Date().toISOString(),
-    machine: `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+    machine: machineLine(),
     loadavg: readFileSync("/proc/loadavg", "utf8").trim(),
     parameters, devices, rounds, concurrency, shards, spreadMs, seconds, results,
   });

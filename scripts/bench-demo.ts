@@ -5,7 +5,8 @@
 // `--sweep` also simulates the configurations that were tried (in process, same data and training).
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { tmpdir } from "node:os";
+import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { trainingPlanSchema, type JobStatus } from "@propius/shared";
@@ -98,7 +99,7 @@ console.log(`centralized ${centralAccuracy.toFixed(4)} (${epochs} epochs); feder
 console.log(`npm start wall time: ${federated.map((r) => `${r.seconds} s`).join(", ")} (median ${median(federated.map((r) => r.seconds))} s)`);
 
 const date = new Date().toISOString();
-const machine = `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const machine = machineLine();
 const config = { rounds: plan.rounds, clientsPerRound: plan.clientsPerRound, localEpochs: plan.localEpochs, learningRate: plan.learningRate, batchSize: plan.batchSize, optimizer: plan.optimizer, strategy };
 await writeFile(`${args.out}.json`, `${JSON.stringify({ date, machine, seed, config, centralized: { epochs, accuracy: centralAccuracy, perEpoch: centralized.epochs }, federated, federatedMedian: fedAccuracy, ratio, triedDate, tried }, null, 2)}\n`);
 

@@ -10,7 +10,8 @@
  * the idle period must still reach the subscriber.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { loadavg, tmpdir } from "node:os";
+import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { JobEventSubscription, OwnerClient } from "@propius/edge-runtime";
@@ -122,7 +123,7 @@ try {
   await rm(dir, { recursive: true, force: true });
 }
 
-const machine = `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const machine = machineLine();
 const load = { before: loadBefore.map((l) => Number(l.toFixed(2))), after: loadavg().map((l) => Number(l.toFixed(2))) };
 const date = new Date().toISOString();
 const row = (name: string, f: Figures) => `| ${name} | ${f.n} | ${fmt(f.p50)} | ${fmt(f.p99)} | ${fmt(f.max)} |`;

@@ -5,7 +5,8 @@
 // client-side random choice take the paper's back-off after a refused pick, so IRS against it is
 // the binding throughput the paper means.
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { cpus, freemem, tmpdir, totalmem } from "node:os";
+import { tmpdir } from "node:os";
+import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { buildWorkerBundle, stopBundler } from "./lib/bundles.js";
@@ -199,7 +200,7 @@ for (const count of counts) for (const policy of policies) for (const transport 
   }
 }
 
-const machine = `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB (${Math.round(freemem() / 2 ** 30)} GiB free at the end), Node ${process.version}`;
+const machine = machineLine({ freeAtEnd: true });
 const settings = { policies, transports, shards, concurrency, seconds, backoff, jobs: inputs.workload.arrivals.length };
 await writeFile(`${args.out}.json`, `${JSON.stringify({ date: new Date().toISOString(), machine, settings, results }, null, 2)}\n`);
 await writeFile(`${args.out}.md`, markdown(machine, settings, results));

@@ -2,7 +2,8 @@
 // throughput on the held-out digits in ONNX Runtime Web (wasm, one thread) against tfjs (wasm and
 // cpu backends) in this Node process, with the test accuracy of each as a check.
 import { writeFile } from "node:fs/promises";
-import { cpus, loadavg, totalmem } from "node:os";
+import { loadavg } from "node:os";
+import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { demoModel, demoShard, demoTestSet, mulberry32 } from "@propius/edge-runtime/demo";
@@ -119,7 +120,7 @@ models.forEach((m) => m.dispose());
 const rows = engines.map((e, i) => ({ engine: e.engine, accuracy: e.accuracy, samplesPerSecond: Object.fromEntries(batches.map((b, j) => [b, median(runs[i][j])])) }));
 for (const e of rows) console.log(`${e.engine}: accuracy ${e.accuracy.toFixed(4)}; samples/s ${batches.map((b) => `batch ${b}: ${Math.round(e.samplesPerSecond[b])}`).join(", ")}`);
 
-const machine = `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const machine = machineLine();
 const exportMs = Number(median(exportTimes).toFixed(2));
 await writeFile(`${args.out}.json`, `${JSON.stringify({ date: new Date().toISOString(), machine, loadBefore, trainDigits: train.count, exportMs, onnxBytes: onnx.length, weightsMessageBytes: weightsMessage, sessionMs: Math.round(sessionMs), secondSessionMs: Math.round(secondSessionMs), testDigits: test.count, runs: RUNS, rows }, null, 2)}\n`);
 const base = rows[1];

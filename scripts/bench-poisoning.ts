@@ -4,7 +4,7 @@
 // (push connection, download, train, upload) and train the demo MLP on their non-IID demo shards
 // for real; a malicious device trains too, then scales, sign-flips or replaces its delta.
 import { writeFile } from "node:fs/promises";
-import { cpus, totalmem } from "node:os";
+import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "./lib/local-control-plane.js";
@@ -70,7 +70,7 @@ try {
 
 async function report(r: { baseline: Run; runs: Run[]; chosen: Defence[]; fixedNorm: number; norms: number[]; initial: number }): Promise<void> {
   const date = new Date().toISOString();
-  const machine = `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  const machine = machineLine();
   const attacks = Object.keys(ATTACKS) as Attack[];
   const cell = (defence: string, attack: Attack) => r.runs.find((x) => x.defence === defence && x.attack === attack);
   const fmt = (x: Run | undefined) => (x ? `${x.accuracy.toFixed(4)} (${(100 * (x.accuracy - r.baseline.accuracy)).toFixed(1)})${x.state === "done" ? "" : ` ${x.roundsClosed}/${rounds} rounds, ${x.state}`}` : "-");

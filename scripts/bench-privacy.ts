@@ -4,7 +4,7 @@
 // the demo MLP for real; each update clipped to a fixed bound, Gaussian noise at the job, epsilon
 // at delta 1e-5 from the job's own round records (RDP accountant, no amplification by sampling).
 import { writeFile } from "node:fs/promises";
-import { cpus, totalmem } from "node:os";
+import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "./lib/local-control-plane.js";
@@ -55,7 +55,7 @@ try {
     rows.push(row);
   }
   const date = new Date().toISOString();
-  const machine = `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  const machine = machineLine();
   await writeFile(`${args.out}.json`, `${JSON.stringify({ date, machine, seed, rounds, devices: DEVICES, bound, reference: reference.accuracy, clipped: clipped.accuracy, rows }, null, 2)}\n`);
   const lines = [
     "# Central differential privacy: the demo's accuracy against epsilon",

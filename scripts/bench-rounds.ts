@@ -4,7 +4,8 @@
 // wall time (the server's round record: opened to closed) over the ceiling (the slowest device's task
 // received to upload acknowledged: download, training, upload), for the demo MLP, then the CNN.
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
-import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { OwnerClient } from "@propius/edge-runtime";
@@ -78,7 +79,7 @@ try {
 } finally {
   await plane.stop();
 }
-const machine = `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const machine = machineLine();
 const load = { before: loadBefore.map((l) => Number(l.toFixed(2))), after: loadavg().map((l) => Number(l.toFixed(2))) };
 const command = `npm run bench:rounds -- ${argv.map((a) => a.replace(/^([^=]+=)?(.*\s.*)$/, '$1"$2"')).join(" ")}`.trim();
 const date = new Date().toISOString();

@@ -4,7 +4,7 @@
 // shuffling in both runs. Prints and writes the final test accuracy of each, the bytes each device
 // sent a round, and the rounds' times by phase.
 import { writeFile } from "node:fs/promises";
-import { cpus, totalmem } from "node:os";
+import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { roundTimings, type JobSpecInput } from "@propius/shared";
@@ -51,7 +51,7 @@ try {
   const plain = await measure(plane, "secure aggregation off", benchJobSpec("secure-off", rounds));
   const secure = await measure(plane, "secure aggregation on", benchJobSpec("secure-on", rounds, { secureAggregation: {} }));
   const date = new Date().toISOString();
-  const machine = `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  const machine = machineLine();
   await writeFile(`${args.out}.json`, `${JSON.stringify({ date, machine, seed, rounds, devices: DEVICES, initialAccuracy: plane.initialAccuracy, rows: [plain, secure] }, null, 2)}\n`);
   const gap = (secure.accuracy - plain.accuracy) * 100;
   const lines = [

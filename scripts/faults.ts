@@ -4,7 +4,8 @@
 // the devices were told against what the job counts, rounds ended by their deadline and time to
 // recover; the summary goes to docs/faults.md and .json.
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { cpus, freemem, tmpdir, totalmem } from "node:os";
+import { tmpdir } from "node:os";
+import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { buildDeviceBundle, buildWorkerBundle, stopBundler } from "./lib/bundles.js";
@@ -90,7 +91,7 @@ const previous = await readFile(`${args.out}.json`, "utf8").then((text) => JSON.
 const kept = (previous?.results ?? []).filter((r) => !options.scenarios.includes(r.scenario as FaultScenario)).map((r) => ({ ...r, ranAt: r.ranAt ?? previous!.date, command: r.command ?? previous!.command }));
 const order = (r: FaultResult) => FAULT_SCENARIOS.indexOf(r.scenario as FaultScenario);
 const all = [...kept, ...results].sort((a, b) => order(a) - order(b));
-const machine = `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB (${Math.round(freemem() / 2 ** 30)} GiB free at the end), Node ${process.version}`;
+const machine = machineLine({ freeAtEnd: true });
 const report = faultsReport({ date: new Date().toISOString(), machine, command, options, results: all });
 console.log(`\n${report.table}`);
 await writeFile(`${args.out}.json`, `${JSON.stringify(report.json, null, 2)}\n`);

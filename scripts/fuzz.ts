@@ -13,7 +13,8 @@ import { parseArgs } from "node:util";
 import { stopBundler } from "./lib/bundles.js";
 import { ROOT } from "./lib/local-control-plane.js";
 import { runFuzz } from "./lib/fuzz-run.js";
-import { fuzzDocument, fuzzTables, machine } from "./lib/fuzz-report.js";
+import { fuzzDocument, fuzzTables } from "./lib/fuzz-report.js";
+import { machineLine } from "./lib/machine.js";
 
 const { values } = parseArgs({
   options: { requests: { type: "string", default: "10000" }, seed: { type: "string", default: "1" }, port: { type: "string" }, concurrency: { type: "string", default: "6" }, "no-write": { type: "boolean", default: false }, "drop-clients": { type: "boolean", default: false }, "no-reference": { type: "boolean", default: false } },
@@ -25,7 +26,7 @@ if (!Number.isInteger(requests) || requests < 1 || !Number.isInteger(seed)) {
   process.exit(2);
 }
 const date = new Date().toISOString();
-process.stdout.write(`fuzzing with ${requests} requests, seed ${seed}; ${machine()}\n`);
+process.stdout.write(`fuzzing with ${requests} requests, seed ${seed}; ${machineLine()}\n`);
 process.on("exit", (code) => code === 13 && process.stderr.write("the run stopped waiting on something that never came\n"));
 const result = await runFuzz({ requests, seed, port: values.port ? Number(values.port) : undefined, concurrency: Number(values.concurrency), dropClients: values["drop-clients"], reference: !values["no-reference"], progress: (line) => process.stdout.write(`${line}\n`) });
 await stopBundler();
@@ -33,7 +34,7 @@ process.stdout.write(`\n${fuzzTables(result)}\n`);
 if (!values["no-write"]) {
   const name = values["drop-clients"] ? "fuzz-dropped-clients" : "fuzz";
   await writeFile(join(ROOT, `docs/${name}.md`), fuzzDocument(result, date, values["drop-clients"]));
-  await writeFile(join(ROOT, `docs/${name}.json`), `${JSON.stringify({ date, machine: machine(), ...result }, null, 2)}\n`);
+  await writeFile(join(ROOT, `docs/${name}.json`), `${JSON.stringify({ date, machine: machineLine(), ...result }, null, 2)}\n`);
   process.stdout.write(`wrote docs/${name}.md and docs/${name}.json\n`);
 }
 process.exitCode = result.verdict.length ? 1 : 0;

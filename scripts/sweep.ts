@@ -5,7 +5,8 @@
  */
 import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
-import { availableParallelism, cpus, totalmem } from "node:os";
+import { availableParallelism } from "node:os";
+import { machineLine } from "./lib/machine.js";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
@@ -206,7 +207,7 @@ async function main(): Promise<void> {
   if (flags.out === "-") return;
 
   const out = resolve(ROOT, flags.out!);
-  const machine = `nproc ${availableParallelism()}, ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}`;
+  const machine = machineLine();
   const date = new Date().toISOString().slice(0, 10);
   const command = `npm run sweep${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
   const previous = existsSync(`${out}.md`) ? await readFile(`${out}.md`, "utf8") : null;

@@ -1,10 +1,6 @@
-import { availableParallelism, cpus, totalmem } from "node:os";
+// The fuzz run's summary: for the console, and the results document (docs/fuzz.md, docs/fuzz.json).
 import type { FuzzResult } from "./fuzz-run.js";
-
-/** The fuzz run's summary: for the console, and the results document (docs/fuzz.md, docs/fuzz.json). */
-export function machine(): string {
-  return `nproc ${availableParallelism()}, ${cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}`;
-}
+import { machineLine } from "./machine.js";
 
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
@@ -56,7 +52,7 @@ export function fuzzDocument(result: FuzzResult, date: string, dropClients = fal
   return [
     "# Fuzz run: hostile requests against the control plane under `wrangler dev`",
     "",
-    `Measured by \`npm run fuzz -- --requests ${result.requests} --seed ${result.seed}${dropClients ? " --drop-clients" : ""}\` on ${date.slice(0, 10)}: ${machine()}; client and workerd on one machine, loopback.`,
+    `Measured by \`npm run fuzz -- --requests ${result.requests} --seed ${result.seed}${dropClients ? " --drop-clients" : ""}\` on ${date.slice(0, 10)}: ${machineLine()}; client and workerd on one machine, loopback.`,
     "What it does, what it checks and how to read a failure: docs/api.md, \"Limits\" and \"The fuzz suite\". Every request is one seeded choice, so the same seed sends the same requests in the same order (their timing, and so the interleaving with the canaries, differs).",
     `Memory: ${result.memory.measured}.${result.reference ? " The reference: the same seeded requests (push frames aside) sent afterwards to a one-line Worker (it reads each body and answers \"ok\") under `wrangler dev` with the same configuration, measured the same way; the run fails when the control plane's resident memory grows more than 10 % of its start beyond the reference's growth, or the JS heap its isolates keep (reachable objects) is not back within 10 % of its start." : ""}`,
     "",

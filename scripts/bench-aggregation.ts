@@ -4,7 +4,6 @@
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
-import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DeviceClient, OwnerClient } from "@propius/edge-runtime";
@@ -15,6 +14,7 @@ import { buildWorkerBundle, stopBundler } from "./lib/bundles.js";
 import { ROOT, startControlPlane } from "./lib/local-control-plane.js";
 import { freePort } from "./lib/ports.js";
 import { cpuMs, memoryKb, workerdPids, workerdRoles } from "./lib/workerd-process.js";
+import { machineLine } from "./lib/machine.js";
 
 const HELP = `npm run bench:aggregation -- [options]
 

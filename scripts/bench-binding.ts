@@ -10,9 +10,9 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { CONSTRAINT_CLASSES, DEFAULT_DEVICE_MODEL, sampleDevices, saturate, type SaturationInput, type SaturationResult } from "../control/src/simulator/index.js";
-import { machineLine } from "./lib/machine.js";
 import { ROOT } from "./lib/node-bundle.mjs";
 import { defaultDataDir, readTraces } from "./lib/traces.js";
+import { machineLine } from "./lib/machine.js";
 
 const { values: flags } = parseArgs({ options: { out: { type: "string", default: "docs/binding-throughput" }, seed: { type: "string", default: "1" } } });
 const seed = Number(flags.seed);

@@ -4,7 +4,6 @@
 // process: samples per second and the ratio wasm / cpu, plus where a wasm CNN step spends its time.
 import { writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
-import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { demoCnnModel, demoModel, demoShard, mulberry32, type DemoModel } from "@propius/edge-runtime/demo";
@@ -12,6 +11,7 @@ import { gatherRows, initTraining, trainLocal, type LocalData, type LocalTrainin
 import * as tf from "@tensorflow/tfjs-core";
 import { ROOT } from "./lib/local-control-plane.js";
 import { median } from "./lib/stats.js";
+import { machineLine } from "./lib/machine.js";
 
 const HELP = `npm run bench:cnn -- [options]
 

@@ -3,12 +3,12 @@
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { JobStatus } from "@propius/shared";
 import { ROOT } from "./lib/local-control-plane.js";
 import { freePort } from "./lib/ports.js";
+import { machineLine } from "./lib/machine.js";
 
 const HELP = `npm run bench:codecs -- [options]
 

@@ -6,7 +6,6 @@
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { seededRandom } from "../control/src/simulator/random.js";
@@ -16,6 +15,7 @@ import { measureConnections, measureReferences } from "./lib/contribution-refere
 import { contributionReport } from "./lib/contribution-report.js";
 import { TransportBench } from "./lib/contribution-transport.js";
 import { ROOT } from "./lib/local-control-plane.js";
+import { machineLine } from "./lib/machine.js";
 
 const HELP = `npm run bench:contribution -- [options]
 

@@ -6,7 +6,6 @@
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { trainingPlanSchema, type JobStatus } from "@propius/shared";
@@ -16,6 +15,7 @@ import { ROOT } from "./lib/local-control-plane.js";
 import { freePort } from "./lib/ports.js";
 import { median } from "./lib/stats.js";
 import { simulateTried, strategyLabel, type TriedRow } from "./lib/demo-tried.js";
+import { machineLine } from "./lib/machine.js";
 
 const HELP = `npm run bench:demo -- [options]
 

@@ -11,7 +11,6 @@
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
-import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { JobEventSubscription, OwnerClient } from "@propius/edge-runtime";
@@ -24,6 +23,7 @@ import { freePort } from "./lib/ports.js";
 import { median, quantile } from "./lib/stats.js";
 import { ensureWebPage } from "./lib/web-page.js";
 import { openDashboardOn, type DashboardClose } from "./lib/dashboard-listener.js";
+import { machineLine } from "./lib/machine.js";
 
 const HELP = `npm run bench:events -- [options]
 

@@ -6,7 +6,6 @@
 // the binding throughput the paper means.
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { buildWorkerBundle, stopBundler } from "./lib/bundles.js";
@@ -18,6 +17,7 @@ import { ROOT, startControlPlane } from "./lib/local-control-plane.js";
 import { freePort } from "./lib/ports.js";
 import { cpuMeter, workerdRoles, type Cpu } from "./lib/workerd-process.js";
 import { POLICY_NAMES, isPolicyName } from "../control/src/scheduling/policies/index.js";
+import { machineLine } from "./lib/machine.js";
 
 const HELP = `npm run bench:load -- [options]
 

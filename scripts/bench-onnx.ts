@@ -3,7 +3,6 @@
 // cpu backends) in this Node process, with the test accuracy of each as a check.
 import { writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
-import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { demoModel, demoShard, demoTestSet, mulberry32 } from "@propius/edge-runtime/demo";
@@ -13,6 +12,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { encodeWeights } from "@propius/shared";
 import { ROOT } from "./lib/local-control-plane.js";
 import { median } from "./lib/stats.js";
+import { machineLine } from "./lib/machine.js";
 
 const HELP = `npm run bench:onnx -- [options]
 

@@ -4,7 +4,6 @@
 // (push connection, download, train, upload) and train the demo MLP on their non-IID demo shards
 // for real; a malicious device trains too, then scales, sign-flips or replaces its delta.
 import { writeFile } from "node:fs/promises";
-import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "./lib/local-control-plane.js";
@@ -12,6 +11,7 @@ import { median } from "./lib/stats.js";
 import { ATTACKS, type Attack } from "./lib/poisoning-devices.js";
 import { defences, type Defence } from "./lib/poisoning-defences.js";
 import { DEVICES, benchJobSpec, startBenchPlane, type JobRun } from "./lib/demo-bench-jobs.js";
+import { machineLine } from "./lib/machine.js";
 
 const HELP = `npm run bench:poisoning -- [options]
 

@@ -4,12 +4,12 @@
 // the demo MLP for real; each update clipped to a fixed bound, Gaussian noise at the job, epsilon
 // at delta 1e-5 from the job's own round records (RDP accountant, no amplification by sampling).
 import { writeFile } from "node:fs/promises";
-import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "./lib/local-control-plane.js";
 import { median } from "./lib/stats.js";
 import { DEVICES, benchJobSpec, startBenchPlane } from "./lib/demo-bench-jobs.js";
+import { machineLine } from "./lib/machine.js";
 
 const HELP = `npm run bench:privacy -- [options]
 

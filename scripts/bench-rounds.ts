@@ -5,7 +5,6 @@
 // received to upload acknowledged: download, training, upload), for the demo MLP, then the CNN.
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
-import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { OwnerClient } from "@propius/edge-runtime";
@@ -19,6 +18,7 @@ import { ROOT, startControlPlane } from "./lib/local-control-plane.js";
 import { freePort } from "./lib/ports.js";
 import { roundsReport, roundsTable, type ModelRun } from "./lib/rounds-report.js";
 import { roundTimings, summarize } from "./lib/round-timings.js";
+import { machineLine } from "./lib/machine.js";
 
 const HELP = `npm run bench:rounds -- [options]
 

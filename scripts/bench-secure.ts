@@ -4,13 +4,13 @@
 // shuffling in both runs. Prints and writes the final test accuracy of each, the bytes each device
 // sent a round, and the rounds' times by phase.
 import { writeFile } from "node:fs/promises";
-import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { roundTimings, type JobSpecInput } from "@propius/shared";
 import { ROOT } from "./lib/local-control-plane.js";
 import { median } from "./lib/stats.js";
 import { DEVICES, benchJobSpec, startBenchPlane, type BenchPlane } from "./lib/demo-bench-jobs.js";
+import { machineLine } from "./lib/machine.js";
 
 const HELP = `npm run bench:secure -- [options]
 

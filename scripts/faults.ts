@@ -5,7 +5,6 @@
 // recover; the summary goes to docs/faults.md and .json.
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { machineLine } from "./lib/machine.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { buildDeviceBundle, buildWorkerBundle, stopBundler } from "./lib/bundles.js";
@@ -15,6 +14,7 @@ import { RestartablePlane } from "./lib/restartable-plane.js";
 import { FAULT_SCENARIOS, parseFaultOptions, runScenario, type FaultOptions, type FaultScenario } from "./lib/fault-suite.js";
 import { faultsReport, type FaultRun } from "./lib/fault-report.js";
 import type { FaultResult } from "./lib/fault-scenario.js";
+import { machineLine } from "./lib/machine.js";
 
 const HELP = `npm run faults -- [options]
 

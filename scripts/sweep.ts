@@ -6,7 +6,6 @@
 import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { machineLine } from "./lib/machine.js";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
@@ -29,6 +28,7 @@ import {
 } from "../control/src/simulator/index.js";
 import { ROOT } from "./lib/node-bundle.mjs";
 import { TRACE_FILES, defaultDataDir, readTraces } from "./lib/traces.js";
+import { machineLine } from "./lib/machine.js";
 
 const defaultData = defaultDataDir();
 

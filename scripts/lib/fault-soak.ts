@@ -4,7 +4,7 @@ import { bareRuntimeGrowth } from "./bare-runtime.js";
 import { openInspector, type InspectorSession } from "./cpu-profile.js";
 import { memoryKb, workerdRoles } from "./workerd-process.js";
 import { seconds, type FaultContext, type FaultResult } from "./fault-scenario.js";
-import { soakReference, type ReferenceSample, type SoakTraffic } from "./soak-reference.js";
+import { soakReference, type ReferenceRun, type SoakTraffic } from "./soak-reference.js";
 
 export interface SoakOptions {
   minutes: number;
@@ -135,7 +135,7 @@ async function soakRun(ctx: FaultContext, options: SoakOptions): Promise<{ resul
  * The soak judged beside the one-line Worker's run: the runtime's RSS slope beyond the reference's,
  * and the JavaScript heap's own slope, each at most FLAT_MIB_PER_MINUTE; no device errors.
  */
-function judgedBeside(result: FaultResult, run: { samples: ReferenceSample[]; requests: number; failed: number; collections: number }): FaultResult {
+function judgedBeside(result: FaultResult, run: ReferenceRun): FaultResult {
   const { samples: reference, requests } = run;
   const figures = result.figures as { samples: Sample[]; slopeMiBPerMinute: number; heapSlopeMiBPerMinute: number | null; errors: number };
   const secondHalf = <T extends { atS: number }>(points: T[]) => points.filter((p) => p.atS >= points.at(-1)!.atS / 2);

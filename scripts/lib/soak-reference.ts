@@ -30,6 +30,14 @@ export interface ReferenceSample {
   runtimeMiB: number;
 }
 
+/** The one-line Worker's run: its samples, the requests sent, those unanswered or not ok, and the collections the inspector did. */
+export interface ReferenceRun {
+  samples: ReferenceSample[];
+  requests: number;
+  failed: number;
+  collections: number;
+}
+
 /**
  * The runtime's own memory under the soak's traffic: a one-line Worker under `wrangler dev` (the
  * same configuration) sent as many requests a second as the devices sent, as many of them delta
@@ -37,7 +45,7 @@ export interface ReferenceSample {
  * sample after a full collection through the inspector). What the control plane grows beyond it
  * is the control plane's own.
  */
-export async function soakReference(traffic: SoakTraffic, log: (line: string) => void): Promise<{ samples: ReferenceSample[]; requests: number; failed: number; collections: number }> {
+export async function soakReference(traffic: SoakTraffic, log: (line: string) => void): Promise<ReferenceRun> {
   const worker = await startOneLineWorker();
   const inspector = await openInspector(worker.inspectorPort).catch(() => null);
   try {

@@ -12,9 +12,11 @@ import { Worker, isMainThread, parentPort, workerData } from "node:worker_thread
 import { POLICY_NAMES, isPolicyName, type PolicyName } from "../control/src/scheduling/policies/index.js";
 import {
   DEFAULT_SWEEP,
+  contendedLine,
   notesOf,
   outcomes,
   runCell,
+  summarizeContended,
   summarizeLevels,
   sweepCells,
   sweepChart,
@@ -203,6 +205,7 @@ async function main(): Promise<void> {
         `p95 ${ratio(l.p95Jct.geoMean)}, wasted device-h with / without admission ${hours(l.wastedWithAdmissionS)} / ${hours(l.wastedWithoutAdmissionS)}`,
     );
   }
+  say(contendedLine(summarizeContended(results)));
   say(`total wall time ${totalWallS.toFixed(1)} s`);
   if (flags.out === "-") return;
 

@@ -77,6 +77,16 @@ export function bestJctAgainstFifo(results: readonly SimulationResult[], stat: J
   return fifo ? bestRatio(central(results).map((r) => jctRatio(fifo, r, stat))) : null;
 }
 
+/**
+ * FIFO's JCT statistic over the given policy's (the one `bestJctAgainstFifo` chose for another
+ * statistic), so that two statistics describe the same policy; null when a run is missing.
+ */
+export function jctAgainstFifo(results: readonly SimulationResult[], policy: PolicyName, stat: JctStat): Ratio | null {
+  const fifo = byName(results, "fifo");
+  const run = byName(results, policy);
+  return fifo && run ? jctRatio(fifo, run, stat) : null;
+}
+
 /** The central run that completed the most jobs, then the one with the lowest average JCT over them. */
 export function bestCentral(results: readonly SimulationResult[]): SimulationResult | null {
   const better = (a: SimulationResult, b: SimulationResult) =>

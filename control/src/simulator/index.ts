@@ -7,6 +7,6 @@ export { barChart, markdownReport, notesOf, outcomes, targets, type Target } fro
 export { CONSTRAINT_CLASSES, GENERATOR_DEFAULTS, generateWorkload } from "./workload-generator.js";
 export { saturate, type SaturationInput, type SaturationResult } from "./saturation.js";
 export { DEFAULT_SWEEP, runCell, sweepCells, type CellProgress, type CellResult, type SweepCell, type SweepOptions, type Traces } from "./sweep.js";
-export { summarizeLevels } from "./sweep-summary.js";
-export { sweepJson, sweepMarkdown } from "./sweep-report.js";
+export { summarizeContended, summarizeLevels } from "./sweep-summary.js";
+export { contendedLine, sweepJson, sweepMarkdown } from "./sweep-report.js";
 export { sweepChart } from "./sweep-chart.js";

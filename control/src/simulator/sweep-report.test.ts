@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SWEEP, compareCell, type CellResult, type SweepOptions } from "./sweep.js";
 import { sweepChart } from "./sweep-chart.js";
-import { sweepJson, sweepMarkdown } from "./sweep-report.js";
-import { summarizeLevels, summarizeRatios } from "./sweep-summary.js";
+import { contendedLine, sweepJson, sweepMarkdown } from "./sweep-report.js";
+import { summarizeContended, summarizeLevels, summarizeRatios } from "./sweep-summary.js";
 import { result } from "./test-results.js";
 
 /** A workload where static partitioning stalls on one job and FIFO on another, and one where every job completes. */
@@ -44,6 +44,26 @@ describe("sweep report", () => {
     const ratios = [{ id: "job-0", ratio: 2 }, { id: "job-1", ratio: 1 }, { id: "job-2", ratio: 0.6 }];
     expect(compareCell(results, null, ratios)).toMatchObject({ best: "irs", feasibleJobs: 2, feasibleCompleted: 2, stalledJobs: 1 });
     expect(compareCell([results[0]], null, ratios)).toMatchObject({ best: "fifo", feasibleJobs: 2, feasibleCompleted: 1, stalledJobs: 2 });
+  });
+
+  it("takes the p95 JCT of the policy best for average JCT, even when another policy's p95 is better", () => {
+    // srsf: the lower average (2000 against fifo's 3000) but the worse p95 (4000 against fifo's 3500); irs: neither.
+    const results = [result("fifo", 0.2, 1, [2500, 3000, 3500]), result("srsf", 0.2, 1, [1000, 1000, 4000]), result("irs", 0.2, 1, [2500, 3000, 3600])];
+    const c = compareCell(results, null);
+    expect(c.avgJct).toMatchObject({ over: "srsf", value: 1.5 });
+    expect(c.p95Jct).toMatchObject({ of: "fifo", over: "srsf", value: 3500 / 4000 });
+  });
+
+  it("judges the contended workloads by the median average JCT ratio and by how many keep p95 no worse than FIFO's", () => {
+    // Level 1: 2.0x (seed 1) and 1.5x (seed 2), p95 2.0x and 1.0x; level 10 is outside 1 to 4.
+    const summary = summarizeContended(cells);
+    expect(summary).toMatchObject({ from: 1, to: 4, workloads: 2, p95NoWorse: 2, p95Defined: 2 });
+    expect(summary.medianAvgJct).toBeCloseTo((2 + 1.5) / 2, 9);
+    expect(summary.minP95Jct).toBeCloseTo(1, 9);
+    expect(contendedLine(summary)).toBe(
+      "Where jobs contend (scarcity 1 to 4, 2 workloads): the median of the best central policy's average JCT against FIFO's is 1.75x; that policy's p95 JCT is no worse than FIFO's on 2 of 2 (the lowest FIFO / best p95 ratio: 1.00x).",
+    );
+    expect(contendedLine(summarizeContended(cells, 2, 4))).toBe("Where jobs contend (scarcity 2 to 4, 0 workloads): none in this sweep.");
   });
 
   it("states every ratio with the jobs it rests on, and every workload's outcomes", () => {

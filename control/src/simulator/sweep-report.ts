@@ -2,7 +2,7 @@ import { jobCount, type Ratio } from "./comparison.js";
 import { NOTES_END, NOTES_START } from "./report.js";
 import type { CellResult, SweepOptions } from "./sweep.js";
 import { GENERATOR_DEFAULTS } from "./workload-generator.js";
-import { summarizeLevels, type LevelSummary, type RatioSummary } from "./sweep-summary.js";
+import { summarizeContended, summarizeLevels, type ContendedSummary, type LevelSummary, type RatioSummary } from "./sweep-summary.js";
 
 export interface SweepReportInput {
   cells: CellResult[];
@@ -51,6 +51,13 @@ function levelTable(levels: LevelSummary[]): string {
   return [row(head), rule(head.length), ...rows].join("\n");
 }
 
+/** "Where jobs contend (scarcity 1 to 4, 9 workloads): ...": the two figures the scheduler is judged on. */
+export function contendedLine(c: ContendedSummary): string {
+  const scope = `Where jobs contend (scarcity ${c.from} to ${c.to}, ${c.workloads} workloads)`;
+  if (c.workloads === 0) return `${scope}: none in this sweep.`;
+  return `${scope}: the median of the best central policy's average JCT against FIFO's is ${times(c.medianAvgJct)}; that policy's p95 JCT is no worse than FIFO's on ${c.p95NoWorse} of ${c.p95Defined} (the lowest FIFO / best p95 ratio: ${times(c.minP95Jct)}).`;
+}
+
 function outcomeTable(levels: LevelSummary[]): string {
   const policies = levels[0]?.outcomes.map((o) => o.policy) ?? [];
   const rows = levels.map((l) => row([String(l.level), ...l.outcomes.map((o) => `${o.completed} / ${o.waiting} / ${o.stalled} / ${o.failed} / ${o.running}`)]));
@@ -93,7 +100,7 @@ export function sweepMarkdown(input: SweepReportInput): string {
     `- Workloads: for each scarcity level and seed (${options.seeds.join(", ")}), \`npm run workload -- --devices ${options.devices} --jobs ${options.jobs} --scarcity <level> --seed <seed> --spread ${options.spread} --rounds ${options.rounds.min},${options.rounds.max}\`: jobs with the paper workload's three constraint sets, ${options.rounds.min} to ${options.rounds.max} rounds, Poisson arrivals ${g.meanInterarrivalS / 60} min apart on average, demands set so that the median job's ratio is the level (jobs spread within ${options.spread}x either side of it).`,
     `- Scarcity of a job: devices x online share (${(g.onlineShare * 100).toFixed(1)} %) x share of the simulated devices (drawn with the workload's seed) meeting its public and private constraints, over its demand. Below 1 its round cannot gather its demand from the devices online. A workload's is the median over its jobs; the minimum is shown beside it.`,
     `- Runs: every policy (${options.policies.join(", ")}) with feasibility-aware admission; then the best central policy (of fifo, random, srsf, irs: the one that completed most jobs, then the lowest average JCT) again without admission. A run stops when every job is done, after ${options.stallS / 3600} simulated hours in which no round closed, or after ${options.maxSimulatedS / 86_400} simulated days.`,
-    "- Ratios, per workload: the best central policy for each metric. Utilization is run-wide (useful over online device-seconds). JCT ratios are taken over the jobs FIFO and that policy both completed, and are undefined (-) when there are none; the utilization ratio is undefined when static partitioning did no useful work. Per level: the geometric mean of the workloads that define the ratio, with how many do and the jobs they cover.",
+    "- Ratios, per workload: the best central policy for utilization, and for average JCT; the p95 JCT is that of the policy best for average JCT. Utilization is run-wide (useful over online device-seconds). JCT ratios are taken over the jobs FIFO and that policy both completed, and are undefined (-) when there are none; the utilization ratio is undefined when static partitioning did no useful work. Per level: the geometric mean of the workloads that define the ratio, with how many do and the jobs they cover.",
     "- Contention: FIFO's average JCT over the average JCT of the same jobs when each runs alone (FIFO, admission on, its own arrival time, the same devices), over the jobs both completed. Near 1 the jobs hardly wait for one another: no order of them can shorten their JCT, and only a shorter round (IRS's tier matching) can beat FIFO.",
     "- Jobs: completed; waiting (held back by admission when the run ended: its eligible devices online could not make its minimum, and it held none); stalled (not done, still opening attempts, and no round of it closed for the stall window before the run ended: a livelock); failed (gave up); running (still progressing at the time limit).",
     "- Wasted device-time: device-hours of tasks that counted toward no closed round (retried attempts, reports after a round closed, tasks lost when a device went offline).",
@@ -101,6 +108,8 @@ export function sweepMarkdown(input: SweepReportInput): string {
     "## Ratios by scarcity",
     "",
     levelTable(levels),
+    "",
+    contendedLine(summarizeContended(input.cells)),
     "",
     "![ratios and wasted device-time against scarcity](scheduling-sweep.svg)",
     "",

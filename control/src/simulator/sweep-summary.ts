@@ -82,3 +82,31 @@ export function summarizeLevels(cells: readonly CellResult[]): LevelSummary[] {
     };
   });
 }
+
+/** The workloads whose jobs contend for devices (levels `from` to `to`), as the scheduler is judged on them. */
+export interface ContendedSummary {
+  from: number;
+  to: number;
+  workloads: number;
+  /** The median over the workloads of FIFO's average JCT over the best central policy's; null when none defines it. */
+  medianAvgJct: number | null;
+  /** Workloads on which that policy's p95 JCT is no worse than FIFO's, of those that define it. */
+  p95NoWorse: number;
+  p95Defined: number;
+  /** The lowest p95 ratio among them. */
+  minP95Jct: number | null;
+}
+
+export function summarizeContended(cells: readonly CellResult[], from = 1, to = 4): ContendedSummary {
+  const at = cells.filter((c) => c.level >= from && c.level <= to);
+  const avg = at.flatMap((c) => (c.comparison.avgJct?.value == null ? [] : [c.comparison.avgJct.value])).sort((a, b) => a - b);
+  const p95 = at.flatMap((c) => (c.comparison.p95Jct?.value == null ? [] : [c.comparison.p95Jct.value]));
+  const mid = avg.length / 2;
+  return {
+    from, to, workloads: at.length,
+    medianAvgJct: avg.length === 0 ? null : avg.length % 2 ? avg[Math.floor(mid)] : (avg[mid - 1] + avg[mid]) / 2,
+    p95NoWorse: p95.filter((v) => v >= 1).length,
+    p95Defined: p95.length,
+    minP95Jct: p95.length === 0 ? null : Math.min(...p95),
+  };
+}

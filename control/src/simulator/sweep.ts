@@ -1,5 +1,5 @@
 import type { PolicyName } from "../scheduling/policies/index.js";
-import { bestCentral, bestJctAgainstFifo, bestRunWide, type Ratio } from "./comparison.js";
+import { bestCentral, bestJctAgainstFifo, bestRunWide, jctAgainstFifo, type Ratio } from "./comparison.js";
 import type { DatasetSizeRecord, DeviceSpecRecord } from "./devices.js";
 import type { SimulationResult } from "./metrics.js";
 import type { JobScarcity, Scarcity } from "./scarcity.js";
@@ -50,7 +50,9 @@ export interface CellComparison {
    * round can (IRS's tiers).
    */
   contention: { value: number | null; jobs: number } | null;
+  /** FIFO's average JCT over the central policy that beats it most ... */
   avgJct: Ratio | null;
+  /** ... and FIFO's p95 JCT over that same policy's. */
   p95Jct: Ratio | null;
   /** The central policy rerun without admission: the one that completed most jobs, then the lowest average JCT. */
   best: PolicyName | null;
@@ -95,11 +97,12 @@ export function compareCell(
 ): CellComparison {
   const best = bestCentral(results);
   const feasible = new Set(jobs.filter((j) => j.ratio >= 1).map((j) => j.id));
+  const avgJct = bestJctAgainstFifo(results, "avgS");
   return {
     utilization: bestRunWide(results, "static-partition", (r) => r.utilization),
     contention: contentionOf(results.find((r) => r.policy === "fifo"), aloneJctS),
-    avgJct: bestJctAgainstFifo(results, "avgS"),
-    p95Jct: bestJctAgainstFifo(results, "p95S"),
+    avgJct,
+    p95Jct: avgJct ? jctAgainstFifo(results, avgJct.over, "p95S") : null,
     best: best?.policy ?? null,
     wastedWithAdmissionS: best?.wastedDeviceS ?? null,
     wastedWithoutAdmissionS: withoutAdmission?.wastedDeviceS ?? null,

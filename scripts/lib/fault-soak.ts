@@ -5,6 +5,7 @@ import { openInspector, type InspectorSession } from "./cpu-profile.js";
 import { memoryKb, workerdRoles } from "./workerd-process.js";
 import { seconds, type FaultContext, type FaultResult } from "./fault-scenario.js";
 import { soakReference, type ReferenceRun, type SoakTraffic } from "./soak-reference.js";
+import { objectStorage, storageGrowth, storageMiB } from "./object-storage.js";
 
 export interface SoakOptions {
   minutes: number;
@@ -37,6 +38,10 @@ interface Sample {
   proxyMiB: number;
   /** The Worker isolate's JavaScript heap in use (MiB), from the inspector; null when it did not answer. */
   heapMiB: number | null;
+  /** The runtime's anonymous resident memory (MiB): RSS less the file pages it maps. */
+  anonMiB: number;
+  /** The Durable Objects' local storage on disk (MiB), every class summed. */
+  storageMiB: number;
 }
 
 /**
@@ -65,7 +70,7 @@ async function soakRun(ctx: FaultContext, options: SoakOptions): Promise<{ resul
     ctx.log(`  ${options.devices} devices enrolled (${devices.rate.toFixed(0)}/s); running ${options.minutes} min ...`);
     const roles = workerdRoles(plane.pid!, plane.port);
     inspector = await openInspector(plane.inspectorPort).catch(() => null);
-    const mib = (pids: number[]) => Number((pids.reduce((sum, pid) => sum + (memoryKb(pid, "VmRSS") ?? 0), 0) / 1024).toFixed(1));
+    const mib = (pids: number[], field: "VmRSS" | "RssAnon" = "VmRSS") => Number((pids.reduce((sum, pid) => sum + (memoryKb(pid, field) ?? 0), 0) / 1024).toFixed(1));
     const heap = async () => {
       const usage = await inspector?.send<{ usedSize: number }>("Runtime.getHeapUsage").catch(() => null);
       return usage ? Number((usage.usedSize / 2 ** 20).toFixed(1)) : null;
@@ -82,9 +87,13 @@ async function soakRun(ctx: FaultContext, options: SoakOptions): Promise<{ resul
     let collections = 0;
     const sample = async () => {
       if (inspector && (await inspector.send("HeapProfiler.collectGarbage").then(() => true, () => false))) collections += 1;
-      samples.push({ atS: seconds(performance.now() - started), runtimeMiB: mib(roles.worker), proxyMiB: mib(roles.proxy), heapMiB: await heap() });
+      samples.push({
+        atS: seconds(performance.now() - started), runtimeMiB: mib(roles.worker), proxyMiB: mib(roles.proxy), heapMiB: await heap(),
+        anonMiB: mib(roles.worker, "RssAnon"), storageMiB: storageMiB(objectStorage(plane.persistTo)),
+      });
     };
     await sample();
+    const storageAtStart = objectStorage(plane.persistTo);
     let lastPrinted = 0;
     const timer = setInterval(() => {
       void sample().then(() => {
@@ -98,11 +107,14 @@ async function soakRun(ctx: FaultContext, options: SoakOptions): Promise<{ resul
     // After a full collection: what the heap keeps alive.
     await inspector?.send("HeapProfiler.collectGarbage").catch(() => undefined);
     const heapAfterGc = await heap();
+    const storageAtEnd = objectStorage(plane.persistTo);
     const runtime = samples.map((s) => s.runtimeMiB);
     const half = samples.filter((s) => s.atS >= samples.at(-1)!.atS / 2);
     const slope = slopePerMinute(half.map((s) => [s.atS, s.runtimeMiB]));
     const heaps = half.filter((s) => s.heapMiB !== null);
     const heapSlope = heaps.length > 1 ? slopePerMinute(heaps.map((s) => [s.atS, s.heapMiB!])) : null;
+    const anonSlope = slopePerMinute(half.map((s) => [s.atS, s.anonMiB]));
+    const storageSlope = slopePerMinute(half.map((s) => [s.atS, s.storageMiB]));
     const flat = slope <= FLAT_MIB_PER_MINUTE;
     const passed = flat && figures.errors === 0;
     const delta = devices.list.find((device) => device.delta)?.delta;
@@ -113,6 +125,7 @@ async function soakRun(ctx: FaultContext, options: SoakOptions): Promise<{ resul
       `${options.devices} simulated devices (the load benchmark's driver: check in, bind, report a synthetic delta) on the paper workload's ${inputs.workload.arrivals.length} jobs for ${options.minutes} min, 64 requests in flight: ${figures.bindings} bindings, ${figures.reports} reports, ${figures.errors} errors${figures.errorSamples.length ? ` (${figures.errorSamples.join("; ")})` : ""}.`,
       `workerd runtime RSS (the process that runs the Worker and its objects, from /proc every ${every / 1000} s, each after a full collection of the Worker's isolate through the inspector: ${collections} collections): start ${runtime[0]} MiB, min ${Math.min(...runtime)}, max ${Math.max(...runtime)}, end ${runtime.at(-1)} MiB; slope over the second half ${slope.toFixed(2)} MiB/min: by itself ${flat ? "flat" : "NOT flat"} (at most ${FLAT_MIB_PER_MINUTE} MiB/min).`,
       `Proxy RSS: start ${samples[0].proxyMiB} MiB, end ${samples.at(-1)!.proxyMiB} MiB. The isolate's JavaScript heap in use: start ${samples[0].heapMiB ?? "-"} MiB, end ${samples.at(-1)!.heapMiB ?? "-"} MiB, ${heapAfterGc ?? "-"} MiB after a full collection; its second-half slope ${heapSlope === null ? "-" : `${heapSlope.toFixed(2)} MiB/min`}.`,
+      `Where the RSS is: anonymous memory ${samples[0].anonMiB} -> ${samples.at(-1)!.anonMiB} MiB (second-half slope ${anonSlope.toFixed(2)} MiB/min). The Durable Objects' storage on disk ${samples[0].storageMiB} -> ${samples.at(-1)!.storageMiB} MiB (second-half slope ${storageSlope.toFixed(2)} MiB/min): ${storageGrowth(storageAtStart, storageAtEnd)}.`,
       ...(control ? [
         `Before the devices, ${options.controlSeconds} s of the trivial route (\`GET /v1/health\`, no object, no storage; ${control.requests} requests): runtime RSS ${control.before.runtime} -> ${control.after.runtime} MiB, proxy ${control.before.proxy} -> ${control.after.proxy} MiB, i.e. ${perThousand(control.after.runtime - control.before.runtime, control.requests)} and ${perThousand(control.after.proxy - control.before.proxy, control.requests)} MiB per 1,000 requests; during the devices ${perThousand(runtime.at(-1)! - runtime[0], figures.requests)} and ${perThousand(samples.at(-1)!.proxyMiB - samples[0].proxyMiB, figures.requests)} MiB per 1,000 requests (${figures.requests} requests).`,
       ] : []),
@@ -122,7 +135,7 @@ async function soakRun(ctx: FaultContext, options: SoakOptions): Promise<{ resul
     ];
     const result: FaultResult = {
       scenario: "soak", setup: `${options.devices} devices, ${options.minutes} min`, passed, tally: null, rounds: null, recoverySeconds: [], detail,
-      figures: { control, bare, samples, slopeMiBPerMinute: slope, heapSlopeMiBPerMinute: heapSlope, heapAfterGcMiB: heapAfterGc, bindings: figures.bindings, reports: figures.reports, errors: figures.errors },
+      figures: { control, bare, samples, storageAtStart, storageAtEnd, anonSlopeMiBPerMinute: anonSlope, storageSlopeMiBPerMinute: storageSlope, slopeMiBPerMinute: slope, heapSlopeMiBPerMinute: heapSlope, heapAfterGcMiB: heapAfterGc, bindings: figures.bindings, reports: figures.reports, errors: figures.errors },
     };
     return { result, traffic };
   } finally {

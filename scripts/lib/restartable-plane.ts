@@ -43,6 +43,11 @@ export class RestartablePlane {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The local storage folder (`--persist-to`): Durable Objects, R2; kept across restarts. */
+  get persistTo(): string {
+    return join(this.dir, "state");
+  }
+
   get adminKey(): string {
     return this.options.adminKey;
   }
@@ -59,7 +64,7 @@ export class RestartablePlane {
     this.inspectorPort = await freePort();
     // An inspector port of its own: wrangler's default (9229) is taken by any other wrangler dev on the machine.
     this.running = await startControlPlane({
-      port: this.port, inspectorPort: this.inspectorPort, script: typeof script === "string" ? script : await script(), persistTo: join(this.dir, "state"),
+      port: this.port, inspectorPort: this.inspectorPort, script: typeof script === "string" ? script : await script(), persistTo: this.persistTo,
       vars: { ...this.options.vars, PROPIUS_ADMIN_KEY: this.options.adminKey, PROPIUS_TOKEN_SECRET: `${this.options.adminKey}-token-secret` },
       logFile: join(this.dir, "wrangler.log"),
     });

@@ -57,7 +57,7 @@ export function cpuMs(pids: number[]): number {
 }
 
 /** A memory figure of a process from /proc (VmRSS: resident now; VmHWM: peak resident). */
-export function memoryKb(pid: number, field: "VmRSS" | "VmHWM"): number | null {
+export function memoryKb(pid: number, field: "VmRSS" | "VmHWM" | "RssAnon"): number | null {
   try {
     const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return match ? Number(match[1]) : null;

@@ -85,15 +85,19 @@ async function soakRun(ctx: FaultContext, options: SoakOptions): Promise<{ resul
     // needs it, not when the process grows (docs/fuzz.md); the forced collection tells what is kept
     // from what merely is not collected yet.
     let collections = 0;
+    // The objects' storage by class at the first and the latest sample.
+    let storageAtStart: ReturnType<typeof objectStorage> | null = null;
+    let storageAtEnd: ReturnType<typeof objectStorage> = {};
     const sample = async () => {
       if (inspector && (await inspector.send("HeapProfiler.collectGarbage").then(() => true, () => false))) collections += 1;
+      storageAtEnd = objectStorage(plane.persistTo);
+      storageAtStart ??= storageAtEnd;
       samples.push({
         atS: seconds(performance.now() - started), runtimeMiB: mib(roles.worker), proxyMiB: mib(roles.proxy), heapMiB: await heap(),
-        anonMiB: mib(roles.worker, "RssAnon"), storageMiB: storageMiB(objectStorage(plane.persistTo)),
+        anonMiB: mib(roles.worker, "RssAnon"), storageMiB: storageMiB(storageAtEnd),
       });
     };
     await sample();
-    const storageAtStart = objectStorage(plane.persistTo);
     let lastPrinted = 0;
     const timer = setInterval(() => {
       void sample().then(() => {
@@ -107,7 +111,6 @@ async function soakRun(ctx: FaultContext, options: SoakOptions): Promise<{ resul
     // After a full collection: what the heap keeps alive.
     await inspector?.send("HeapProfiler.collectGarbage").catch(() => undefined);
     const heapAfterGc = await heap();
-    const storageAtEnd = objectStorage(plane.persistTo);
     const runtime = samples.map((s) => s.runtimeMiB);
     const half = samples.filter((s) => s.atS >= samples.at(-1)!.atS / 2);
     const slope = slopePerMinute(half.map((s) => [s.atS, s.runtimeMiB]));
@@ -125,7 +128,7 @@ async function soakRun(ctx: FaultContext, options: SoakOptions): Promise<{ resul
       `${options.devices} simulated devices (the load benchmark's driver: check in, bind, report a synthetic delta) on the paper workload's ${inputs.workload.arrivals.length} jobs for ${options.minutes} min, 64 requests in flight: ${figures.bindings} bindings, ${figures.reports} reports, ${figures.errors} errors${figures.errorSamples.length ? ` (${figures.errorSamples.join("; ")})` : ""}.`,
       `workerd runtime RSS (the process that runs the Worker and its objects, from /proc every ${every / 1000} s, each after a full collection of the Worker's isolate through the inspector: ${collections} collections): start ${runtime[0]} MiB, min ${Math.min(...runtime)}, max ${Math.max(...runtime)}, end ${runtime.at(-1)} MiB; slope over the second half ${slope.toFixed(2)} MiB/min: by itself ${flat ? "flat" : "NOT flat"} (at most ${FLAT_MIB_PER_MINUTE} MiB/min).`,
       `Proxy RSS: start ${samples[0].proxyMiB} MiB, end ${samples.at(-1)!.proxyMiB} MiB. The isolate's JavaScript heap in use: start ${samples[0].heapMiB ?? "-"} MiB, end ${samples.at(-1)!.heapMiB ?? "-"} MiB, ${heapAfterGc ?? "-"} MiB after a full collection; its second-half slope ${heapSlope === null ? "-" : `${heapSlope.toFixed(2)} MiB/min`}.`,
-      `Where the RSS is: anonymous memory ${samples[0].anonMiB} -> ${samples.at(-1)!.anonMiB} MiB (second-half slope ${anonSlope.toFixed(2)} MiB/min). The Durable Objects' storage on disk ${samples[0].storageMiB} -> ${samples.at(-1)!.storageMiB} MiB (second-half slope ${storageSlope.toFixed(2)} MiB/min): ${storageGrowth(storageAtStart, storageAtEnd)}.`,
+      `Where the RSS is: anonymous memory ${samples[0].anonMiB} -> ${samples.at(-1)!.anonMiB} MiB (second-half slope ${anonSlope.toFixed(2)} MiB/min). The Durable Objects' storage on disk ${samples[0].storageMiB} -> ${samples.at(-1)!.storageMiB} MiB (second-half slope ${storageSlope.toFixed(2)} MiB/min): ${storageGrowth(storageAtStart ?? {}, storageAtEnd)}.`,
       ...(control ? [
         `Before the devices, ${options.controlSeconds} s of the trivial route (\`GET /v1/health\`, no object, no storage; ${control.requests} requests): runtime RSS ${control.before.runtime} -> ${control.after.runtime} MiB, proxy ${control.before.proxy} -> ${control.after.proxy} MiB, i.e. ${perThousand(control.after.runtime - control.before.runtime, control.requests)} and ${perThousand(control.after.proxy - control.before.proxy, control.requests)} MiB per 1,000 requests; during the devices ${perThousand(runtime.at(-1)! - runtime[0], figures.requests)} and ${perThousand(samples.at(-1)!.proxyMiB - samples[0].proxyMiB, figures.requests)} MiB per 1,000 requests (${figures.requests} requests).`,
       ] : []),

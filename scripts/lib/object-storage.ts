@@ -35,7 +35,8 @@ export function storageMiB(storage: Record<string, ClassStorage>): number {
 /** "JobObject 21 databases, 26.0 -> 64.1 MiB; ...": each class's databases and bytes from one sample to another, largest growth first. */
 export function storageGrowth(before: Record<string, ClassStorage>, after: Record<string, ClassStorage>): string {
   const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
-  const classes = Object.keys(after).sort((a, b) => after[b].bytes - (before[b]?.bytes ?? 0) - (after[a].bytes - (before[a]?.bytes ?? 0)) || (a < b ? -1 : 1));
+  const grown = (name: string) => after[name].bytes - (before[name]?.bytes ?? 0);
+  const classes = Object.keys(after).sort((a, b) => grown(b) - grown(a) || (a < b ? -1 : 1));
   if (classes.length === 0) return "no objects stored";
   return classes.map((name) => `${name.replace(/^.*-(?=[A-Za-z]+Object$)/, "")} ${after[name].databases} databases, ${mib(before[name]?.bytes ?? 0)} -> ${mib(after[name].bytes)} MiB`).join("; ");
 }

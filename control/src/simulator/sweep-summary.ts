@@ -1,5 +1,6 @@
 import type { PolicyName } from "../scheduling/policies/index.js";
 import type { Ratio } from "./comparison.js";
+import { median } from "./scarcity.js";
 import type { CellComparison, CellResult } from "./sweep.js";
 
 /** One ratio over a level's workloads: the geometric mean of the defined values. */
@@ -99,12 +100,11 @@ export interface ContendedSummary {
 
 export function summarizeContended(cells: readonly CellResult[], from = 1, to = 4): ContendedSummary {
   const at = cells.filter((c) => c.level >= from && c.level <= to);
-  const avg = at.flatMap((c) => (c.comparison.avgJct?.value == null ? [] : [c.comparison.avgJct.value])).sort((a, b) => a - b);
+  const avg = at.flatMap((c) => (c.comparison.avgJct?.value == null ? [] : [c.comparison.avgJct.value]));
   const p95 = at.flatMap((c) => (c.comparison.p95Jct?.value == null ? [] : [c.comparison.p95Jct.value]));
-  const mid = avg.length / 2;
   return {
     from, to, workloads: at.length,
-    medianAvgJct: avg.length === 0 ? null : avg.length % 2 ? avg[Math.floor(mid)] : (avg[mid - 1] + avg[mid]) / 2,
+    medianAvgJct: avg.length === 0 ? null : median(avg),
     p95NoWorse: p95.filter((v) => v >= 1).length,
     p95Defined: p95.length,
     minP95Jct: p95.length === 0 ? null : Math.min(...p95),

@@ -61,8 +61,10 @@ describe("sweep report", () => {
     expect(summary.medianAvgJct).toBeCloseTo((2 + 1.5) / 2, 9);
     expect(summary.minP95Jct).toBeCloseTo(1, 9);
     expect(contendedLine(summary)).toBe(
-      "Where jobs contend (scarcity 1 to 4, 2 workloads): the median of the best central policy's average JCT against FIFO's is 1.75x; that policy's p95 JCT is no worse than FIFO's on 2 of 2 (the lowest FIFO / best p95 ratio: 1.00x).",
+      "Where jobs contend (scarcity 1 to 4, 2 workloads): the median of the best central policy's average JCT against FIFO's is 1.75x; that policy's p95 JCT is no worse than FIFO's on 2 of 2 (the lowest FIFO / best p95 ratio: 1.00x). Target: a median of at least 1.30x, and p95 no worse on every workload: reached.",
     );
+    expect(contendedLine({ ...summary, medianAvgJct: 1.29 })).toMatch(/: not reached\.$/);
+    expect(contendedLine({ ...summary, p95NoWorse: 1 })).toMatch(/: not reached\.$/);
     expect(contendedLine(summarizeContended(cells, 2, 4))).toBe("Where jobs contend (scarcity 2 to 4, 0 workloads): none in this sweep.");
   });
 

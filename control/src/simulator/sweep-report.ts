@@ -2,7 +2,7 @@ import { jobCount, type Ratio } from "./comparison.js";
 import { NOTES_END, NOTES_START } from "./report.js";
 import type { CellResult, SweepOptions } from "./sweep.js";
 import { GENERATOR_DEFAULTS } from "./workload-generator.js";
-import { summarizeContended, summarizeLevels, type ContendedSummary, type LevelSummary, type RatioSummary } from "./sweep-summary.js";
+import { CONTENDED_AVG_JCT_TARGET, summarizeContended, summarizeLevels, type ContendedSummary, type LevelSummary, type RatioSummary } from "./sweep-summary.js";
 
 export interface SweepReportInput {
   cells: CellResult[];
@@ -55,7 +55,11 @@ function levelTable(levels: LevelSummary[]): string {
 export function contendedLine(c: ContendedSummary): string {
   const scope = `Where jobs contend (scarcity ${c.from} to ${c.to}, ${c.workloads} workloads)`;
   if (c.workloads === 0) return `${scope}: none in this sweep.`;
-  return `${scope}: the median of the best central policy's average JCT against FIFO's is ${times(c.medianAvgJct)}; that policy's p95 JCT is no worse than FIFO's on ${c.p95NoWorse} of ${c.p95Defined} (the lowest FIFO / best p95 ratio: ${times(c.minP95Jct)}).`;
+  const reached = c.medianAvgJct !== null && c.medianAvgJct >= CONTENDED_AVG_JCT_TARGET && c.p95NoWorse === c.p95Defined;
+  return (
+    `${scope}: the median of the best central policy's average JCT against FIFO's is ${times(c.medianAvgJct)}; that policy's p95 JCT is no worse than FIFO's on ${c.p95NoWorse} of ${c.p95Defined} (the lowest FIFO / best p95 ratio: ${times(c.minP95Jct)}). ` +
+    `Target: a median of at least ${times(CONTENDED_AVG_JCT_TARGET)}, and p95 no worse on every workload: ${reached ? "reached" : "not reached"}.`
+  );
 }
 
 function outcomeTable(levels: LevelSummary[]): string {

@@ -84,6 +84,9 @@ export function summarizeLevels(cells: readonly CellResult[]): LevelSummary[] {
   });
 }
 
+/** What the scheduler aims at where jobs contend: the best policy's average JCT at least this many times better than FIFO's, at the median, with its p95 no worse than FIFO's on any workload. */
+export const CONTENDED_AVG_JCT_TARGET = 1.3;
+
 /** The workloads whose jobs contend for devices (levels `from` to `to`), as the scheduler is judged on them. */
 export interface ContendedSummary {
   from: number;
